@@ -1,0 +1,366 @@
+package io.gyre;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gyre.aggregate.AggregateDefinitionException;
+import io.gyre.aggregate.internal.AggregateCache;
+import io.gyre.aggregate.internal.AggregateModel;
+import io.gyre.aggregate.internal.CommandHandlerMember;
+import io.gyre.aggregate.internal.EventSourcedRepository;
+import io.gyre.command.CommandBus;
+import io.gyre.command.CommandBusContext;
+import io.gyre.command.CommandGateway;
+import io.gyre.command.LocalCommandBus;
+import io.gyre.command.RetryPolicy;
+import io.gyre.command.RetryingCommandBus;
+import io.gyre.command.internal.DefaultCommandGateway;
+import io.gyre.eventstore.EventStore;
+import io.gyre.serialization.JacksonSerializer;
+import io.gyre.serialization.Serializer;
+import io.gyre.serialization.TypeRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Gyre node: the aggregates it runs, the event store it sources them from, the command bus that brings their
+ * commands, and the {@link CommandGateway} to send commands with.
+ *
+ * <pre>{@code
+ * try (Gyre node = Gyre.builder()
+ *         .eventStore(JdbcEventStore.h2(Path.of("data/events")))
+ *         .aggregate(Account.class)
+ *         .start()) {
+ *     node.commandGateway().sendAndWait(new OpenAccount("acc-1", "ann"));
+ * }
+ * }</pre>
+ *
+ * <p>Without {@link Builder#commandBus(CommandBus)} the node runs every command itself. With a distributed bus
+ * (one builder line, no change to aggregate code) it runs the commands whose aggregates it owns and forwards the
+ * rest.
+ *
+ * <p>The node owns the event store and command bus it is given: {@link #close()} closes them.
+ */
+public final class Gyre implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Gyre.class);
+
+    private final EventStore eventStore;
+    private final Serializer serializer;
+    private final LocalCommandBus localBus;
+    private final CommandBus commandBus;
+    private final ScheduledThreadPoolExecutor scheduler;
+    private final CommandGateway gateway;
+    private final List<EventSourcedRepository<?>> repositories;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private Gyre(EventStore eventStore, Serializer serializer, LocalCommandBus localBus, CommandBus commandBus,
+                 ScheduledThreadPoolExecutor scheduler, CommandGateway gateway,
+                 List<EventSourcedRepository<?>> repositories) {
+        this.eventStore = eventStore;
+        this.serializer = serializer;
+        this.localBus = localBus;
+        this.commandBus = commandBus;
+        this.scheduler = scheduler;
+        this.gateway = gateway;
+        this.repositories = repositories;
+    }
+
+    /** @return a builder for a node */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** @return the gateway to send commands with; thread-safe */
+    public CommandGateway commandGateway() {
+        return gateway;
+    }
+
+    /** @return the event store the node sources from and appends to */
+    public EventStore eventStore() {
+        return eventStore;
+    }
+
+    /** @return the serializer with the node's type allow-list */
+    public Serializer serializer() {
+        return serializer;
+    }
+
+    /** @return the bus that runs commands on this node */
+    public LocalCommandBus localCommandBus() {
+        return localBus;
+    }
+
+    /** @return the number of aggregates this node holds loaded in its caches */
+    public int cachedAggregates() {
+        return repositories.stream().mapToInt(repository -> repository.cache().size()).sum();
+    }
+
+    /**
+     * Stops the node: the command bus stops taking commands and finishes the accepted ones (a distributed bus
+     * first hands its aggregates to the other members), then the event store is closed. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        closeQuietly(commandBus);
+        if (commandBus != localBus) {
+            closeQuietly(localBus);
+        }
+        scheduler.shutdownNow();
+        closeQuietly(eventStore);
+    }
+
+    private static void closeQuietly(AutoCloseable resource) {
+        try {
+            resource.close();
+        } catch (Exception e) {
+            log.warn("Closing {} failed", resource, e);
+        }
+    }
+
+    /** Configures a {@link Gyre} node; each setter checks its value at once. Not thread-safe. */
+    public static final class Builder {
+
+        private @Nullable EventStore eventStore;
+        private final Map<Class<?>, AggregateModel<?>> aggregates = new LinkedHashMap<>();
+        private final Set<Class<?>> extraTypes = new LinkedHashSet<>();
+        private @Nullable CommandBus commandBus;
+        private final LocalCommandBus.Builder localBus = LocalCommandBus.builder();
+        private RetryPolicy retryPolicy = RetryPolicy.defaults();
+        private Duration commandTimeout = Duration.ofSeconds(30);
+        private int cacheSize = 10_000;
+        private Clock clock = Clock.systemUTC();
+        private ObjectMapper objectMapper = new ObjectMapper();
+
+        private Builder() {
+        }
+
+        /**
+         * @param eventStore where events are stored: {@code JdbcEventStore.h2(path)} embedded,
+         *                   {@code JdbcEventStore.postgres(dataSource)} in production, {@code InMemoryEventStore}
+         *                   in tests. Required.
+         * @return this builder
+         */
+        public Builder eventStore(EventStore eventStore) {
+            this.eventStore = Objects.requireNonNull(eventStore, "eventStore");
+            return this;
+        }
+
+        /**
+         * Registers an aggregate class, checking it at once.
+         *
+         * @param aggregateType a class annotated {@code @Aggregate}
+         * @return this builder
+         * @throws AggregateDefinitionException when the class breaks a rule of the model, or one of its command
+         *                                      types is already handled by another registered aggregate
+         */
+        public Builder aggregate(Class<?> aggregateType) {
+            Objects.requireNonNull(aggregateType, "aggregateType");
+            if (aggregates.containsKey(aggregateType)) {
+                return this;
+            }
+            AggregateModel<?> model = AggregateModel.of(aggregateType);
+            for (Class<?> commandType : model.commandHandlers().keySet()) {
+                for (AggregateModel<?> other : aggregates.values()) {
+                    CommandHandlerMember taken = other.commandHandler(commandType);
+                    if (taken != null) {
+                        throw new AggregateDefinitionException("Command " + commandType.getName() + " is handled by "
+                                + "two aggregates: " + taken + " in " + other.type().getName() + " and "
+                                + model.commandHandler(commandType) + " in " + aggregateType.getName()
+                                + "; a command type must have exactly one handler");
+                    }
+                }
+            }
+            aggregates.put(aggregateType, model);
+            return this;
+        }
+
+        /**
+         * Registers several aggregate classes; see {@link #aggregate(Class)}.
+         *
+         * @param aggregateTypes classes annotated {@code @Aggregate}
+         * @return this builder
+         */
+        public Builder aggregates(Class<?>... aggregateTypes) {
+            for (Class<?> type : aggregateTypes) {
+                aggregate(type);
+            }
+            return this;
+        }
+
+        /**
+         * Adds types to the serialization allow-list beyond those the aggregates' handlers name: events whose
+         * handler takes a non-sealed supertype, or events with no handler.
+         *
+         * @param types concrete classes
+         * @return this builder
+         */
+        public Builder types(Class<?>... types) {
+            for (Class<?> type : types) {
+                extraTypes.add(Objects.requireNonNull(type, "type"));
+            }
+            return this;
+        }
+
+        /**
+         * @param commandBus a bus that routes commands across a cluster, for example
+         *                   {@code JGroupsCommandBus.builder().cluster("bank").build()}; by default the node runs
+         *                   every command itself
+         * @return this builder
+         */
+        public Builder commandBus(CommandBus commandBus) {
+            this.commandBus = Objects.requireNonNull(commandBus, "commandBus");
+            return this;
+        }
+
+        /**
+         * @param workers threads that run commands on this node, 1 to 1024 (default: 2 per processor, at least 4)
+         * @return this builder
+         */
+        public Builder workers(int workers) {
+            localBus.workers(workers);
+            return this;
+        }
+
+        /**
+         * @param maxPendingCommands accepted, unfinished commands on this node beyond which new ones are refused
+         *                           with a transient error (default 10,000)
+         * @return this builder
+         */
+        public Builder maxPendingCommands(int maxPendingCommands) {
+            localBus.maxPendingCommands(maxPendingCommands);
+            return this;
+        }
+
+        /**
+         * @param shutdownTimeout how long {@link Gyre#close()} waits for accepted commands (default 30 s)
+         * @return this builder
+         */
+        public Builder shutdownTimeout(Duration shutdownTimeout) {
+            localBus.shutdownTimeout(shutdownTimeout);
+            return this;
+        }
+
+        /**
+         * @param retryPolicy how the gateway retries transient failures (default {@link RetryPolicy#defaults()})
+         * @return this builder
+         */
+        public Builder retryPolicy(RetryPolicy retryPolicy) {
+            this.retryPolicy = Objects.requireNonNull(retryPolicy, "retryPolicy");
+            return this;
+        }
+
+        /**
+         * @param commandTimeout the deadline of commands sent without one, retries included (default 30 s)
+         * @return this builder
+         */
+        public Builder commandTimeout(Duration commandTimeout) {
+            Objects.requireNonNull(commandTimeout, "commandTimeout");
+            if (commandTimeout.isNegative() || commandTimeout.isZero()) {
+                throw new IllegalArgumentException("commandTimeout must be positive, but was " + commandTimeout);
+            }
+            this.commandTimeout = commandTimeout;
+            return this;
+        }
+
+        /**
+         * @param cacheSize aggregates kept loaded per aggregate class, 0 to disable (default 10,000)
+         * @return this builder
+         */
+        public Builder cacheSize(int cacheSize) {
+            if (cacheSize < 0 || cacheSize > 100_000_000) {
+                throw new IllegalArgumentException("cacheSize must be between 0 and 100000000, but was " + cacheSize);
+            }
+            this.cacheSize = cacheSize;
+            return this;
+        }
+
+        /**
+         * @param clock stamps events (default: the system clock in UTC)
+         * @return this builder
+         */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * @param objectMapper a Jackson mapper with the application's modules; it is copied and Gyre's safety
+         *                     settings are applied to the copy
+         * @return this builder
+         */
+        public Builder objectMapper(ObjectMapper objectMapper) {
+            this.objectMapper = Objects.requireNonNull(objectMapper, "objectMapper");
+            return this;
+        }
+
+        /**
+         * Builds and starts the node.
+         *
+         * @return the running node
+         * @throws IllegalStateException    when no event store or no aggregate was given
+         * @throws IllegalArgumentException when two types claim one serialization name
+         */
+        public Gyre start() {
+            EventStore store = eventStore;
+            if (store == null) {
+                throw new IllegalStateException("No event store: call eventStore(...) with JdbcEventStore.h2(path) "
+                        + "for an embedded store, JdbcEventStore.postgres(dataSource) in production, or "
+                        + "new InMemoryEventStore() in tests");
+            }
+            if (aggregates.isEmpty()) {
+                throw new IllegalStateException("No aggregate: call aggregate(YourAggregate.class)");
+            }
+            TypeRegistry.Builder types = TypeRegistry.builder();
+            for (AggregateModel<?> model : aggregates.values()) {
+                model.commandHandlers().keySet().forEach(types::register);
+                model.eventTypes().forEach(types::register);
+            }
+            extraTypes.forEach(types::register);
+            Serializer serializer = new JacksonSerializer(types.build(), objectMapper);
+
+            LocalCommandBus local = localBus.build();
+            List<EventSourcedRepository<?>> repositories = new ArrayList<>();
+            for (AggregateModel<?> model : aggregates.values()) {
+                EventSourcedRepository<?> repository =
+                        new EventSourcedRepository<>(model, store, serializer, clock, new AggregateCache(cacheSize));
+                repositories.add(repository);
+                for (Class<?> commandType : model.commandHandlers().keySet()) {
+                    local.subscribe(commandType, repository::handle);
+                }
+            }
+            ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, runnable -> {
+                Thread thread = new Thread(runnable, "gyre-scheduler");
+                thread.setDaemon(true);
+                return thread;
+            });
+            scheduler.setRemoveOnCancelPolicy(true);
+
+            CommandBus bus = commandBus == null ? local : commandBus;
+            List<EventSourcedRepository<?>> frozen = List.copyOf(repositories);
+            if (bus != local) {
+                bus.start(new CommandBusContext(local, local.commandTypes(), serializer, clock,
+                        ids -> frozen.forEach(repository -> repository.cache().removeIf(ids))));
+            }
+            CommandBus retrying = new RetryingCommandBus(bus, retryPolicy, scheduler);
+            CommandGateway gateway = new DefaultCommandGateway(retrying, commandTimeout, scheduler);
+            log.info("Gyre node started: aggregates {}, {} registered types, command bus {}",
+                    aggregates.keySet().stream().map(Class::getSimpleName).toList(),
+                    serializer.types().classes().size(), bus.getClass().getSimpleName());
+            return new Gyre(store, serializer, local, bus, scheduler, gateway, frozen);
+        }
+    }
+}

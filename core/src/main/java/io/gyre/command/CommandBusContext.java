@@ -1,0 +1,40 @@
+package io.gyre.command;
+
+import io.gyre.serialization.Serializer;
+import java.time.Clock;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+
+/**
+ * What a node hands to its command bus when it starts.
+ *
+ * @param localBus          runs commands on this node
+ * @param commandTypes      the command classes this node handles
+ * @param serializer        the node's serializer and type allow-list, for commands and results on the wire
+ * @param clock             the node's clock
+ * @param cachedAggregates  drops the node's cached aggregates whose ids match, for example when their
+ *                          ownership moves to another node
+ */
+public record CommandBusContext(CommandBus localBus, Set<Class<?>> commandTypes, Serializer serializer, Clock clock,
+                                Consumer<Predicate<String>> cachedAggregates) {
+
+    /** Checks every part and copies the types. */
+    public CommandBusContext {
+        Objects.requireNonNull(localBus, "localBus");
+        commandTypes = Set.copyOf(commandTypes);
+        Objects.requireNonNull(serializer, "serializer");
+        Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(cachedAggregates, "cachedAggregates");
+    }
+
+    /**
+     * Drops cached aggregates whose ids match.
+     *
+     * @param aggregateIds which ids to drop
+     */
+    public void evictCachedAggregates(Predicate<String> aggregateIds) {
+        cachedAggregates.accept(aggregateIds);
+    }
+}

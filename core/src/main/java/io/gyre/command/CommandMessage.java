@@ -1,0 +1,63 @@
+package io.gyre.command;
+
+import io.gyre.Metadata;
+import io.gyre.command.internal.TargetIdAccessor;
+import io.gyre.internal.Ids;
+import java.util.Objects;
+
+/**
+ * A command on its way to its handler.
+ *
+ * @param commandId  unique per command and kept across every retry and re-route of it, so that a command whose
+ *                   events are already stored is recognised when it arrives again
+ * @param payload    the command object
+ * @param routingKey the target aggregate id, read from the payload's {@link TargetAggregateId} member
+ * @param metadata   metadata from the sender
+ */
+public record CommandMessage(String commandId, Object payload, String routingKey, Metadata metadata) {
+
+    /** Checks every part. */
+    public CommandMessage {
+        Objects.requireNonNull(commandId, "commandId");
+        Objects.requireNonNull(payload, "payload");
+        Objects.requireNonNull(routingKey, "routingKey");
+        Objects.requireNonNull(metadata, "metadata");
+        if (commandId.isBlank()) {
+            throw new IllegalArgumentException("commandId must not be blank");
+        }
+    }
+
+    /**
+     * Wraps a command object with a new command id, taking the routing key from its
+     * {@link TargetAggregateId} member.
+     *
+     * @param payload  the command
+     * @param metadata metadata to send with it
+     * @return the message
+     * @throws MissingTargetAggregateIdException when the command does not name its aggregate
+     */
+    public static CommandMessage of(Object payload, Metadata metadata) {
+        Objects.requireNonNull(payload, "command");
+        String routingKey = TargetIdAccessor.of(payload.getClass()).routingKey(payload);
+        return new CommandMessage(Ids.newId(), payload, routingKey, metadata);
+    }
+
+    /**
+     * @param payload the command
+     * @return the message, with no metadata
+     * @throws MissingTargetAggregateIdException when the command does not name its aggregate
+     */
+    public static CommandMessage of(Object payload) {
+        return of(payload, Metadata.empty());
+    }
+
+    /** @return the command's class */
+    public Class<?> payloadType() {
+        return payload.getClass();
+    }
+
+    @Override
+    public String toString() {
+        return "CommandMessage[" + payload.getClass().getSimpleName() + " " + commandId + " -> " + routingKey + "]";
+    }
+}

@@ -1,0 +1,123 @@
+package io.gyre.command.internal;
+
+import io.gyre.Metadata;
+import io.gyre.command.CommandBus;
+import io.gyre.command.CommandExecutionException;
+import io.gyre.command.CommandGateway;
+import io.gyre.command.CommandMessage;
+import io.gyre.command.CommandTimeoutException;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Wraps command objects in messages and sends them on a bus that already retries. The deadline is enforced
+ * by completing the caller's future with a {@link CommandTimeoutException} and cancelling the bus's future, so a
+ * retrying bus sees it done and stops. Internal: not part of Gyre's API.
+ */
+public final class DefaultCommandGateway implements CommandGateway {
+
+    private final CommandBus bus;
+    private final Duration defaultTimeout;
+    private final ScheduledExecutorService scheduler;
+
+    /**
+     * @param bus            the bus, with retries
+     * @param defaultTimeout the deadline of commands sent without one
+     * @param scheduler      runs the deadline timers; should remove cancelled tasks at once
+     */
+    public DefaultCommandGateway(CommandBus bus, Duration defaultTimeout, ScheduledExecutorService scheduler) {
+        this.bus = Objects.requireNonNull(bus, "bus");
+        this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+        this.defaultTimeout = checkTimeout(defaultTimeout);
+    }
+
+    @Override
+    public <R> CompletableFuture<R> send(Object command) {
+        return send(command, Metadata.empty(), defaultTimeout);
+    }
+
+    @Override
+    public <R> CompletableFuture<R> send(Object command, Metadata metadata) {
+        return send(command, metadata, defaultTimeout);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <R> CompletableFuture<R> send(Object command, Metadata metadata, Duration timeout) {
+        CommandMessage message;
+        try {
+            Objects.requireNonNull(command, "command");
+            Objects.requireNonNull(metadata, "metadata");
+            checkTimeout(timeout);
+            message = CommandMessage.of(command, metadata);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        CompletableFuture<Object> result = new CompletableFuture<>();
+        ScheduledFuture<?> timer;
+        try {
+            timer = scheduler.schedule(() -> result.completeExceptionally(new CommandTimeoutException(message
+                    + " got no result within " + timeout)), timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            return CompletableFuture.failedFuture(new IllegalStateException("The Gyre node is closed", e));
+        }
+        CompletableFuture<Object> dispatched = bus.dispatch(message);
+        dispatched.whenComplete((value, failure) -> {
+            if (failure == null) {
+                result.complete(value);
+            } else {
+                result.completeExceptionally(failure instanceof CompletionException && failure.getCause() != null
+                        ? failure.getCause() : failure);
+            }
+        });
+        result.whenComplete((value, failure) -> {
+            timer.cancel(false);
+            // Tells a retrying bus that nobody waits any more, so it stops retrying.
+            dispatched.cancel(false);
+        });
+        return (CompletableFuture<R>) result;
+    }
+
+    @Override
+    public <R> R sendAndWait(Object command) {
+        return sendAndWait(command, defaultTimeout);
+    }
+
+    @Override
+    public <R> R sendAndWait(Object command, Duration timeout) {
+        CompletableFuture<R> future = send(command, Metadata.empty(), timeout);
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            future.cancel(false);
+            throw new CancellationException("Interrupted while waiting for " + command.getClass().getSimpleName());
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            if (cause instanceof Error error) {
+                throw error;
+            }
+            throw new CommandExecutionException("Handler of " + command.getClass().getName() + " threw " + cause,
+                    cause);
+        }
+    }
+
+    private static Duration checkTimeout(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("timeout must be positive, but was " + timeout);
+        }
+        return timeout;
+    }
+}

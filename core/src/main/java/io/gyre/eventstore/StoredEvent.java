@@ -1,0 +1,34 @@
+package io.gyre.eventstore;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * An event as the store holds it.
+ *
+ * @param position      its position in the store's global log (unique, increasing in insertion order)
+ * @param aggregateType the aggregate's type name
+ * @param aggregateId   the aggregate's id
+ * @param sequence      its sequence number within the aggregate, from 0
+ * @param eventId       its globally unique id
+ * @param commandId     the id of the command that produced it
+ * @param type          the registered type name of the payload
+ * @param payload       the event as JSON text
+ * @param metadata      the metadata as a JSON object of strings
+ * @param timestamp     when it was applied
+ */
+public record StoredEvent(long position, String aggregateType, String aggregateId, long sequence, String eventId,
+                          String commandId, String type, String payload, String metadata, Instant timestamp) {
+
+    /** Checks every part is present. */
+    public StoredEvent {
+        Objects.requireNonNull(aggregateType, "aggregateType");
+        Objects.requireNonNull(aggregateId, "aggregateId");
+        Objects.requireNonNull(eventId, "eventId");
+        Objects.requireNonNull(commandId, "commandId");
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(payload, "payload");
+        Objects.requireNonNull(metadata, "metadata");
+        Objects.requireNonNull(timestamp, "timestamp");
+    }
+}

@@ -1,0 +1,158 @@
+package io.gyre.serialization;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.cfg.MapperConfig;
+import com.fasterxml.jackson.databind.jsontype.PolymorphicTypeValidator;
+import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.gyre.Metadata;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The default {@link Serializer}: JSON through Jackson, restricted to a {@link TypeRegistry}.
+ *
+ * <p>Safety: the stored type name is looked up in the registry and the JSON is read into exactly that class;
+ * default typing is off, and a polymorphic type validator refuses any class named inside the JSON that is not
+ * registered, so stored or received bytes can never instantiate an arbitrary class.
+ *
+ * <p>Evolution: unknown properties are ignored and missing ones take their Java default, so adding or removing
+ * a field of an event keeps older and newer stored events readable. Records, {@code java.time} and
+ * {@code Optional} are supported; dates are written as ISO-8601 text.
+ */
+public final class JacksonSerializer implements Serializer {
+
+    private static final TypeReference<Map<String, String>> METADATA_TYPE = new TypeReference<>() {
+    };
+
+    private final TypeRegistry types;
+    private final ObjectMapper mapper;
+    private final ClassValue<ObjectWriter> writers;
+    private final ClassValue<ObjectReader> readers;
+
+    /**
+     * @param types the allow-list
+     */
+    public JacksonSerializer(TypeRegistry types) {
+        this(types, new ObjectMapper());
+    }
+
+    /**
+     * @param types  the allow-list
+     * @param mapper a mapper with the application's own modules or settings; it is copied, and the copy gets
+     *               Gyre's safety settings on top
+     */
+    public JacksonSerializer(TypeRegistry types, ObjectMapper mapper) {
+        this.types = Objects.requireNonNull(types, "types");
+        this.mapper = configure(Objects.requireNonNull(mapper, "mapper").copy(), types);
+        this.writers = new ClassValue<>() {
+            @Override
+            protected ObjectWriter computeValue(Class<?> type) {
+                return JacksonSerializer.this.mapper.writerFor(type);
+            }
+        };
+        this.readers = new ClassValue<>() {
+            @Override
+            protected ObjectReader computeValue(Class<?> type) {
+                return JacksonSerializer.this.mapper.readerFor(type);
+            }
+        };
+    }
+
+    private static ObjectMapper configure(ObjectMapper mapper, TypeRegistry types) {
+        mapper.registerModule(new JavaTimeModule());
+        mapper.registerModule(new Jdk8Module());
+        mapper.disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+        mapper.disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+        mapper.disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+        mapper.deactivateDefaultTyping();
+        mapper.setPolymorphicTypeValidator(new RegisteredTypesOnly(types));
+        return mapper;
+    }
+
+    @Override
+    public SerializedValue serialize(Object value) {
+        Objects.requireNonNull(value, "value");
+        String name = types.nameOf(value.getClass());
+        try {
+            return new SerializedValue(name, writers.get(value.getClass()).writeValueAsString(value));
+        } catch (JsonProcessingException e) {
+            throw new SerializationException("Cannot write " + value.getClass().getName() + " ('" + name
+                    + "') as JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    @Override
+    public Object deserialize(SerializedValue serialized) {
+        Class<?> type = types.classOf(serialized.type());
+        try {
+            Object value = readers.get(type).readValue(serialized.data());
+            if (value == null) {
+                throw new SerializationException("Data of type '" + serialized.type() + "' is JSON null", null);
+            }
+            return value;
+        } catch (JsonProcessingException e) {
+            throw new SerializationException("Data of type '" + serialized.type() + "' does not fit "
+                    + type.getName() + ": " + e.getOriginalMessage(), e);
+        }
+    }
+
+    @Override
+    public String serializeMetadata(Metadata metadata) {
+        try {
+            return mapper.writeValueAsString(metadata.entries());
+        } catch (JsonProcessingException e) {
+            throw new SerializationException("Cannot write metadata " + metadata, e);
+        }
+    }
+
+    @Override
+    public Metadata deserializeMetadata(String json) {
+        try {
+            Map<String, String> entries = mapper.readValue(json, METADATA_TYPE);
+            if (entries == null) {
+                throw new SerializationException("Metadata is JSON null", null);
+            }
+            return Metadata.from(entries);
+        } catch (JsonProcessingException | NullPointerException e) {
+            throw new SerializationException("Metadata is not a JSON object of non-null strings: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public TypeRegistry types() {
+        return types;
+    }
+
+    /** Refuses every class named inside JSON that is not on the allow-list. */
+    private static final class RegisteredTypesOnly extends PolymorphicTypeValidator.Base {
+
+        private static final long serialVersionUID = 1L;
+
+        private final Set<String> allowedNames;
+
+        RegisteredTypesOnly(TypeRegistry types) {
+            this.allowedNames = types.classes().stream().map(Class::getName).collect(Collectors.toUnmodifiableSet());
+        }
+
+        @Override
+        public Validity validateSubClassName(MapperConfig<?> config, JavaType baseType, String subClassName) {
+            return allowedNames.contains(subClassName) ? Validity.ALLOWED : Validity.DENIED;
+        }
+
+        @Override
+        public Validity validateSubType(MapperConfig<?> config, JavaType baseType, JavaType subType) {
+            return allowedNames.contains(subType.getRawClass().getName()) ? Validity.ALLOWED : Validity.DENIED;
+        }
+    }
+}
