@@ -49,13 +49,15 @@ import org.slf4j.LoggerFactory;
  * (one builder line, no change to aggregate code) it runs the commands whose aggregates it owns and forwards the
  * rest.
  *
- * <p>The node owns the event store and command bus it is given: {@link #close()} closes them.
+ * <p>The node owns the command bus and the event store it is given, and {@link #close()} closes them, except a
+ * store given with {@link Builder#sharedEventStore(EventStore)}, which stays open for its other users.
  */
 public final class Gyre implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Gyre.class);
 
     private final EventStore eventStore;
+    private final boolean ownsEventStore;
     private final Serializer serializer;
     private final LocalCommandBus localBus;
     private final CommandBus commandBus;
@@ -64,10 +66,11 @@ public final class Gyre implements AutoCloseable {
     private final List<EventSourcedRepository<?>> repositories;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private Gyre(EventStore eventStore, Serializer serializer, LocalCommandBus localBus, CommandBus commandBus,
-                 ScheduledThreadPoolExecutor scheduler, CommandGateway gateway,
+    private Gyre(EventStore eventStore, boolean ownsEventStore, Serializer serializer, LocalCommandBus localBus,
+                 CommandBus commandBus, ScheduledThreadPoolExecutor scheduler, CommandGateway gateway,
                  List<EventSourcedRepository<?>> repositories) {
         this.eventStore = eventStore;
+        this.ownsEventStore = ownsEventStore;
         this.serializer = serializer;
         this.localBus = localBus;
         this.commandBus = commandBus;
@@ -108,7 +111,8 @@ public final class Gyre implements AutoCloseable {
 
     /**
      * Stops the node: the command bus stops taking commands and finishes the accepted ones (a distributed bus
-     * first hands its aggregates to the other members), then the event store is closed. Idempotent.
+     * first hands its aggregates to the other members), then the event store is closed unless it was given as
+     * shared. Idempotent.
      */
     @Override
     public void close() {
@@ -120,7 +124,9 @@ public final class Gyre implements AutoCloseable {
             closeQuietly(localBus);
         }
         scheduler.shutdownNow();
-        closeQuietly(eventStore);
+        if (ownsEventStore) {
+            closeQuietly(eventStore);
+        }
     }
 
     private static void closeQuietly(AutoCloseable resource) {
@@ -135,6 +141,7 @@ public final class Gyre implements AutoCloseable {
     public static final class Builder {
 
         private @Nullable EventStore eventStore;
+        private boolean ownsEventStore;
         private final Map<Class<?>, AggregateModel<?>> aggregates = new LinkedHashMap<>();
         private final Set<Class<?>> extraTypes = new LinkedHashSet<>();
         private @Nullable CommandBus commandBus;
@@ -151,11 +158,24 @@ public final class Gyre implements AutoCloseable {
         /**
          * @param eventStore where events are stored: {@code JdbcEventStore.h2(path)} embedded,
          *                   {@code JdbcEventStore.postgres(dataSource)} in production, {@code InMemoryEventStore}
-         *                   in tests. Required.
+         *                   in tests. Required (this or {@link #sharedEventStore}). The node closes it when it
+         *                   closes.
          * @return this builder
          */
         public Builder eventStore(EventStore eventStore) {
             this.eventStore = Objects.requireNonNull(eventStore, "eventStore");
+            this.ownsEventStore = true;
+            return this;
+        }
+
+        /**
+         * @param eventStore an event store that other nodes or components in this process also use; the node
+         *                   does not close it, its creator does
+         * @return this builder
+         */
+        public Builder sharedEventStore(EventStore eventStore) {
+            this.eventStore = Objects.requireNonNull(eventStore, "eventStore");
+            this.ownsEventStore = false;
             return this;
         }
 
@@ -360,7 +380,7 @@ public final class Gyre implements AutoCloseable {
             log.info("Gyre node started: aggregates {}, {} registered types, command bus {}",
                     aggregates.keySet().stream().map(Class::getSimpleName).toList(),
                     serializer.types().classes().size(), bus.getClass().getSimpleName());
-            return new Gyre(store, serializer, local, bus, scheduler, gateway, frozen);
+            return new Gyre(store, ownsEventStore, serializer, local, bus, scheduler, gateway, frozen);
         }
     }
 }
