@@ -1,9 +1,9 @@
 package io.gyre.serialization;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectWriter;
@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.jsontype.PolymorphicTypeValidator;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import io.gyre.Metadata;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -25,14 +26,15 @@ import java.util.stream.Collectors;
  * default typing is off, and a polymorphic type validator refuses any class named inside the JSON that is not
  * registered, so stored or received bytes can never instantiate an arbitrary class.
  *
+ * <p>Every value is read back once right after it is written, so a value that could be stored but never
+ * sourced again (a class without a usable constructor, an unregistered class named inside it) is refused
+ * before anything is stored.
+ *
  * <p>Evolution: unknown properties are ignored and missing ones take their Java default, so adding or removing
  * a field of an event keeps older and newer stored events readable. Records, {@code java.time} and
  * {@code Optional} are supported; dates are written as ISO-8601 text.
  */
 public final class JacksonSerializer implements Serializer {
-
-    private static final TypeReference<Map<String, String>> METADATA_TYPE = new TypeReference<>() {
-    };
 
     private final TypeRegistry types;
     private final ObjectMapper mapper;
@@ -72,6 +74,7 @@ public final class JacksonSerializer implements Serializer {
         mapper.registerModule(new JavaTimeModule());
         mapper.registerModule(new Jdk8Module());
         mapper.disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+        mapper.enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         mapper.disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
         mapper.disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
         mapper.deactivateDefaultTyping();
@@ -83,12 +86,21 @@ public final class JacksonSerializer implements Serializer {
     public SerializedValue serialize(Object value) {
         Objects.requireNonNull(value, "value");
         String name = types.nameOf(value.getClass());
+        String json;
         try {
-            return new SerializedValue(name, writers.get(value.getClass()).writeValueAsString(value));
+            json = writers.get(value.getClass()).writeValueAsString(value);
         } catch (JsonProcessingException e) {
             throw new SerializationException("Cannot write " + value.getClass().getName() + " ('" + name
                     + "') as JSON: " + e.getOriginalMessage(), e);
         }
+        SerializedValue serialized = new SerializedValue(name, json);
+        try {
+            deserialize(serialized);
+        } catch (SerializationException | UnregisteredTypeException e) {
+            throw new SerializationException("A " + value.getClass().getName() + " ('" + name + "') can be written "
+                    + "but not read back, so it is refused before it is stored: " + e.getMessage(), e);
+        }
+        return serialized;
     }
 
     @Override
@@ -117,16 +129,24 @@ public final class JacksonSerializer implements Serializer {
 
     @Override
     public Metadata deserializeMetadata(String json) {
+        JsonNode tree;
         try {
-            Map<String, String> entries = mapper.readValue(json, METADATA_TYPE);
-            if (entries == null) {
-                throw new SerializationException("Metadata is JSON null", null);
-            }
-            return Metadata.from(entries);
-        } catch (JsonProcessingException | NullPointerException e) {
-            throw new SerializationException("Metadata is not a JSON object of non-null strings: "
-                    + e.getMessage(), e);
+            tree = mapper.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new SerializationException("Metadata is not valid JSON: " + e.getOriginalMessage(), e);
         }
+        if (tree == null || !tree.isObject()) {
+            throw new SerializationException("Metadata is not a JSON object: " + json, null);
+        }
+        Map<String, String> entries = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> field : tree.properties()) {
+            if (!field.getValue().isTextual()) {
+                throw new SerializationException("Metadata value of key '" + field.getKey()
+                        + "' is not a string: " + field.getValue(), null);
+            }
+            entries.put(field.getKey(), field.getValue().textValue());
+        }
+        return Metadata.from(entries);
     }
 
     @Override

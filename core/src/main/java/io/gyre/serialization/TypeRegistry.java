@@ -120,7 +120,7 @@ public final class TypeRegistry {
          */
         public Builder register(Class<?> type) {
             Objects.requireNonNull(type, "type");
-            return register(type, defaultNameOf(type));
+            return register(type, type.isPrimitive() || type.isArray() ? type.getName() : defaultNameOf(type));
         }
 
         /**

@@ -26,7 +26,8 @@ public final class Outcome<A> {
     private final @Nullable Object result;
     private final @Nullable Throwable failure;
     private final List<Object> events;
-    private final @Nullable String illegalStateChange;
+    private final @Nullable Object liveState;
+    private boolean consistencyChecked;
 
     Outcome(AggregateModel<A> model, @Nullable EventSourcedRepository<A> repository, @Nullable String aggregateId,
             @Nullable Object result, @Nullable Throwable failure, List<Object> events, @Nullable Object liveState) {
@@ -36,8 +37,7 @@ public final class Outcome<A> {
         this.result = result;
         this.failure = failure;
         this.events = List.copyOf(events);
-        this.illegalStateChange = liveState == null || repository == null || aggregateId == null ? null
-                : compare(liveState, repository.load(aggregateId).instance());
+        this.liveState = liveState;
     }
 
     static <A> Outcome<A> failed(AggregateModel<A> model, Throwable failure) {
@@ -170,9 +170,20 @@ public final class Outcome<A> {
     }
 
     private void assertConsistent() {
+        if (consistencyChecked || liveState == null || repository == null || aggregateId == null) {
+            return;
+        }
+        Object sourced;
+        try {
+            sourced = repository.load(aggregateId).instance();
+        } catch (RuntimeException e) {
+            throw new AssertionError("Aggregate '" + aggregateId + "' cannot be sourced from its events: " + e, e);
+        }
+        String illegalStateChange = compare(liveState, sourced);
         if (illegalStateChange != null) {
             throw new AssertionError(illegalStateChange);
         }
+        consistencyChecked = true;
     }
 
     /**

@@ -592,6 +592,33 @@ class AggregateDefinitionTest {
                 .expectEvents(new Stamped("d-1", "derived:y"));
     }
 
+    @Aggregate
+    static class DerivedWithoutAnnotation extends Base {
+        DerivedWithoutAnnotation() {
+        }
+
+        @CommandHandler
+        DerivedWithoutAnnotation(Create c) {
+            apply(new Created(c.id()));
+        }
+
+        @Override
+        void handle(Stamp c) {
+            apply(new Stamped(c.id(), "unannotated override:" + c.mark()));
+        }
+    }
+
+    @Test
+    void an_override_without_the_annotation_keeps_the_inherited_handler_and_runs_the_override() {
+        AggregateModel<DerivedWithoutAnnotation> model = AggregateModel.of(DerivedWithoutAnnotation.class);
+
+        assertThat(model.commandHandlers()).containsOnlyKeys(Create.class, Rename.class, Stamp.class);
+        AggregateFixture.of(DerivedWithoutAnnotation.class)
+                .given(new Created("d-1"))
+                .when(new Stamp("d-1", "z"))
+                .expectEvents(new Stamped("d-1", "unannotated override:z"));
+    }
+
     record ByComponent(@TargetAggregateId String id, String name) {
     }
 

@@ -231,9 +231,12 @@ public final class AggregateModel<A> {
                     if (method.isSynthetic() || method.isBridge()) {
                         continue;
                     }
+                    boolean annotated = method.isAnnotationPresent(CommandHandler.class)
+                            || method.isAnnotationPresent(EventSourcingHandler.class);
                     String signature = method.getName() + Arrays.toString(method.getParameterTypes());
-                    // An overriding method in a subclass replaces the handler it overrides.
-                    if (!Modifier.isPrivate(method.getModifiers()) && !overridden.add(signature)) {
+                    // A handler overridden by an annotated subclass method is replaced by it; one overridden
+                    // without the annotation stays a handler and reaches the override by virtual dispatch.
+                    if (!annotated || (!Modifier.isPrivate(method.getModifiers()) && !overridden.add(signature))) {
                         continue;
                     }
                     if (method.isAnnotationPresent(CommandHandler.class)) {
