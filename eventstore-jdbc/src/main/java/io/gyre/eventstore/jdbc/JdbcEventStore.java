@@ -1,0 +1,617 @@
+package io.gyre.eventstore.jdbc;
+
+import io.gyre.eventstore.AppendRequest;
+import io.gyre.eventstore.AppendResult;
+import io.gyre.eventstore.ConcurrencyConflictException;
+import io.gyre.eventstore.EventData;
+import io.gyre.eventstore.EventRejectedException;
+import io.gyre.eventstore.EventStore;
+import io.gyre.eventstore.ExpectedSequence;
+import io.gyre.eventstore.PayloadTooLargeException;
+import io.gyre.eventstore.StoredEvent;
+import io.gyre.eventstore.TrackedEvent;
+import io.gyre.eventstore.TrackingToken;
+import io.gyre.eventstore.jdbc.internal.CommitOrderGate;
+import io.gyre.eventstore.jdbc.internal.SchemaManager;
+import io.gyre.eventstore.jdbc.internal.SqlErrors;
+import io.gyre.eventstore.jdbc.internal.Statements;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The event store over JDBC, for PostgreSQL 14+ (shared by every node of a cluster) and H2 2.x (embedded in one
+ * process; the default that needs no set-up).
+ *
+ * <pre>{@code
+ * EventStore embedded = JdbcEventStore.h2(Path.of("data/events"));          // creates data/events.mv.db
+ * EventStore shared   = JdbcEventStore.postgres(dataSource);                // any pooled DataSource
+ * EventStore custom   = JdbcEventStore.builder(dataSource)
+ *         .tableNames(TableNames.withPrefix("bank_")).createSchema(false).build();
+ * }</pre>
+ *
+ * <h2>Appending</h2>
+ * All events of one command are written by one INSERT statement, so they commit together or not at all, in one
+ * round trip. The unique key on (aggregate id, sequence number) refuses a second writer of a sequence number;
+ * when the caller expects a last sequence number, the statement also requires that event to exist, so a
+ * stream can never get a gap. A duplicate-key error is reported as a {@link ConcurrencyConflictException} on
+ * both databases, wherever the driver puts it (PostgreSQL's SQLState 23505 may come inside a
+ * {@code BatchUpdateException}); other failures become a transient {@link JdbcEventStoreException} with the
+ * driver's SQLState, or a non-transient {@link EventRejectedException} / {@link EventStoreSchemaException}
+ * when the data or schema is at fault.
+ *
+ * <h2>Following the global log without skipping late commits</h2>
+ * Global positions come from an identity column and are handed out when rows are inserted, not when they
+ * commit: position 8 can be visible while position 7's transaction is still open, and 7 may commit later or
+ * roll back and never appear. A reader that moves past 8 must not lose 7, and must not wait for ever for a 7
+ * that rolled back.
+ * <ul>
+ *   <li>PostgreSQL: every row records its inserting transaction ({@code pg_current_xact_id()}). Readers order
+ *       the log by (transaction id, position) and read only rows of transactions older than the oldest
+ *       transaction still running ({@code pg_snapshot_xmin(pg_current_snapshot())}, evaluated in the query's
+ *       own snapshot). Every such transaction has finished, so that part of the log is final: a transaction that
+ *       commits late is read when it finishes, in its place, and a rolled-back one simply never appears. A long
+ *       transaction anywhere on the server delays readers (never appenders) until it ends.</li>
+ *   <li>H2: appends hold a shared JVM lock from insert to commit, and a reader takes it exclusively just long
+ *       enough to read the highest position; everything up to that horizon has committed or rolled back. This
+ *       is why one H2 database must not be shared by several processes: use PostgreSQL for a cluster.</li>
+ * </ul>
+ *
+ * <h2>Reading a stream</h2>
+ * Streams are read in pages of {@link Builder#readBatchSize(int)} events, each page its own query, so a long
+ * stream loads in constant memory and an abandoned stream holds no connection.
+ *
+ * <p>Thread-safe.
+ */
+public final class JdbcEventStore implements EventStore {
+
+    /** Events per INSERT statement; above it a command's events are inserted in one transaction. */
+    private static final int MAX_ROWS_PER_STATEMENT = 500;
+
+    private final DataSource dataSource;
+    private final Dialect dialect;
+    private final TableNames tables;
+    private final Statements sql;
+    private final int readBatchSize;
+    private final long maxEventBytes;
+    private final int queryTimeoutSeconds;
+    private final @Nullable CommitOrderGate gate;
+    private final @Nullable AutoCloseable ownedPool;
+
+    private JdbcEventStore(Builder builder, Dialect dialect, @Nullable CommitOrderGate gate) {
+        this.dataSource = builder.dataSource;
+        this.dialect = dialect;
+        this.tables = builder.tables;
+        this.sql = new Statements(dialect == Dialect.POSTGRES, builder.tables);
+        this.readBatchSize = builder.readBatchSize;
+        this.maxEventBytes = builder.maxEventBytes;
+        this.queryTimeoutSeconds = (int) Math.max(1, builder.queryTimeout.toSeconds());
+        this.gate = gate;
+        this.ownedPool = builder.ownedPool;
+    }
+
+    /**
+     * An embedded H2 store in a file, created with its schema on first use: nothing to install. The store owns
+     * its connection pool and closes it on {@link #close()}. Only this process may open the file.
+     *
+     * @param file the database file without extension ({@code data/events} makes {@code data/events.mv.db});
+     *             parent folders are created
+     * @return the started store
+     * @throws JdbcEventStoreException when the file cannot be opened (for example, another process holds it)
+     */
+    public static JdbcEventStore h2(Path file) {
+        Objects.requireNonNull(file, "file");
+        Path absolute = file.toAbsolutePath().normalize();
+        try {
+            if (absolute.getParent() != null) {
+                Files.createDirectories(absolute.getParent());
+            }
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("Cannot create the folder of H2 database " + absolute + ": " + e, e);
+        }
+        // WRITE_DELAY=0 writes each commit to the file before acknowledging it, so a killed process loses no
+        // acknowledged event; H2's default would keep up to half a second of commits in memory.
+        String url = "jdbc:h2:file:" + absolute + ";WRITE_DELAY=0;LOCK_TIMEOUT=10000";
+        org.h2.jdbcx.JdbcConnectionPool pool = org.h2.jdbcx.JdbcConnectionPool.create(url, "sa", "");
+        pool.setMaxConnections(64);
+        Builder builder = builder(pool).dialect(Dialect.H2).createSchema(true);
+        builder.ownedPool = pool::dispose;
+        return builder.build();
+    }
+
+    /**
+     * A PostgreSQL store over a pooled data source (HikariCP or similar), creating its schema if missing.
+     * The data source stays the caller's to close.
+     *
+     * @param dataSource a pooled data source for PostgreSQL 14 or later
+     * @return the started store
+     * @throws JdbcEventStoreException   when the database cannot be reached
+     * @throws EventStoreSchemaException when the schema cannot be created
+     */
+    public static JdbcEventStore postgres(DataSource dataSource) {
+        return builder(dataSource).dialect(Dialect.POSTGRES).createSchema(true).build();
+    }
+
+    /**
+     * @param dataSource a pooled data source
+     * @return a builder; the dialect is detected from the database unless set
+     */
+    public static Builder builder(DataSource dataSource) {
+        return new Builder(dataSource);
+    }
+
+    /** @return the database dialect */
+    public Dialect dialect() {
+        return dialect;
+    }
+
+    /** @return the table names */
+    public TableNames tableNames() {
+        return tables;
+    }
+
+    @Override
+    public AppendResult append(AppendRequest request) {
+        Objects.requireNonNull(request, "request");
+        checkSizes(request);
+        ExpectedSequence expected = request.expected();
+        if (expected instanceof ExpectedSequence.Any) {
+            return appendAfterWhateverIsStored(request);
+        }
+        long lastSequence = expected.lastSequence();
+        // The connection is taken before the gate: a reader holding a connection may wait on the gate, so
+        // waiting for a connection inside it could deadlock on an exhausted pool.
+        try (Connection connection = dataSource.getConnection()) {
+            if (gate != null) {
+                gate.enterAppend();
+            }
+            try {
+                int inserted = insert(connection, request, lastSequence);
+                if (inserted == 0) {
+                    // The expected last event does not exist: the caller is ahead of the stream.
+                    throw new ConcurrencyConflictException(request.aggregateId(), lastSequence,
+                            lastSequence(connection, request.aggregateId()));
+                }
+            } catch (SQLException e) {
+                if (SqlErrors.isUniqueViolation(e)) {
+                    throw conflict(connection, request, lastSequence, e);
+                }
+                throw SqlErrors.translate(describe("Appending", request), e);
+            } finally {
+                if (gate != null) {
+                    gate.leaveAppend();
+                }
+            }
+        } catch (SQLException e) {
+            throw SqlErrors.translate(describe("Appending", request), e);
+        }
+        return new AppendResult(lastSequence + 1, lastSequence + request.events().size());
+    }
+
+    /** Inserts the events in one statement (one transaction above the per-statement limit). */
+    private int insert(Connection connection, AppendRequest request, long lastSequence) throws SQLException {
+        List<EventData> events = request.events();
+        if (events.size() <= MAX_ROWS_PER_STATEMENT) {
+            return insertChunk(connection, request, events, lastSequence, lastSequence);
+        }
+        boolean autoCommit = connection.getAutoCommit();
+        connection.setAutoCommit(false);
+        try {
+            int inserted = 0;
+            for (int from = 0; from < events.size(); from += MAX_ROWS_PER_STATEMENT) {
+                List<EventData> chunk = events.subList(from, Math.min(events.size(), from + MAX_ROWS_PER_STATEMENT));
+                int count = insertChunk(connection, request, chunk, lastSequence + from,
+                        from == 0 ? lastSequence : -1);
+                if (count == 0) {
+                    connection.rollback();
+                    return 0;
+                }
+                inserted += count;
+            }
+            connection.commit();
+            return inserted;
+        } catch (SQLException | RuntimeException e) {
+            connection.rollback();
+            throw e;
+        } finally {
+            connection.setAutoCommit(autoCommit);
+        }
+    }
+
+    /**
+     * @param before      the sequence number just before the chunk's first event
+     * @param mustExist   the sequence number that must already be stored, -1 for none
+     */
+    private int insertChunk(Connection connection, AppendRequest request, List<EventData> chunk, long before,
+                            long mustExist) throws SQLException {
+        String statement = mustExist < 0 ? sql.plainInsert(chunk.size()) : sql.conditionalInsert(chunk.size());
+        try (PreparedStatement insert = connection.prepareStatement(statement)) {
+            insert.setQueryTimeout(queryTimeoutSeconds);
+            int p = 1;
+            long sequence = before + 1;
+            for (EventData event : chunk) {
+                insert.setString(p++, request.aggregateType());
+                insert.setString(p++, request.aggregateId());
+                insert.setLong(p++, sequence++);
+                insert.setString(p++, event.eventId());
+                insert.setString(p++, request.commandId());
+                insert.setString(p++, event.type());
+                insert.setString(p++, event.payload());
+                insert.setString(p++, event.metadata());
+                insert.setObject(p++, OffsetDateTime.ofInstant(event.timestamp(), ZoneOffset.UTC));
+            }
+            if (mustExist >= 0) {
+                insert.setString(p++, request.aggregateId());
+                insert.setLong(p, mustExist);
+            }
+            return insert.executeUpdate();
+        }
+    }
+
+    private AppendResult appendAfterWhateverIsStored(AppendRequest request) {
+        // "any" promises no check, so a lost race is retried here rather than reported.
+        for (int attempt = 1; ; attempt++) {
+            long last = lastSequence(request.aggregateId());
+            try {
+                return append(new AppendRequest(request.aggregateType(), request.aggregateId(),
+                        ExpectedSequence.exactly(last), request.commandId(), request.events()));
+            } catch (ConcurrencyConflictException e) {
+                if (attempt >= 20) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private RuntimeException conflict(Connection connection, AppendRequest request, long expected, SQLException e) {
+        long actual;
+        try {
+            actual = lastSequence(connection, request.aggregateId());
+        } catch (SQLException lookup) {
+            e.addSuppressed(lookup);
+            return new ConcurrencyConflictException(request.aggregateId(), expected,
+                    ConcurrencyConflictException.UNKNOWN, e);
+        }
+        if (actual == expected) {
+            // The stream did not move, so the duplicate key was not a sequence number but an event id.
+            return new EventRejectedException(describe("Appending", request) + " failed: an event id is already "
+                    + "stored; event ids must be unique", e);
+        }
+        return new ConcurrencyConflictException(request.aggregateId(), expected, actual, e);
+    }
+
+    private void checkSizes(AppendRequest request) {
+        for (EventData event : request.events()) {
+            long chars = (long) event.payload().length() + event.metadata().length();
+            // A char takes at most 3 UTF-8 bytes; count exactly only when the quick bound is over the limit.
+            if (chars * 3 > maxEventBytes) {
+                long bytes = (long) event.payload().getBytes(StandardCharsets.UTF_8).length
+                        + event.metadata().getBytes(StandardCharsets.UTF_8).length;
+                if (bytes > maxEventBytes) {
+                    throw new PayloadTooLargeException(request.aggregateId(), event.type(), bytes, maxEventBytes);
+                }
+            }
+        }
+    }
+
+    @Override
+    public long lastSequence(String aggregateId) {
+        Objects.requireNonNull(aggregateId, "aggregateId");
+        try (Connection connection = dataSource.getConnection()) {
+            return lastSequence(connection, aggregateId);
+        } catch (SQLException e) {
+            throw SqlErrors.translate("Reading the last sequence number of aggregate '" + aggregateId + "'", e);
+        }
+    }
+
+    private long lastSequence(Connection connection, String aggregateId) throws SQLException {
+        try (PreparedStatement query = connection.prepareStatement(sql.lastSequence())) {
+            query.setQueryTimeout(queryTimeoutSeconds);
+            query.setString(1, aggregateId);
+            try (ResultSet rows = query.executeQuery()) {
+                rows.next();
+                long last = rows.getLong(1);
+                return rows.wasNull() ? -1 : last;
+            }
+        }
+    }
+
+    @Override
+    public Stream<StoredEvent> readStream(String aggregateId, long fromSequence) {
+        Objects.requireNonNull(aggregateId, "aggregateId");
+        if (fromSequence < 0) {
+            throw new IllegalArgumentException("fromSequence must be 0 or more, but was " + fromSequence);
+        }
+        Iterator<StoredEvent> pages = new Iterator<>() {
+            private List<StoredEvent> page = Collections.emptyList();
+            private int index;
+            private long next = fromSequence;
+            private boolean exhausted;
+
+            @Override
+            public boolean hasNext() {
+                if (index < page.size()) {
+                    return true;
+                }
+                if (exhausted) {
+                    return false;
+                }
+                page = readPage(aggregateId, next);
+                index = 0;
+                exhausted = page.size() < readBatchSize;
+                if (!page.isEmpty()) {
+                    next = page.get(page.size() - 1).sequence() + 1;
+                }
+                return !page.isEmpty();
+            }
+
+            @Override
+            public StoredEvent next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                return page.get(index++);
+            }
+        };
+        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(pages,
+                Spliterator.ORDERED | Spliterator.NONNULL | Spliterator.DISTINCT), false);
+    }
+
+    private List<StoredEvent> readPage(String aggregateId, long fromSequence) {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement query = connection.prepareStatement(sql.readStreamPage())) {
+            query.setQueryTimeout(queryTimeoutSeconds);
+            query.setString(1, aggregateId);
+            query.setLong(2, fromSequence);
+            query.setInt(3, readBatchSize);
+            List<StoredEvent> page = new ArrayList<>();
+            try (ResultSet rows = query.executeQuery()) {
+                while (rows.next()) {
+                    page.add(event(rows));
+                }
+            }
+            return page;
+        } catch (SQLException e) {
+            throw SqlErrors.translate("Reading the stream of aggregate '" + aggregateId + "' from sequence "
+                    + fromSequence, e);
+        }
+    }
+
+    @Override
+    public List<TrackedEvent> readAll(TrackingToken after, int maxCount) {
+        Objects.requireNonNull(after, "after");
+        if (maxCount < 1) {
+            throw new IllegalArgumentException("maxCount must be 1 or more, but was " + maxCount);
+        }
+        try (Connection connection = dataSource.getConnection()) {
+            return gate == null ? readAllPostgres(connection, after, maxCount)
+                    : readAllH2(connection, gate, after, maxCount);
+        } catch (SQLException e) {
+            throw SqlErrors.translate("Reading the global log after " + after, e);
+        }
+    }
+
+    private List<TrackedEvent> readAllPostgres(Connection connection, TrackingToken after, int maxCount)
+            throws SQLException {
+        try (PreparedStatement query = connection.prepareStatement(sql.readAllPostgres())) {
+            query.setQueryTimeout(queryTimeoutSeconds);
+            query.setString(1, Long.toString(after.commitOrder()));
+            query.setLong(2, after.position());
+            query.setInt(3, maxCount);
+            List<TrackedEvent> batch = new ArrayList<>();
+            try (ResultSet rows = query.executeQuery()) {
+                while (rows.next()) {
+                    StoredEvent event = event(rows);
+                    batch.add(new TrackedEvent(event, new TrackingToken(rows.getLong(11), event.position())));
+                }
+            }
+            return batch;
+        }
+    }
+
+    private List<TrackedEvent> readAllH2(Connection connection, CommitOrderGate commitGate, TrackingToken after,
+                                         int maxCount) throws SQLException {
+        long horizon = commitGate.horizon(() -> {
+            try (PreparedStatement query = connection.prepareStatement(sql.highestPosition());
+                 ResultSet rows = query.executeQuery()) {
+                rows.next();
+                return rows.getLong(1);
+            } catch (SQLException e) {
+                throw SqlErrors.translate("Reading the highest position of the global log", e);
+            }
+        });
+        try (PreparedStatement query = connection.prepareStatement(sql.readAllH2())) {
+            query.setQueryTimeout(queryTimeoutSeconds);
+            query.setLong(1, after.position());
+            query.setLong(2, horizon);
+            query.setInt(3, maxCount);
+            List<TrackedEvent> batch = new ArrayList<>();
+            try (ResultSet rows = query.executeQuery()) {
+                while (rows.next()) {
+                    StoredEvent event = event(rows);
+                    batch.add(new TrackedEvent(event, TrackingToken.at(event.position())));
+                }
+            }
+            return batch;
+        }
+    }
+
+    private static StoredEvent event(ResultSet rows) throws SQLException {
+        return new StoredEvent(rows.getLong(1), rows.getString(2), rows.getString(3), rows.getLong(4),
+                rows.getString(5), rows.getString(6), rows.getString(7), rows.getString(8), rows.getString(9),
+                rows.getObject(10, OffsetDateTime.class).toInstant());
+    }
+
+    private static String describe(String action, AppendRequest request) {
+        return action + " " + request.events().size() + " event(s) of command " + request.commandId()
+                + " to aggregate " + request.aggregateType() + " '" + request.aggregateId() + "'";
+    }
+
+    /** Closes the connection pool if the store made it ({@link #h2(Path)}); a given data source stays open. */
+    @Override
+    public void close() {
+        if (ownedPool != null) {
+            try {
+                ownedPool.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("Closing the H2 connection pool failed", e);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "JdbcEventStore[" + dialect + ", " + tables.events() + "]";
+    }
+
+    /** Configures a {@link JdbcEventStore}; each setter checks its value at once. */
+    public static final class Builder {
+
+        private final DataSource dataSource;
+        private @Nullable Dialect dialect;
+        private TableNames tables = TableNames.defaults();
+        private boolean createSchema;
+        private int readBatchSize = 1024;
+        private long maxEventBytes = 1024 * 1024;
+        private Duration queryTimeout = Duration.ofSeconds(30);
+        private @Nullable AutoCloseable ownedPool;
+
+        private Builder(DataSource dataSource) {
+            this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+        }
+
+        /**
+         * @param dialect the database; detected from the connection when not set
+         * @return this builder
+         */
+        public Builder dialect(Dialect dialect) {
+            this.dialect = Objects.requireNonNull(dialect, "dialect");
+            return this;
+        }
+
+        /**
+         * @param tables the table names (default {@link TableNames#defaults()})
+         * @return this builder
+         */
+        public Builder tableNames(TableNames tables) {
+            this.tables = Objects.requireNonNull(tables, "tables");
+            return this;
+        }
+
+        /**
+         * @param createSchema true to create missing tables from the shipped schema files on start; false
+         *                     (the builder's default) to only check that they exist with every column
+         * @return this builder
+         */
+        public Builder createSchema(boolean createSchema) {
+            this.createSchema = createSchema;
+            return this;
+        }
+
+        /**
+         * @param readBatchSize events per query when reading a stream, 1 to 100,000 (default 1,024)
+         * @return this builder
+         */
+        public Builder readBatchSize(int readBatchSize) {
+            if (readBatchSize < 1 || readBatchSize > 100_000) {
+                throw new IllegalArgumentException("readBatchSize must be between 1 and 100000, but was "
+                        + readBatchSize);
+            }
+            this.readBatchSize = readBatchSize;
+            return this;
+        }
+
+        /**
+         * @param maxEventBytes the largest payload plus metadata of one event, in UTF-8 bytes, 1 KiB to 64 MiB
+         *                      (default 1 MiB); larger events are refused with a {@link PayloadTooLargeException}
+         * @return this builder
+         */
+        public Builder maxEventBytes(long maxEventBytes) {
+            if (maxEventBytes < 1024 || maxEventBytes > 64L * 1024 * 1024) {
+                throw new IllegalArgumentException("maxEventBytes must be between 1024 and 67108864, but was "
+                        + maxEventBytes);
+            }
+            this.maxEventBytes = maxEventBytes;
+            return this;
+        }
+
+        /**
+         * @param queryTimeout the longest one statement may run, 1 second to 1 hour (default 30 s)
+         * @return this builder
+         */
+        public Builder queryTimeout(Duration queryTimeout) {
+            Objects.requireNonNull(queryTimeout, "queryTimeout");
+            if (queryTimeout.compareTo(Duration.ofSeconds(1)) < 0 || queryTimeout.compareTo(Duration.ofHours(1)) > 0) {
+                throw new IllegalArgumentException("queryTimeout must be between 1 second and 1 hour, but was "
+                        + queryTimeout);
+            }
+            this.queryTimeout = queryTimeout;
+            return this;
+        }
+
+        /**
+         * Connects, creates or validates the schema, and returns the store.
+         *
+         * @return the started store
+         * @throws JdbcEventStoreException   when the database cannot be reached
+         * @throws EventStoreSchemaException when the schema is missing or incomplete and createSchema is false
+         */
+        public JdbcEventStore build() {
+            String url;
+            Dialect resolved;
+            try (Connection connection = dataSource.getConnection()) {
+                url = connection.getMetaData().getURL();
+                resolved = dialect != null ? dialect
+                        : Dialect.forProduct(connection.getMetaData().getDatabaseProductName());
+            } catch (SQLException e) {
+                closeOwnedPool();
+                throw new JdbcEventStoreException("Connecting to the event store database failed", e);
+            }
+            SchemaManager schema = new SchemaManager(dataSource, tables, resolved == Dialect.POSTGRES,
+                    resolved.schemaFolder());
+            try {
+                if (createSchema) {
+                    schema.create();
+                }
+                schema.validate();
+            } catch (SQLException e) {
+                closeOwnedPool();
+                throw SqlErrors.translate("Preparing the event store schema " + tables, e);
+            } catch (RuntimeException e) {
+                closeOwnedPool();
+                throw e;
+            }
+            CommitOrderGate gate = resolved == Dialect.H2 ? CommitOrderGate.forDatabase(url) : null;
+            return new JdbcEventStore(this, resolved, gate);
+        }
+
+        private void closeOwnedPool() {
+            if (ownedPool != null) {
+                try {
+                    ownedPool.close();
+                } catch (Exception ignored) {
+                    // The original failure is what the caller needs to see.
+                }
+            }
+        }
+    }
+}

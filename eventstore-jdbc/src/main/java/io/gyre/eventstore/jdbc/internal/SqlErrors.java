@@ -1,0 +1,100 @@
+package io.gyre.eventstore.jdbc.internal;
+
+import io.gyre.GyreException;
+import io.gyre.eventstore.EventRejectedException;
+import io.gyre.eventstore.jdbc.EventStoreSchemaException;
+import io.gyre.eventstore.jdbc.JdbcEventStoreException;
+import java.sql.SQLException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTransientException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Classifies driver errors: a duplicate key is a concurrency conflict, wherever in the chain it sits
+ * (PostgreSQL reports it inside a {@code BatchUpdateException}'s next exception); connection, timeout and
+ * resource errors are transient; schema and data errors are not. Internal: not part of Gyre's API.
+ */
+public final class SqlErrors {
+
+    private static final String UNIQUE_VIOLATION = "23505";
+
+    private SqlErrors() {
+    }
+
+    /**
+     * @param failure a driver error
+     * @return true when it, a cause or a chained next exception is a unique-key violation
+     */
+    public static boolean isUniqueViolation(SQLException failure) {
+        for (SQLException e : chain(failure)) {
+            if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Translates a driver error into Gyre's exception of the matching kind.
+     *
+     * @param operation what was being done, with the aggregate or token involved
+     * @param failure   the driver's error
+     * @return the exception to throw
+     */
+    public static GyreException translate(String operation, SQLException failure) {
+        String state = firstState(failure);
+        String sqlClass = state == null || state.length() < 2 ? "" : state.substring(0, 2);
+        if (sqlClass.equals("42") || sqlClass.equals("3F")) {
+            return new EventStoreSchemaException(operation + " failed because the database refused the statement "
+                    + "(SQLState " + state + "): " + failure.getMessage() + "; check that the event store schema "
+                    + "exists and matches the configured table names", failure);
+        }
+        if (sqlClass.equals("22") || sqlClass.equals("23")) {
+            return new EventRejectedException(operation + " failed because the database refused the data (SQLState "
+                    + state + "): " + failure.getMessage(), failure);
+        }
+        return new JdbcEventStoreException(operation + " failed", failure);
+    }
+
+    private static @Nullable String firstState(SQLException failure) {
+        for (SQLException e : chain(failure)) {
+            if (e instanceof SQLTransientException || e instanceof SQLRecoverableException) {
+                return e.getSQLState() == null ? "08000" : e.getSQLState();
+            }
+            if (e.getSQLState() != null) {
+                return e.getSQLState();
+            }
+        }
+        return null;
+    }
+
+    /** The error, its causes and its chained next exceptions, each once. */
+    private static Iterable<SQLException> chain(SQLException failure) {
+        Set<Throwable> seen = new HashSet<>();
+        Deque<Throwable> pending = new ArrayDeque<>();
+        pending.add(failure);
+        List<SQLException> result = new ArrayList<>();
+        while (!pending.isEmpty()) {
+            Throwable next = pending.poll();
+            if (!seen.add(next)) {
+                continue;
+            }
+            if (next instanceof SQLException sql) {
+                result.add(sql);
+                if (sql.getNextException() != null) {
+                    pending.add(sql.getNextException());
+                }
+            }
+            if (next.getCause() != null) {
+                pending.add(next.getCause());
+            }
+        }
+        return result;
+    }
+}

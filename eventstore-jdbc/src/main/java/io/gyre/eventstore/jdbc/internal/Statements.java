@@ -1,0 +1,138 @@
+package io.gyre.eventstore.jdbc.internal;
+
+import io.gyre.eventstore.jdbc.TableNames;
+import java.util.StringJoiner;
+
+/**
+ * The SQL of one event store, built once from its validated table names; every value is a bind parameter.
+ * Internal: not part of Gyre's API.
+ */
+public final class Statements {
+
+    private static final String INSERT_COLUMNS = "aggregate_type, aggregate_id, sequence_number, event_id, "
+            + "command_id, event_type, payload, metadata, occurred_at";
+    private static final String SELECT_COLUMNS = "global_position, aggregate_type, aggregate_id, sequence_number, "
+            + "event_id, command_id, event_type, payload, metadata, occurred_at";
+    private static final int CACHED_INSERTS = 16;
+
+    private final boolean postgres;
+    private final String events;
+    private final String typedRow;
+    private final String[] plainInserts = new String[CACHED_INSERTS + 1];
+    private final String[] conditionalInserts = new String[CACHED_INSERTS + 1];
+
+    /**
+     * @param postgres true for PostgreSQL, false for H2
+     * @param tables   the table names
+     */
+    public Statements(boolean postgres, TableNames tables) {
+        this.postgres = postgres;
+        this.events = tables.events();
+        this.typedRow = postgres
+                ? "(CAST(? AS text), CAST(? AS text), CAST(? AS bigint), CAST(? AS text), CAST(? AS text), "
+                        + "CAST(? AS text), CAST(? AS jsonb), CAST(? AS jsonb), CAST(? AS timestamptz))"
+                : "(CAST(? AS CHARACTER VARYING), CAST(? AS CHARACTER VARYING), CAST(? AS BIGINT), "
+                        + "CAST(? AS CHARACTER VARYING), CAST(? AS CHARACTER VARYING), CAST(? AS CHARACTER VARYING), "
+                        + "CAST(? AS CHARACTER LARGE OBJECT), CAST(? AS CHARACTER VARYING), "
+                        + "CAST(? AS TIMESTAMP WITH TIME ZONE))";
+    }
+
+    /** Parameters per event row. */
+    public static final int PARAMETERS_PER_EVENT = 9;
+
+    /**
+     * @param rows events in the statement
+     * @return an insert of that many rows that the unique key alone guards (first sequence 0)
+     */
+    public String plainInsert(int rows) {
+        if (rows <= CACHED_INSERTS) {
+            String cached = plainInserts[rows];
+            if (cached == null) {
+                cached = "INSERT INTO " + events + " (" + INSERT_COLUMNS + ") VALUES " + rows(rows);
+                plainInserts[rows] = cached;
+            }
+            return cached;
+        }
+        return "INSERT INTO " + events + " (" + INSERT_COLUMNS + ") VALUES " + rows(rows);
+    }
+
+    /**
+     * An insert that only writes when the event the writer expects to be last exists; with the unique key this
+     * makes the stream contiguous whatever sequence number a caller expects. Its last two parameters are the
+     * aggregate id and the expected last sequence number.
+     *
+     * @param rows events in the statement
+     * @return the statement
+     */
+    public String conditionalInsert(int rows) {
+        if (rows <= CACHED_INSERTS) {
+            String cached = conditionalInserts[rows];
+            if (cached == null) {
+                cached = buildConditionalInsert(rows);
+                conditionalInserts[rows] = cached;
+            }
+            return cached;
+        }
+        return buildConditionalInsert(rows);
+    }
+
+    private String buildConditionalInsert(int rows) {
+        return "INSERT INTO " + events + " (" + INSERT_COLUMNS + ") SELECT * FROM (VALUES " + rows(rows) + ") AS v ("
+                + INSERT_COLUMNS + ") WHERE EXISTS (SELECT 1 FROM " + events
+                + " WHERE aggregate_id = ? AND sequence_number = ?)";
+    }
+
+    private String rows(int rows) {
+        StringJoiner joiner = new StringJoiner(", ");
+        for (int i = 0; i < rows; i++) {
+            joiner.add(typedRow);
+        }
+        return joiner.toString();
+    }
+
+    /** @return the last sequence number of an aggregate, NULL when it has none */
+    public String lastSequence() {
+        return "SELECT MAX(sequence_number) FROM " + events + " WHERE aggregate_id = ?";
+    }
+
+    /** @return one page of an aggregate's stream: aggregate id, first sequence, page size */
+    public String readStreamPage() {
+        return "SELECT " + SELECT_COLUMNS + " FROM " + events
+                + " WHERE aggregate_id = ? AND sequence_number >= ? ORDER BY sequence_number LIMIT ?";
+    }
+
+    /**
+     * PostgreSQL: the next events of the global log after a token, ordered by the inserting transaction and
+     * then position, from transactions older than every transaction still running. Parameters: the token's
+     * transaction id (as text), its position, the batch size. The extra last column is the transaction id.
+     *
+     * @return the statement
+     */
+    public String readAllPostgres() {
+        return "SELECT " + SELECT_COLUMNS + ", CAST(CAST(transaction_id AS text) AS bigint) FROM " + events
+                + " WHERE (transaction_id, global_position) > (CAST(? AS xid8), ?)"
+                + " AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())"
+                + " ORDER BY transaction_id, global_position LIMIT ?";
+    }
+
+    /**
+     * H2: the next events of the global log after a position, up to a horizon. Parameters: the position, the
+     * horizon, the batch size.
+     *
+     * @return the statement
+     */
+    public String readAllH2() {
+        return "SELECT " + SELECT_COLUMNS + " FROM " + events
+                + " WHERE global_position > ? AND global_position <= ? ORDER BY global_position LIMIT ?";
+    }
+
+    /** @return the highest position stored, NULL when empty */
+    public String highestPosition() {
+        return "SELECT MAX(global_position) FROM " + events;
+    }
+
+    /** @return true for PostgreSQL */
+    public boolean postgres() {
+        return postgres;
+    }
+}

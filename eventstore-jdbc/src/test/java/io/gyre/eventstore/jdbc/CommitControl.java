@@ -1,0 +1,172 @@
+package io.gyre.eventstore.jdbc;
+
+import java.io.PrintWriter;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+import javax.sql.DataSource;
+
+/**
+ * A data source that takes over the commit of the store's event inserts: it can hold one insert between its
+ * execution and its commit (a transaction that commits late) and make it roll back instead, or delay and roll
+ * back inserts at random. The store's own code runs unchanged; only the database sees slower or failed
+ * transactions, as under real load.
+ */
+final class CommitControl implements DataSource {
+
+    private final DataSource delegate;
+    private final String eventsTable;
+    private volatile Hold hold;
+    private volatile double rollbackProbability;
+    private volatile int maxDelayMillis;
+
+    CommitControl(DataSource delegate, String eventsTable) {
+        this.delegate = delegate;
+        this.eventsTable = eventsTable;
+    }
+
+    /** One insert to hold: it signals {@code inserted}, waits for {@code release}, then commits or not. */
+    static final class Hold {
+        final CountDownLatch inserted = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        final boolean commit;
+
+        Hold(boolean commit) {
+            this.commit = commit;
+        }
+    }
+
+    /**
+     * @param commit whether the held insert commits in the end
+     * @return the hold on the next insert
+     */
+    Hold holdNextInsert(boolean commit) {
+        Hold next = new Hold(commit);
+        hold = next;
+        return next;
+    }
+
+    /**
+     * @param probability share of inserts rolled back after executing
+     * @param delayMillis longest random delay between executing and committing
+     */
+    void randomly(double probability, int delayMillis) {
+        this.rollbackProbability = probability;
+        this.maxDelayMillis = delayMillis;
+    }
+
+    @Override
+    public Connection getConnection() throws SQLException {
+        Connection real = delegate.getConnection();
+        return (Connection) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Connection.class},
+                (proxy, method, args) -> {
+                    Object result = invoke(real, method, args);
+                    if (method.getName().equals("prepareStatement") && args != null && args.length == 1
+                            && ((String) args[0]).startsWith("INSERT INTO " + eventsTable + " ")) {
+                        return controlled(real, (PreparedStatement) result);
+                    }
+                    return result;
+                });
+    }
+
+    private PreparedStatement controlled(Connection connection, PreparedStatement statement) {
+        InvocationHandler handler = (proxy, method, args) -> {
+            if (!method.getName().equals("executeUpdate") || args != null) {
+                return invoke(statement, method, args);
+            }
+            Hold held = hold;
+            if (held != null) {
+                hold = null;
+            }
+            boolean rollback = held != null ? !held.commit
+                    : ThreadLocalRandom.current().nextDouble() < rollbackProbability;
+            int delay = held == null && maxDelayMillis > 0 ? ThreadLocalRandom.current().nextInt(maxDelayMillis + 1) : 0;
+            if (held == null && !rollback && delay == 0) {
+                return statement.executeUpdate();
+            }
+            boolean autoCommit = connection.getAutoCommit();
+            connection.setAutoCommit(false);
+            try {
+                int count = statement.executeUpdate();
+                if (held != null) {
+                    held.inserted.countDown();
+                    if (!held.release.await(30, TimeUnit.SECONDS)) {
+                        throw new IllegalStateException("held insert was never released");
+                    }
+                } else if (delay > 0) {
+                    Thread.sleep(delay);
+                }
+                if (rollback) {
+                    connection.rollback();
+                    throw new SQLException("rolled back by the test", "40001");
+                }
+                connection.commit();
+                return count;
+            } catch (SQLException e) {
+                connection.rollback();
+                throw e;
+            } finally {
+                connection.setAutoCommit(autoCommit);
+            }
+        };
+        return (PreparedStatement) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {PreparedStatement.class}, handler);
+    }
+
+    private static Object invoke(Object target, Method method, Object[] args) throws Throwable {
+        try {
+            return method.invoke(target, args);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+
+    @Override
+    public Connection getConnection(String username, String password) throws SQLException {
+        throw new SQLFeatureNotSupportedException();
+    }
+
+    @Override
+    public PrintWriter getLogWriter() throws SQLException {
+        return delegate.getLogWriter();
+    }
+
+    @Override
+    public void setLogWriter(PrintWriter out) throws SQLException {
+        delegate.setLogWriter(out);
+    }
+
+    @Override
+    public void setLoginTimeout(int seconds) throws SQLException {
+        delegate.setLoginTimeout(seconds);
+    }
+
+    @Override
+    public int getLoginTimeout() throws SQLException {
+        return delegate.getLoginTimeout();
+    }
+
+    @Override
+    public Logger getParentLogger() throws SQLFeatureNotSupportedException {
+        return delegate.getParentLogger();
+    }
+
+    @Override
+    public <T> T unwrap(Class<T> type) throws SQLException {
+        return delegate.unwrap(type);
+    }
+
+    @Override
+    public boolean isWrapperFor(Class<?> type) throws SQLException {
+        return delegate.isWrapperFor(type);
+    }
+}

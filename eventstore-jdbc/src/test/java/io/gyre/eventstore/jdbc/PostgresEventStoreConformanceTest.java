@@ -1,0 +1,30 @@
+package io.gyre.eventstore.jdbc;
+
+import io.gyre.eventstore.conformance.AppendAndReadConformanceTest;
+import io.gyre.eventstore.conformance.EventStoreFixture;
+import io.gyre.eventstore.conformance.GlobalLogConformanceTest;
+import org.junit.jupiter.api.Nested;
+
+class PostgresEventStoreConformanceTest {
+
+    @Nested
+    class AppendAndRead extends AppendAndReadConformanceTest {
+        @Override
+        protected EventStoreFixture createFixture() {
+            return JdbcFixtures.postgres();
+        }
+    }
+
+    @Nested
+    class GlobalLog extends GlobalLogConformanceTest {
+        @Override
+        protected EventStoreFixture createFixture() {
+            return JdbcFixtures.postgres();
+        }
+
+        @Override
+        protected EventStoreFixture createTailingFixture() {
+            return JdbcFixtures.postgresWithRandomRollbacks();
+        }
+    }
+}
