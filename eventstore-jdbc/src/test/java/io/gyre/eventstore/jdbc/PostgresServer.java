@@ -123,7 +123,10 @@ public final class PostgresServer {
         embedded = null;
     }
 
-    /** Starts the embedded server again on the same port and data. */
+    /**
+     * Starts the embedded server again on the same port and data, and makes the pool drop the connections it
+     * opened before the restart (which the server has closed) so later tests start clean.
+     */
     public synchronized void startAgain() {
         if (dataDirectory == null) {
             throw new IllegalStateException("only the embedded server can be restarted by a test");
@@ -133,6 +136,9 @@ public final class PostgresServer {
                     .setPort(port).start();
         } catch (IOException e) {
             throw new UncheckedIOException("Restarting embedded PostgreSQL failed", e);
+        }
+        if (pool != null) {
+            pool.getHikariPoolMXBean().softEvictConnections();
         }
     }
 

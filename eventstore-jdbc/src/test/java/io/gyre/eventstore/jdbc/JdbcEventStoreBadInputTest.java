@@ -1,0 +1,215 @@
+package io.gyre.eventstore.jdbc;
+
+import static io.gyre.eventstore.conformance.Events.append;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.gyre.Gyre;
+import io.gyre.GyreNonTransientException;
+import io.gyre.eventstore.AppendRequest;
+import io.gyre.eventstore.EventData;
+import io.gyre.eventstore.EventRejectedException;
+import io.gyre.eventstore.ExpectedSequence;
+import io.gyre.eventstore.PayloadTooLargeException;
+import io.gyre.eventstore.conformance.Events;
+import io.gyre.serialization.UnregisteredTypeException;
+import io.gyre.testmodel.Counter;
+import io.gyre.testmodel.CounterCommands.Add;
+import io.gyre.testmodel.CounterCommands.CreateCounter;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.UUID;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What users get wrong with the JDBC store gets a typed error naming the problem, and stores nothing. */
+class JdbcEventStoreBadInputTest {
+
+    @Test
+    void table_names_that_are_not_plain_identifiers_are_refused_before_any_sql_runs() {
+        for (String bad : List.of("events; DROP TABLE x", "a.b.c", "1events", "ev-ents", "\"quoted\"", "",
+                "a".repeat(49))) {
+            assertThatThrownBy(() -> new TableNames(bad, "s", "t", "h")).as(bad)
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("'" + bad + "'");
+        }
+        assertThat(new TableNames("bank.events", "bank.snapshots", "bank.tokens", "bank.history").events())
+                .isEqualTo("bank.events");
+    }
+
+    @Test
+    void builder_settings_are_checked_at_once() {
+        JdbcEventStore.Builder builder = JdbcEventStore.builder(new org.h2.jdbcx.JdbcDataSource());
+        assertThatThrownBy(() -> builder.readBatchSize(0)).hasMessage("readBatchSize must be between 1 and 100000, "
+                + "but was 0");
+        assertThatThrownBy(() -> builder.maxEventBytes(10)).hasMessageContaining("but was 10");
+        assertThatThrownBy(() -> builder.queryTimeout(java.time.Duration.ZERO)).hasMessageContaining("PT0S");
+    }
+
+    abstract static class OnDatabase {
+
+        private final List<Runnable> cleanups = new java.util.ArrayList<>();
+
+        abstract DataSource dataSource();
+
+        void onClose(Runnable cleanup) {
+            cleanups.add(cleanup);
+        }
+
+        @AfterEach
+        void cleanUp() {
+            for (int i = cleanups.size() - 1; i >= 0; i--) {
+                cleanups.get(i).run();
+            }
+        }
+
+        JdbcEventStore create(TableNames tables) {
+            JdbcEventStore store = JdbcEventStore.builder(dataSource()).tableNames(tables).createSchema(true)
+                    .maxEventBytes(2048).build();
+            onClose(() -> {
+                store.close();
+                JdbcFixtures.drop(dataSource(), tables);
+            });
+            return store;
+        }
+
+        void execute(String sql) throws SQLException {
+            try (Connection connection = dataSource().getConnection();
+                 Statement statement = connection.createStatement()) {
+                statement.execute(sql);
+            }
+        }
+
+        @Test
+        void missing_tables_are_named_when_the_schema_is_not_created() {
+            TableNames tables = JdbcFixtures.randomTables();
+            assertThatThrownBy(() -> JdbcEventStore.builder(dataSource()).tableNames(tables).build())
+                    .isInstanceOf(EventStoreSchemaException.class)
+                    .hasMessageContaining("table " + tables.events() + " is missing")
+                    .hasMessageContaining("table " + tables.tokens() + " is missing")
+                    .hasMessageContaining("createSchema(true)");
+        }
+
+        @Test
+        void a_missing_column_is_named() throws SQLException {
+            TableNames tables = JdbcFixtures.randomTables();
+            create(tables);
+            execute("ALTER TABLE " + tables.events() + " DROP COLUMN command_id");
+            assertThatThrownBy(() -> JdbcEventStore.builder(dataSource()).tableNames(tables).build())
+                    .isInstanceOf(EventStoreSchemaException.class)
+                    .hasMessageContaining("table " + tables.events() + " lacks columns [command_id]");
+        }
+
+        @Test
+        void a_missing_unique_key_on_aggregate_and_sequence_is_refused() throws SQLException {
+            TableNames tables = JdbcFixtures.randomTables();
+            create(tables);
+            execute("ALTER TABLE " + tables.events() + " DROP CONSTRAINT " + tables.events() + "_stream_key");
+            assertThatThrownBy(() -> JdbcEventStore.builder(dataSource()).tableNames(tables).build())
+                    .isInstanceOf(EventStoreSchemaException.class)
+                    .hasMessageContaining("no unique key on (aggregate_id, sequence_number)");
+        }
+
+        @Test
+        void creating_the_schema_twice_is_harmless() {
+            TableNames tables = JdbcFixtures.randomTables();
+            JdbcEventStore first = create(tables);
+            first.append(append("a", ExpectedSequence.noStream(), "cmd", 1));
+            JdbcEventStore second = JdbcEventStore.builder(dataSource()).tableNames(tables).createSchema(true).build();
+            assertThat(second.lastSequence("a")).isZero();
+        }
+
+        @Test
+        void an_event_over_the_size_limit_is_refused_naming_sizes_and_nothing_is_stored() {
+            JdbcEventStore store = create(JdbcFixtures.randomTables());
+            String big = "{\"text\":\"" + "é".repeat(1100) + "\"}";
+            AppendRequest request = new AppendRequest("Conformance", "big", ExpectedSequence.noStream(), "cmd",
+                    List.of(Events.event(1), new EventData("e-big", "Big", big, "{}", Events.WHEN)));
+            assertThatThrownBy(() -> store.append(request))
+                    .isInstanceOfSatisfying(PayloadTooLargeException.class, e -> {
+                        assertThat(e.limit()).isEqualTo(2048);
+                        assertThat(e.size()).isEqualTo(big.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + 2);
+                    })
+                    .hasMessageContaining("Big").hasMessageContaining("'big'");
+            assertThat(store.lastSequence("big")).isEqualTo(-1);
+            store.append(new AppendRequest("Conformance", "big", ExpectedSequence.noStream(), "cmd",
+                    List.of(new EventData("e-ok", "Small", "{\"text\":\"" + "é".repeat(900) + "\"}", "{}",
+                            Events.WHEN))));
+        }
+
+        @Test
+        void a_duplicate_event_id_is_rejected_not_mistaken_for_a_conflict() {
+            JdbcEventStore store = create(JdbcFixtures.randomTables());
+            EventData event = Events.event(1);
+            store.append(new AppendRequest("Conformance", "a", ExpectedSequence.noStream(), "cmd", List.of(event)));
+            assertThatThrownBy(() -> store.append(new AppendRequest("Conformance", "b", ExpectedSequence.noStream(),
+                    "cmd-2", List.of(event))))
+                    .isInstanceOf(EventRejectedException.class)
+                    .hasMessageContaining("event id");
+            assertThat(store.lastSequence("b")).isEqualTo(-1);
+        }
+
+        @Test
+        void an_unknown_event_type_on_read_names_the_type_and_the_aggregate_and_other_aggregates_keep_working() {
+            TableNames tables = JdbcFixtures.randomTables();
+            JdbcEventStore store = create(tables);
+            try (Gyre node = Gyre.builder().sharedEventStore(store).aggregate(Counter.class).start()) {
+                node.commandGateway().sendAndWait(new CreateCounter("healthy"));
+                store.append(new AppendRequest("Counter", "haunted", ExpectedSequence.noStream(), "cmd-ghost",
+                        List.of(new EventData("e-ghost", "Ghost", "{}", "{}", Events.WHEN))));
+                assertThatThrownBy(() -> node.commandGateway().sendAndWait(new Add("haunted", 1)))
+                        .isInstanceOf(UnregisteredTypeException.class)
+                        .hasMessageContaining("'Ghost'")
+                        .hasMessageContaining("'haunted'");
+                assertThat(store.lastSequence("haunted")).isZero();
+                assertThat(node.commandGateway().<Long>sendAndWait(new Add("healthy", 5))).isEqualTo(5);
+            }
+        }
+    }
+
+    @Nested
+    class OnH2 extends OnDatabase {
+        @TempDir
+        Path folder;
+        private org.h2.jdbcx.JdbcConnectionPool pool;
+
+        @Override
+        DataSource dataSource() {
+            if (pool == null) {
+                pool = org.h2.jdbcx.JdbcConnectionPool.create("jdbc:h2:file:"
+                        + folder.resolve("bad-" + UUID.randomUUID()).toAbsolutePath(), "sa", "");
+                onClose(pool::dispose);
+            }
+            return pool;
+        }
+    }
+
+    @Nested
+    class OnPostgres extends OnDatabase {
+        @Override
+        DataSource dataSource() {
+            return PostgresServer.get().dataSource();
+        }
+
+        @Test
+        void json_the_database_cannot_store_is_rejected_as_non_transient_and_nothing_is_stored() {
+            JdbcEventStore store = create(JdbcFixtures.randomTables());
+            for (String payload : List.of("{not json", "{\"nul\":\"\\u0000\"}")) {
+                AppendRequest request = new AppendRequest("Conformance", "bad-json", ExpectedSequence.noStream(),
+                        "cmd", List.of(Events.event(1), new EventData(UUID.randomUUID().toString(), "Bad", payload,
+                        "{}", Events.WHEN)));
+                assertThatThrownBy(() -> store.append(request)).as(payload)
+                        .isInstanceOf(EventRejectedException.class)
+                        .hasMessageContaining("'bad-json'")
+                        .satisfies(e -> assertThat(GyreNonTransientException.isCauseOf(e)).isTrue());
+            }
+            assertThat(store.lastSequence("bad-json")).isEqualTo(-1);
+        }
+    }
+}
