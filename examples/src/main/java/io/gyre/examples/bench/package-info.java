@@ -1,0 +1,8 @@
+/**
+ * Benchmark programs. Each prints a table of medians over several rounds, next to a baseline measured in the
+ * same process, because absolute figures on a shared machine mean little.
+ */
+@NullMarked
+package io.gyre.examples.bench;
+
+import org.jspecify.annotations.NullMarked;
