@@ -11,6 +11,7 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.Tuple;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class XxHash64Test {
 
@@ -50,6 +51,14 @@ class XxHash64Test {
     }
 
     @ParameterizedTest
+    @ValueSource(strings = {"a\uD800b", "\uDC00", "tail\uD83D", "\uD83D\uD83D\uDE00", "\uDE00\uD83D", "é€😀"})
+    void lone_surrogates_hash_as_question_marks_like_string_get_bytes(String text) {
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+
+        assertThat(XxHash64.hashUtf8(text, 5)).isEqualTo(XxHash64.hash(utf8, 0, utf8.length, 5));
+    }
+
+    @ParameterizedTest
     @CsvSource({"0", "1", "7", "8", "31", "32", "33", "63", "64", "65", "100"})
     void a_slice_hashes_like_a_copy_of_it(int length) {
         byte[] data = new byte[length + 10];
@@ -63,9 +72,10 @@ class XxHash64Test {
 
     @Provide
     Arbitrary<String> text() {
-        // Mostly ASCII runs (the fast path, at every alignment), mixed with any char including lone surrogates,
-        // two- and three-byte characters and valid surrogate pairs.
+        // Mostly ASCII runs (the fast path, at every alignment), mixed with two- and three-byte characters, valid
+        // surrogate pairs and lone surrogates (which chars().all() alone almost never yields).
         Arbitrary<Character> anyChar = Arbitraries.chars().all();
+        Arbitrary<Character> surrogate = Arbitraries.chars().range('\uD800', '\uDFFF');
         Arbitrary<Character> ascii = Arbitraries.chars().range(' ', '~');
         Arbitrary<String> pair = Arbitraries.integers().between(0x10000, 0x10FFFF)
                 .map(cp -> new String(Character.toChars(cp)));
@@ -73,6 +83,7 @@ class XxHash64Test {
                 Tuple.of(6, ascii.map(String::valueOf)),
                 Tuple.of(2, anyChar.map(String::valueOf)),
                 Tuple.of(1, Arbitraries.chars().range('\u0080', '\u07ff').map(String::valueOf)),
+                Tuple.of(1, surrogate.map(String::valueOf)),
                 Tuple.of(1, pair));
         return piece.list().ofMaxSize(120).map(parts -> String.join("", parts));
     }
