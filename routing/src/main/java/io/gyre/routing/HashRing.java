@@ -61,7 +61,10 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class HashRing {
 
-    /** The largest sum of the members' weights; it bounds the points of a ring to about eight million. */
+    /**
+     * The largest sum of the members' weights. It bounds a ring to about eight million points, and the memory a
+     * build needs for a moment to 8 bytes per point (64 MiB at the bound, 4 MiB for 64 members of weight 1).
+     */
     public static final int MAX_TOTAL_WEIGHT = 1024;
 
     private final long version;

@@ -14,6 +14,8 @@ public record KeyRange(long first, long last) {
     /**
      * Validates the bounds.
      *
+     * @param first the lowest hash in the range (unsigned)
+     * @param last  the highest hash in the range (unsigned)
      * @throws IllegalArgumentException if {@code last} is below {@code first} in unsigned order
      */
     public KeyRange {

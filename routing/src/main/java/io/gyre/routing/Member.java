@@ -11,9 +11,9 @@ import java.util.TreeSet;
  * <p>The id must be stable for the life of the node's membership: the member's places on the ring are derived
  * from it (and from the weight), so two nodes agree on owners only if they agree on ids. The weight is the
  * member's relative capacity: a member of weight 2 owns twice the share of one of weight 1. Each unit of weight
- * costs 8,192 points to build every ring the member is part of, and a ring's weights may sum to at most 1024
- * ({@link HashRing#MAX_TOTAL_WEIGHT}), so weights are meant to be small
- * relative integers (1 for a standard node, 2 for one twice as large), not percentages.
+ * adds 8,192 points to generate when a ring is built, and a ring's weights may sum to at most
+ * {@value HashRing#MAX_TOTAL_WEIGHT}, so weights are meant to be small relative integers (1 for a standard node,
+ * 2 for one twice as large), not percentages.
  *
  * @param id           the stable member id, not blank
  * @param weight       the relative capacity, from {@value #MIN_WEIGHT} to {@value #MAX_WEIGHT}
@@ -24,12 +24,15 @@ public record Member(String id, int weight, Set<String> commandTypes) {
     /** The smallest weight. */
     public static final int MIN_WEIGHT = 1;
 
-    /** The largest weight; it bounds the memory a ring can need (8,192 points per unit of weight). */
+    /** The largest weight. Weights are relative; their sum over a ring is bounded by HashRing's limit. */
     public static final int MAX_WEIGHT = 100;
 
     /**
      * Validates and copies the arguments.
      *
+     * @param id           the stable member id
+     * @param weight       the relative capacity
+     * @param commandTypes the command types the member can handle
      * @throws NullPointerException     if {@code id}, {@code commandTypes} or one of the types is null
      * @throws IllegalArgumentException if {@code id} or a command type is blank, or the weight is out of range
      */

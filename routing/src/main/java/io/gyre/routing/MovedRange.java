@@ -14,6 +14,9 @@ public record MovedRange(KeyRange range, String from, String to) {
     /**
      * Validates the fields.
      *
+     * @param range the hashes that moved
+     * @param from  the id of the owner in the older ring
+     * @param to    the id of the owner in the newer ring
      * @throws NullPointerException     if an argument is null
      * @throws IllegalArgumentException if {@code from} equals {@code to}
      */

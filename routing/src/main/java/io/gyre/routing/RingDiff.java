@@ -13,9 +13,10 @@ import java.util.Objects;
 /**
  * The key ranges whose owner changed between two rings, and which member each moved from and to.
  *
- * <p>Ranges are compared by member id: a member that stays but changes weight keeps the keys it still owns. The
- * ranges are sorted by their first hash and do not overlap. After a single join or leave, every range moves to or
- * from the member that changed.
+ * <p>Owners are compared by member id: a member that stays but changes weight keeps the keys it still owns. The
+ * ranges are sorted by their first hash, do not overlap, and consist of whole cells of the ring (2^44 hashes
+ * each); adjacent cells with the same pair of owners form one range. After a single join or leave, every range
+ * moves to or from the member that changed.
  *
  * <p>Computing a diff compares the two rings cell by cell (about a millisecond); asking
  * {@link #movedAway(CharSequence, String)} afterwards is a binary search over the moved ranges.
