@@ -50,9 +50,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * hashing needs about 21 probes per lookup for 1.05.
  *
  * <h2>Limits</h2>
- * The members' weights may sum to at most {@value #MAX_TOTAL_WEIGHT}. Balance stays within 1.05 while the table
- * has a cell or more per point, that is up to a total weight of about 128; beyond, cells hold several points and
- * a member's share varies by about {@code sqrt(totalWeight / (weight * 2^20))}.
+ * The members' weights may sum to at most {@value #MAX_TOTAL_WEIGHT}. The 2^20 cells are a fixed part of the
+ * placement, so the more points a ring has, the more of them share a cell and the coarser the balance: measured
+ * with random ids, the busiest member owns about 1.03 times its fair share at 64 members of weight 1, 1.04 at 256,
+ * 1.07 at 512 and 1.10 at 1024.
  *
  * <h2>Use</h2>
  * A ring is immutable and safe to share between threads. The table for a command type is built on its first
