@@ -26,6 +26,7 @@ public final class RingDiff {
     private final long olderVersion;
     private final long newerVersion;
     private final List<MovedRange> movedRanges;
+    // First hashes with the sign bit flipped, so that a signed binary search follows unsigned order.
     private final long[] firsts;
 
     private RingDiff(long olderVersion, long newerVersion, List<MovedRange> movedRanges) {
