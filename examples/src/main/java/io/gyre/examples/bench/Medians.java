@@ -1,0 +1,27 @@
+package io.gyre.examples.bench;
+
+import java.util.Arrays;
+import java.util.function.LongSupplier;
+
+/** Timing by repetition: the median of many samples, which one pause of the garbage collector does not move. */
+final class Medians {
+
+    private Medians() {
+    }
+
+    /**
+     * Runs {@code sample} {@code warmups} times unmeasured, then {@code samples} times, and returns the median of
+     * the values it returned (each sample times itself, so setup stays outside the measurement).
+     */
+    static double median(int warmups, int samples, LongSupplier sample) {
+        for (int i = 0; i < warmups; i++) {
+            sample.getAsLong();
+        }
+        long[] values = new long[samples];
+        for (int i = 0; i < samples; i++) {
+            values[i] = sample.getAsLong();
+        }
+        Arrays.sort(values);
+        return samples % 2 == 1 ? values[samples / 2] : (values[samples / 2 - 1] + values[samples / 2]) / 2.0;
+    }
+}
