@@ -1,14 +1,15 @@
 package io.gyre.routing;
 
+import io.gyre.command.NoHandlerForCommandException;
 import java.util.List;
 
 /**
  * No member of a ring can handle a command type, so commands of that type have no owner.
  *
  * <p>Not transient for a given ring: retrying against the same membership cannot help. It goes away only when a
- * member that handles the type joins.
+ * member that handles the type joins. A {@link NoHandlerForCommandException}, as on a single node.
  */
-public class NoEligibleMemberException extends RuntimeException {
+public class NoEligibleMemberException extends NoHandlerForCommandException {
 
     private static final long serialVersionUID = 1L;
 
