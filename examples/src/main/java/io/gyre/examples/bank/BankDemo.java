@@ -2,9 +2,11 @@ package io.gyre.examples.bank;
 
 import io.gyre.Gyre;
 import io.gyre.command.CommandGateway;
-import io.gyre.eventstore.EventStore;
-import io.gyre.eventstore.InMemoryEventStore;
 import io.gyre.eventstore.StoredEvent;
+import io.gyre.eventstore.jdbc.JdbcEventStore;
+import io.gyre.serialization.SerializedValue;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,8 +16,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
 /**
- * A single bank node: opens accounts, runs concurrent deposits and withdrawals through the command gateway,
- * then checks every account's stream against what the clients saw acknowledged.
+ * A single bank node on the embedded H2 event store: opens accounts, runs concurrent deposits and withdrawals
+ * through the command gateway, then checks every account's stream against what the clients saw acknowledged.
  *
  * <p>Run with {@code mvn -B -q -DskipTests package exec:java -pl examples -am}. Arguments: number of accounts
  * (default 20) and number of commands (default 20,000).
@@ -32,7 +34,9 @@ public final class BankDemo {
     public static void main(String[] args) throws Exception {
         int accounts = args.length > 0 ? Integer.parseInt(args[0]) : 20;
         int commands = args.length > 1 ? Integer.parseInt(args[1]) : 20_000;
-        EventStore store = new InMemoryEventStore();
+        Path folder = Files.createTempDirectory("gyre-bank-demo");
+        JdbcEventStore store = JdbcEventStore.h2(folder.resolve("events"));
+        System.out.println("Event store: embedded H2 in " + folder);
         try (Gyre node = Gyre.builder().eventStore(store).aggregate(Account.class).start()) {
             CommandGateway gateway = node.commandGateway();
             for (int i = 0; i < accounts; i++) {
@@ -78,7 +82,7 @@ public final class BankDemo {
                             throw new IllegalStateException("Gap in the stream of acc-" + i);
                         }
                         Object payload = node.serializer().deserialize(
-                                new io.gyre.serialization.SerializedValue(event.type(), event.payload()));
+                                new SerializedValue(event.type(), event.payload()));
                         if (payload instanceof Deposited deposited) {
                             balance += deposited.amount();
                         } else if (payload instanceof Withdrawn withdrawn) {
