@@ -6,10 +6,9 @@ import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.AppendResult;
 import io.gyre.eventstore.ConcurrencyConflictException;
 import io.gyre.eventstore.EventStore;
+import io.gyre.eventstore.ForwardingEventStore;
 import io.gyre.eventstore.InMemoryEventStore;
 import io.gyre.eventstore.StoredEvent;
-import io.gyre.eventstore.TrackedEvent;
-import io.gyre.eventstore.TrackingToken;
 import io.gyre.testmodel.Counter;
 import io.gyre.testmodel.CounterCommands.Add;
 import io.gyre.testmodel.CounterCommands.CreateCounter;
@@ -22,7 +21,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -85,15 +83,14 @@ class GyreNodeConflictTest {
     }
 
     /** Lets the next appends meet at a barrier, so they all decide before any of them writes. */
-    static final class RacingStore implements EventStore {
+    static final class RacingStore extends ForwardingEventStore {
 
-        private final EventStore delegate;
         private final AtomicInteger held = new AtomicInteger();
         private volatile CyclicBarrier barrier = new CyclicBarrier(1);
         private final List<ConcurrencyConflictException> conflicts = Collections.synchronizedList(new ArrayList<>());
 
         RacingStore(EventStore delegate) {
-            this.delegate = delegate;
+            super(delegate);
         }
 
         void holdNextAppends(int parties) {
@@ -115,26 +112,11 @@ class GyreNodeConflictTest {
                 }
             }
             try {
-                return delegate.append(request);
+                return super.append(request);
             } catch (ConcurrencyConflictException e) {
                 conflicts.add(e);
                 throw e;
             }
-        }
-
-        @Override
-        public Stream<StoredEvent> readStream(String aggregateId, long fromSequence) {
-            return delegate.readStream(aggregateId, fromSequence);
-        }
-
-        @Override
-        public long lastSequence(String aggregateId) {
-            return delegate.lastSequence(aggregateId);
-        }
-
-        @Override
-        public List<TrackedEvent> readAll(TrackingToken after, int maxCount) {
-            return delegate.readAll(after, maxCount);
         }
     }
 }

@@ -13,8 +13,12 @@ import java.util.Objects;
  * @param payload    the command object
  * @param routingKey the target aggregate id, read from the payload's {@link TargetAggregateId} member
  * @param metadata   metadata from the sender
+ * @param attempt    1 for the first delivery, more for a retry or re-route of the same command; a handler
+ *                   node checks the store for the command's events before running any attempt after the first,
+ *                   so a command whose first attempt was stored is acknowledged with its stored result instead
+ *                   of running twice
  */
-public record CommandMessage(String commandId, Object payload, String routingKey, Metadata metadata) {
+public record CommandMessage(String commandId, Object payload, String routingKey, Metadata metadata, int attempt) {
 
     /** Checks every part. */
     public CommandMessage {
@@ -24,6 +28,9 @@ public record CommandMessage(String commandId, Object payload, String routingKey
         Objects.requireNonNull(metadata, "metadata");
         if (commandId.isBlank()) {
             throw new IllegalArgumentException("commandId must not be blank");
+        }
+        if (attempt < 1) {
+            throw new IllegalArgumentException("attempt must be 1 or more, but was " + attempt);
         }
     }
 
@@ -39,7 +46,7 @@ public record CommandMessage(String commandId, Object payload, String routingKey
     public static CommandMessage of(Object payload, Metadata metadata) {
         Objects.requireNonNull(payload, "command");
         String routingKey = TargetIdAccessor.of(payload.getClass()).routingKey(payload);
-        return new CommandMessage(Ids.newId(), payload, routingKey, metadata);
+        return new CommandMessage(Ids.newId(), payload, routingKey, metadata, 1);
     }
 
     /**
@@ -51,6 +58,19 @@ public record CommandMessage(String commandId, Object payload, String routingKey
         return of(payload, Metadata.empty());
     }
 
+    /**
+     * @param number the attempt number, 1 or more
+     * @return this command as that attempt, with the same command id
+     */
+    public CommandMessage withAttempt(int number) {
+        return number == attempt ? this : new CommandMessage(commandId, payload, routingKey, metadata, number);
+    }
+
+    /** @return true when an earlier attempt of this command may have been stored */
+    public boolean isRetry() {
+        return attempt > 1;
+    }
+
     /** @return the command's class */
     public Class<?> payloadType() {
         return payload.getClass();
@@ -58,6 +78,7 @@ public record CommandMessage(String commandId, Object payload, String routingKey
 
     @Override
     public String toString() {
-        return "CommandMessage[" + payload.getClass().getSimpleName() + " " + commandId + " -> " + routingKey + "]";
+        return "CommandMessage[" + payload.getClass().getSimpleName() + " " + commandId + " -> " + routingKey
+                + (attempt > 1 ? ", attempt " + attempt : "") + "]";
     }
 }

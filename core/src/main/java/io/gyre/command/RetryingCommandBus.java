@@ -14,8 +14,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A decorator that re-dispatches a command which failed transiently, with the same command id, after the
- * back-off of a {@link RetryPolicy}. It stops as soon as the caller's future is complete (for example because
+ * A decorator that re-dispatches a command which failed transiently, with the same command id and the attempt
+ * number counted up (so the handling node checks for an earlier attempt's stored events), after the back-off
+ * of a {@link RetryPolicy}. It stops as soon as the caller's future is complete (for example because
  * its deadline passed), when the policy's attempts are used up, or on the first non-transient failure.
  */
 public final class RetryingCommandBus implements CommandBus {
@@ -56,7 +57,7 @@ public final class RetryingCommandBus implements CommandBus {
         }
         CompletableFuture<Object> outcome;
         try {
-            outcome = delegate.dispatch(command);
+            outcome = delegate.dispatch(command.withAttempt(attempt));
         } catch (RuntimeException e) {
             outcome = CompletableFuture.failedFuture(e);
         }

@@ -7,7 +7,7 @@ package io.gyre.eventstore;
  * <p>Implementations are thread-safe. The conformance suites in Gyre's core test-jar specify the behaviour
  * every implementation must show.
  */
-public interface EventStore extends AppendEvents, ReadEventStream, ReadAllEvents, AutoCloseable {
+public interface EventStore extends AppendEvents, ReadEventStream, ReadAllEvents, FindCommand, AutoCloseable {
 
     /** Releases the store's resources; idempotent. The default does nothing. */
     @Override

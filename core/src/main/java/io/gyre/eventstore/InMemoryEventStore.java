@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.stream.Stream;
@@ -18,6 +19,7 @@ public final class InMemoryEventStore implements EventStore {
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
     private final Map<String, List<StoredEvent>> streams = new HashMap<>();
     private final List<StoredEvent> log = new ArrayList<>();
+    private final Map<String, CommandRecord> commands = new HashMap<>();
     private volatile boolean closed;
 
     /** Creates an empty store. */
@@ -49,6 +51,8 @@ public final class InMemoryEventStore implements EventStore {
                 stream.add(stored);
                 log.add(stored);
             }
+            commands.put(commandKey(request.aggregateId(), request.commandId()), new CommandRecord(
+                    request.aggregateId(), request.commandId(), first, sequence - 1, request.result()));
             return new AppendResult(first, sequence - 1);
         } finally {
             lock.writeLock().unlock();
@@ -109,6 +113,23 @@ public final class InMemoryEventStore implements EventStore {
         }
     }
 
+    @Override
+    public Optional<CommandRecord> findCommand(String aggregateId, String commandId) {
+        Objects.requireNonNull(aggregateId, "aggregateId");
+        Objects.requireNonNull(commandId, "commandId");
+        lock.readLock().lock();
+        try {
+            checkOpen();
+            return Optional.ofNullable(commands.get(commandKey(aggregateId, commandId)));
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    private static String commandKey(String aggregateId, String commandId) {
+        return aggregateId.length() + ":" + aggregateId + commandId;
+    }
+
     /** Drops every event; later calls fail with {@link EventStoreException}. */
     @Override
     public void close() {
@@ -117,6 +138,7 @@ public final class InMemoryEventStore implements EventStore {
             closed = true;
             streams.clear();
             log.clear();
+            commands.clear();
         } finally {
             lock.writeLock().unlock();
         }

@@ -3,6 +3,7 @@ package io.gyre.serialization;
 import java.lang.reflect.Modifier;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -12,10 +13,20 @@ import java.util.regex.Pattern;
  * The serialization allow-list: every event and command class Gyre may write or instantiate, each under one
  * stable {@link TypeName type name}. Immutable; build it with {@link #builder()}. A {@code Gyre} node builds
  * its registry from the command and event types its aggregates handle plus any types given explicitly.
+ *
+ * <p>Every registry also holds the {@link #BUILT_IN built-in} JDK value types under their class names, so that
+ * command results such as a {@code String} id or a {@code long} balance can be sent back across the cluster and
+ * stored for de-duplication.
  */
 public final class TypeRegistry {
 
     private static final Pattern VALID_NAME = Pattern.compile("[A-Za-z0-9._$-]{1,200}");
+
+    /** JDK value types every registry allows, each under its class name. */
+    public static final List<Class<?>> BUILT_IN = List.of(String.class, Boolean.class, Byte.class, Short.class,
+            Integer.class, Long.class, Float.class, Double.class, Character.class, java.math.BigInteger.class,
+            java.math.BigDecimal.class, java.util.UUID.class, java.time.Instant.class, java.time.LocalDate.class,
+            java.time.LocalDateTime.class, java.time.OffsetDateTime.class, java.time.Duration.class);
 
     private final Map<Class<?>, String> namesByClass;
     private final Map<String, Class<?>> classesByName;
@@ -25,9 +36,13 @@ public final class TypeRegistry {
         this.classesByName = Collections.unmodifiableMap(new LinkedHashMap<>(classesByName));
     }
 
-    /** @return a builder with no types */
+    /** @return a builder holding only the {@link #BUILT_IN built-in} types */
     public static Builder builder() {
-        return new Builder();
+        Builder builder = new Builder();
+        for (Class<?> type : BUILT_IN) {
+            builder.register(type, type.getName());
+        }
+        return builder;
     }
 
     /** @return a builder holding this registry's types, to add more */
@@ -120,6 +135,9 @@ public final class TypeRegistry {
          */
         public Builder register(Class<?> type) {
             Objects.requireNonNull(type, "type");
+            if (namesByClass.containsKey(type)) {
+                return this;
+            }
             return register(type, type.isPrimitive() || type.isArray() ? type.getName() : defaultNameOf(type));
         }
 

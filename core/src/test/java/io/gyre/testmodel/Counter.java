@@ -66,6 +66,12 @@ public class Counter {
     }
 
     @CommandHandler
+    Object handle(CounterCommands.AddReturningUnregistered command) {
+        apply(new Added(id, 1));
+        return new StringBuilder("not a registered type");
+    }
+
+    @CommandHandler
     void handle(AddNullable command) {
         apply(new Added(id, 1));
     }

@@ -36,6 +36,10 @@ public final class CounterCommands {
     public record AddNullable(@TargetAggregateId String id) {
     }
 
+    /** Adds one and returns a result of an unregistered type. @param id the counter */
+    public record AddReturningUnregistered(@TargetAggregateId String id) {
+    }
+
     /** A command no aggregate handles. @param id the counter */
     public record Unhandled(@TargetAggregateId String id) {
     }

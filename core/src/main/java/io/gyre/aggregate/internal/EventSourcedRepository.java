@@ -6,6 +6,7 @@ import io.gyre.aggregate.AggregateNotFoundException;
 import io.gyre.command.CommandMessage;
 import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.AppendResult;
+import io.gyre.eventstore.CommandRecord;
 import io.gyre.eventstore.EventData;
 import io.gyre.eventstore.EventStore;
 import io.gyre.eventstore.ExpectedSequence;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
@@ -79,6 +81,14 @@ public final class EventSourcedRepository<A> {
                     + command.payloadType().getName());
         }
         String aggregateId = command.routingKey();
+        if (command.isRetry()) {
+            // An earlier attempt may have been stored before its reply was lost: acknowledge it, don't rerun it.
+            Optional<CommandRecord> stored = store.findCommand(aggregateId, command.commandId());
+            if (stored.isPresent()) {
+                SerializedValue result = stored.get().result();
+                return result == null ? null : serializer.deserialize(result);
+            }
+        }
         try {
             return handler.creation() ? create(handler, command, aggregateId) : update(handler, command, aggregateId);
         } catch (Exception | Error e) {
@@ -110,7 +120,7 @@ public final class EventSourcedRepository<A> {
                     + " but the command targets '" + aggregateId + "'; set it from the creation event in an "
                     + "@EventSourcingHandler");
         }
-        AppendResult result = append(aggregateId, ExpectedSequence.noStream(), command, applied);
+        AppendResult result = append(aggregateId, ExpectedSequence.noStream(), command, applied, aggregateId);
         cache.put(aggregateId, new AggregateCache.Entry(instance, result.lastSequence()));
         return aggregateId;
     }
@@ -129,7 +139,8 @@ public final class EventSourcedRepository<A> {
         }
         long lastSequence = loaded.lastSequence();
         if (!applied.isEmpty()) {
-            lastSequence = append(aggregateId, ExpectedSequence.exactly(lastSequence), command, applied).lastSequence();
+            lastSequence = append(aggregateId, ExpectedSequence.exactly(lastSequence), command, applied, result)
+                    .lastSequence();
         }
         cache.put(aggregateId, new AggregateCache.Entry(loaded.instance(), lastSequence));
         return result;
@@ -174,7 +185,8 @@ public final class EventSourcedRepository<A> {
     }
 
     private AppendResult append(String aggregateId, ExpectedSequence expected, CommandMessage command,
-                                List<AppliedEvent> applied) {
+                                List<AppliedEvent> applied, @Nullable Object result) {
+        SerializedValue storedResult = result == null ? null : serializeResult(result);
         Instant now = clock.instant();
         List<EventData> events = new ArrayList<>(applied.size());
         for (AppliedEvent event : applied) {
@@ -182,7 +194,19 @@ public final class EventSourcedRepository<A> {
             events.add(new EventData(Ids.newId(), payload.type(), payload.data(),
                     serializer.serializeMetadata(event.metadata()), now));
         }
-        return store.append(new AppendRequest(model.typeName(), aggregateId, expected, command.commandId(), events));
+        return store.append(new AppendRequest(model.typeName(), aggregateId, expected, command.commandId(), events,
+                storedResult));
+    }
+
+    private SerializedValue serializeResult(Object result) {
+        try {
+            return serializer.serialize(result);
+        } catch (UnregisteredTypeException e) {
+            throw new UnregisteredTypeException("The result of " + model.type().getSimpleName() + "'s handler is a "
+                    + result.getClass().getName() + ", which is not registered: results are stored with the events "
+                    + "(to acknowledge a re-sent command) and sent across the cluster, so return null, a JDK value "
+                    + "(String, a number, Boolean, UUID, java.time) or a type registered with Gyre.builder().types(...)");
+        }
     }
 
     private static @Nullable Object invoke(CommandHandlerMember handler, @Nullable Object aggregate,

@@ -10,11 +10,13 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 import io.gyre.GyreTransientException;
 import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.AppendResult;
+import io.gyre.eventstore.CommandRecord;
 import io.gyre.eventstore.ConcurrencyConflictException;
 import io.gyre.eventstore.EventData;
 import io.gyre.eventstore.EventStore;
 import io.gyre.eventstore.ExpectedSequence;
 import io.gyre.eventstore.StoredEvent;
+import io.gyre.serialization.SerializedValue;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -246,6 +248,29 @@ public abstract class AppendAndReadConformanceTest {
         assertThatThrownBy(() -> store.readStream("a", -1)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("-1");
         assertThatThrownBy(() -> store.append(null)).isInstanceOf(NullPointerException.class);
+    }
+
+    @Test
+    void a_command_is_found_by_its_id_with_the_range_of_its_events_and_its_result() {
+        store.append(append("acc-1", ExpectedSequence.noStream(), "cmd-1", 1));
+        SerializedValue result = new SerializedValue("java.lang.Long", "42");
+        store.append(new AppendRequest("Conformance", "acc-1", ExpectedSequence.exactly(0), "cmd-2",
+                List.of(Events.event(2), Events.event(3), Events.event(4)), result));
+
+        assertThat(store.findCommand("acc-1", "cmd-2"))
+                .contains(new CommandRecord("acc-1", "cmd-2", 1, 3, result));
+        assertThat(store.findCommand("acc-1", "cmd-1")).contains(new CommandRecord("acc-1", "cmd-1", 0, 0, null));
+        assertThat(store.findCommand("acc-1", "cmd-unknown")).isEmpty();
+        assertThat(store.findCommand("acc-other", "cmd-2")).as("scoped to the aggregate").isEmpty();
+    }
+
+    @Test
+    void a_conflicting_append_stores_no_command_record() {
+        store.append(append("acc-1", ExpectedSequence.noStream(), "cmd-1", 1));
+        assertThatThrownBy(() -> store.append(new AppendRequest("Conformance", "acc-1", ExpectedSequence.noStream(),
+                "cmd-2", List.of(Events.event(2)), new SerializedValue("java.lang.String", "\"x\""))))
+                .isInstanceOf(ConcurrencyConflictException.class);
+        assertThat(store.findCommand("acc-1", "cmd-2")).isEmpty();
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.gyre.eventstore.jdbc;
 
 import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.AppendResult;
+import io.gyre.eventstore.CommandRecord;
 import io.gyre.eventstore.ConcurrencyConflictException;
 import io.gyre.eventstore.EventData;
 import io.gyre.eventstore.EventRejectedException;
@@ -15,6 +16,7 @@ import io.gyre.eventstore.jdbc.internal.CommitOrderGate;
 import io.gyre.eventstore.jdbc.internal.SchemaManager;
 import io.gyre.eventstore.jdbc.internal.SqlErrors;
 import io.gyre.eventstore.jdbc.internal.Statements;
+import io.gyre.serialization.SerializedValue;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,6 +33,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.stream.Stream;
@@ -248,6 +251,7 @@ public final class JdbcEventStore implements EventStore {
             applyTimeout(insert);
             int p = 1;
             long sequence = before + 1;
+            SerializedValue result = before == request.expected().lastSequence() ? request.result() : null;
             for (EventData event : chunk) {
                 insert.setString(p++, request.aggregateType());
                 insert.setString(p++, request.aggregateId());
@@ -258,6 +262,10 @@ public final class JdbcEventStore implements EventStore {
                 insert.setString(p++, event.payload());
                 insert.setString(p++, event.metadata());
                 insert.setObject(p++, OffsetDateTime.ofInstant(event.timestamp(), ZoneOffset.UTC));
+                // The result goes with the command's first event only.
+                insert.setString(p++, result == null ? null : result.type());
+                insert.setString(p++, result == null ? null : result.data());
+                result = null;
             }
             if (mustExist >= 0) {
                 insert.setString(p++, request.aggregateId());
@@ -273,7 +281,7 @@ public final class JdbcEventStore implements EventStore {
             long last = lastSequence(request.aggregateId());
             try {
                 return append(new AppendRequest(request.aggregateType(), request.aggregateId(),
-                        ExpectedSequence.exactly(last), request.commandId(), request.events()));
+                        ExpectedSequence.exactly(last), request.commandId(), request.events(), request.result()));
             } catch (ConcurrencyConflictException e) {
                 if (attempt >= 20) {
                     throw e;
@@ -332,6 +340,35 @@ public final class JdbcEventStore implements EventStore {
                 long last = rows.getLong(1);
                 return rows.wasNull() ? -1 : last;
             }
+        }
+    }
+
+    @Override
+    public Optional<CommandRecord> findCommand(String aggregateId, String commandId) {
+        Objects.requireNonNull(aggregateId, "aggregateId");
+        Objects.requireNonNull(commandId, "commandId");
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement query = connection.prepareStatement(sql.findCommand())) {
+            applyTimeout(query);
+            query.setString(1, aggregateId);
+            query.setString(2, commandId);
+            long first = -1;
+            long last = -1;
+            SerializedValue result = null;
+            try (ResultSet rows = query.executeQuery()) {
+                while (rows.next()) {
+                    last = rows.getLong(1);
+                    if (first < 0) {
+                        first = last;
+                        String type = rows.getString(2);
+                        result = type == null ? null : new SerializedValue(type, rows.getString(3));
+                    }
+                }
+            }
+            return first < 0 ? Optional.empty()
+                    : Optional.of(new CommandRecord(aggregateId, commandId, first, last, result));
+        } catch (SQLException e) {
+            throw SqlErrors.translate("Looking up command " + commandId + " of aggregate '" + aggregateId + "'", e);
         }
     }
 

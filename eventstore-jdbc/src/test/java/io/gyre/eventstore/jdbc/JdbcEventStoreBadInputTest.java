@@ -100,10 +100,10 @@ class JdbcEventStoreBadInputTest {
         void a_missing_column_is_named() throws SQLException {
             TableNames tables = JdbcFixtures.randomTables();
             create(tables);
-            execute("ALTER TABLE " + tables.events() + " DROP COLUMN command_id");
+            execute("ALTER TABLE " + tables.events() + " DROP COLUMN metadata");
             assertThatThrownBy(() -> JdbcEventStore.builder(dataSource()).tableNames(tables).build())
                     .isInstanceOf(EventStoreSchemaException.class)
-                    .hasMessageContaining("table " + tables.events() + " lacks columns [command_id]");
+                    .hasMessageContaining("table " + tables.events() + " lacks columns [metadata]");
         }
 
         @Test

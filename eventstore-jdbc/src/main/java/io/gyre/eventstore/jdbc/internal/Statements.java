@@ -10,7 +10,7 @@ import java.util.StringJoiner;
 public final class Statements {
 
     private static final String INSERT_COLUMNS = "aggregate_type, aggregate_id, sequence_number, event_id, "
-            + "command_id, event_type, payload, metadata, occurred_at";
+            + "command_id, event_type, payload, metadata, occurred_at, result_type, result";
     private static final String SELECT_COLUMNS = "global_position, aggregate_type, aggregate_id, sequence_number, "
             + "event_id, command_id, event_type, payload, metadata, occurred_at";
     private static final int CACHED_INSERTS = 16;
@@ -30,15 +30,17 @@ public final class Statements {
         this.events = tables.events();
         this.typedRow = postgres
                 ? "(CAST(? AS text), CAST(? AS text), CAST(? AS bigint), CAST(? AS text), CAST(? AS text), "
-                        + "CAST(? AS text), CAST(? AS jsonb), CAST(? AS jsonb), CAST(? AS timestamptz))"
+                        + "CAST(? AS text), CAST(? AS jsonb), CAST(? AS jsonb), CAST(? AS timestamptz), CAST(? AS text), "
+                        + "CAST(? AS text))"
                 : "(CAST(? AS CHARACTER VARYING), CAST(? AS CHARACTER VARYING), CAST(? AS BIGINT), "
                         + "CAST(? AS CHARACTER VARYING), CAST(? AS CHARACTER VARYING), CAST(? AS CHARACTER VARYING), "
                         + "CAST(? AS CHARACTER LARGE OBJECT), CAST(? AS CHARACTER VARYING), "
-                        + "CAST(? AS TIMESTAMP WITH TIME ZONE))";
+                        + "CAST(? AS TIMESTAMP WITH TIME ZONE), CAST(? AS CHARACTER VARYING), "
+                        + "CAST(? AS CHARACTER LARGE OBJECT))";
     }
 
     /** Parameters per event row. */
-    public static final int PARAMETERS_PER_EVENT = 9;
+    public static final int PARAMETERS_PER_EVENT = 11;
 
     /**
      * @param rows events in the statement
@@ -93,6 +95,12 @@ public final class Statements {
     /** @return the last sequence number of an aggregate, NULL when it has none */
     public String lastSequence() {
         return "SELECT MAX(sequence_number) FROM " + events + " WHERE aggregate_id = ?";
+    }
+
+    /** @return the sequence numbers and result of a command's events: aggregate id, command id */
+    public String findCommand() {
+        return "SELECT sequence_number, result_type, result FROM " + events
+                + " WHERE aggregate_id = ? AND command_id = ? ORDER BY sequence_number";
     }
 
     /** @return one page of an aggregate's stream: aggregate id, first sequence, page size */

@@ -1,0 +1,101 @@
+package io.gyre;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.gyre.eventstore.AppendRequest;
+import io.gyre.eventstore.AppendResult;
+import io.gyre.eventstore.EventStoreException;
+import io.gyre.eventstore.ForwardingEventStore;
+import io.gyre.eventstore.InMemoryEventStore;
+import io.gyre.eventstore.StoredEvent;
+import io.gyre.serialization.UnregisteredTypeException;
+import io.gyre.testmodel.Counter;
+import io.gyre.testmodel.CounterCommands.Add;
+import io.gyre.testmodel.CounterCommands.AddReturningUnregistered;
+import io.gyre.testmodel.CounterCommands.CreateCounter;
+import io.gyre.testmodel.Probe;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A command whose events were stored but whose acknowledgement was lost (a node died after its commit, a reply
+ * never arrived) is retried under the same command id; the retry finds the stored command and answers with its
+ * original result instead of running again.
+ */
+class GyreNodeDeduplicationTest {
+
+    private final LosesAcknowledgements store = new LosesAcknowledgements(new InMemoryEventStore());
+    private Gyre node;
+
+    @BeforeEach
+    void start() {
+        Probe.reset();
+        node = Gyre.builder().sharedEventStore(store).aggregate(Counter.class).start();
+    }
+
+    @AfterEach
+    void stop() {
+        node.close();
+    }
+
+    @Test
+    void a_retried_command_whose_events_are_stored_is_acknowledged_with_its_original_result_and_not_run_again() {
+        node.commandGateway().sendAndWait(new CreateCounter("c"));
+        node.commandGateway().sendAndWait(new Add("c", 5));
+        Probe.reset();
+
+        store.loseNextAcknowledgements(1);
+        long total = node.commandGateway().sendAndWait(new Add("c", 10));
+
+        assertThat(total).as("the original result, not the result of running again").isEqualTo(15);
+        assertThat(Probe.commandIds()).as("handler runs").hasSize(1);
+        assertThat(store.readStream("c").map(StoredEvent::sequence).toList()).containsExactly(0L, 1L, 2L);
+        assertThat(node.commandGateway().<Long>sendAndWait(new Add("c", 0))).isEqualTo(15);
+    }
+
+    @Test
+    void a_retried_creation_command_is_acknowledged_with_the_aggregate_id_instead_of_already_exists() {
+        store.loseNextAcknowledgements(1);
+        String id = node.commandGateway().sendAndWait(new CreateCounter("created-once"));
+        assertThat(id).isEqualTo("created-once");
+        assertThat(store.readStream("created-once").count()).isEqualTo(1);
+        assertThat(Probe.commandIds()).hasSize(1);
+    }
+
+    @Test
+    void a_result_of_an_unregistered_type_fails_the_command_before_anything_is_stored() {
+        node.commandGateway().sendAndWait(new CreateCounter("c"));
+        assertThatThrownBy(() -> node.commandGateway().sendAndWait(new AddReturningUnregistered("c")))
+                .isInstanceOf(UnregisteredTypeException.class)
+                .hasMessageContaining(StringBuilder.class.getName())
+                .hasMessageContaining("types(");
+        assertThat(store.lastSequence("c")).isZero();
+        assertThat(node.commandGateway().<Long>sendAndWait(new Add("c", 2))).isEqualTo(2);
+    }
+
+    /** Stores appends, then reports a transient failure as if the acknowledgement had been lost. */
+    static final class LosesAcknowledgements extends ForwardingEventStore {
+
+        private final AtomicInteger toLose = new AtomicInteger();
+
+        LosesAcknowledgements(InMemoryEventStore delegate) {
+            super(delegate);
+        }
+
+        void loseNextAcknowledgements(int count) {
+            toLose.set(count);
+        }
+
+        @Override
+        public AppendResult append(AppendRequest request) {
+            AppendResult result = super.append(request);
+            if (toLose.getAndDecrement() > 0) {
+                throw new EventStoreException("connection lost after the commit of " + request.commandId(), null);
+            }
+            return result;
+        }
+    }
+}
