@@ -151,8 +151,24 @@ public final class Gyre implements AutoCloseable {
         private int cacheSize = 10_000;
         private Clock clock = Clock.systemUTC();
         private ObjectMapper objectMapper = new ObjectMapper();
+        private String name = "gyre";
 
         private Builder() {
+        }
+
+        /**
+         * @param name this node's name in thread names and logs (default "gyre"); give each node of a cluster
+         *             its own, for example the distributed bus's node name
+         * @return this builder
+         */
+        public Builder name(String name) {
+            Objects.requireNonNull(name, "name");
+            if (name.isBlank() || name.length() > 100) {
+                throw new IllegalArgumentException("name must be 1 to 100 characters, but was '" + name + "'");
+            }
+            this.name = name;
+            localBus.threadNamePrefix(name + "-command-");
+            return this;
         }
 
         /**
@@ -363,7 +379,7 @@ public final class Gyre implements AutoCloseable {
                 }
             }
             ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, runnable -> {
-                Thread thread = new Thread(runnable, "gyre-scheduler");
+                Thread thread = new Thread(runnable, name + "-scheduler");
                 thread.setDaemon(true);
                 return thread;
             });
@@ -377,7 +393,7 @@ public final class Gyre implements AutoCloseable {
             }
             CommandBus retrying = new RetryingCommandBus(bus, retryPolicy, scheduler);
             CommandGateway gateway = new DefaultCommandGateway(retrying, commandTimeout, scheduler);
-            log.info("Gyre node started: aggregates {}, {} registered types, command bus {}",
+            log.info("Gyre node {} started: aggregates {}, {} registered types, command bus {}", name,
                     aggregates.keySet().stream().map(Class::getSimpleName).toList(),
                     serializer.types().classes().size(), bus.getClass().getSimpleName());
             return new Gyre(store, ownsEventStore, serializer, local, bus, scheduler, gateway, frozen);

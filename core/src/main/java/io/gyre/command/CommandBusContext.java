@@ -17,7 +17,7 @@ import java.util.function.Predicate;
  * @param cachedAggregates  drops the node's cached aggregates whose ids match, for example when their
  *                          ownership moves to another node
  */
-public record CommandBusContext(CommandBus localBus, Set<Class<?>> commandTypes, Serializer serializer, Clock clock,
+public record CommandBusContext(LocalCommandBus localBus, Set<Class<?>> commandTypes, Serializer serializer, Clock clock,
                                 Consumer<Predicate<String>> cachedAggregates) {
 
     /** Checks every part and copies the types. */

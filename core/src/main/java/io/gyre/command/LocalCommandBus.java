@@ -13,6 +13,8 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,7 +47,8 @@ public final class LocalCommandBus implements CommandBus {
         this.maxPendingCommands = builder.maxPendingCommands;
         this.shutdownTimeout = builder.shutdownTimeout;
         this.pool = new ThreadPoolExecutor(builder.workers, builder.workers, 60, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), threadFactory("gyre-command-" + BUS_COUNT.incrementAndGet() + "-"));
+                new LinkedBlockingQueue<>(), threadFactory(builder.threadNamePrefix != null ? builder.threadNamePrefix
+                        : "gyre-command-" + BUS_COUNT.incrementAndGet() + "-"));
         this.executor = new KeyedSerialExecutor(pool);
     }
 
@@ -81,6 +84,21 @@ public final class LocalCommandBus implements CommandBus {
 
     @Override
     public CompletableFuture<Object> dispatch(CommandMessage command) {
+        return dispatch(command, NO_CHECK);
+    }
+
+    private static final Consumer<CommandMessage> NO_CHECK = command -> { };
+
+    /**
+     * Runs a command after a check made on the worker thread, right before the handler and after every earlier
+     * command of the same aggregate: a distributed bus checks there that this node still owns the aggregate, so
+     * that a command queued before ownership moved never runs on a node that lost it.
+     *
+     * @param command the command
+     * @param check   throws to refuse the command, which then fails with that exception and never runs
+     * @return the handler's result, or its failure
+     */
+    public CompletableFuture<Object> dispatch(CommandMessage command, Consumer<CommandMessage> check) {
         CommandHandlerFunction handler = handlers.get(command.payloadType());
         if (handler == null) {
             return CompletableFuture.failedFuture(new NoHandlerForCommandException("No handler for command "
@@ -98,7 +116,7 @@ public final class LocalCommandBus implements CommandBus {
         }
         CompletableFuture<Object> result = new CompletableFuture<>();
         try {
-            executor.execute(command.routingKey(), () -> run(handler, command, result));
+            executor.execute(command.routingKey(), () -> run(handler, check, command, result));
         } catch (RejectedExecutionException e) {
             pending.decrementAndGet();
             result.completeExceptionally(closedException(command));
@@ -106,8 +124,10 @@ public final class LocalCommandBus implements CommandBus {
         return result;
     }
 
-    private void run(CommandHandlerFunction handler, CommandMessage command, CompletableFuture<Object> result) {
+    private void run(CommandHandlerFunction handler, Consumer<CommandMessage> check, CommandMessage command,
+                     CompletableFuture<Object> result) {
         try {
+            check.accept(command);
             result.complete(handler.handle(command));
         } catch (Throwable e) {
             result.completeExceptionally(e);
@@ -161,8 +181,18 @@ public final class LocalCommandBus implements CommandBus {
         private int workers = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
         private int maxPendingCommands = 10_000;
         private Duration shutdownTimeout = Duration.ofSeconds(30);
+        private @Nullable String threadNamePrefix;
 
         private Builder() {
+        }
+
+        /**
+         * @param prefix the start of the worker threads' names, so thread dumps and logs tell nodes apart
+         * @return this builder
+         */
+        public Builder threadNamePrefix(String prefix) {
+            this.threadNamePrefix = Objects.requireNonNull(prefix, "prefix");
+            return this;
         }
 
         /**

@@ -1,0 +1,82 @@
+package io.gyre.routing.jgroups.internal;
+
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
+import org.jgroups.PhysicalAddress;
+import org.jgroups.protocols.BARRIER;
+import org.jgroups.protocols.DISCARD;
+import org.jgroups.protocols.FD_ALL3;
+import org.jgroups.protocols.FD_SOCK2;
+import org.jgroups.protocols.FRAG4;
+import org.jgroups.protocols.MERGE3;
+import org.jgroups.protocols.MFC;
+import org.jgroups.protocols.TCP;
+import org.jgroups.protocols.TCPPING;
+import org.jgroups.protocols.UFC;
+import org.jgroups.protocols.UNICAST3;
+import org.jgroups.protocols.VERIFY_SUSPECT2;
+import org.jgroups.protocols.pbcast.GMS;
+import org.jgroups.protocols.pbcast.NAKACK2;
+import org.jgroups.protocols.pbcast.STABLE;
+import org.jgroups.stack.IpAddress;
+import org.jgroups.stack.Protocol;
+
+/**
+ * Gyre's default JGroups stack: TCP with TCPPING discovery, tuned for fast takeover. A killed process is noticed
+ * at once through its closed sockets (FD_SOCK2) and confirmed within half a second (VERIFY_SUSPECT2); a hung one
+ * through missing heartbeats (FD_ALL3); split clusters merge again within seconds (MERGE3). Internal: not part of
+ * Gyre's API; configure it through the builder of {@code JGroupsCommandBus}.
+ */
+public final class DefaultStack {
+
+    private DefaultStack() {
+    }
+
+    /**
+     * @param bindAddress      the address TCP listens on
+     * @param bindPort         the first port TCP tries
+     * @param portRange        how many ports above it TCP may try, and TCPPING probes per initial host
+     * @param initialHosts     the members to contact first (address and base port)
+     * @param suspectAfterMs   how long without heartbeats before a hung member is suspected
+     * @param withDiscard      put DISCARD above the transport, for tests that cut the network
+     * @return the protocols, transport first
+     */
+    public static List<Protocol> protocols(InetAddress bindAddress, int bindPort, int portRange,
+                                           List<PhysicalAddress> initialHosts, long suspectAfterMs,
+                                           boolean withDiscard) {
+        List<PhysicalAddress> probed = new ArrayList<>();
+        for (PhysicalAddress host : initialHosts) {
+            IpAddress base = (IpAddress) host;
+            // TCPPING applies port_range only to hosts given as a string, so each range is expanded here.
+            for (int i = 0; i <= portRange; i++) {
+                probed.add(new IpAddress(base.getIpAddress(), base.getPort() + i));
+            }
+        }
+        List<Protocol> stack = new ArrayList<>();
+        TCP tcp = new TCP();
+        tcp.setBindAddr(bindAddress);
+        tcp.setBindPort(bindPort);
+        tcp.setPortRange(portRange);
+        tcp.setSockConnTimeout(300);
+        stack.add(tcp);
+        if (withDiscard) {
+            stack.add(new DISCARD());
+        }
+        stack.add(new TCPPING().setInitialHosts2(probed));
+        stack.add(new MERGE3().setMinInterval(1000).setMaxInterval(3000).setCheckInterval(4000));
+        stack.add(new FD_SOCK2());
+        stack.add(new FD_ALL3().setTimeout(suspectAfterMs).setInterval(Math.max(100, suspectAfterMs / 3)));
+        stack.add(new VERIFY_SUSPECT2().setTimeout(500));
+        stack.add(new BARRIER());
+        stack.add(new NAKACK2().useMcastXmit(false).setXmitInterval(500));
+        stack.add(new UNICAST3().setXmitInterval(500));
+        stack.add(new STABLE().setDesiredAverageGossip(5000).setMaxBytes(4_000_000));
+        stack.add(new GMS().setJoinTimeout(1000).setLeaveTimeout(1000).setViewAckCollectionTimeout(500)
+                .setMaxJoinAttempts(10).printLocalAddress(false));
+        stack.add(new UFC().setMaxCredits(10_000_000).setMinThreshold(0.4));
+        stack.add(new MFC().setMaxCredits(10_000_000).setMinThreshold(0.4));
+        stack.add(new FRAG4().setFragSize(60_000));
+        return stack;
+    }
+}

@@ -1,0 +1,124 @@
+package io.gyre.routing.jgroups.internal;
+
+import io.gyre.GyreException;
+import io.gyre.GyreNonTransientException;
+import io.gyre.GyreTransientException;
+import io.gyre.aggregate.AggregateAlreadyExistsException;
+import io.gyre.aggregate.AggregateDefinitionException;
+import io.gyre.aggregate.AggregateLifecycleException;
+import io.gyre.aggregate.AggregateNotFoundException;
+import io.gyre.command.CommandBusClosedException;
+import io.gyre.command.CommandBusOverloadedException;
+import io.gyre.command.CommandTimeoutException;
+import io.gyre.command.MissingTargetAggregateIdException;
+import io.gyre.command.NoHandlerForCommandException;
+import io.gyre.eventstore.ConcurrencyConflictException;
+import io.gyre.eventstore.EventRejectedException;
+import io.gyre.eventstore.EventStoreException;
+import io.gyre.routing.MemberLeftException;
+import io.gyre.routing.MessageTooLargeException;
+import io.gyre.routing.NotOwnerException;
+import io.gyre.routing.RemoteCommandException;
+import io.gyre.routing.jgroups.internal.WireMessage.WireError;
+import io.gyre.serialization.SerializationException;
+import io.gyre.serialization.UnregisteredTypeException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.function.Function;
+
+/**
+ * Sends failures across the cluster so that the caller sees the same exception type, transient or not, as on a
+ * single node. Gyre's own exceptions are rebuilt by an explicit table (never by a class name read from the
+ * wire); an unknown Gyre exception becomes its nearest known superclass; an application exception thrown by a
+ * handler becomes a {@link RemoteCommandException} with its class name and message. Internal: not part of
+ * Gyre's API.
+ */
+public final class ErrorCodec {
+
+    private static final int CONFLICT = 1;
+    private static final int NOT_FOUND = 2;
+    private static final int ALREADY_EXISTS = 3;
+    private static final int BY_MESSAGE = 4;
+    private static final int HANDLER = 5;
+
+    /** Gyre exceptions rebuilt from their message, most specific first. */
+    private static final Map<Class<?>, Function<String, GyreException>> BY_MESSAGE_TYPES = new LinkedHashMap<>();
+
+    static {
+        BY_MESSAGE_TYPES.put(NotOwnerException.class, NotOwnerException::new);
+        BY_MESSAGE_TYPES.put(MemberLeftException.class, MemberLeftException::new);
+        BY_MESSAGE_TYPES.put(MessageTooLargeException.class, MessageTooLargeException::new);
+        BY_MESSAGE_TYPES.put(NoHandlerForCommandException.class, NoHandlerForCommandException::new);
+        BY_MESSAGE_TYPES.put(MissingTargetAggregateIdException.class, MissingTargetAggregateIdException::new);
+        BY_MESSAGE_TYPES.put(UnregisteredTypeException.class, UnregisteredTypeException::new);
+        BY_MESSAGE_TYPES.put(SerializationException.class, message -> new SerializationException(message, null));
+        BY_MESSAGE_TYPES.put(AggregateDefinitionException.class, AggregateDefinitionException::new);
+        BY_MESSAGE_TYPES.put(AggregateLifecycleException.class, AggregateLifecycleException::new);
+        BY_MESSAGE_TYPES.put(CommandBusOverloadedException.class, CommandBusOverloadedException::new);
+        BY_MESSAGE_TYPES.put(CommandBusClosedException.class, CommandBusClosedException::new);
+        BY_MESSAGE_TYPES.put(CommandTimeoutException.class, CommandTimeoutException::new);
+        BY_MESSAGE_TYPES.put(EventRejectedException.class, message -> new EventRejectedException(message, null));
+        BY_MESSAGE_TYPES.put(EventStoreException.class, message -> new EventStoreException(message, null));
+        BY_MESSAGE_TYPES.put(GyreTransientException.class, GyreTransientException::new);
+        BY_MESSAGE_TYPES.put(GyreNonTransientException.class, GyreNonTransientException::new);
+    }
+
+    private ErrorCodec() {
+    }
+
+    /**
+     * @param failure a command's failure on this member
+     * @return its wire form
+     */
+    public static WireError encode(Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        String type = cause.getClass().getName();
+        String message = String.valueOf(cause.getMessage());
+        if (cause instanceof ConcurrencyConflictException conflict) {
+            return new WireError(CONFLICT, type, message, conflict.aggregateId(), "", conflict.expectedSequence(),
+                    conflict.actualSequence());
+        }
+        if (cause instanceof AggregateNotFoundException notFound) {
+            return new WireError(NOT_FOUND, type, message, notFound.aggregateType(), notFound.aggregateId(), 0, 0);
+        }
+        if (cause instanceof AggregateAlreadyExistsException exists) {
+            return new WireError(ALREADY_EXISTS, type, message, exists.aggregateType(), exists.aggregateId(), 0, 0);
+        }
+        if (cause instanceof GyreException) {
+            for (Class<?> known : BY_MESSAGE_TYPES.keySet()) {
+                if (known.isInstance(cause)) {
+                    return new WireError(BY_MESSAGE, known.getName(), message, "", "", 0, 0);
+                }
+            }
+        }
+        return new WireError(HANDLER, type, message, "", "", 0, 0);
+    }
+
+    /**
+     * @param error  a failure in wire form
+     * @param member the member it came from
+     * @return the exception to complete the caller's future with
+     */
+    public static RuntimeException decode(WireError error, String member) {
+        switch (error.kind()) {
+            case CONFLICT:
+                return new ConcurrencyConflictException(error.text1(), error.number1(), error.number2());
+            case NOT_FOUND:
+                return new AggregateNotFoundException(error.text1(), error.text2());
+            case ALREADY_EXISTS:
+                return new AggregateAlreadyExistsException(error.text1(), error.text2());
+            case BY_MESSAGE:
+                for (Map.Entry<Class<?>, Function<String, GyreException>> known : BY_MESSAGE_TYPES.entrySet()) {
+                    if (known.getKey().getName().equals(error.type())) {
+                        return known.getValue().apply(error.message());
+                    }
+                }
+                return new GyreNonTransientException(error.message() + " (" + error.type() + " on member " + member
+                        + ")");
+            default:
+                return new RemoteCommandException(error.type(), error.message(), member);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+package io.gyre.routing.jgroups.internal;
+
+import io.gyre.serialization.SerializedValue;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/** What members of a Gyre cluster say to each other. Internal: not part of Gyre's API. */
+public sealed interface WireMessage {
+
+    /**
+     * A command routed to its owner.
+     *
+     * @param requestId   the sender's id for matching the reply
+     * @param ringVersion the sender's ring version when it routed the command
+     * @param commandId   the command id, the same in every attempt
+     * @param attempt     the attempt number
+     * @param commandType the registered type name of the payload
+     * @param routingKey  the target aggregate id
+     * @param metadata    the metadata as JSON
+     * @param payload     the command as JSON
+     */
+    record CommandRequest(long requestId, long ringVersion, String commandId, int attempt, String commandType,
+                          String routingKey, String metadata, String payload) implements WireMessage {
+    }
+
+    /**
+     * The outcome of a command: a result (possibly null) or an error.
+     *
+     * @param requestId the request answered
+     * @param result    the handler's result when it succeeded and returned one
+     * @param error     the failure, or null on success
+     */
+    record Reply(long requestId, @Nullable SerializedValue result, @Nullable WireError error) implements WireMessage {
+    }
+
+    /**
+     * A member's description of itself: sent on joining, on every view change, and when its capabilities change.
+     *
+     * @param memberId     the member's stable id
+     * @param weight       its share of keys relative to other members
+     * @param commandTypes the command type names it handles
+     */
+    record Advertisement(String memberId, int weight, Set<String> commandTypes) implements WireMessage {
+    }
+
+    /**
+     * A member is leaving gracefully and takes no more commands.
+     *
+     * @param memberId the member's id
+     */
+    record Leaving(String memberId) implements WireMessage {
+    }
+
+    /**
+     * A failure in wire form.
+     *
+     * @param kind     how to rebuild it
+     * @param type     the class name of the original exception
+     * @param message  its message
+     * @param text1    a first detail (aggregate id, aggregate type)
+     * @param text2    a second detail
+     * @param number1  a first number (expected sequence)
+     * @param number2  a second number (actual sequence)
+     */
+    record WireError(int kind, String type, String message, String text1, String text2, long number1, long number2) {
+    }
+}
