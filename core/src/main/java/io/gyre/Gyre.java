@@ -62,12 +62,12 @@ public final class Gyre implements AutoCloseable {
     private final LocalCommandBus localBus;
     private final CommandBus commandBus;
     private final ScheduledThreadPoolExecutor scheduler;
-    private final CommandGateway gateway;
+    private final DefaultCommandGateway gateway;
     private final List<EventSourcedRepository<?>> repositories;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private Gyre(EventStore eventStore, boolean ownsEventStore, Serializer serializer, LocalCommandBus localBus,
-                 CommandBus commandBus, ScheduledThreadPoolExecutor scheduler, CommandGateway gateway,
+                 CommandBus commandBus, ScheduledThreadPoolExecutor scheduler, DefaultCommandGateway gateway,
                  List<EventSourcedRepository<?>> repositories) {
         this.eventStore = eventStore;
         this.ownsEventStore = ownsEventStore;
@@ -123,6 +123,7 @@ public final class Gyre implements AutoCloseable {
         if (commandBus != localBus) {
             closeQuietly(localBus);
         }
+        gateway.close();
         scheduler.shutdownNow();
         if (ownsEventStore) {
             closeQuietly(eventStore);
@@ -392,7 +393,7 @@ public final class Gyre implements AutoCloseable {
                         ids -> frozen.forEach(repository -> repository.cache().removeIf(ids))));
             }
             CommandBus retrying = new RetryingCommandBus(bus, retryPolicy, scheduler);
-            CommandGateway gateway = new DefaultCommandGateway(retrying, commandTimeout, scheduler);
+            DefaultCommandGateway gateway = new DefaultCommandGateway(retrying, commandTimeout, scheduler);
             log.info("Gyre node {} started: aggregates {}, {} registered types, command bus {}", name,
                     aggregates.keySet().stream().map(Class::getSimpleName).toList(),
                     serializer.types().classes().size(), bus.getClass().getSimpleName());

@@ -2,20 +2,24 @@ package io.gyre.command.internal;
 
 import io.gyre.Metadata;
 import io.gyre.command.CommandBus;
+import io.gyre.command.CommandBusClosedException;
 import io.gyre.command.CommandExecutionException;
 import io.gyre.command.CommandGateway;
 import io.gyre.command.CommandMessage;
 import io.gyre.command.CommandTimeoutException;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Wraps command objects in messages and sends them on a bus that already retries. The deadline is enforced
@@ -27,6 +31,8 @@ public final class DefaultCommandGateway implements CommandGateway {
     private final CommandBus bus;
     private final Duration defaultTimeout;
     private final ScheduledExecutorService scheduler;
+    private final Set<CompletableFuture<Object>> inFlight = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
 
     /**
      * @param bus            the bus, with retries
@@ -61,13 +67,21 @@ public final class DefaultCommandGateway implements CommandGateway {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
+        if (closed) {
+            return CompletableFuture.failedFuture(new CommandBusClosedException("The Gyre node is closed; " + message
+                    + " was not sent"));
+        }
         CompletableFuture<Object> result = new CompletableFuture<>();
+        inFlight.add(result);
+        result.whenComplete((value, failure) -> inFlight.remove(result));
         ScheduledFuture<?> timer;
         try {
             timer = scheduler.schedule(() -> result.completeExceptionally(new CommandTimeoutException(message
                     + " got no result within " + timeout)), timeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException e) {
-            return CompletableFuture.failedFuture(new IllegalStateException("The Gyre node is closed", e));
+            result.completeExceptionally(new CommandBusClosedException("The Gyre node is closed; " + message
+                    + " was not sent"));
+            return (CompletableFuture<R>) result;
         }
         CompletableFuture<Object> dispatched = bus.dispatch(message);
         dispatched.whenComplete((value, failure) -> {
@@ -95,7 +109,11 @@ public final class DefaultCommandGateway implements CommandGateway {
     public <R> R sendAndWait(Object command, Duration timeout) {
         CompletableFuture<R> future = send(command, Metadata.empty(), timeout);
         try {
-            return future.get();
+            // The deadline completes the future; the extra second only guards against a scheduler that died.
+            return future.get(timeout.toNanos() + TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            future.cancel(false);
+            throw new CommandTimeoutException(command.getClass().getSimpleName() + " got no result within " + timeout);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             future.cancel(false);
@@ -110,6 +128,18 @@ public final class DefaultCommandGateway implements CommandGateway {
             }
             throw new CommandExecutionException("Handler of " + command.getClass().getName() + " threw " + cause,
                     cause);
+        }
+    }
+
+    /**
+     * Refuses new commands and fails those still waiting (for a retry, say) with a transient
+     * {@link CommandBusClosedException}, so that no caller waits on a node that has stopped.
+     */
+    public void close() {
+        closed = true;
+        for (CompletableFuture<Object> waiting : inFlight) {
+            waiting.completeExceptionally(new CommandBusClosedException("The Gyre node closed before the command "
+                    + "completed"));
         }
     }
 

@@ -1,0 +1,53 @@
+package io.gyre;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.gyre.command.CommandBusClosedException;
+import io.gyre.command.RetryPolicy;
+import io.gyre.eventstore.AppendRequest;
+import io.gyre.eventstore.AppendResult;
+import io.gyre.eventstore.EventStoreException;
+import io.gyre.eventstore.ForwardingEventStore;
+import io.gyre.eventstore.InMemoryEventStore;
+import io.gyre.testmodel.Counter;
+import io.gyre.testmodel.CounterCommands.Add;
+import io.gyre.testmodel.CounterCommands.CreateCounter;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class GyreNodeCloseTest {
+
+    @Test
+    void closing_a_node_fails_the_commands_still_waiting_for_a_retry_and_refuses_new_ones() throws Exception {
+        InMemoryEventStore events = new InMemoryEventStore();
+        ForwardingEventStore unavailable = new ForwardingEventStore(events) {
+            @Override
+            public AppendResult append(AppendRequest request) {
+                if (request.commandId().startsWith("x") || !(request.events().size() == 1
+                        && request.aggregateType().equals("Counter") && request.expected().lastSequence() >= 0)) {
+                    return super.append(request);
+                }
+                throw new EventStoreException("database unreachable", null);
+            }
+        };
+        Gyre node = Gyre.builder().sharedEventStore(unavailable).aggregate(Counter.class)
+                .retryPolicy(RetryPolicy.builder().maxAttempts(1000).initialBackoff(Duration.ofMillis(50))
+                        .maxBackoff(Duration.ofMillis(50)).build())
+                .commandTimeout(Duration.ofMinutes(5)).start();
+        node.commandGateway().sendAndWait(new CreateCounter("c"));
+        CompletableFuture<Object> retrying = node.commandGateway().send(new Add("c", 1));
+        Thread.sleep(200);
+        assertThat(retrying).isNotDone();
+
+        node.close();
+
+        assertThatThrownBy(() -> retrying.get(5, TimeUnit.SECONDS)).cause()
+                .isInstanceOf(CommandBusClosedException.class);
+        assertThatThrownBy(() -> node.commandGateway().sendAndWait(new Add("c", 1)))
+                .isInstanceOf(CommandBusClosedException.class).hasMessageContaining("closed");
+        assertThat(events.lastSequence("c")).isZero();
+    }
+}

@@ -1,0 +1,73 @@
+package io.gyre.routing.jgroups;
+
+import io.gyre.Gyre;
+import io.gyre.routing.testmodel.LedgerCheck;
+import io.gyre.routing.testmodel.LedgerMessages.Post;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * Client threads that post to random ledgers through random running nodes, each waiting for its answer,
+ * until stopped; every posting is recorded as sent, then as acknowledged or failed (per node it was sent
+ * through).
+ */
+final class Load {
+
+    private final LedgerCheck check = new LedgerCheck();
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final AtomicLong counter = new AtomicLong();
+    private final Map<String, List<Throwable>> failuresByNode = new ConcurrentHashMap<>();
+    private final List<Thread> clients = new ArrayList<>();
+
+    /**
+     * @param threads how many clients
+     * @param ledgers the ledgers to post to
+     * @param nodes   picks the node each posting goes through, with its name
+     */
+    Load(int threads, List<String> ledgers, Supplier<Map.Entry<String, Gyre>> nodes) {
+        for (int t = 0; t < threads; t++) {
+            Thread client = new Thread(() -> {
+                while (running.get()) {
+                    String ledger = ledgers.get(ThreadLocalRandom.current().nextInt(ledgers.size()));
+                    long amount = 1 + ThreadLocalRandom.current().nextInt(100);
+                    String ref = "ref-" + counter.incrementAndGet();
+                    Map.Entry<String, Gyre> node = nodes.get();
+                    check.sent(ledger, ref);
+                    try {
+                        node.getValue().commandGateway().sendAndWait(new Post(ledger, amount, ref),
+                                Duration.ofSeconds(20));
+                        check.acknowledged(ledger, ref, amount);
+                    } catch (RuntimeException e) {
+                        failuresByNode.computeIfAbsent(node.getKey(), key -> new ArrayList<>()).add(e);
+                    }
+                }
+            }, "load-client-" + t);
+            client.start();
+            clients.add(client);
+        }
+    }
+
+    LedgerCheck check() {
+        return check;
+    }
+
+    /** @return failures seen by clients, by the node the posting went through */
+    Map<String, List<Throwable>> failures() {
+        return failuresByNode;
+    }
+
+    /** Stops the clients and waits for their last postings. */
+    void close() throws InterruptedException {
+        running.set(false);
+        for (Thread client : clients) {
+            client.join(60_000);
+        }
+    }
+}
