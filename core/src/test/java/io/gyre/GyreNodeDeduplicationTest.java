@@ -3,6 +3,7 @@ package io.gyre;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.gyre.command.CommandMessage;
 import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.AppendResult;
 import io.gyre.eventstore.EventStoreException;
@@ -15,6 +16,9 @@ import io.gyre.testmodel.CounterCommands.Add;
 import io.gyre.testmodel.CounterCommands.AddReturningUnregistered;
 import io.gyre.testmodel.CounterCommands.CreateCounter;
 import io.gyre.testmodel.Probe;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -66,6 +70,29 @@ class GyreNodeDeduplicationTest {
     }
 
     @Test
+    void an_earlier_attempt_that_commits_after_a_retry_already_did_is_acknowledged_instead_of_stored_twice()
+            throws Exception {
+        node.commandGateway().sendAndWait(new CreateCounter("c"));
+        try (Gyre other = Gyre.builder().sharedEventStore(store).aggregate(Counter.class).start()) {
+            CommandMessage first = CommandMessage.of(new Add("c", 10));
+            store.holdNextAppend();
+            CompletableFuture<Object> slowFirstAttempt = node.localCommandBus().dispatch(first);
+            store.awaitHeld();
+
+            Object retried = other.localCommandBus().dispatch(first.withAttempt(2)).get(5, TimeUnit.SECONDS);
+            store.releaseHeld();
+            Object original = slowFirstAttempt.get(5, TimeUnit.SECONDS);
+
+            assertThat(retried).isEqualTo(10L);
+            assertThat(original).as("the late attempt answers with the stored result").isEqualTo(10L);
+            assertThat(store.readStream("c").map(StoredEvent::commandId).filter(first.commandId()::equals).count())
+                    .as("events of the command").isEqualTo(1);
+            assertThat(node.commandGateway().<Long>sendAndWait(new Add("c", 1)))
+                    .as("the late attempt's node dropped its cached aggregate").isEqualTo(11);
+        }
+    }
+
+    @Test
     void a_result_of_an_unregistered_type_fails_the_command_before_anything_is_stored() {
         node.commandGateway().sendAndWait(new CreateCounter("c"));
         assertThatThrownBy(() -> node.commandGateway().sendAndWait(new AddReturningUnregistered("c")))
@@ -80,6 +107,9 @@ class GyreNodeDeduplicationTest {
     static final class LosesAcknowledgements extends ForwardingEventStore {
 
         private final AtomicInteger toLose = new AtomicInteger();
+        private volatile CountDownLatch held = new CountDownLatch(0);
+        private volatile CountDownLatch release = new CountDownLatch(0);
+        private final AtomicInteger toHold = new AtomicInteger();
 
         LosesAcknowledgements(InMemoryEventStore delegate) {
             super(delegate);
@@ -89,8 +119,30 @@ class GyreNodeDeduplicationTest {
             toLose.set(count);
         }
 
+        void holdNextAppend() {
+            held = new CountDownLatch(1);
+            release = new CountDownLatch(1);
+            toHold.set(1);
+        }
+
+        void awaitHeld() throws InterruptedException {
+            assertThat(held.await(5, TimeUnit.SECONDS)).isTrue();
+        }
+
+        void releaseHeld() {
+            release.countDown();
+        }
+
         @Override
         public AppendResult append(AppendRequest request) {
+            if (toHold.getAndDecrement() > 0) {
+                held.countDown();
+                try {
+                    release.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             AppendResult result = super.append(request);
             if (toLose.getAndDecrement() > 0) {
                 throw new EventStoreException("connection lost after the commit of " + request.commandId(), null);

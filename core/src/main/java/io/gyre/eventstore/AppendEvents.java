@@ -12,6 +12,8 @@ public interface AppendEvents {
      * @return the sequence numbers the events got
      * @throws ConcurrencyConflictException when the stream's last sequence number is not the expected one, or
      *                                      another writer appended the same sequence numbers first
+     * @throws DuplicateCommandException    when events of the same command id are already stored for the
+     *                                      aggregate (checked before the sequence number)
      * @throws EventStoreException          when the store cannot be reached or fails; nothing was appended
      */
     AppendResult append(AppendRequest request);

@@ -32,6 +32,10 @@ public final class InMemoryEventStore implements EventStore {
         lock.writeLock().lock();
         try {
             checkOpen();
+            CommandRecord earlier = commands.get(commandKey(request.aggregateId(), request.commandId()));
+            if (earlier != null) {
+                throw new DuplicateCommandException(earlier);
+            }
             List<StoredEvent> stream = streams.get(request.aggregateId());
             long actual = stream == null ? -1 : stream.size() - 1;
             if (!request.expected().matches(actual)) {

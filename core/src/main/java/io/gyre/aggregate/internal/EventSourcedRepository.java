@@ -7,6 +7,7 @@ import io.gyre.command.CommandMessage;
 import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.AppendResult;
 import io.gyre.eventstore.CommandRecord;
+import io.gyre.eventstore.DuplicateCommandException;
 import io.gyre.eventstore.EventData;
 import io.gyre.eventstore.EventStore;
 import io.gyre.eventstore.ExpectedSequence;
@@ -85,17 +86,26 @@ public final class EventSourcedRepository<A> {
             // An earlier attempt may have been stored before its reply was lost: acknowledge it, don't rerun it.
             Optional<CommandRecord> stored = store.findCommand(aggregateId, command.commandId());
             if (stored.isPresent()) {
-                SerializedValue result = stored.get().result();
-                return result == null ? null : serializer.deserialize(result);
+                return resultOf(stored.get());
             }
         }
         try {
             return handler.creation() ? create(handler, command, aggregateId) : update(handler, command, aggregateId);
+        } catch (DuplicateCommandException e) {
+            // An earlier attempt committed while this one ran (it was still alive, say across a partition):
+            // this attempt's events are dropped and the command is acknowledged as it was first stored.
+            cache.remove(aggregateId);
+            return resultOf(e.stored());
         } catch (Exception | Error e) {
             // The instance may have half-applied events of the failed command: never reuse it.
             cache.remove(aggregateId);
             throw e;
         }
+    }
+
+    private @Nullable Object resultOf(CommandRecord stored) {
+        SerializedValue result = stored.result();
+        return result == null ? null : serializer.deserialize(result);
     }
 
     private Object create(CommandHandlerMember handler, CommandMessage command, String aggregateId) throws Exception {

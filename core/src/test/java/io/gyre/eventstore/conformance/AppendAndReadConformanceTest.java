@@ -11,6 +11,7 @@ import io.gyre.GyreTransientException;
 import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.AppendResult;
 import io.gyre.eventstore.CommandRecord;
+import io.gyre.eventstore.DuplicateCommandException;
 import io.gyre.eventstore.ConcurrencyConflictException;
 import io.gyre.eventstore.EventData;
 import io.gyre.eventstore.EventStore;
@@ -262,6 +263,25 @@ public abstract class AppendAndReadConformanceTest {
         assertThat(store.findCommand("acc-1", "cmd-1")).contains(new CommandRecord("acc-1", "cmd-1", 0, 0, null));
         assertThat(store.findCommand("acc-1", "cmd-unknown")).isEmpty();
         assertThat(store.findCommand("acc-other", "cmd-2")).as("scoped to the aggregate").isEmpty();
+    }
+
+    @Test
+    void a_command_is_stored_at_most_once_per_aggregate_whatever_sequence_its_second_attempt_expects() {
+        SerializedValue result = new SerializedValue("java.lang.Long", "7");
+        store.append(new AppendRequest("Conformance", "acc-1", ExpectedSequence.noStream(), "cmd-1",
+                List.of(Events.event(1), Events.event(2)), result));
+        store.append(append("acc-1", ExpectedSequence.exactly(1), "cmd-2", 3));
+
+        assertThatThrownBy(() -> store.append(append("acc-1", ExpectedSequence.exactly(2), "cmd-1", 4)))
+                .isInstanceOfSatisfying(DuplicateCommandException.class, duplicate ->
+                        assertThat(duplicate.stored()).isEqualTo(new CommandRecord("acc-1", "cmd-1", 0, 1, result)))
+                .hasMessageContaining("cmd-1");
+        assertThatThrownBy(() -> store.append(append("acc-1", ExpectedSequence.exactly(0), "cmd-1", 4)))
+                .as("duplicate reported before the stale sequence")
+                .isInstanceOf(DuplicateCommandException.class);
+        assertThat(read("acc-1", 0)).extracting(Events::numberOf).containsExactly(1L, 2L, 3L);
+        assertThat(store.append(append("acc-2", ExpectedSequence.noStream(), "cmd-1", 5)))
+                .as("the same command id on another aggregate").isEqualTo(new AppendResult(0, 0));
     }
 
     @Test

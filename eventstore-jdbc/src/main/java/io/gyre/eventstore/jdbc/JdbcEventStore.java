@@ -3,6 +3,7 @@ package io.gyre.eventstore.jdbc;
 import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.AppendResult;
 import io.gyre.eventstore.CommandRecord;
+import io.gyre.eventstore.DuplicateCommandException;
 import io.gyre.eventstore.ConcurrencyConflictException;
 import io.gyre.eventstore.EventData;
 import io.gyre.eventstore.EventRejectedException;
@@ -251,7 +252,9 @@ public final class JdbcEventStore implements EventStore {
             applyTimeout(insert);
             int p = 1;
             long sequence = before + 1;
-            SerializedValue result = before == request.expected().lastSequence() ? request.result() : null;
+            // The command key and result go with the command's first event only.
+            boolean first = before == request.expected().lastSequence();
+            SerializedValue result = request.result();
             for (EventData event : chunk) {
                 insert.setString(p++, request.aggregateType());
                 insert.setString(p++, request.aggregateId());
@@ -262,10 +265,10 @@ public final class JdbcEventStore implements EventStore {
                 insert.setString(p++, event.payload());
                 insert.setString(p++, event.metadata());
                 insert.setObject(p++, OffsetDateTime.ofInstant(event.timestamp(), ZoneOffset.UTC));
-                // The result goes with the command's first event only.
-                insert.setString(p++, result == null ? null : result.type());
-                insert.setString(p++, result == null ? null : result.data());
-                result = null;
+                insert.setString(p++, first ? request.commandId() : null);
+                insert.setString(p++, first && result != null ? result.type() : null);
+                insert.setString(p++, first && result != null ? result.data() : null);
+                first = false;
             }
             if (mustExist >= 0) {
                 insert.setString(p++, request.aggregateId());
@@ -293,6 +296,10 @@ public final class JdbcEventStore implements EventStore {
     private RuntimeException conflict(Connection connection, AppendRequest request, long expected, SQLException e) {
         long actual;
         try {
+            Optional<CommandRecord> earlier = findCommand(connection, request.aggregateId(), request.commandId());
+            if (earlier.isPresent()) {
+                return new DuplicateCommandException(earlier.get());
+            }
             actual = lastSequence(connection, request.aggregateId());
         } catch (SQLException lookup) {
             e.addSuppressed(lookup);
@@ -300,7 +307,7 @@ public final class JdbcEventStore implements EventStore {
                     ConcurrencyConflictException.UNKNOWN, e);
         }
         if (actual == expected) {
-            // The stream did not move, so the duplicate key was not a sequence number but an event id.
+            // Neither the command nor the stream moved, so the duplicate key was an event id.
             return new EventRejectedException(describe("Appending", request) + " failed: an event id is already "
                     + "stored; event ids must be unique", e);
         }
@@ -347,28 +354,39 @@ public final class JdbcEventStore implements EventStore {
     public Optional<CommandRecord> findCommand(String aggregateId, String commandId) {
         Objects.requireNonNull(aggregateId, "aggregateId");
         Objects.requireNonNull(commandId, "commandId");
-        try (Connection connection = dataSource.getConnection();
-             PreparedStatement query = connection.prepareStatement(sql.findCommand())) {
+        try (Connection connection = dataSource.getConnection()) {
+            return findCommand(connection, aggregateId, commandId);
+        } catch (SQLException e) {
+            throw SqlErrors.translate("Looking up command " + commandId + " of aggregate '" + aggregateId + "'", e);
+        }
+    }
+
+    private Optional<CommandRecord> findCommand(Connection connection, String aggregateId, String commandId)
+            throws SQLException {
+        long first;
+        SerializedValue result;
+        try (PreparedStatement query = connection.prepareStatement(sql.findCommand())) {
             applyTimeout(query);
             query.setString(1, aggregateId);
             query.setString(2, commandId);
-            long first = -1;
-            long last = -1;
-            SerializedValue result = null;
             try (ResultSet rows = query.executeQuery()) {
-                while (rows.next()) {
-                    last = rows.getLong(1);
-                    if (first < 0) {
-                        first = last;
-                        String type = rows.getString(2);
-                        result = type == null ? null : new SerializedValue(type, rows.getString(3));
-                    }
+                if (!rows.next()) {
+                    return Optional.empty();
                 }
+                first = rows.getLong(1);
+                String type = rows.getString(2);
+                result = type == null ? null : new SerializedValue(type, rows.getString(3));
             }
-            return first < 0 ? Optional.empty()
-                    : Optional.of(new CommandRecord(aggregateId, commandId, first, last, result));
-        } catch (SQLException e) {
-            throw SqlErrors.translate("Looking up command " + commandId + " of aggregate '" + aggregateId + "'", e);
+        }
+        try (PreparedStatement query = connection.prepareStatement(sql.lastOfCommand())) {
+            applyTimeout(query);
+            query.setString(1, aggregateId);
+            query.setLong(2, first);
+            query.setString(3, commandId);
+            try (ResultSet rows = query.executeQuery()) {
+                rows.next();
+                return Optional.of(new CommandRecord(aggregateId, commandId, first, rows.getLong(1), result));
+            }
         }
     }
 

@@ -45,6 +45,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -115,6 +117,8 @@ public final class JGroupsCommandBus implements CommandBus {
     private final String selfId;
     private final PendingRequests pending = new PendingRequests();
     private final CountDownLatch joined = new CountDownLatch(1);
+    private final AtomicLong refused = new AtomicLong();
+    private final AtomicReference<Membership.@Nullable Snapshot> staleOnce = new AtomicReference<>();
     private volatile State state = State.NEW;
     private @Nullable JChannel channel;
     private @Nullable LocalCommandBus local;
@@ -151,6 +155,11 @@ public final class JGroupsCommandBus implements CommandBus {
     public List<String> members() {
         HashRing ring = ring();
         return ring == null ? List.of() : ring.members().stream().map(Member::id).toList();
+    }
+
+    /** @return commands this member refused because it did not own their aggregate (senders re-routed them) */
+    public long refusedCommands() {
+        return refused.get();
     }
 
     /** @return commands sent to other members and not answered yet */
@@ -219,7 +228,8 @@ public final class JGroupsCommandBus implements CommandBus {
         }
         try {
             String type = serializer().types().nameOf(command.payloadType());
-            Membership.Snapshot snapshot = current.current();
+            Membership.Snapshot stale = staleOnce.getAndSet(null);
+            Membership.Snapshot snapshot = stale != null ? stale : current.current();
             Member owner = ownerOf(snapshot, command.routingKey(), type);
             if (owner.id().equals(selfId)) {
                 return localBus().dispatch(command, this::checkStillOwner);
@@ -244,12 +254,14 @@ public final class JGroupsCommandBus implements CommandBus {
     private void checkStillOwner(CommandMessage command) {
         Membership current = membership;
         if (state != State.RUNNING || current == null) {
+            refused.incrementAndGet();
             throw new NotOwnerException("Member " + selfId + " is leaving and no longer runs " + command);
         }
         Membership.Snapshot snapshot = current.current();
         String type = serializer().types().nameOf(command.payloadType());
         Member owner = ownerOf(snapshot, command.routingKey(), type);
         if (!owner.id().equals(selfId)) {
+            refused.incrementAndGet();
             throw new NotOwnerException("Member " + selfId + " does not own '" + command.routingKey() + "' in ring "
                     + "version " + snapshot.version() + " (owner: " + owner.id() + "); " + command + " was not run");
         }
@@ -295,6 +307,7 @@ public final class JGroupsCommandBus implements CommandBus {
             return;
         }
         if (state != State.RUNNING) {
+            refused.incrementAndGet();
             reply(from, request.requestId(), null, new NotOwnerException("Member " + selfId + " is leaving; "
                     + "command " + request.commandId() + " for '" + request.routingKey() + "' was not run"));
             return;
@@ -312,6 +325,7 @@ public final class JGroupsCommandBus implements CommandBus {
             command = new CommandMessage(request.commandId(), payload, key, metadata, Math.max(1, request.attempt()));
             Member owner = ownerOf(membership().current(), key, request.commandType());
             if (!owner.id().equals(selfId)) {
+                refused.incrementAndGet();
                 throw new NotOwnerException("Member " + selfId + " does not own '" + key + "' in ring version "
                         + membership().current().version() + " (owner: " + owner.id() + "; sender's ring version "
                         + request.ringVersion() + ")");
@@ -510,13 +524,27 @@ public final class JGroupsCommandBus implements CommandBus {
     }
 
     /**
-     * Makes this member route with the given ring until the next membership event, as a member whose view lags
-     * behind would. For tests of fencing only.
+     * Makes this member route its next command with the given ring, as a member whose view lags behind would.
+     * For tests of fencing only.
      *
-     * @param ring the ring to route with
+     * @param ring the ring to route the next command with
      */
-    void useStaleRing(Membership.Snapshot ring) {
-        membership().force(ring);
+    void routeNextWithStaleRing(Membership.Snapshot ring) {
+        staleOnce.set(ring);
+    }
+
+    /**
+     * @param type a protocol class
+     * @param <T>  the class
+     * @return the protocol of that class in this member's stack, or null; for tests that cut the network
+     */
+    <T extends Protocol> @Nullable T protocolForTest(Class<T> type) {
+        return channel().getProtocolStack().findProtocol(type);
+    }
+
+    /** @return this member's JGroups address, for tests */
+    Address addressForTest() {
+        return channel().getAddress();
     }
 
     /** @return the current ring state, for tests */

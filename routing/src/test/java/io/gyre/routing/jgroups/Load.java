@@ -20,7 +20,7 @@ import java.util.function.Supplier;
  */
 final class Load {
 
-    private final LedgerCheck check = new LedgerCheck();
+    private final LedgerCheck check;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final AtomicLong counter = new AtomicLong();
     private final Map<String, List<Throwable>> failuresByNode = new ConcurrentHashMap<>();
@@ -32,12 +32,25 @@ final class Load {
      * @param nodes   picks the node each posting goes through, with its name
      */
     Load(int threads, List<String> ledgers, Supplier<Map.Entry<String, Gyre>> nodes) {
+        this("load", new LedgerCheck(), threads, ledgers, nodes);
+    }
+
+    /**
+     * @param name    prefix of the postings' references, unique among loads sharing a check
+     * @param check   records what was sent and acknowledged
+     * @param threads how many clients
+     * @param ledgers the ledgers to post to
+     * @param nodes   picks the node each posting goes through, with its name
+     */
+    Load(String name, LedgerCheck check, int threads, List<String> ledgers,
+         Supplier<Map.Entry<String, Gyre>> nodes) {
+        this.check = check;
         for (int t = 0; t < threads; t++) {
             Thread client = new Thread(() -> {
                 while (running.get()) {
                     String ledger = ledgers.get(ThreadLocalRandom.current().nextInt(ledgers.size()));
                     long amount = 1 + ThreadLocalRandom.current().nextInt(100);
-                    String ref = "ref-" + counter.incrementAndGet();
+                    String ref = name + "-" + counter.incrementAndGet();
                     Map.Entry<String, Gyre> node = nodes.get();
                     check.sent(ledger, ref);
                     try {

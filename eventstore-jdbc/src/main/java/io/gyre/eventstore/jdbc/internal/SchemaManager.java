@@ -39,9 +39,10 @@ public final class SchemaManager {
     private static final Map<String, List<String>> EVENTS_COLUMNS = Map.of(
             "postgres", List.of("global_position", "transaction_id", "aggregate_type", "aggregate_id",
                     "sequence_number", "event_id", "command_id", "event_type", "payload", "metadata", "occurred_at",
-                    "result_type", "result"),
+                    "command_key", "result_type", "result"),
             "h2", List.of("global_position", "aggregate_type", "aggregate_id", "sequence_number", "event_id",
-                    "command_id", "event_type", "payload", "metadata", "occurred_at", "result_type", "result"));
+                    "command_id", "event_type", "payload", "metadata", "occurred_at", "command_key", "result_type",
+                    "result"));
     private static final List<String> SNAPSHOT_COLUMNS = List.of("aggregate_id", "aggregate_type", "sequence_number",
             "snapshot_type", "payload", "taken_at");
     private static final List<String> TOKEN_COLUMNS = List.of("processor_name", "segment", "commit_order", "position",

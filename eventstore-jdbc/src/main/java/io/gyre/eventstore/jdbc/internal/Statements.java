@@ -10,7 +10,7 @@ import java.util.StringJoiner;
 public final class Statements {
 
     private static final String INSERT_COLUMNS = "aggregate_type, aggregate_id, sequence_number, event_id, "
-            + "command_id, event_type, payload, metadata, occurred_at, result_type, result";
+            + "command_id, event_type, payload, metadata, occurred_at, command_key, result_type, result";
     private static final String SELECT_COLUMNS = "global_position, aggregate_type, aggregate_id, sequence_number, "
             + "event_id, command_id, event_type, payload, metadata, occurred_at";
     private static final int CACHED_INSERTS = 16;
@@ -31,16 +31,16 @@ public final class Statements {
         this.typedRow = postgres
                 ? "(CAST(? AS text), CAST(? AS text), CAST(? AS bigint), CAST(? AS text), CAST(? AS text), "
                         + "CAST(? AS text), CAST(? AS jsonb), CAST(? AS jsonb), CAST(? AS timestamptz), CAST(? AS text), "
-                        + "CAST(? AS text))"
+                        + "CAST(? AS text), CAST(? AS text))"
                 : "(CAST(? AS CHARACTER VARYING), CAST(? AS CHARACTER VARYING), CAST(? AS BIGINT), "
                         + "CAST(? AS CHARACTER VARYING), CAST(? AS CHARACTER VARYING), CAST(? AS CHARACTER VARYING), "
                         + "CAST(? AS CHARACTER LARGE OBJECT), CAST(? AS CHARACTER VARYING), "
                         + "CAST(? AS TIMESTAMP WITH TIME ZONE), CAST(? AS CHARACTER VARYING), "
-                        + "CAST(? AS CHARACTER LARGE OBJECT))";
+                        + "CAST(? AS CHARACTER VARYING), CAST(? AS CHARACTER LARGE OBJECT))";
     }
 
     /** Parameters per event row. */
-    public static final int PARAMETERS_PER_EVENT = 11;
+    public static final int PARAMETERS_PER_EVENT = 12;
 
     /**
      * @param rows events in the statement
@@ -97,10 +97,16 @@ public final class Statements {
         return "SELECT MAX(sequence_number) FROM " + events + " WHERE aggregate_id = ?";
     }
 
-    /** @return the sequence numbers and result of a command's events: aggregate id, command id */
+    /** @return a command's first event, by the unique key: aggregate id, command id */
     public String findCommand() {
         return "SELECT sequence_number, result_type, result FROM " + events
-                + " WHERE aggregate_id = ? AND command_id = ? ORDER BY sequence_number";
+                + " WHERE aggregate_id = ? AND command_key = ?";
+    }
+
+    /** @return the last sequence number of a command's events: aggregate id, its first sequence, command id */
+    public String lastOfCommand() {
+        return "SELECT MAX(sequence_number) FROM " + events
+                + " WHERE aggregate_id = ? AND sequence_number >= ? AND command_id = ?";
     }
 
     /** @return one page of an aggregate's stream: aggregate id, first sequence, page size */

@@ -119,15 +119,6 @@ public final class Membership {
         return new Change(before, current, Set.of());
     }
 
-    /**
-     * Replaces the ring, for tests that make a member route with a stale ring.
-     *
-     * @param snapshot the ring to use until the next membership event
-     */
-    public synchronized void force(Snapshot snapshot) {
-        current = snapshot;
-    }
-
     private Snapshot build() {
         Map<String, Member> members = new LinkedHashMap<>();
         Map<String, Address> addresses = new HashMap<>();

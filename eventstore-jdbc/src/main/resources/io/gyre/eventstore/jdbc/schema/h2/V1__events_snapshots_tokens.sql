@@ -13,15 +13,17 @@ CREATE TABLE IF NOT EXISTS ${events} (
     payload         CHARACTER LARGE OBJECT    NOT NULL,
     metadata        CHARACTER VARYING         NOT NULL,
     occurred_at     TIMESTAMP WITH TIME ZONE  NOT NULL,
-    -- The command's result, on its first event only, to acknowledge a re-sent command without running it.
+    -- On a command's first event only: its id (so a command is stored at most once per aggregate, however
+    -- its attempts interleave) and its result (to acknowledge a re-sent command without running it).
+    command_key     CHARACTER VARYING,
     result_type     CHARACTER VARYING,
     result          CHARACTER LARGE OBJECT,
     -- The optimistic sequence check: a second writer of one sequence number is refused.
     CONSTRAINT ${events_name}_stream_key UNIQUE (aggregate_id, sequence_number),
-    CONSTRAINT ${events_name}_event_id_key UNIQUE (event_id)
+    CONSTRAINT ${events_name}_event_id_key UNIQUE (event_id),
+    -- NULLs are distinct, so only first events count: a command is stored at most once per aggregate.
+    CONSTRAINT ${events_name}_command_key UNIQUE (aggregate_id, command_key)
 );
-
-CREATE INDEX IF NOT EXISTS ${events_name}_command_id ON ${events} (aggregate_id, command_id);
 
 CREATE TABLE IF NOT EXISTS ${snapshots} (
     aggregate_id    CHARACTER VARYING         PRIMARY KEY,

@@ -17,17 +17,19 @@ CREATE TABLE IF NOT EXISTS ${events} (
     payload         JSONB       NOT NULL,
     metadata        JSONB       NOT NULL,
     occurred_at     TIMESTAMPTZ NOT NULL,
-    -- The command's result, on its first event only, to acknowledge a re-sent command without running it.
+    -- On a command's first event only: its id (so a command is stored at most once per aggregate, however
+    -- its attempts interleave) and its result (to acknowledge a re-sent command without running it).
+    command_key     TEXT,
     result_type     TEXT,
     result          TEXT,
     -- The optimistic sequence check: a second writer of one sequence number is refused.
     CONSTRAINT ${events_name}_stream_key UNIQUE (aggregate_id, sequence_number),
-    CONSTRAINT ${events_name}_event_id_key UNIQUE (event_id)
+    CONSTRAINT ${events_name}_event_id_key UNIQUE (event_id),
+    -- NULLs are distinct, so only first events count: a command is stored at most once per aggregate.
+    CONSTRAINT ${events_name}_command_key UNIQUE (aggregate_id, command_key)
 );
 
 CREATE INDEX IF NOT EXISTS ${events_name}_log_order ON ${events} (transaction_id, global_position);
-
-CREATE INDEX IF NOT EXISTS ${events_name}_command_id ON ${events} (aggregate_id, command_id);
 
 CREATE TABLE IF NOT EXISTS ${snapshots} (
     aggregate_id    TEXT        PRIMARY KEY,
