@@ -49,6 +49,21 @@ final class TestCluster implements AutoCloseable {
         return gyre;
     }
 
+    /** @return the cluster's name */
+    String name() {
+        return name;
+    }
+
+    /** @return the first port of the cluster's port range */
+    int basePort() {
+        return basePort;
+    }
+
+    /** @return how many ports above the base port members may bind */
+    int portRange() {
+        return PORT_RANGE;
+    }
+
     synchronized Gyre node(String node) {
         return nodes.get(node);
     }

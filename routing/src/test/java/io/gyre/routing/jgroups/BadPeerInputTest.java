@@ -1,0 +1,144 @@
+package io.gyre.routing.jgroups;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.gyre.command.MissingTargetAggregateIdException;
+import io.gyre.eventstore.InMemoryEventStore;
+import io.gyre.eventstore.TrackingToken;
+import io.gyre.routing.MessageTooLargeException;
+import io.gyre.routing.jgroups.internal.DefaultStack;
+import io.gyre.routing.jgroups.internal.ErrorCodec;
+import io.gyre.routing.jgroups.internal.WireFormat;
+import io.gyre.routing.jgroups.internal.WireMessage;
+import io.gyre.routing.testmodel.LedgerMessages.OpenLedger;
+import io.gyre.routing.testmodel.LedgerMessages.Post;
+import io.gyre.serialization.SerializationException;
+import io.gyre.serialization.UnregisteredTypeException;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.jgroups.Address;
+import org.jgroups.BytesMessage;
+import org.jgroups.JChannel;
+import org.jgroups.Message;
+import org.jgroups.Receiver;
+import org.jgroups.stack.IpAddress;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A peer that speaks the wire format but sends what no Gyre member would: each gets a typed error naming the
+ * problem, nothing is stored, and the member keeps serving everyone else.
+ */
+class BadPeerInputTest {
+
+    private final InMemoryEventStore store = new InMemoryEventStore();
+    private final TestCluster cluster = new TestCluster(store);
+    private final BlockingQueue<WireMessage.Reply> replies = new LinkedBlockingQueue<>();
+    private JChannel peer;
+    private Address member;
+
+    @BeforeEach
+    void start() throws Exception {
+        cluster.start("node-a", bus -> bus.maxMessageBytes(4096));
+        cluster.awaitConvergence(Duration.ofSeconds(20));
+        cluster.node("node-a").commandGateway().sendAndWait(new OpenLedger("ledger-1"));
+        InetAddress loopback = InetAddress.getLoopbackAddress();
+        peer = new JChannel(DefaultStack.protocols(loopback, cluster.basePort(), cluster.portRange(),
+                List.of(new IpAddress(loopback, cluster.basePort())), 2000, false));
+        peer.setReceiver(new Receiver() {
+            @Override
+            public void receive(Message message) {
+                WireMessage decoded = WireFormat.decode(message.getArray(), message.getOffset(), message.getLength());
+                if (decoded instanceof WireMessage.Reply reply) {
+                    replies.add(reply);
+                }
+            }
+        });
+        peer.connect(cluster.name());
+        member = cluster.bus("node-a").addressForTest();
+    }
+
+    @AfterEach
+    void stop() {
+        peer.close();
+        cluster.close();
+    }
+
+    private RuntimeException send(String type, String routingKey, String payload) throws Exception {
+        byte[] bytes = WireFormat.encode(new WireMessage.CommandRequest(1, 0, "cmd-from-peer", 1, type, routingKey,
+                "{}", payload));
+        peer.send(new BytesMessage(member, bytes));
+        WireMessage.Reply reply = replies.poll(10, TimeUnit.SECONDS);
+        assertThat(reply).as("a reply").isNotNull();
+        assertThat(reply.error()).as("an error").isNotNull();
+        return ErrorCodec.decode(reply.error(), "node-a");
+    }
+
+    private String postType() {
+        return cluster.node("node-a").serializer().types().nameOf(Post.class);
+    }
+
+    @Test
+    void a_command_type_the_member_does_not_know_is_refused_naming_it() throws Exception {
+        assertThat(send("NoSuchCommand", "ledger-1", "{}")).isInstanceOf(UnregisteredTypeException.class)
+                .hasMessageContaining("'NoSuchCommand'");
+        assertThat(send("java.lang.Runtime", "ledger-1", "{}")).isInstanceOf(UnregisteredTypeException.class);
+        assertNothingStoredAndStillServing();
+    }
+
+    @Test
+    void a_payload_that_does_not_fit_its_type_is_refused() throws Exception {
+        assertThat(send(postType(), "ledger-1", "{\"id\": [\"not\", \"a\", \"string\"]")).isInstanceOf(
+                SerializationException.class).hasMessageContaining(postType());
+        assertNothingStoredAndStillServing();
+    }
+
+    @Test
+    void a_command_routed_under_another_aggregate_than_it_targets_is_refused() throws Exception {
+        assertThat(send(postType(), "ledger-2", "{\"id\":\"ledger-1\",\"amount\":5,\"ref\":\"x\"}"))
+                .isInstanceOf(MissingTargetAggregateIdException.class).hasMessageContaining("'ledger-2'");
+        assertNothingStoredAndStillServing();
+    }
+
+    @Test
+    void an_oversized_command_is_refused_by_the_receiving_member() throws Exception {
+        String big = "{\"id\":\"ledger-1\",\"amount\":5,\"ref\":\"" + "x".repeat(10_000) + "\"}";
+        assertThat(send(postType(), "ledger-1", big)).isInstanceOf(MessageTooLargeException.class)
+                .hasMessageContaining("4096");
+        assertNothingStoredAndStillServing();
+    }
+
+    @Test
+    void an_oversized_command_is_refused_by_the_sending_member_before_it_leaves() throws Exception {
+        cluster.start("node-b", bus -> bus.maxMessageBytes(4096));
+        cluster.awaitConvergence(Duration.ofSeconds(20));
+        String type = postType();
+        String remote = java.util.stream.IntStream.range(0, 1000).mapToObj(i -> "ledger-r" + i)
+                .filter(id -> cluster.bus("node-a").ring().owner(id, type).id().equals("node-b"))
+                .findFirst().orElseThrow();
+        cluster.node("node-b").commandGateway().sendAndWait(new OpenLedger(remote));
+        assertThatThrownBy(() -> cluster.node("node-a").commandGateway()
+                .sendAndWait(new Post(remote, 1, "y".repeat(10_000))))
+                .isInstanceOf(MessageTooLargeException.class).hasMessageContaining("maxMessageBytes");
+        assertThat(store.lastSequence(remote)).isZero();
+    }
+
+    @Test
+    void bytes_that_are_no_message_at_all_are_dropped_and_the_member_keeps_serving() throws Exception {
+        peer.send(new BytesMessage(member, new byte[] {1, 99, 0, 0}));
+        peer.send(new BytesMessage(member, new byte[] {42}));
+        assertNothingStoredAndStillServing();
+    }
+
+    private void assertNothingStoredAndStillServing() {
+        assertThat(store.readAll(TrackingToken.START, 100)).hasSize(1);
+        cluster.node("node-a").commandGateway().sendAndWait(new Post("ledger-1", 1, "fine"));
+        assertThat(store.lastSequence("ledger-1")).isEqualTo(1);
+    }
+}
