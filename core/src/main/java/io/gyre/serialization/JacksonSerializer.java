@@ -26,9 +26,8 @@ import java.util.stream.Collectors;
  * default typing is off, and a polymorphic type validator refuses any class named inside the JSON that is not
  * registered, so stored or received bytes can never instantiate an arbitrary class.
  *
- * <p>Every value is read back once right after it is written, so a value that could be stored but never
- * sourced again (a class without a usable constructor, an unregistered class named inside it) is refused
- * before anything is stored.
+ * <p>Values about to be stored go through {@link #serializeForStorage(Object)}, which reads each back once, so
+ * a value that could be stored but never sourced again is refused before anything is stored.
  *
  * <p>Evolution: unknown properties are ignored and missing ones take their Java default, so adding or removing
  * a field of an event keeps older and newer stored events readable. Records, {@code java.time} and
@@ -93,14 +92,7 @@ public final class JacksonSerializer implements Serializer {
             throw new SerializationException("Cannot write " + value.getClass().getName() + " ('" + name
                     + "') as JSON: " + e.getOriginalMessage(), e);
         }
-        SerializedValue serialized = new SerializedValue(name, json);
-        try {
-            deserialize(serialized);
-        } catch (SerializationException | UnregisteredTypeException e) {
-            throw new SerializationException("A " + value.getClass().getName() + " ('" + name + "') can be written "
-                    + "but not read back, so it is refused before it is stored: " + e.getMessage(), e);
-        }
-        return serialized;
+        return new SerializedValue(name, json);
     }
 
     @Override

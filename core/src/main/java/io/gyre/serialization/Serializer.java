@@ -17,6 +17,28 @@ public interface Serializer {
     SerializedValue serialize(Object value);
 
     /**
+     * Converts a value that is about to be stored, and reads it back once to prove it can be: a value that could
+     * be stored but never sourced again (a class without a usable constructor, an unregistered class named inside
+     * it) is refused before anything is stored, instead of breaking its aggregate for good.
+     *
+     * @param value an instance of a registered type
+     * @return its type name and JSON text
+     * @throws UnregisteredTypeException when the value's class, or a class named inside it, is not registered
+     * @throws SerializationException    when the value cannot be written, or not read back
+     */
+    default SerializedValue serializeForStorage(Object value) {
+        SerializedValue serialized = serialize(value);
+        try {
+            deserialize(serialized);
+        } catch (SerializationException | UnregisteredTypeException e) {
+            throw new SerializationException("A " + value.getClass().getName() + " ('" + serialized.type()
+                    + "') can be written but not read back, so it is refused before it is stored: " + e.getMessage(),
+                    e);
+        }
+        return serialized;
+    }
+
+    /**
      * @param serialized a type name and JSON text, typically from the store or the wire
      * @return a new instance of the registered class
      * @throws UnregisteredTypeException when the type name is not registered

@@ -167,7 +167,7 @@ public final class AggregateFixture<A> {
         Instant now = clock.instant();
         List<EventData> events = new ArrayList<>();
         for (int i = 0; i < givenEvents.size(); i++) {
-            SerializedValue payload = serializer.serialize(givenEvents.get(i));
+            SerializedValue payload = serializer.serializeForStorage(givenEvents.get(i));
             events.add(new EventData("given-" + i, payload.type(), payload.data(),
                     serializer.serializeMetadata(Metadata.empty()), now));
         }

@@ -179,14 +179,14 @@ class JacksonSerializerTest {
     }
 
     @Test
-    void serializing_a_value_that_names_an_unregistered_class_inside_is_refused() {
+    void storing_a_value_that_names_an_unregistered_class_inside_is_refused() {
         JacksonSerializer serializer = serializerFor(Envelope.class, Allowed.class);
         Envelope poison = new Envelope("e-1", new Gadget());
 
         assertThatThrownBy(() -> serializer.deserialize(new SerializedValue("JacksonSerializerTest$Envelope",
                 "{\"id\":\"e-1\",\"body\":{\"@class\":\"" + Gadget.class.getName() + "\"}}")))
                 .isExactlyInstanceOf(SerializationException.class);
-        assertThatThrownBy(() -> serializer.serialize(poison))
+        assertThatThrownBy(() -> serializer.serializeForStorage(poison))
                 .isInstanceOfAny(UnregisteredTypeException.class, SerializationException.class)
                 .hasMessageContaining(Gadget.class.getName());
     }

@@ -200,7 +200,7 @@ public final class EventSourcedRepository<A> {
         Instant now = clock.instant();
         List<EventData> events = new ArrayList<>(applied.size());
         for (AppliedEvent event : applied) {
-            SerializedValue payload = serializer.serialize(event.payload());
+            SerializedValue payload = serializer.serializeForStorage(event.payload());
             events.add(new EventData(Ids.newId(), payload.type(), payload.data(),
                     serializer.serializeMetadata(event.metadata()), now));
         }
@@ -210,7 +210,7 @@ public final class EventSourcedRepository<A> {
 
     private SerializedValue serializeResult(Object result) {
         try {
-            return serializer.serialize(result);
+            return serializer.serializeForStorage(result);
         } catch (UnregisteredTypeException e) {
             throw new UnregisteredTypeException("The result of " + model.type().getSimpleName() + "'s handler is a "
                     + result.getClass().getName() + ", which is not registered: results are stored with the events "

@@ -9,40 +9,55 @@ import io.gyre.command.CommandMessage;
 import io.gyre.command.CommandTimeoutException;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
  * Wraps command objects in messages and sends them on a bus that already retries. The deadline is enforced
- * by completing the caller's future with a {@link CommandTimeoutException} and cancelling the bus's future, so a
- * retrying bus sees it done and stops. Internal: not part of Gyre's API.
+ * by a periodic sweep that completes the caller's future with a {@link CommandTimeoutException}; that cancels the
+ * bus's future, so a retrying bus sees it done and stops. Internal: not part of Gyre's API.
  */
 public final class DefaultCommandGateway implements CommandGateway {
 
     private final CommandBus bus;
     private final Duration defaultTimeout;
-    private final ScheduledExecutorService scheduler;
-    private final Set<CompletableFuture<Object>> inFlight = ConcurrentHashMap.newKeySet();
+    private final Map<CompletableFuture<Object>, Deadline> inFlight = new ConcurrentHashMap<>();
     private volatile boolean closed;
+
+    /** How often waiting commands are checked against their deadlines; a deadline fires at most this late. */
+    private static final long SWEEP_MILLIS = 10;
+
+    private record Deadline(long nanoTime, CommandMessage message, Duration timeout) {
+    }
 
     /**
      * @param bus            the bus, with retries
      * @param defaultTimeout the deadline of commands sent without one
-     * @param scheduler      runs the deadline timers; should remove cancelled tasks at once
+     * @param scheduler      runs the sweep that enforces deadlines
      */
     public DefaultCommandGateway(CommandBus bus, Duration defaultTimeout, ScheduledExecutorService scheduler) {
         this.bus = Objects.requireNonNull(bus, "bus");
-        this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
         this.defaultTimeout = checkTimeout(defaultTimeout);
+        // One periodic sweep instead of a timer per command: scheduling and cancelling a task per command
+        // contended on the scheduler's queue under load.
+        scheduler.scheduleWithFixedDelay(this::expire, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    private void expire() {
+        long now = System.nanoTime();
+        inFlight.forEach((future, deadline) -> {
+            if (now - deadline.nanoTime() >= 0) {
+                future.completeExceptionally(new CommandTimeoutException(deadline.message()
+                        + " got no result within " + deadline.timeout()));
+            }
+        });
     }
 
     @Override
@@ -72,17 +87,8 @@ public final class DefaultCommandGateway implements CommandGateway {
                     + " was not sent"));
         }
         CompletableFuture<Object> result = new CompletableFuture<>();
-        inFlight.add(result);
+        inFlight.put(result, new Deadline(System.nanoTime() + timeout.toNanos(), message, timeout));
         result.whenComplete((value, failure) -> inFlight.remove(result));
-        ScheduledFuture<?> timer;
-        try {
-            timer = scheduler.schedule(() -> result.completeExceptionally(new CommandTimeoutException(message
-                    + " got no result within " + timeout)), timeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (RejectedExecutionException e) {
-            result.completeExceptionally(new CommandBusClosedException("The Gyre node is closed; " + message
-                    + " was not sent"));
-            return (CompletableFuture<R>) result;
-        }
         CompletableFuture<Object> dispatched = bus.dispatch(message);
         dispatched.whenComplete((value, failure) -> {
             if (failure == null) {
@@ -92,11 +98,8 @@ public final class DefaultCommandGateway implements CommandGateway {
                         ? failure.getCause() : failure);
             }
         });
-        result.whenComplete((value, failure) -> {
-            timer.cancel(false);
-            // Tells a retrying bus that nobody waits any more, so it stops retrying.
-            dispatched.cancel(false);
-        });
+        // Tells a retrying bus that nobody waits any more, so it stops retrying.
+        result.whenComplete((value, failure) -> dispatched.cancel(false));
         return (CompletableFuture<R>) result;
     }
 
@@ -137,7 +140,7 @@ public final class DefaultCommandGateway implements CommandGateway {
      */
     public void close() {
         closed = true;
-        for (CompletableFuture<Object> waiting : inFlight) {
+        for (CompletableFuture<Object> waiting : inFlight.keySet()) {
             waiting.completeExceptionally(new CommandBusClosedException("The Gyre node closed before the command "
                     + "completed"));
         }
