@@ -93,6 +93,20 @@ class GyreNodeDeduplicationTest {
     }
 
     @Test
+    void a_client_that_sends_again_with_its_own_command_id_gets_the_first_result_and_no_second_effect() {
+        node.commandGateway().sendAndWait(new CreateCounter("c"));
+        CommandMessage transfer = CommandMessage.of(new Add("c", 7)).withCommandId("client-key-1");
+        long first = node.commandGateway().<Long>send(transfer, java.time.Duration.ofSeconds(5)).join();
+        node.commandGateway().sendAndWait(new Add("c", 100));
+        long again = node.commandGateway().<Long>send(transfer, java.time.Duration.ofSeconds(5)).join();
+
+        assertThat(first).isEqualTo(7);
+        assertThat(again).as("the stored result of the first send, not the state now").isEqualTo(7);
+        assertThat(store.readStream("c").filter(e -> e.commandId().equals("client-key-1")).count()).isEqualTo(1);
+        assertThat(node.commandGateway().<Long>sendAndWait(new Add("c", 0))).isEqualTo(107);
+    }
+
+    @Test
     void a_result_of_an_unregistered_type_fails_the_command_before_anything_is_stored() {
         node.commandGateway().sendAndWait(new CreateCounter("c"));
         assertThatThrownBy(() -> node.commandGateway().sendAndWait(new AddReturningUnregistered("c")))

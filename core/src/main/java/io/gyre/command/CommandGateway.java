@@ -47,6 +47,17 @@ public interface CommandGateway {
     <R> CompletableFuture<R> send(Object command, Metadata metadata, Duration timeout);
 
     /**
+     * Sends a prepared command message, for example one with a caller-chosen
+     * {@link CommandMessage#withCommandId(String) command id} that makes re-sending it safe.
+     *
+     * @param message the command message
+     * @param timeout how long to wait for the result, retries included
+     * @param <R>     the handler's result type
+     * @return as for {@link #send(Object)}
+     */
+    <R> CompletableFuture<R> send(CommandMessage message, Duration timeout);
+
+    /**
      * Sends a command and waits for its result, at most the node's default timeout.
      *
      * @param command the command object

@@ -59,6 +59,18 @@ public record CommandMessage(String commandId, Object payload, String routingKey
     }
 
     /**
+     * Gives the command a caller-chosen id, for example an idempotency key a client sends again when it never
+     * learned the outcome of its first request: a command whose events are already stored under that id is
+     * acknowledged with its stored result instead of running twice.
+     *
+     * @param id the command id, unique per command
+     * @return this command with that id
+     */
+    public CommandMessage withCommandId(String id) {
+        return new CommandMessage(id, payload, routingKey, metadata, attempt);
+    }
+
+    /**
      * @param number the attempt number, 1 or more
      * @return this command as that attempt, with the same command id
      */

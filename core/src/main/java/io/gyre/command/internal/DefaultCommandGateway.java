@@ -71,14 +71,24 @@ public final class DefaultCommandGateway implements CommandGateway {
     }
 
     @Override
-    @SuppressWarnings("unchecked")
     public <R> CompletableFuture<R> send(Object command, Metadata metadata, Duration timeout) {
         CommandMessage message;
         try {
             Objects.requireNonNull(command, "command");
             Objects.requireNonNull(metadata, "metadata");
-            checkTimeout(timeout);
             message = CommandMessage.of(command, metadata);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return send(message, timeout);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <R> CompletableFuture<R> send(CommandMessage message, Duration timeout) {
+        try {
+            Objects.requireNonNull(message, "message");
+            checkTimeout(timeout);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
