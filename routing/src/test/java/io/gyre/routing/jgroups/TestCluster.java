@@ -38,12 +38,19 @@ final class TestCluster implements AutoCloseable {
     }
 
     synchronized Gyre start(String node, Consumer<JGroupsCommandBus.Builder> customize) {
+        return start(node, customize, gyre -> gyre.aggregate(Ledger.class));
+    }
+
+    synchronized Gyre start(String node, Consumer<JGroupsCommandBus.Builder> customize,
+                            Consumer<Gyre.Builder> configure) {
         JGroupsCommandBus.Builder builder = JGroupsCommandBus.builder().cluster(name).nodeName(node)
                 .bindPort(basePort, PORT_RANGE).suspectAfter(Duration.ofSeconds(2));
         customize.accept(builder);
         JGroupsCommandBus bus = builder.build();
-        Gyre gyre = Gyre.builder().name(node).sharedEventStore(store).aggregate(Ledger.class).commandBus(bus)
-                .commandTimeout(Duration.ofSeconds(20)).start();
+        Gyre.Builder gyreBuilder = Gyre.builder().name(node).sharedEventStore(store).commandBus(bus)
+                .commandTimeout(Duration.ofSeconds(20));
+        configure.accept(gyreBuilder);
+        Gyre gyre = gyreBuilder.start();
         nodes.put(node, gyre);
         buses.put(node, bus);
         return gyre;
