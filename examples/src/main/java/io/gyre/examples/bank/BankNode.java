@@ -1,0 +1,210 @@
+package io.gyre.examples.bank;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.gyre.Gyre;
+import io.gyre.GyreException;
+import io.gyre.GyreTransientException;
+import io.gyre.aggregate.AggregateAlreadyExistsException;
+import io.gyre.aggregate.AggregateNotFoundException;
+import io.gyre.command.CommandMessage;
+import io.gyre.eventstore.jdbc.JdbcEventStore;
+import io.gyre.routing.RemoteCommandException;
+import io.gyre.routing.jgroups.JGroupsCommandBus;
+import io.gyre.serialization.SerializedValue;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One node of the bank service: a Gyre node on PostgreSQL in a JGroups cluster, with an HTTP front door.
+ *
+ * <pre>
+ * POST /commands/{type}   body: the command as JSON, e.g. POST /commands/Withdraw {"accountId":"a-1","amount":5}
+ *                         header Idempotency-Key: re-sending with the same key never applies a command twice
+ *                         200 {"result": ...}   409 business refusal   4xx bad input   503 transient, retry
+ * GET  /health            200 {"node": ..., "members": [...]}
+ * </pre>
+ *
+ * <p>Arguments, as {@code --key=value}: {@code node}, {@code cluster}, {@code http-port}, {@code bind-port}
+ * (first JGroups port; the range is 20), {@code jdbc-url}, {@code jdbc-user}, {@code jdbc-password},
+ * {@code clock-offset-seconds}. SIGTERM leaves the cluster gracefully: requests in progress finish first.
+ */
+public final class BankNode {
+
+    private static final int MAX_BODY_BYTES = 1024 * 1024;
+
+    private final Gyre node;
+    private final JGroupsCommandBus bus;
+    private final HttpServer server;
+    private final HikariDataSource pool;
+    private final ObjectMapper json = new ObjectMapper();
+    private final String name;
+
+    private BankNode(Map<String, String> options) throws IOException {
+        this.name = options.getOrDefault("node", "bank-node");
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(required(options, "jdbc-url"));
+        config.setUsername(options.getOrDefault("jdbc-user", "postgres"));
+        config.setPassword(options.getOrDefault("jdbc-password", ""));
+        config.setMaximumPoolSize(16);
+        config.setConnectionTimeout(2_000);
+        config.setInitializationFailTimeout(-1);
+        config.setPoolName(name + "-db");
+        this.pool = new HikariDataSource(config);
+        this.bus = JGroupsCommandBus.builder().cluster(options.getOrDefault("cluster", "bank")).nodeName(name)
+                .bindPort(Integer.parseInt(options.getOrDefault("bind-port", "7800")), 20).build();
+        Clock clock = Clock.offset(Clock.systemUTC(),
+                Duration.ofSeconds(Long.parseLong(options.getOrDefault("clock-offset-seconds", "0"))));
+        this.node = Gyre.builder().name(name).eventStore(JdbcEventStore.postgres(pool)).aggregate(Account.class)
+                .commandBus(bus).clock(clock).commandTimeout(Duration.ofSeconds(10)).start();
+        this.server = HttpServer.create(new InetSocketAddress("127.0.0.1",
+                Integer.parseInt(options.getOrDefault("http-port", "8080"))), 128);
+        server.createContext("/commands/", this::command);
+        server.createContext("/health", this::health);
+        server.setExecutor(Executors.newFixedThreadPool(64));
+        server.start();
+    }
+
+    /**
+     * @param args {@code --key=value} options
+     * @throws IOException when the HTTP port cannot be bound
+     */
+    public static void main(String[] args) throws IOException {
+        Map<String, String> options = new HashMap<>();
+        for (String arg : args) {
+            int equals = arg.indexOf('=');
+            if (!arg.startsWith("--") || equals < 0) {
+                throw new IllegalArgumentException("Arguments are --key=value, not " + arg);
+            }
+            options.put(arg.substring(2, equals), arg.substring(equals + 1));
+        }
+        BankNode bank = new BankNode(options);
+        Runtime.getRuntime().addShutdownHook(new Thread(bank::stop, "bank-node-shutdown"));
+        System.out.println("READY " + bank.name);
+    }
+
+    private void stop() {
+        // Requests in progress finish (their commands are acknowledged) before the node leaves the cluster.
+        server.stop(2);
+        node.close();
+        pool.close();
+        System.out.println("STOPPED " + name);
+    }
+
+    private void health(HttpExchange exchange) throws IOException {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("node", name);
+        body.put("members", bus.members());
+        respond(exchange, 200, body);
+    }
+
+    private void command(HttpExchange exchange) throws IOException {
+        try {
+            if (!exchange.getRequestMethod().equals("POST")) {
+                respond(exchange, 405, error("MethodNotAllowed", "use POST", false));
+                return;
+            }
+            String type = exchange.getRequestURI().getPath().substring("/commands/".length());
+            byte[] body;
+            try (InputStream in = exchange.getRequestBody()) {
+                body = in.readNBytes(MAX_BODY_BYTES + 1);
+            }
+            if (body.length > MAX_BODY_BYTES) {
+                respond(exchange, 413, error("PayloadTooLarge", "commands are limited to " + MAX_BODY_BYTES
+                        + " bytes", false));
+                return;
+            }
+            CommandMessage message;
+            try {
+                Object payload = node.serializer().deserialize(
+                        new SerializedValue(type, new String(body, StandardCharsets.UTF_8)));
+                message = CommandMessage.of(payload);
+                String key = exchange.getRequestHeaders().getFirst("Idempotency-Key");
+                if (key != null && !key.isBlank()) {
+                    message = message.withCommandId(key);
+                }
+            } catch (GyreException e) {
+                respond(exchange, 400, error(e.getClass().getSimpleName(), e.getMessage(), false));
+                return;
+            }
+            try {
+                Object result = node.commandGateway().send(message, Duration.ofSeconds(10)).get(15, TimeUnit.SECONDS);
+                Map<String, Object> ok = new LinkedHashMap<>();
+                ok.put("result", result);
+                respond(exchange, 200, ok);
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                respond(exchange, statusOf(cause), error(typeOf(cause), String.valueOf(cause.getMessage()),
+                        GyreTransientException.isCauseOf(cause)));
+            } catch (TimeoutException e) {
+                respond(exchange, 503, error("Timeout", "no result within 15 s", true));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                respond(exchange, 503, error("Interrupted", "node stopping", true));
+            }
+        } finally {
+            exchange.close();
+        }
+    }
+
+    private static int statusOf(Throwable failure) {
+        if (GyreTransientException.isCauseOf(failure)) {
+            return 503;
+        }
+        if (failure instanceof InsufficientFundsException
+                || (failure instanceof RemoteCommandException remote && remote.isOf(InsufficientFundsException.class))
+                || failure instanceof AggregateAlreadyExistsException) {
+            return 409;
+        }
+        if (failure instanceof AggregateNotFoundException) {
+            return 404;
+        }
+        return failure instanceof GyreException ? 400 : 422;
+    }
+
+    private static String typeOf(Throwable failure) {
+        return failure instanceof RemoteCommandException remote
+                ? remote.remoteType().substring(remote.remoteType().lastIndexOf('.') + 1)
+                : failure.getClass().getSimpleName();
+    }
+
+    private static Map<String, Object> error(String type, String message, boolean transientFailure) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("error", type);
+        body.put("message", message);
+        body.put("transient", transientFailure);
+        return body;
+    }
+
+    private void respond(HttpExchange exchange, int status, Map<String, Object> body) throws IOException {
+        byte[] bytes = json.writeValueAsBytes(body);
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    private static String required(Map<String, String> options, String key) {
+        String value = options.get(key);
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException("--" + key + "=... is required");
+        }
+        return value;
+    }
+}

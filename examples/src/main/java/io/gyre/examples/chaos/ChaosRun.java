@@ -1,0 +1,211 @@
+package io.gyre.examples.chaos;
+
+import io.gyre.eventstore.jdbc.JdbcEventStore;
+import io.gyre.examples.bench.Databases;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The chaos run: bank nodes in their own JVMs share one PostgreSQL; clients move money between accounts through
+ * random nodes (no affinity) while one node is killed with SIGKILL and restarted, another is stopped gracefully
+ * and restarted, and the database is unreachable for a while. At the end a checker reads the store and proves
+ * that every acknowledged command is stored exactly once, that no command is stored twice, that every stream is
+ * contiguous, that no balance ever went below zero, and that transfers conserved the total.
+ *
+ * <p>Run a soak: {@code mvn -q -DskipTests install && mvn -q -pl examples exec:java
+ * -Dexec.mainClass=io.gyre.examples.chaos.ChaosRun -Dexec.args="--duration=600 --accounts=500 --clients=16"}.
+ * Options ({@code --key=value}): {@code duration} seconds (default 60), {@code nodes} (3), {@code accounts}
+ * (50), {@code clients} (8), {@code initial} balance per account (1000), {@code db-outage} seconds (10, 0 for
+ * none). Exits with status 1 when an invariant is broken.
+ */
+public final class ChaosRun {
+
+    /**
+     * What to run.
+     *
+     * @param duration       how long clients send commands
+     * @param nodes          how many node processes
+     * @param accounts       how many accounts
+     * @param clients        how many client threads
+     * @param initialBalance each account's opening deposit
+     * @param dbOutage       how long the database is down mid-run, zero for no outage
+     */
+    public record Settings(Duration duration, int nodes, int accounts, int clients, long initialBalance,
+                           Duration dbOutage) {
+
+        /** Checks the settings. */
+        public Settings {
+            if (nodes < 3) {
+                throw new IllegalArgumentException("nodes must be at least 3 (one is killed, one stopped), but was "
+                        + nodes);
+            }
+            if (accounts < 2 || clients < 1 || initialBalance < 1) {
+                throw new IllegalArgumentException("need at least 2 accounts, 1 client and a positive balance");
+            }
+        }
+    }
+
+    private ChaosRun() {
+    }
+
+    /**
+     * @param args {@code --key=value} options
+     * @throws Exception when the run cannot be set up
+     */
+    public static void main(String[] args) throws Exception {
+        Map<String, String> options = new java.util.HashMap<>();
+        for (String arg : args) {
+            int equals = arg.indexOf('=');
+            options.put(arg.substring(2, equals), arg.substring(equals + 1));
+        }
+        Settings settings = new Settings(Duration.ofSeconds(Long.parseLong(options.getOrDefault("duration", "60"))),
+                Integer.parseInt(options.getOrDefault("nodes", "3")),
+                Integer.parseInt(options.getOrDefault("accounts", "50")),
+                Integer.parseInt(options.getOrDefault("clients", "8")),
+                Long.parseLong(options.getOrDefault("initial", "1000")),
+                Duration.ofSeconds(Long.parseLong(options.getOrDefault("db-outage", "10"))));
+        ChaosReport report = run(settings);
+        System.out.println(report.summary());
+        report.details().forEach(System.out::println);
+        System.exit(report.clean() ? 0 : 1);
+    }
+
+    /**
+     * @param settings what to run
+     * @return what the checker found
+     * @throws Exception when the run cannot be set up
+     */
+    public static ChaosReport run(Settings settings) throws Exception {
+        Path workDir = Files.createTempDirectory("gyre-chaos");
+        Path pgData = workDir.resolve("pg");
+        Files.createDirectories(pgData);
+        EmbeddedPostgres postgres = EmbeddedPostgres.builder().setDataDirectory(pgData).setCleanDataDirectory(false)
+                .setServerConfig("max_connections", "200").start();
+        int pgPort = postgres.getPort();
+        String jdbcUrl = postgres.getJdbcUrl("postgres", "postgres");
+        List<String> timeline = new CopyOnWriteArrayList<>();
+        long started = System.nanoTime();
+        List<NodeProcess> nodes = new ArrayList<>();
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        try (Databases databases = new Databases()) {
+            String cluster = "chaos-" + UUID.randomUUID().toString().substring(0, 8);
+            int bindPort = freePorts(45);
+            for (int i = 0; i < settings.nodes(); i++) {
+                String name = "node-" + (i + 1);
+                int httpPort = freePorts(0);
+                nodes.add(new NodeProcess(name, httpPort, List.of("--node=" + name, "--cluster=" + cluster,
+                        "--http-port=" + httpPort, "--bind-port=" + bindPort, "--jdbc-url=" + jdbcUrl,
+                        "--clock-offset-seconds=" + (i == 0 ? 86_400 * 30 : 0)), workDir.resolve(name + ".log")));
+            }
+            for (NodeProcess node : nodes) {
+                node.start();
+            }
+            for (NodeProcess node : nodes) {
+                node.awaitHealthy(http, settings.nodes(), Duration.ofSeconds(90));
+            }
+            Clients clients = new Clients(http, nodes, settings);
+            clients.openAccounts();
+            log(timeline, started, "accounts opened; clients start");
+            long clientsStarted = System.nanoTime();
+            clients.start();
+
+            long step = settings.duration().toMillis() / 5;
+            Thread.sleep(step);
+            NodeProcess killed = nodes.get(1);
+            clients.markDown(killed);
+            log(timeline, started, "kill -9 " + killed.name());
+            clients.markEvent("kill", System.nanoTime());
+            killed.kill();
+            Thread.sleep(3_000);
+            killed.start();
+            killed.awaitHealthy(http, settings.nodes(), Duration.ofSeconds(90));
+            clients.markUp(killed);
+            log(timeline, started, killed.name() + " restarted");
+
+            Thread.sleep(step);
+            NodeProcess stopped = nodes.get(2);
+            clients.markDown(stopped);
+            log(timeline, started, "graceful stop " + stopped.name());
+            clients.markEvent("stop", System.nanoTime());
+            stopped.stop();
+            Thread.sleep(3_000);
+            stopped.start();
+            stopped.awaitHealthy(http, settings.nodes(), Duration.ofSeconds(90));
+            clients.markUp(stopped);
+            log(timeline, started, stopped.name() + " restarted");
+
+            if (!settings.dbOutage().isZero()) {
+                Thread.sleep(step);
+                log(timeline, started, "database down for " + settings.dbOutage().toSeconds() + " s");
+                clients.markEvent("db", System.nanoTime());
+                postgres.close();
+                Thread.sleep(settings.dbOutage().toMillis());
+                postgres = EmbeddedPostgres.builder().setDataDirectory(pgData).setCleanDataDirectory(false)
+                        .setPort(pgPort).setServerConfig("max_connections", "200").start();
+                log(timeline, started, "database back");
+            }
+            long remaining = settings.duration().toNanos() - (System.nanoTime() - clientsStarted);
+            if (remaining > 0) {
+                Thread.sleep(remaining / 1_000_000);
+            }
+            log(timeline, started, "clients stop");
+            clients.stopAndWait();
+
+            for (NodeProcess node : nodes) {
+                node.stop();
+            }
+            log(timeline, started, "nodes stopped; checking the store");
+            JdbcEventStore store = JdbcEventStore.builder(databases.postgresAt(jdbcUrl)).build();
+            ChaosReport report = Checker.check(store, clients, settings, timeline);
+            store.close();
+            return report;
+        } finally {
+            for (NodeProcess node : nodes) {
+                if (node.isAlive()) {
+                    node.kill();
+                }
+            }
+            postgres.close();
+        }
+    }
+
+    private static void log(List<String> timeline, long started, String event) {
+        String line = String.format("%7.1f s  %s", (System.nanoTime() - started) / 1e9, event);
+        timeline.add(line);
+        System.out.println(line);
+    }
+
+    /** @return a free port whose following {@code following} ports (and those 100 above, for JGroups) are free */
+    private static int freePorts(int following) throws IOException {
+        for (int attempt = 0; attempt < 500; attempt++) {
+            int base = 20_000 + ThreadLocalRandom.current().nextInt(30_000);
+            if (free(base, following) && (following == 0 || free(base + 100, following))) {
+                return base;
+            }
+        }
+        throw new IOException("no free ports");
+    }
+
+    private static boolean free(int from, int count) {
+        for (int port = from; port <= from + count; port++) {
+            try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+                socket.setReuseAddress(true);
+            } catch (IOException e) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
