@@ -12,7 +12,6 @@ import io.gyre.routing.jgroups.JGroupsCommandBus;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CyclicBarrier;
@@ -167,9 +166,9 @@ public final class ClusterBenchmark {
                 remote[round] = remoteMillis.stream().mapToDouble(Double::doubleValue).sorted().toArray();
                 remoteShare[round] = (double) remoteCount / (localCount + remoteCount);
             }
-            return new Result(nodeCount, median(throughput), median(percentiles(local, 0.5)),
-                    median(percentiles(local, 0.99)), median(percentiles(remote, 0.5)),
-                    median(percentiles(remote, 0.99)), median(remoteShare));
+            return new Result(nodeCount, Medians.of(throughput), Medians.of(percentiles(local, 0.5)),
+                    Medians.of(percentiles(local, 0.99)), Medians.of(percentiles(remote, 0.5)),
+                    Medians.of(percentiles(remote, 0.99)), Medians.of(remoteShare));
         } finally {
             for (Gyre node : nodes) {
                 node.close();
@@ -197,12 +196,5 @@ public final class ClusterBenchmark {
                     : sorted[Math.min(sorted.length - 1, (int) Math.floor(quantile * sorted.length))];
         }
         return values;
-    }
-
-    private static double median(double[] values) {
-        double[] sorted = values.clone();
-        Arrays.sort(sorted);
-        int n = sorted.length;
-        return n == 0 ? Double.NaN : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 }

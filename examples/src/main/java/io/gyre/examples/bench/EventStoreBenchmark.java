@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import javax.sql.DataSource;
 
@@ -111,8 +112,8 @@ public final class EventStoreBenchmark {
                         store.append(new AppendRequest("Bench", "gyre-" + runId + "-" + thread + "-" + aggregate,
                                 ExpectedSequence.exactly(sequence - 1), java.util.UUID.randomUUID().toString(), List.of(event()))));
             }
-            double rawMedian = median(raw);
-            double gyreMedian = median(gyre);
+            double rawMedian = Medians.of(raw);
+            double gyreMedian = Medians.of(gyre);
             System.out.printf("  %8d %14.0f %14.0f %7.2fx%n", t, rawMedian, gyreMedian, gyreMedian / rawMedian);
         }
 
@@ -163,8 +164,8 @@ public final class EventStoreBenchmark {
                 gyre[round] = gyreResult[0];
                 gyreLatency[round] = gyreResult[1];
             }
-            System.out.printf("  %8d %14.0f %14.0f %7.2fx %16.3f %16.3f%n", t, median(raw), median(gyre),
-                    median(gyre) / median(raw), median(rawLatency), median(gyreLatency));
+            System.out.printf("  %8d %14.0f %14.0f %7.2fx %16.3f %16.3f%n", t, Medians.of(raw), Medians.of(gyre),
+                    Medians.of(gyre) / Medians.of(raw), Medians.of(rawLatency), Medians.of(gyreLatency));
         }
         System.out.println();
     }
@@ -211,99 +212,76 @@ public final class EventStoreBenchmark {
     /** Each thread appends one event at a time to its own aggregates, in turn, for the given time. */
     private static double appendsPerSecond(int threads, double seconds, Append append) throws Exception {
         LongAdder done = new LongAdder();
-        AtomicBoolean running = new AtomicBoolean(true);
-        CyclicBarrier start = new CyclicBarrier(threads + 1);
-        List<Thread> workers = new ArrayList<>();
-        List<Exception> failures = new ArrayList<>();
-        for (int t = 0; t < threads; t++) {
-            int thread = t;
-            Thread worker = new Thread(() -> {
-                long[] sequences = new long[AGGREGATES_PER_THREAD];
-                try {
-                    start.await();
-                    for (int i = 0; running.get(); i++) {
-                        int aggregate = i % AGGREGATES_PER_THREAD;
-                        append.run(thread, aggregate, sequences[aggregate]++);
-                        done.increment();
-                    }
-                } catch (Exception e) {
-                    synchronized (failures) {
-                        failures.add(e);
-                    }
-                }
-            });
-            worker.start();
-            workers.add(worker);
-        }
-        start.await();
-        long began = System.nanoTime();
-        Thread.sleep((long) (seconds * 1000));
-        running.set(false);
-        for (Thread worker : workers) {
-            worker.join();
-        }
-        double elapsed = (System.nanoTime() - began) / 1e9;
-        if (!failures.isEmpty()) {
-            throw failures.get(0);
-        }
+        double elapsed = runFor(threads, seconds, (thread, running) -> {
+            long[] sequences = new long[AGGREGATES_PER_THREAD];
+            for (int i = 0; running.getAsBoolean(); i++) {
+                int aggregate = i % AGGREGATES_PER_THREAD;
+                append.run(thread, aggregate, sequences[aggregate]++);
+                done.increment();
+            }
+        });
         return done.sum() / elapsed;
     }
 
     /** Each thread loads whole streams in turn; returns events per second and the median load in ms. */
     private static double[] loadsPerSecond(int threads, double seconds, Load load, int streams) throws Exception {
         LongAdder events = new LongAdder();
+        long[][] latencies = new long[threads][200_000];
+        double elapsed = runFor(threads, seconds, (thread, running) -> {
+            long[] mine = latencies[thread];
+            for (int i = 0; running.getAsBoolean(); i++) {
+                long before = System.nanoTime();
+                int count = load.run((thread + i) % streams);
+                if (i < mine.length) {
+                    mine[i] = System.nanoTime() - before;
+                }
+                if (count != STREAM_LENGTH) {
+                    throw new IllegalStateException("stream has " + count + " events");
+                }
+                events.add(count);
+            }
+        });
+        double[] all = Arrays.stream(latencies).flatMapToLong(Arrays::stream).filter(v -> v > 0)
+                .mapToDouble(v -> v / 1e6).toArray();
+        return new double[] {events.sum() / elapsed, Medians.of(all)};
+    }
+
+    @FunctionalInterface
+    private interface Worker {
+        void run(int thread, BooleanSupplier running) throws Exception;
+    }
+
+    /** Starts the threads together, lets them work for the given time, and returns the seconds they ran. */
+    private static double runFor(int threads, double seconds, Worker worker) throws Exception {
         AtomicBoolean running = new AtomicBoolean(true);
         CyclicBarrier start = new CyclicBarrier(threads + 1);
         List<Thread> workers = new ArrayList<>();
-        List<long[]> latencies = new ArrayList<>();
         List<Exception> failures = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
             int thread = t;
-            long[] mine = new long[200_000];
-            latencies.add(mine);
-            Thread worker = new Thread(() -> {
+            Thread thread0 = new Thread(() -> {
                 try {
                     start.await();
-                    for (int i = 0; running.get(); i++) {
-                        long before = System.nanoTime();
-                        int count = load.run((thread + i) % streams);
-                        if (i < mine.length) {
-                            mine[i] = System.nanoTime() - before;
-                        }
-                        if (count != STREAM_LENGTH) {
-                            throw new IllegalStateException("stream has " + count + " events");
-                        }
-                        events.add(count);
-                    }
+                    worker.run(thread, running::get);
                 } catch (Exception e) {
                     synchronized (failures) {
                         failures.add(e);
                     }
                 }
             });
-            worker.start();
-            workers.add(worker);
+            thread0.start();
+            workers.add(thread0);
         }
         start.await();
         long began = System.nanoTime();
         Thread.sleep((long) (seconds * 1000));
         running.set(false);
-        for (Thread worker : workers) {
-            worker.join();
+        for (Thread each : workers) {
+            each.join();
         }
-        double elapsed = (System.nanoTime() - began) / 1e9;
         if (!failures.isEmpty()) {
             throw failures.get(0);
         }
-        double[] all = latencies.stream().flatMapToLong(Arrays::stream).filter(v -> v > 0)
-                .mapToDouble(v -> v / 1e6).toArray();
-        return new double[] {events.sum() / elapsed, median(all)};
-    }
-
-    private static double median(double[] values) {
-        double[] sorted = values.clone();
-        Arrays.sort(sorted);
-        int n = sorted.length;
-        return n == 0 ? Double.NaN : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+        return (System.nanoTime() - began) / 1e9;
     }
 }

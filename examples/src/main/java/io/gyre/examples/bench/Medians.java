@@ -13,6 +13,17 @@ final class Medians {
      * Runs {@code sample} {@code warmups} times unmeasured, then {@code samples} times, and returns the median of
      * the values it returned (each sample times itself, so setup stays outside the measurement).
      */
+    /**
+     * @param values any values; not modified
+     * @return their median, NaN when there are none
+     */
+    static double of(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n == 0 ? Double.NaN : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
     static double median(int warmups, int samples, LongSupplier sample) {
         for (int i = 0; i < warmups; i++) {
             sample.getAsLong();
