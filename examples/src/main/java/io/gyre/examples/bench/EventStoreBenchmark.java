@@ -259,7 +259,7 @@ public final class EventStoreBenchmark {
         List<Exception> failures = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
             int thread = t;
-            Thread thread0 = new Thread(() -> {
+            Thread runner = new Thread(() -> {
                 try {
                     start.await();
                     worker.run(thread, running::get);
@@ -269,8 +269,8 @@ public final class EventStoreBenchmark {
                     }
                 }
             });
-            thread0.start();
-            workers.add(thread0);
+            runner.start();
+            workers.add(runner);
         }
         start.await();
         long began = System.nanoTime();
