@@ -389,8 +389,14 @@ public final class Gyre implements AutoCloseable {
             CommandBus bus = commandBus == null ? local : commandBus;
             List<EventSourcedRepository<?>> frozen = List.copyOf(repositories);
             if (bus != local) {
-                bus.start(new CommandBusContext(local, local.commandTypes(), serializer, clock,
-                        ids -> frozen.forEach(repository -> repository.cache().removeIf(ids))));
+                try {
+                    bus.start(new CommandBusContext(local, local.commandTypes(), serializer, clock,
+                            ids -> frozen.forEach(repository -> repository.cache().removeIf(ids))));
+                } catch (RuntimeException e) {
+                    local.close();
+                    scheduler.shutdownNow();
+                    throw e;
+                }
             }
             CommandBus retrying = new RetryingCommandBus(bus, retryPolicy, scheduler);
             DefaultCommandGateway gateway = new DefaultCommandGateway(retrying, commandTimeout, scheduler);
