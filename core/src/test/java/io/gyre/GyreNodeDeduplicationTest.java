@@ -107,6 +107,19 @@ class GyreNodeDeduplicationTest {
     }
 
     @Test
+    void a_resent_caller_keyed_command_is_answered_from_the_store_not_decided_again() {
+        node.commandGateway().sendAndWait(new CreateCounter("c"));
+        CommandMessage withdraw = CommandMessage.of(new io.gyre.testmodel.CounterCommands.AddAtMost("c", 7, 10))
+                .withCommandId("client-key-2");
+        long first = node.commandGateway().<Long>send(withdraw, java.time.Duration.ofSeconds(5)).join();
+
+        // Deciding again would refuse (7 + 7 > 10); the stored outcome of the first delivery is the answer.
+        long again = node.commandGateway().<Long>send(withdraw, java.time.Duration.ofSeconds(5)).join();
+        assertThat(again).isEqualTo(first).isEqualTo(7);
+        assertThat(store.lastSequence("c")).isEqualTo(1);
+    }
+
+    @Test
     void a_result_of_an_unregistered_type_fails_the_command_before_anything_is_stored() {
         node.commandGateway().sendAndWait(new CreateCounter("c"));
         assertThatThrownBy(() -> node.commandGateway().sendAndWait(new AddReturningUnregistered("c")))

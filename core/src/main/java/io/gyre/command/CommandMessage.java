@@ -13,12 +13,17 @@ import java.util.Objects;
  * @param payload    the command object
  * @param routingKey the target aggregate id, read from the payload's {@link TargetAggregateId} member
  * @param metadata   metadata from the sender
- * @param attempt    1 for the first delivery, more for a retry or re-route of the same command; a handler
- *                   node checks the store for the command's events before running any attempt after the first,
- *                   so a command whose first attempt was stored is acknowledged with its stored result instead
- *                   of running twice
+ * @param attempt    1 for the first delivery, more for a retry or re-route of the same command
+ * @param callerChosenId true when the caller chose the command id (an idempotency key) and may have sent it
+ *                   before
+ *
+ * <p>The owner checks the store for the command's events before running a command that
+ * {@link #mayHaveRunBefore() may have run before}, so a command whose earlier delivery was stored is
+ * acknowledged with its stored result instead of being decided again (a second decision could even differ:
+ * a withdrawal re-run after the first one was stored may find the balance too low).
  */
-public record CommandMessage(String commandId, Object payload, String routingKey, Metadata metadata, int attempt) {
+public record CommandMessage(String commandId, Object payload, String routingKey, Metadata metadata, int attempt,
+                             boolean callerChosenId) {
 
     /** Checks every part. */
     public CommandMessage {
@@ -46,7 +51,7 @@ public record CommandMessage(String commandId, Object payload, String routingKey
     public static CommandMessage of(Object payload, Metadata metadata) {
         Objects.requireNonNull(payload, "command");
         String routingKey = TargetIdAccessor.of(payload.getClass()).routingKey(payload);
-        return new CommandMessage(Ids.newId(), payload, routingKey, metadata, 1);
+        return new CommandMessage(Ids.newId(), payload, routingKey, metadata, 1, false);
     }
 
     /**
@@ -67,7 +72,7 @@ public record CommandMessage(String commandId, Object payload, String routingKey
      * @return this command with that id
      */
     public CommandMessage withCommandId(String id) {
-        return new CommandMessage(id, payload, routingKey, metadata, attempt);
+        return new CommandMessage(id, payload, routingKey, metadata, attempt, true);
     }
 
     /**
@@ -75,12 +80,13 @@ public record CommandMessage(String commandId, Object payload, String routingKey
      * @return this command as that attempt, with the same command id
      */
     public CommandMessage withAttempt(int number) {
-        return number == attempt ? this : new CommandMessage(commandId, payload, routingKey, metadata, number);
+        return number == attempt ? this
+                : new CommandMessage(commandId, payload, routingKey, metadata, number, callerChosenId);
     }
 
-    /** @return true when an earlier attempt of this command may have been stored */
-    public boolean isRetry() {
-        return attempt > 1;
+    /** @return true when an earlier delivery of this command may have been stored: a retry, or a caller's key */
+    public boolean mayHaveRunBefore() {
+        return attempt > 1 || callerChosenId;
     }
 
     /** @return the command's class */

@@ -72,6 +72,15 @@ public class Counter {
     }
 
     @CommandHandler
+    long handle(CounterCommands.AddAtMost command) {
+        if (total + command.amount() > command.limit()) {
+            throw new IllegalStateException("total " + total + " + " + command.amount() + " exceeds " + command.limit());
+        }
+        apply(new Added(id, command.amount()));
+        return total;
+    }
+
+    @CommandHandler
     void handle(AddNullable command) {
         apply(new Added(id, 1));
     }

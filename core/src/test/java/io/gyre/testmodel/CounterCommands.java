@@ -40,6 +40,16 @@ public final class CounterCommands {
     public record AddReturningUnregistered(@TargetAggregateId String id) {
     }
 
+    /**
+     * Adds only while the total stays at most the limit; refuses otherwise.
+     *
+     * @param id     the counter
+     * @param amount what to add
+     * @param limit  the highest total allowed
+     */
+    public record AddAtMost(@TargetAggregateId String id, long amount, long limit) {
+    }
+
     /** A command no aggregate handles. @param id the counter */
     public record Unhandled(@TargetAggregateId String id) {
     }

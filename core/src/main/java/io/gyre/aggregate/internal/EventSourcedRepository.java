@@ -82,8 +82,8 @@ public final class EventSourcedRepository<A> {
                     + command.payloadType().getName());
         }
         String aggregateId = command.routingKey();
-        if (command.isRetry()) {
-            // An earlier attempt may have been stored before its reply was lost: acknowledge it, don't rerun it.
+        if (command.mayHaveRunBefore()) {
+            // An earlier delivery may have been stored before its reply was lost: acknowledge it, don't rerun it.
             Optional<CommandRecord> stored = store.findCommand(aggregateId, command.commandId());
             if (stored.isPresent()) {
                 return resultOf(stored.get());

@@ -274,7 +274,7 @@ public final class JGroupsCommandBus implements CommandBus {
         String metadata = wire.serializeMetadata(command.metadata());
         Pending request = pending.register(target, member, command, System.nanoTime() + config.requestTimeout.toNanos());
         byte[] bytes = WireFormat.encode(new CommandRequest(request.id(), ringVersion, command.commandId(),
-                command.attempt(), type, command.routingKey(), metadata, payload.data()));
+                command.attempt(), command.callerChosenId(), type, command.routingKey(), metadata, payload.data()));
         if (bytes.length > config.maxMessageBytes) {
             fail(request, new MessageTooLargeException(command + " is " + bytes.length + " bytes on the wire, over "
                     + "the cluster's limit of " + config.maxMessageBytes + " bytes (maxMessageBytes)"));
@@ -322,7 +322,8 @@ public final class JGroupsCommandBus implements CommandBus {
                 throw new MissingTargetAggregateIdException("Command " + request.commandId() + " was routed as '"
                         + request.routingKey() + "' but targets '" + key + "'; refused");
             }
-            command = new CommandMessage(request.commandId(), payload, key, metadata, Math.max(1, request.attempt()));
+            command = new CommandMessage(request.commandId(), payload, key, metadata, Math.max(1, request.attempt()),
+                    request.callerChosenId());
             Member owner = ownerOf(membership().current(), key, request.commandType());
             if (!owner.id().equals(selfId)) {
                 refused.incrementAndGet();

@@ -71,7 +71,7 @@ class BadPeerInputTest {
     }
 
     private RuntimeException send(String type, String routingKey, String payload) throws Exception {
-        byte[] bytes = WireFormat.encode(new WireMessage.CommandRequest(1, 0, "cmd-from-peer", 1, type, routingKey,
+        byte[] bytes = WireFormat.encode(new WireMessage.CommandRequest(1, 0, "cmd-from-peer", 1, false, type, routingKey,
                 "{}", payload));
         peer.send(new BytesMessage(member, bytes));
         WireMessage.Reply reply = replies.poll(10, TimeUnit.SECONDS);

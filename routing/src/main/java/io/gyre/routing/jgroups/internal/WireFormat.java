@@ -50,6 +50,7 @@ public final class WireFormat {
                 out.writeLong(c.ringVersion());
                 writeString(out, c.commandId());
                 out.writeInt(c.attempt());
+                out.writeBoolean(c.callerChosenId());
                 writeString(out, c.commandType());
                 writeString(out, c.routingKey());
                 writeString(out, c.metadata());
@@ -108,7 +109,7 @@ public final class WireFormat {
             byte kind = in.readByte();
             return switch (kind) {
                 case COMMAND -> new CommandRequest(in.readLong(), in.readLong(), readString(in), in.readInt(),
-                        readString(in), readString(in), readString(in), readString(in));
+                        in.readBoolean(), readString(in), readString(in), readString(in), readString(in));
                 case REPLY -> readReply(in);
                 case ADVERTISEMENT -> {
                     String memberId = readString(in);

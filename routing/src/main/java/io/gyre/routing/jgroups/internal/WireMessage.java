@@ -14,13 +14,15 @@ public sealed interface WireMessage {
      * @param ringVersion the sender's ring version when it routed the command
      * @param commandId   the command id, the same in every attempt
      * @param attempt     the attempt number
+     * @param callerChosenId whether the caller chose the command id
      * @param commandType the registered type name of the payload
      * @param routingKey  the target aggregate id
      * @param metadata    the metadata as JSON
      * @param payload     the command as JSON
      */
-    record CommandRequest(long requestId, long ringVersion, String commandId, int attempt, String commandType,
-                          String routingKey, String metadata, String payload) implements WireMessage {
+    record CommandRequest(long requestId, long ringVersion, String commandId, int attempt, boolean callerChosenId,
+                          String commandType, String routingKey, String metadata, String payload)
+            implements WireMessage {
     }
 
     /**

@@ -1,0 +1,54 @@
+package io.gyre.eventstore.jdbc.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gyre.GyreTransientException;
+import io.gyre.eventstore.EventRejectedException;
+import io.gyre.eventstore.jdbc.EventStoreSchemaException;
+import io.gyre.eventstore.jdbc.JdbcEventStoreException;
+import java.sql.BatchUpdateException;
+import java.sql.SQLException;
+import java.sql.SQLRecoverableException;
+import org.junit.jupiter.api.Test;
+
+class SqlErrorsTest {
+
+    @Test
+    void a_duplicate_key_is_recognised_wherever_the_driver_puts_it() {
+        assertThat(SqlErrors.isUniqueViolation(new SQLException("duplicate key", "23505"))).isTrue();
+
+        // PostgreSQL's driver reports a failed batch entry as the next exception of a BatchUpdateException.
+        BatchUpdateException batch = new BatchUpdateException("Batch entry 0 was aborted", "23505", new int[0]);
+        batch.setNextException(new SQLException("duplicate key value violates unique constraint", "23505"));
+        assertThat(SqlErrors.isUniqueViolation(batch)).isTrue();
+        BatchUpdateException wrapped = new BatchUpdateException("Batch entry 0 was aborted", null, new int[0]);
+        wrapped.setNextException(new SQLException("duplicate key value violates unique constraint", "23505"));
+        assertThat(SqlErrors.isUniqueViolation(wrapped)).as("only the next exception carries the state").isTrue();
+        assertThat(SqlErrors.isUniqueViolation(new SQLException("outer", "08006",
+                new SQLException("cause", "23505")))).as("in the cause chain").isTrue();
+
+        assertThat(SqlErrors.isUniqueViolation(new SQLException("not null", "23502"))).isFalse();
+        assertThat(SqlErrors.isUniqueViolation(new SQLException("no state"))).isFalse();
+    }
+
+    @Test
+    void failures_are_classified_transient_or_not_and_keep_their_sql_state() {
+        assertThat(SqlErrors.translate("Appending", new SQLException("connection refused", "08001")))
+                .isInstanceOfSatisfying(JdbcEventStoreException.class, e -> {
+                    assertThat(e.sqlState()).isEqualTo("08001");
+                    assertThat(e.getMessage()).contains("Appending").contains("08001").contains("connection refused");
+                });
+        for (String state : new String[] {"08006", "57P01", "40001", "40P01", "53300", "55P03"}) {
+            assertThat(GyreTransientException.isCauseOf(SqlErrors.translate("op", new SQLException("x", state))))
+                    .as(state).isTrue();
+        }
+        assertThat(SqlErrors.translate("op", new SQLRecoverableException("socket closed")))
+                .isInstanceOf(JdbcEventStoreException.class);
+        assertThat(SqlErrors.translate("op", new SQLException("relation does not exist", "42P01")))
+                .isInstanceOf(EventStoreSchemaException.class).hasMessageContaining("42P01");
+        assertThat(SqlErrors.translate("op", new SQLException("invalid input syntax for type json", "22P02")))
+                .isInstanceOf(EventRejectedException.class).hasMessageContaining("22P02");
+        assertThat(SqlErrors.translate("op", new SQLException("null value in column", "23502")))
+                .isInstanceOf(EventRejectedException.class);
+    }
+}
