@@ -395,6 +395,9 @@ public final class Gyre implements AutoCloseable {
                 } catch (RuntimeException e) {
                     local.close();
                     scheduler.shutdownNow();
+                    if (ownsEventStore) {
+                        closeQuietly(store);
+                    }
                     throw e;
                 }
             }

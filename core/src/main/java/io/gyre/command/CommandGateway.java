@@ -12,6 +12,11 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>Thread-safe. The result type {@code R} is whatever the handler returns (the aggregate id for a creation
  * command); it is not checked.
+ *
+ * <p>The returned futures complete on Gyre's threads (the worker that ran the command, or the thread that
+ * received the reply). Dependent stages that block, above all a {@code sendAndWait} for the same aggregate
+ * inside a {@code thenAccept}, must use the {@code ...Async} variants with an executor of your own; otherwise
+ * they hold the thread the next command of that aggregate is waiting for.
  */
 public interface CommandGateway {
 

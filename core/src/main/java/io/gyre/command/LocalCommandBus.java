@@ -126,13 +126,21 @@ public final class LocalCommandBus implements CommandBus {
 
     private void run(CommandHandlerFunction handler, Consumer<CommandMessage> check, CommandMessage command,
                      CompletableFuture<Object> result) {
+        Object value = null;
+        Throwable failure = null;
         try {
             check.accept(command);
-            result.complete(handler.handle(command));
+            value = handler.handle(command);
         } catch (Throwable e) {
-            result.completeExceptionally(e);
-        } finally {
-            pending.decrementAndGet();
+            failure = e;
+        }
+        // Capacity is released before the caller sees the outcome, so a caller that sends again at once is
+        // never refused for a command that has already finished.
+        pending.decrementAndGet();
+        if (failure == null) {
+            result.complete(value);
+        } else {
+            result.completeExceptionally(failure);
         }
     }
 

@@ -82,15 +82,12 @@ public final class EventSourcedRepository<A> {
                     + command.payloadType().getName());
         }
         String aggregateId = command.routingKey();
-        if (command.mayHaveRunBefore()) {
-            // An earlier delivery may have been stored before its reply was lost: acknowledge it, don't rerun it.
-            Optional<CommandRecord> stored = store.findCommand(aggregateId, command.commandId());
-            if (stored.isPresent()) {
-                return resultOf(stored.get());
-            }
-        }
         try {
             return handler.creation() ? create(handler, command, aggregateId) : update(handler, command, aggregateId);
+        } catch (StoredEarlier e) {
+            // The instance may hold what this delivery applied before it found the earlier one.
+            cache.remove(aggregateId);
+            return resultOf(e.record);
         } catch (DuplicateCommandException e) {
             // An earlier attempt committed while this one ran (it was still alive, say across a partition):
             // this attempt's events are dropped and the command is acknowledged as it was first stored.
@@ -108,10 +105,38 @@ public final class EventSourcedRepository<A> {
         return result == null ? null : serializer.deserialize(result);
     }
 
+    /** An earlier delivery of the command is stored: its outcome is the answer. */
+    private static final class StoredEarlier extends Exception {
+        private static final long serialVersionUID = 1L;
+        private final transient CommandRecord record;
+
+        StoredEarlier(CommandRecord record) {
+            super(null, null, false, false);
+            this.record = record;
+        }
+    }
+
+    /**
+     * For a command that may have run before, looks for its stored outcome. Called after the state it is decided
+     * on was read, so an earlier delivery that committed before that read is found here, and one that commits
+     * later is caught by the store's unique command key when this one appends; and called again when this
+     * delivery decided nothing (refused, or applied no event), which the command key cannot catch.
+     */
+    private void acknowledgeIfStored(CommandMessage command, String aggregateId) throws StoredEarlier {
+        if (command.mayHaveRunBefore()) {
+            Optional<CommandRecord> stored = store.findCommand(aggregateId, command.commandId());
+            if (stored.isPresent()) {
+                throw new StoredEarlier(stored.get());
+            }
+        }
+    }
+
     private Object create(CommandHandlerMember handler, CommandMessage command, String aggregateId) throws Exception {
         if (cache.get(aggregateId) != null || store.lastSequence(aggregateId) >= 0) {
+            acknowledgeIfStored(command, aggregateId);
             throw new AggregateAlreadyExistsException(model.typeName(), aggregateId);
         }
+        acknowledgeIfStored(command, aggregateId);
         Object instance;
         List<AppliedEvent> applied;
         try (Invocation invocation = Invocation.live(model, null)) {
@@ -141,11 +166,18 @@ public final class EventSourcedRepository<A> {
         if (loaded == null) {
             loaded = load(aggregateId);
         }
+        acknowledgeIfStored(command, aggregateId);
         Object result;
         List<AppliedEvent> applied;
         try (Invocation invocation = Invocation.live(model, loaded.instance())) {
             result = invoke(handler, loaded.instance(), command);
             applied = invocation.appliedEvents();
+        } catch (Exception e) {
+            acknowledgeIfStored(command, aggregateId);
+            throw e;
+        }
+        if (applied.isEmpty()) {
+            acknowledgeIfStored(command, aggregateId);
         }
         long lastSequence = loaded.lastSequence();
         if (!applied.isEmpty()) {

@@ -211,11 +211,25 @@ public final class JdbcEventStore implements EventStore {
         return new AppendResult(lastSequence + 1, lastSequence + request.events().size());
     }
 
-    /** Inserts the events in one statement (one transaction above the per-statement limit). */
+    /**
+     * Inserts the events in one statement (one transaction above the per-statement limit), and commits: a data
+     * source that hands out connections without auto-commit (common under Spring or JPA) would otherwise roll
+     * an acknowledged append back when the connection returns to its pool.
+     */
     private int insert(Connection connection, AppendRequest request, long lastSequence) throws SQLException {
         List<EventData> events = request.events();
         if (events.size() <= MAX_ROWS_PER_STATEMENT) {
-            return insertChunk(connection, request, events, lastSequence, lastSequence);
+            if (connection.getAutoCommit()) {
+                return insertChunk(connection, request, events, lastSequence, lastSequence);
+            }
+            try {
+                int inserted = insertChunk(connection, request, events, lastSequence, lastSequence);
+                connection.commit();
+                return inserted;
+            } catch (SQLException | RuntimeException e) {
+                connection.rollback();
+                throw e;
+            }
         }
         boolean autoCommit = connection.getAutoCommit();
         connection.setAutoCommit(false);

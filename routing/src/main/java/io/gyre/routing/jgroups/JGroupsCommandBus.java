@@ -27,6 +27,7 @@ import io.gyre.routing.jgroups.internal.WireMessage.Advertisement;
 import io.gyre.routing.jgroups.internal.WireMessage.CommandRequest;
 import io.gyre.routing.jgroups.internal.WireMessage.Leaving;
 import io.gyre.routing.jgroups.internal.WireMessage.Reply;
+import io.gyre.serialization.SerializationException;
 import io.gyre.serialization.SerializedValue;
 import io.gyre.serialization.Serializer;
 import java.net.InetAddress;
@@ -53,6 +54,7 @@ import java.util.stream.Collectors;
 import org.jgroups.Address;
 import org.jgroups.BytesMessage;
 import org.jgroups.JChannel;
+import org.jgroups.MergeView;
 import org.jgroups.Message;
 import org.jgroups.PhysicalAddress;
 import org.jgroups.Receiver;
@@ -200,10 +202,31 @@ public final class JGroupsCommandBus implements CommandBus {
                     + "': " + e);
         }
         state = State.RUNNING;
-        timer.execute(this::advertise);
+        advertise();
         timer.scheduleAtFixedRate(this::expireRequests, 250, 250, TimeUnit.MILLISECONDS);
+        awaitAdvertisements();
         log.info("Member {} joined cluster '{}' as {}; ring members {}", selfId, config.cluster,
                 channel.getAddress(), members());
+    }
+
+    /**
+     * Waits (up to 10 s) until every member of the view has advertised itself: until then this member's ring
+     * holds too few members, and it would run commands for keys the others still own.
+     */
+    private void awaitAdvertisements() {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!membership().allAdvertised() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        if (!membership().allAdvertised()) {
+            log.warn("Member {}: not every member of view {} advertised itself within 10 s; starting with ring {}",
+                    selfId, channel().getView(), members());
+        }
     }
 
     private List<Protocol> defaultProtocols() {
@@ -334,6 +357,10 @@ public final class JGroupsCommandBus implements CommandBus {
         } catch (GyreException e) {
             reply(from, request.requestId(), null, e);
             return;
+        } catch (RuntimeException e) {
+            reply(from, request.requestId(), null, new SerializationException("Command " + request.commandId()
+                    + " from " + from + " is malformed: " + e.getMessage(), e));
+            return;
         }
         localBus().dispatch(command, this::checkStillOwner)
                 .whenComplete((result, failure) -> reply(from, request.requestId(), result, failure));
@@ -364,13 +391,17 @@ public final class JGroupsCommandBus implements CommandBus {
     }
 
     private void onReply(Address from, Reply reply) {
-        Pending request = pending.take(reply.requestId());
-        if (request == null) {
+        Pending expected = pending.get(reply.requestId());
+        if (expected == null) {
             return;
         }
-        if (!request.target().equals(from)) {
+        if (!expected.target().equals(from)) {
             log.warn("Reply to request {} came from {} instead of {}; ignored", reply.requestId(), from,
-                    request.target());
+                    expected.target());
+            return;
+        }
+        Pending request = pending.take(reply.requestId());
+        if (request == null) {
             return;
         }
         completions().execute(() -> {
@@ -397,6 +428,10 @@ public final class JGroupsCommandBus implements CommandBus {
             return;
         }
         Membership.Change change = current.onView(view);
+        if (view instanceof MergeView && context != null) {
+            // Both sides of a partition may have written any aggregate: nothing cached here can be trusted.
+            context.evictCachedAggregates(id -> true);
+        }
         if (!change.departed().isEmpty()) {
             pending.failIf(request -> change.departed().contains(request.target()), request ->
                     new MemberLeftException("Member " + request.member() + " left before answering "

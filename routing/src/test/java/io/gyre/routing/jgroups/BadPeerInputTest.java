@@ -71,7 +71,11 @@ class BadPeerInputTest {
     }
 
     private RuntimeException send(String type, String routingKey, String payload) throws Exception {
-        byte[] bytes = WireFormat.encode(new WireMessage.CommandRequest(1, 0, "cmd-from-peer", 1, false, type, routingKey,
+        return send("cmd-from-peer", type, routingKey, payload);
+    }
+
+    private RuntimeException send(String commandId, String type, String routingKey, String payload) throws Exception {
+        byte[] bytes = WireFormat.encode(new WireMessage.CommandRequest(1, 0, commandId, 1, false, type, routingKey,
                 "{}", payload));
         peer.send(new BytesMessage(member, bytes));
         WireMessage.Reply reply = replies.poll(10, TimeUnit.SECONDS);
@@ -103,6 +107,13 @@ class BadPeerInputTest {
     void a_command_routed_under_another_aggregate_than_it_targets_is_refused() throws Exception {
         assertThat(send(postType(), "ledger-2", "{\"id\":\"ledger-1\",\"amount\":5,\"ref\":\"x\"}"))
                 .isInstanceOf(MissingTargetAggregateIdException.class).hasMessageContaining("'ledger-2'");
+        assertNothingStoredAndStillServing();
+    }
+
+    @Test
+    void a_command_without_a_command_id_is_refused_with_a_typed_error() throws Exception {
+        assertThat(send(" ", postType(), "ledger-1", "{\"id\":\"ledger-1\",\"amount\":5,\"ref\":\"x\"}"))
+                .isInstanceOf(SerializationException.class).hasMessageContaining("malformed");
         assertNothingStoredAndStillServing();
     }
 

@@ -96,6 +96,12 @@ public final class Membership {
      */
     public synchronized Change onAdvertisement(Address from, Advertisement ad) {
         Snapshot before = current;
+        try {
+            new Member(ad.memberId(), ad.weight(), ad.commandTypes());
+        } catch (RuntimeException e) {
+            log.error("Ignoring the advertisement of {}: {}", from, e.getMessage());
+            return new Change(before, before, Set.of());
+        }
         Advertisement previous = advertisements.put(from, ad);
         if (ad.equals(previous)) {
             return new Change(before, before, Set.of());
@@ -119,9 +125,15 @@ public final class Membership {
         return new Change(before, current, Set.of());
     }
 
+    /** @return true when every member of the current view has advertised itself */
+    public synchronized boolean allAdvertised() {
+        return advertisements.keySet().containsAll(viewMembers);
+    }
+
     private Snapshot build() {
         Map<String, Member> members = new LinkedHashMap<>();
         Map<String, Address> addresses = new HashMap<>();
+        int totalWeight = 0;
         for (Address address : viewMembers) {
             Advertisement ad = advertisements.get(address);
             if (ad == null || leaving.contains(address)) {
@@ -133,6 +145,12 @@ public final class Membership {
                         addresses.get(ad.memberId()), address);
                 continue;
             }
+            if (totalWeight + ad.weight() > HashRing.MAX_TOTAL_WEIGHT) {
+                log.error("Member '{}' ({}) is left off the ring: the weights of the members would add up to more "
+                        + "than {}", ad.memberId(), address, HashRing.MAX_TOTAL_WEIGHT);
+                continue;
+            }
+            totalWeight += ad.weight();
             members.put(ad.memberId(), new Member(ad.memberId(), ad.weight(), ad.commandTypes()));
             addresses.put(ad.memberId(), address);
         }

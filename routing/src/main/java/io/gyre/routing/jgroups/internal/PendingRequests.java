@@ -52,6 +52,14 @@ public final class PendingRequests {
     }
 
     /**
+     * @param id a request id
+     * @return the request, still pending, or null when it already ended
+     */
+    public @Nullable Pending get(long id) {
+        return pending.get(id);
+    }
+
+    /**
      * @param id the request id of a reply
      * @return the request, removed, or null when it already ended
      */
