@@ -56,8 +56,8 @@ import org.jspecify.annotations.Nullable;
  * <h2>Appending</h2>
  * All events of one command are written by one INSERT statement, so they commit together or not at all, in one
  * round trip. The unique key on (aggregate id, sequence number) refuses a second writer of a sequence number;
- * when the caller expects a last sequence number, the statement also requires that event to exist, so a
- * stream can never get a gap. A duplicate-key error is reported as a {@link ConcurrencyConflictException} on
+ * when the caller expects a last sequence number, that event must exist (checked by a trigger on PostgreSQL, by
+ * the statement itself on H2), so a stream can never get a gap. A duplicate-key error is reported as a {@link ConcurrencyConflictException} on
  * both databases, wherever the driver puts it (PostgreSQL's SQLState 23505 may come inside a
  * {@code BatchUpdateException}); other failures become a transient {@link JdbcEventStoreException} with the
  * driver's SQLState, or a non-transient {@link EventRejectedException} / {@link EventStoreSchemaException}
@@ -199,6 +199,10 @@ public final class JdbcEventStore implements EventStore {
                 if (SqlErrors.isUniqueViolation(e)) {
                     throw conflict(connection, request, lastSequence, e);
                 }
+                if (SqlErrors.isMissingPredecessor(e)) {
+                    throw new ConcurrencyConflictException(request.aggregateId(), lastSequence,
+                            lastSequence(connection, request.aggregateId()), e);
+                }
                 throw SqlErrors.translate(describe("Appending", request), e);
             } finally {
                 if (gate != null) {
@@ -261,7 +265,9 @@ public final class JdbcEventStore implements EventStore {
      */
     private int insertChunk(Connection connection, AppendRequest request, List<EventData> chunk, long before,
                             long mustExist) throws SQLException {
-        String statement = mustExist < 0 ? sql.plainInsert(chunk.size()) : sql.conditionalInsert(chunk.size());
+        // PostgreSQL checks the expected last event in a trigger; H2 in the statement itself.
+        boolean conditional = mustExist >= 0 && dialect == Dialect.H2;
+        String statement = conditional ? sql.conditionalInsert(chunk.size()) : sql.plainInsert(chunk.size());
         try (PreparedStatement insert = connection.prepareStatement(statement)) {
             applyTimeout(insert);
             int p = 1;
@@ -284,7 +290,7 @@ public final class JdbcEventStore implements EventStore {
                 insert.setString(p++, first && result != null ? result.data() : null);
                 first = false;
             }
-            if (mustExist >= 0) {
+            if (conditional) {
                 insert.setString(p++, request.aggregateId());
                 insert.setLong(p, mustExist);
             }

@@ -149,6 +149,11 @@ public final class SchemaManager {
                 problems.add("table " + tables.events() + " has no unique key on (aggregate_id, sequence_number), "
                         + "without which two writers could store the same sequence number");
             }
+            String trigger = TableNames.unqualified(tables.events()) + "_predecessor";
+            if (problems.isEmpty() && postgres && !hasTrigger(connection, trigger)) {
+                problems.add("table " + tables.events() + " has no trigger " + trigger + ", without which a "
+                        + "stream could get a gap");
+            }
         }
         if (!problems.isEmpty()) {
             throw new EventStoreSchemaException("The event store schema is not usable: " + String.join("; ", problems)
@@ -166,6 +171,17 @@ public final class SchemaManager {
             }
         }
         return columns;
+    }
+
+    private boolean hasTrigger(Connection connection, String trigger) throws SQLException {
+        try (PreparedStatement query = connection.prepareStatement("SELECT 1 FROM pg_trigger "
+                + "WHERE tgrelid = to_regclass(?) AND tgname = ? AND NOT tgisinternal")) {
+            query.setString(1, tables.events());
+            query.setString(2, trigger.toLowerCase(Locale.ROOT));
+            try (ResultSet rows = query.executeQuery()) {
+                return rows.next();
+            }
+        }
     }
 
     private boolean hasStreamKey(DatabaseMetaData meta, String qualified) throws SQLException {
@@ -207,13 +223,18 @@ public final class SchemaManager {
                 .replace("${tokens}", tables.tokens());
         List<String> statements = new ArrayList<>();
         StringBuilder current = new StringBuilder();
+        boolean inBody = false;
         for (String line : text.split("\n")) {
             String trimmed = line.strip();
-            if (trimmed.startsWith("--") || trimmed.isEmpty()) {
+            if (!inBody && (trimmed.startsWith("--") || trimmed.isEmpty())) {
                 continue;
             }
             current.append(line).append('\n');
-            if (trimmed.endsWith(";")) {
+            // A dollar-quoted function body holds semicolons of its own.
+            if ((line.length() - line.replace("$$", "").length()) / 2 % 2 == 1) {
+                inBody = !inBody;
+            }
+            if (!inBody && trimmed.endsWith(";")) {
                 String sql = current.toString().strip();
                 statements.add(sql.substring(0, sql.length() - 1));
                 current.setLength(0);
