@@ -93,12 +93,22 @@ public final class BankNode {
             }
             options.put(arg.substring(2, equals), arg.substring(equals + 1));
         }
-        BankNode bank = new BankNode(options);
+        BankNode bank = start(options);
         Runtime.getRuntime().addShutdownHook(new Thread(bank::stop, "bank-node-shutdown"));
         System.out.println("READY " + bank.name);
     }
 
-    private void stop() {
+    /**
+     * @param options the node's settings, as for {@link #main}
+     * @return the running node
+     * @throws IOException when the HTTP port cannot be bound
+     */
+    static BankNode start(Map<String, String> options) throws IOException {
+        return new BankNode(options);
+    }
+
+    /** Finishes the requests in progress, leaves the cluster and releases the database pool. */
+    void stop() {
         // Requests in progress finish (their commands are acknowledged) before the node leaves the cluster.
         server.stop(2);
         node.close();
