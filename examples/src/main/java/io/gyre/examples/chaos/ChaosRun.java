@@ -47,9 +47,9 @@ public final class ChaosRun {
 
         /** Checks the settings. */
         public Settings {
-            if (nodes < 3) {
-                throw new IllegalArgumentException("nodes must be at least 3 (one is killed, one stopped), but was "
-                        + nodes);
+            if (nodes < 3 || nodes > 20) {
+                throw new IllegalArgumentException("nodes must be between 3 (one is killed, one stopped) and 20 (the "
+                        + "nodes' port range), but was " + nodes);
             }
             if (accounts < 2 || clients < 1 || initialBalance < 1) {
                 throw new IllegalArgumentException("need at least 2 accounts, 1 client and a positive balance");
@@ -101,10 +101,12 @@ public final class ChaosRun {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
         try (Databases databases = new Databases()) {
             String cluster = "chaos-" + UUID.randomUUID().toString().substring(0, 8);
-            int bindPort = freePorts(45);
+            // One block of free ports for everything: JGroups takes base..base+20 and, for failure detection,
+            // 100 above those; the HTTP ports sit in between, so no node can take another's port.
+            int bindPort = freePorts(150);
             for (int i = 0; i < settings.nodes(); i++) {
                 String name = "node-" + (i + 1);
-                int httpPort = freePorts(0);
+                int httpPort = bindPort + 50 + i;
                 nodes.add(new NodeProcess(name, httpPort, List.of("--node=" + name, "--cluster=" + cluster,
                         "--http-port=" + httpPort, "--bind-port=" + bindPort, "--jdbc-url=" + jdbcUrl,
                         "--clock-offset-seconds=" + (i == 0 ? 86_400 * 30 : 0)), workDir.resolve(name + ".log")));
@@ -187,11 +189,11 @@ public final class ChaosRun {
         System.out.println(line);
     }
 
-    /** @return a free port whose following {@code following} ports (and those 100 above, for JGroups) are free */
+    /** @return a free port whose following {@code following} ports are free too */
     private static int freePorts(int following) throws IOException {
         for (int attempt = 0; attempt < 500; attempt++) {
             int base = 20_000 + ThreadLocalRandom.current().nextInt(30_000);
-            if (free(base, following) && (following == 0 || free(base + 100, following))) {
+            if (free(base, following)) {
                 return base;
             }
         }
