@@ -7,6 +7,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.UUID;
+import java.util.function.Supplier;
 import javax.sql.DataSource;
 
 /** Fixtures that hand the conformance suites a fresh JDBC store: its own H2 file, or its own PostgreSQL tables. */
@@ -21,40 +22,22 @@ final class JdbcFixtures {
      */
     static EventStoreFixture h2(Path folder) {
         Path file = folder.resolve("events-" + UUID.randomUUID());
-        return new EventStoreFixture() {
-            private JdbcEventStore store = JdbcEventStore.h2(file);
-
-            @Override
-            public EventStore store() {
-                return store;
-            }
-
-            @Override
-            public boolean durable() {
-                return true;
-            }
-
-            @Override
-            public EventStore reopen() {
-                store.close();
-                store = JdbcEventStore.h2(file);
-                return store;
-            }
-
-            @Override
-            public void close() {
-                store.close();
-            }
-        };
+        return durable(() -> JdbcEventStore.h2(file), () -> { });
     }
 
     /** @return a fixture on new tables in the test PostgreSQL server */
     static EventStoreFixture postgres() {
         DataSource dataSource = PostgresServer.get().dataSource();
         TableNames tables = randomTables();
+        JdbcEventStore.builder(dataSource).tableNames(tables).createSchema(true).build();
+        return durable(() -> JdbcEventStore.builder(dataSource).tableNames(tables).build(),
+                () -> drop(dataSource, tables));
+    }
+
+    /** A fixture whose store is opened again over the same data on {@link EventStoreFixture#reopen()}. */
+    private static EventStoreFixture durable(Supplier<JdbcEventStore> open, Runnable cleanup) {
         return new EventStoreFixture() {
-            private JdbcEventStore store = JdbcEventStore.builder(dataSource).tableNames(tables).createSchema(true)
-                    .build();
+            private JdbcEventStore store = open.get();
 
             @Override
             public EventStore store() {
@@ -69,14 +52,14 @@ final class JdbcFixtures {
             @Override
             public EventStore reopen() {
                 store.close();
-                store = JdbcEventStore.builder(dataSource).tableNames(tables).build();
+                store = open.get();
                 return store;
             }
 
             @Override
             public void close() {
                 store.close();
-                drop(dataSource, tables);
+                cleanup.run();
             }
         };
     }

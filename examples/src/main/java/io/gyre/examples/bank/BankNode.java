@@ -22,7 +22,6 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -85,15 +84,7 @@ public final class BankNode {
      * @throws IOException when the HTTP port cannot be bound
      */
     public static void main(String[] args) throws IOException {
-        Map<String, String> options = new HashMap<>();
-        for (String arg : args) {
-            int equals = arg.indexOf('=');
-            if (!arg.startsWith("--") || equals < 0) {
-                throw new IllegalArgumentException("Arguments are --key=value, not " + arg);
-            }
-            options.put(arg.substring(2, equals), arg.substring(equals + 1));
-        }
-        BankNode bank = start(options);
+        BankNode bank = start(CommandLine.options(args));
         Runtime.getRuntime().addShutdownHook(new Thread(bank::stop, "bank-node-shutdown"));
         System.out.println("READY " + bank.name);
     }

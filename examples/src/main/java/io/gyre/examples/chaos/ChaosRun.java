@@ -1,6 +1,7 @@
 package io.gyre.examples.chaos;
 
 import io.gyre.eventstore.jdbc.JdbcEventStore;
+import io.gyre.examples.bank.CommandLine;
 import io.gyre.examples.bench.Databases;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
@@ -65,11 +66,7 @@ public final class ChaosRun {
      * @throws Exception when the run cannot be set up
      */
     public static void main(String[] args) throws Exception {
-        Map<String, String> options = new java.util.HashMap<>();
-        for (String arg : args) {
-            int equals = arg.indexOf('=');
-            options.put(arg.substring(2, equals), arg.substring(equals + 1));
-        }
+        Map<String, String> options = CommandLine.options(args);
         Settings settings = new Settings(Duration.ofSeconds(Long.parseLong(options.getOrDefault("duration", "60"))),
                 Integer.parseInt(options.getOrDefault("nodes", "3")),
                 Integer.parseInt(options.getOrDefault("accounts", "50")),
