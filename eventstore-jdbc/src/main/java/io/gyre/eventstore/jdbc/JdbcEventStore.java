@@ -14,6 +14,7 @@ import io.gyre.eventstore.StoredEvent;
 import io.gyre.eventstore.TrackedEvent;
 import io.gyre.eventstore.TrackingToken;
 import io.gyre.eventstore.jdbc.internal.CommitOrderGate;
+import io.gyre.eventstore.jdbc.internal.KnownStreamHeads;
 import io.gyre.eventstore.jdbc.internal.SchemaManager;
 import io.gyre.eventstore.jdbc.internal.SqlErrors;
 import io.gyre.eventstore.jdbc.internal.Statements;
@@ -55,10 +56,11 @@ import org.jspecify.annotations.Nullable;
  *
  * <h2>Appending</h2>
  * All events of one command are written by one INSERT statement, so they commit together or not at all, in one
- * round trip. The unique key on (aggregate id, sequence number) refuses a second writer of a sequence number;
- * when the caller expects a last sequence number, that event must exist (checked by a trigger on PostgreSQL, by
- * the statement itself on H2), so a stream can never get a gap. A duplicate-key error is reported as a {@link ConcurrencyConflictException} on
- * both databases, wherever the driver puts it (PostgreSQL's SQLState 23505 may come inside a
+ * round trip. The unique key on (aggregate id, sequence number) refuses a second writer of a sequence number.
+ * When the caller expects a last sequence number, that event must exist, so a stream can never get a gap: events
+ * are never deleted, so the store checks this before inserting, and only for an event it has not itself
+ * appended or read recently; in the usual load-decide-append cycle the INSERT is all it sends. A duplicate-key
+ * error is reported as a {@link ConcurrencyConflictException} on both databases, wherever the driver puts it (PostgreSQL's SQLState 23505 may come inside a
  * {@code BatchUpdateException}); other failures become a transient {@link JdbcEventStoreException} with the
  * driver's SQLState, or a non-transient {@link EventRejectedException} / {@link EventStoreSchemaException}
  * when the data or schema is at fault.
@@ -90,6 +92,8 @@ public final class JdbcEventStore implements EventStore {
 
     /** Events per INSERT statement; above it a command's events are inserted in one transaction. */
     private static final int MAX_ROWS_PER_STATEMENT = 500;
+    /** Aggregates whose last known event is remembered, about 100 bytes each. */
+    private static final int KNOWN_STREAM_HEADS = 100_000;
 
     private final DataSource dataSource;
     private final Dialect dialect;
@@ -99,6 +103,7 @@ public final class JdbcEventStore implements EventStore {
     private final long maxEventBytes;
     private final int queryTimeoutSeconds;  // 0: none set by the store
     private final @Nullable CommitOrderGate gate;
+    private final KnownStreamHeads heads = new KnownStreamHeads(KNOWN_STREAM_HEADS);
     private final @Nullable AutoCloseable ownedPool;
 
     private JdbcEventStore(Builder builder, Dialect dialect, @Nullable CommitOrderGate gate) {
@@ -185,23 +190,15 @@ public final class JdbcEventStore implements EventStore {
         // The connection is taken before the gate: a reader holding a connection may wait on the gate, so
         // waiting for a connection inside it could deadlock on an exhausted pool.
         try (Connection connection = dataSource.getConnection()) {
+            checkExpectedEventExists(connection, request.aggregateId(), lastSequence);
             if (gate != null) {
                 gate.enterAppend();
             }
             try {
-                int inserted = insert(connection, request, lastSequence);
-                if (inserted == 0) {
-                    // The expected last event does not exist: the caller is ahead of the stream.
-                    throw new ConcurrencyConflictException(request.aggregateId(), lastSequence,
-                            lastSequence(connection, request.aggregateId()));
-                }
+                insert(connection, request, lastSequence);
             } catch (SQLException e) {
                 if (SqlErrors.isUniqueViolation(e)) {
                     throw conflict(connection, request, lastSequence, e);
-                }
-                if (SqlErrors.isMissingPredecessor(e)) {
-                    throw new ConcurrencyConflictException(request.aggregateId(), lastSequence,
-                            lastSequence(connection, request.aggregateId()), e);
                 }
                 throw SqlErrors.translate(describe("Appending", request), e);
             } finally {
@@ -212,7 +209,28 @@ public final class JdbcEventStore implements EventStore {
         } catch (SQLException e) {
             throw SqlErrors.translate(describe("Appending", request), e);
         }
+        heads.advance(request.aggregateId(), lastSequence + request.events().size());
         return new AppendResult(lastSequence + 1, lastSequence + request.events().size());
+    }
+
+    /**
+     * Keeps streams contiguous: the unique key refuses a second writer of a sequence number, and this refuses a
+     * writer ahead of the stream, whose expected last event does not exist. Events are never deleted, so an
+     * event once seen stays, and checking before the insert is as good as checking inside it; the check costs a
+     * query only for an event this store has not appended or read ({@link KnownStreamHeads}).
+     */
+    private void checkExpectedEventExists(Connection connection, String aggregateId, long lastSequence)
+            throws SQLException {
+        if (lastSequence < 0 || heads.reaches(aggregateId, lastSequence)) {
+            return;
+        }
+        long actual = lastSequence(connection, aggregateId);
+        if (actual < lastSequence) {
+            throw new ConcurrencyConflictException(aggregateId, lastSequence, actual);
+        }
+        // Further along than expected: the insert fails on the unique key and tells a conflict from a re-sent
+        // command.
+        heads.advance(aggregateId, actual);
     }
 
     /**
@@ -220,16 +238,17 @@ public final class JdbcEventStore implements EventStore {
      * source that hands out connections without auto-commit (common under Spring or JPA) would otherwise roll
      * an acknowledged append back when the connection returns to its pool.
      */
-    private int insert(Connection connection, AppendRequest request, long lastSequence) throws SQLException {
+    private void insert(Connection connection, AppendRequest request, long lastSequence) throws SQLException {
         List<EventData> events = request.events();
         if (events.size() <= MAX_ROWS_PER_STATEMENT) {
             if (connection.getAutoCommit()) {
-                return insertChunk(connection, request, events, lastSequence, lastSequence);
+                insertChunk(connection, request, events, lastSequence);
+                return;
             }
             try {
-                int inserted = insertChunk(connection, request, events, lastSequence, lastSequence);
+                insertChunk(connection, request, events, lastSequence);
                 connection.commit();
-                return inserted;
+                return;
             } catch (SQLException | RuntimeException e) {
                 connection.rollback();
                 throw e;
@@ -238,19 +257,11 @@ public final class JdbcEventStore implements EventStore {
         boolean autoCommit = connection.getAutoCommit();
         connection.setAutoCommit(false);
         try {
-            int inserted = 0;
             for (int from = 0; from < events.size(); from += MAX_ROWS_PER_STATEMENT) {
                 List<EventData> chunk = events.subList(from, Math.min(events.size(), from + MAX_ROWS_PER_STATEMENT));
-                int count = insertChunk(connection, request, chunk, lastSequence + from,
-                        from == 0 ? lastSequence : -1);
-                if (count == 0) {
-                    connection.rollback();
-                    return 0;
-                }
-                inserted += count;
+                insertChunk(connection, request, chunk, lastSequence + from);
             }
             connection.commit();
-            return inserted;
         } catch (SQLException | RuntimeException e) {
             connection.rollback();
             throw e;
@@ -259,16 +270,10 @@ public final class JdbcEventStore implements EventStore {
         }
     }
 
-    /**
-     * @param before      the sequence number just before the chunk's first event
-     * @param mustExist   the sequence number that must already be stored, -1 for none
-     */
-    private int insertChunk(Connection connection, AppendRequest request, List<EventData> chunk, long before,
-                            long mustExist) throws SQLException {
-        // PostgreSQL checks the expected last event in a trigger; H2 in the statement itself.
-        boolean conditional = mustExist >= 0 && dialect == Dialect.H2;
-        String statement = conditional ? sql.conditionalInsert(chunk.size()) : sql.plainInsert(chunk.size());
-        try (PreparedStatement insert = connection.prepareStatement(statement)) {
+    /** @param before the sequence number just before the chunk's first event */
+    private void insertChunk(Connection connection, AppendRequest request, List<EventData> chunk, long before)
+            throws SQLException {
+        try (PreparedStatement insert = connection.prepareStatement(sql.insert(chunk.size()))) {
             applyTimeout(insert);
             int p = 1;
             long sequence = before + 1;
@@ -290,11 +295,7 @@ public final class JdbcEventStore implements EventStore {
                 insert.setString(p++, first && result != null ? result.data() : null);
                 first = false;
             }
-            if (conditional) {
-                insert.setString(p++, request.aggregateId());
-                insert.setLong(p, mustExist);
-            }
-            return insert.executeUpdate();
+            insert.executeUpdate();
         }
     }
 
@@ -463,6 +464,9 @@ public final class JdbcEventStore implements EventStore {
                 while (rows.next()) {
                     page.add(event(rows));
                 }
+            }
+            if (!page.isEmpty()) {
+                heads.advance(aggregateId, page.get(page.size() - 1).sequence());
             }
             return page;
         } catch (SQLException e) {

@@ -198,16 +198,6 @@ class JdbcEventStoreBadInputTest {
         }
 
         @Test
-        void a_missing_contiguity_trigger_is_named() throws SQLException {
-            TableNames tables = JdbcFixtures.randomTables();
-            create(tables);
-            execute("DROP TRIGGER " + tables.events() + "_predecessor ON " + tables.events());
-            assertThatThrownBy(() -> JdbcEventStore.builder(dataSource()).tableNames(tables).build())
-                    .isInstanceOf(EventStoreSchemaException.class)
-                    .hasMessageContaining("no trigger " + tables.events() + "_predecessor");
-        }
-
-        @Test
         void json_the_database_cannot_store_is_rejected_as_non_transient_and_nothing_is_stored() {
             JdbcEventStore store = create(JdbcFixtures.randomTables());
             for (String payload : List.of("{not json", "{\"nul\":\"\\u0000\"}")) {

@@ -149,11 +149,6 @@ public final class SchemaManager {
                 problems.add("table " + tables.events() + " has no unique key on (aggregate_id, sequence_number), "
                         + "without which two writers could store the same sequence number");
             }
-            String trigger = TableNames.unqualified(tables.events()) + "_predecessor";
-            if (problems.isEmpty() && postgres && !hasTrigger(connection, trigger)) {
-                problems.add("table " + tables.events() + " has no trigger " + trigger + ", without which a "
-                        + "stream could get a gap");
-            }
         }
         if (!problems.isEmpty()) {
             throw new EventStoreSchemaException("The event store schema is not usable: " + String.join("; ", problems)
@@ -171,17 +166,6 @@ public final class SchemaManager {
             }
         }
         return columns;
-    }
-
-    private boolean hasTrigger(Connection connection, String trigger) throws SQLException {
-        try (PreparedStatement query = connection.prepareStatement("SELECT 1 FROM pg_trigger "
-                + "WHERE tgrelid = to_regclass(?) AND tgname = ? AND NOT tgisinternal")) {
-            query.setString(1, tables.events());
-            query.setString(2, trigger.toLowerCase(Locale.ROOT));
-            try (ResultSet rows = query.executeQuery()) {
-                return rows.next();
-            }
-        }
     }
 
     private boolean hasStreamKey(DatabaseMetaData meta, String qualified) throws SQLException {

@@ -23,8 +23,6 @@ import org.jspecify.annotations.Nullable;
 public final class SqlErrors {
 
     private static final String UNIQUE_VIOLATION = "23505";
-    /** Raised by Gyre's PostgreSQL trigger when a command's first event does not follow the stream's last. */
-    private static final String NO_PREDECESSOR = "GY001";
 
     private SqlErrors() {
     }
@@ -36,19 +34,6 @@ public final class SqlErrors {
     public static boolean isUniqueViolation(SQLException failure) {
         for (SQLException e : chain(failure)) {
             if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /**
-     * @param failure a driver error
-     * @return true when Gyre's trigger refused an event that does not follow the stream's last event
-     */
-    public static boolean isMissingPredecessor(SQLException failure) {
-        for (SQLException e : chain(failure)) {
-            if (NO_PREDECESSOR.equals(e.getSQLState())) {
                 return true;
             }
         }

@@ -18,8 +18,7 @@ public final class Statements {
     private final boolean postgres;
     private final String events;
     private final String typedRow;
-    private final String[] plainInserts = new String[CACHED_INSERTS + 1];
-    private final String[] conditionalInserts = new String[CACHED_INSERTS + 1];
+    private final String[] inserts = new String[CACHED_INSERTS + 1];
 
     /**
      * @param postgres true for PostgreSQL, false for H2
@@ -44,44 +43,22 @@ public final class Statements {
 
     /**
      * @param rows events in the statement
-     * @return an insert of that many rows that the unique key alone guards (first sequence 0)
+     * @return an insert of that many rows
      */
-    public String plainInsert(int rows) {
+    public String insert(int rows) {
         if (rows <= CACHED_INSERTS) {
-            String cached = plainInserts[rows];
+            String cached = inserts[rows];
             if (cached == null) {
-                cached = "INSERT INTO " + events + " (" + INSERT_COLUMNS + ") VALUES " + rows(rows);
-                plainInserts[rows] = cached;
+                cached = buildInsert(rows);
+                inserts[rows] = cached;
             }
             return cached;
         }
+        return buildInsert(rows);
+    }
+
+    private String buildInsert(int rows) {
         return "INSERT INTO " + events + " (" + INSERT_COLUMNS + ") VALUES " + rows(rows);
-    }
-
-    /**
-     * An insert that only writes when the event the writer expects to be last exists; with the unique key this
-     * makes the stream contiguous whatever sequence number a caller expects. Its last two parameters are the
-     * aggregate id and the expected last sequence number.
-     *
-     * @param rows events in the statement
-     * @return the statement
-     */
-    public String conditionalInsert(int rows) {
-        if (rows <= CACHED_INSERTS) {
-            String cached = conditionalInserts[rows];
-            if (cached == null) {
-                cached = buildConditionalInsert(rows);
-                conditionalInserts[rows] = cached;
-            }
-            return cached;
-        }
-        return buildConditionalInsert(rows);
-    }
-
-    private String buildConditionalInsert(int rows) {
-        return "INSERT INTO " + events + " (" + INSERT_COLUMNS + ") SELECT * FROM (VALUES " + rows(rows) + ") AS v ("
-                + INSERT_COLUMNS + ") WHERE EXISTS (SELECT 1 FROM " + events
-                + " WHERE aggregate_id = ? AND sequence_number = ?)";
     }
 
     private String rows(int rows) {

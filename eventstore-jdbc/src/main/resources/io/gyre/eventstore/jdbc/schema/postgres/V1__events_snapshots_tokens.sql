@@ -31,27 +31,6 @@ CREATE TABLE IF NOT EXISTS ${events} (
 
 CREATE INDEX IF NOT EXISTS ${events_name}_log_order ON ${events} (transaction_id, global_position);
 
--- Keeps streams contiguous: a command's first event (the row with a command key) may only follow the event
--- just before it. Done in a trigger, whose query PostgreSQL plans once, so that appends stay plain INSERTs;
--- a conditional INSERT ... SELECT was planned anew on every execution.
-CREATE OR REPLACE FUNCTION ${events_name}_predecessor() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF NEW.command_key IS NOT NULL AND NEW.sequence_number > 0 AND NOT EXISTS (
-            SELECT 1 FROM ${events}
-            WHERE aggregate_id = NEW.aggregate_id AND sequence_number = NEW.sequence_number - 1) THEN
-        RAISE EXCEPTION 'aggregate % has no event % to follow', NEW.aggregate_id, NEW.sequence_number - 1
-            USING ERRCODE = 'GY001';
-    END IF;
-    RETURN NEW;
-END
-$$;
-
-DROP TRIGGER IF EXISTS ${events_name}_predecessor ON ${events};
-
-CREATE TRIGGER ${events_name}_predecessor BEFORE INSERT ON ${events}
-    FOR EACH ROW WHEN (NEW.command_key IS NOT NULL AND NEW.sequence_number > 0)
-    EXECUTE FUNCTION ${events_name}_predecessor();
-
 CREATE TABLE IF NOT EXISTS ${snapshots} (
     aggregate_id    TEXT        PRIMARY KEY,
     aggregate_type  TEXT        NOT NULL,

@@ -1,0 +1,172 @@
+package io.gyre.eventstore.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.gyre.eventstore.AppendRequest;
+import io.gyre.eventstore.ConcurrencyConflictException;
+import io.gyre.eventstore.EventData;
+import io.gyre.eventstore.ExpectedSequence;
+import io.gyre.eventstore.StoredEvent;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.LongStream;
+import javax.sql.DataSource;
+import org.h2.jdbcx.JdbcConnectionPool;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Streams stay contiguous when several store instances write one database, each knowing a different part of a
+ * stream: a writer ahead of the stream is refused whether its store has appended, read or never seen the
+ * aggregate, and a writer behind it conflicts on the unique key.
+ */
+class StreamContiguityTest {
+
+    abstract static class OnDatabase {
+
+        private final List<AutoCloseable> resources = new ArrayList<>();
+
+        abstract DataSource dataSource();
+
+        abstract TableNames tables();
+
+        JdbcEventStore open() {
+            JdbcEventStore store = JdbcEventStore.builder(dataSource()).tableNames(tables()).createSchema(true).build();
+            resources.add(store);
+            return store;
+        }
+
+        void closeLater(AutoCloseable resource) {
+            resources.add(resource);
+        }
+
+        @AfterEach
+        void close() throws Exception {
+            for (int i = resources.size() - 1; i >= 0; i--) {
+                resources.get(i).close();
+            }
+        }
+
+        @Test
+        void a_writer_ahead_of_the_stream_is_refused_however_its_store_knows_the_stream() {
+            JdbcEventStore writer = open();
+            JdbcEventStore reader = open();
+            JdbcEventStore stranger = open();
+            writer.append(append("acc", ExpectedSequence.noStream(), 3));
+            assertThat(reader.readStream("acc").count()).isEqualTo(3);
+
+            // The writer appended up to 2, the reader read up to 2, the stranger has never seen the stream.
+            for (JdbcEventStore store : List.of(writer, reader, stranger)) {
+                assertThatThrownBy(() -> store.append(append("acc", ExpectedSequence.exactly(3), 1)))
+                        .isInstanceOfSatisfying(ConcurrencyConflictException.class, conflict -> {
+                            assertThat(conflict.expectedSequence()).isEqualTo(3);
+                            assertThat(conflict.actualSequence()).isEqualTo(2);
+                        });
+            }
+            assertThat(sequences(stranger, "acc")).containsExactly(0L, 1L, 2L);
+        }
+
+        @Test
+        void a_writer_behind_the_stream_conflicts_even_though_its_store_remembers_the_event_it_expects() {
+            JdbcEventStore first = open();
+            JdbcEventStore second = open();
+            first.append(append("acc", ExpectedSequence.noStream(), 1));
+            second.append(append("acc", ExpectedSequence.exactly(0), 2));
+            // first still remembers 0 as the last event it wrote; the stream has moved on to 2.
+            assertThatThrownBy(() -> first.append(append("acc", ExpectedSequence.exactly(0), 1)))
+                    .isInstanceOfSatisfying(ConcurrencyConflictException.class, conflict -> {
+                        assertThat(conflict.expectedSequence()).isEqualTo(0);
+                        assertThat(conflict.actualSequence()).isEqualTo(2);
+                    });
+            first.append(append("acc", ExpectedSequence.exactly(2), 1));
+            assertThat(sequences(second, "acc")).containsExactly(0L, 1L, 2L, 3L);
+        }
+
+        @Test
+        void stores_that_each_forget_and_relearn_streams_interleave_without_gaps() {
+            JdbcEventStore[] stores = {open(), open(), open()};
+            long[] known = new long[stores.length];
+            java.util.Arrays.fill(known, -1);
+            long last = -1;
+            java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+            for (int i = 0; i < 300; i++) {
+                int s = random.nextInt(stores.length);
+                // Half the time a store writes at what it last knew, which may be stale; else a guess ahead.
+                long expected = random.nextBoolean() ? known[s] : last + 1 + random.nextInt(3);
+                try {
+                    stores[s].append(append("acc", expected < 0 ? ExpectedSequence.noStream()
+                            : ExpectedSequence.exactly(expected), 1));
+                    assertThat(expected).isEqualTo(last);
+                    last++;
+                    known[s] = last;
+                } catch (ConcurrencyConflictException conflict) {
+                    assertThat(expected).isNotEqualTo(last);
+                    assertThat(conflict.actualSequence()).isEqualTo(last);
+                    known[s] = conflict.actualSequence();
+                }
+            }
+            assertThat(sequences(stores[0], "acc")).containsExactly(LongStream.rangeClosed(0, last).boxed()
+                    .toArray(Long[]::new));
+        }
+    }
+
+    @Nested
+    class OnH2 extends OnDatabase {
+        @TempDir
+        Path folder;
+        private JdbcConnectionPool pool;
+
+        @Override
+        DataSource dataSource() {
+            if (pool == null) {
+                pool = JdbcConnectionPool.create("jdbc:h2:file:" + folder.resolve("events").toAbsolutePath(), "sa",
+                        "");
+                closeLater(pool::dispose);
+            }
+            return pool;
+        }
+
+        @Override
+        TableNames tables() {
+            return TableNames.defaults();
+        }
+    }
+
+    @Nested
+    class OnPostgres extends OnDatabase {
+        private TableNames tables;
+
+        @Override
+        DataSource dataSource() {
+            return PostgresServer.get().dataSource();
+        }
+
+        @Override
+        TableNames tables() {
+            if (tables == null) {
+                tables = JdbcFixtures.randomTables();
+                closeLater(() -> JdbcFixtures.drop(dataSource(), tables));
+            }
+            return tables;
+        }
+    }
+
+    private static AppendRequest append(String aggregateId, ExpectedSequence expected, int events) {
+        List<EventData> data = new ArrayList<>();
+        for (int i = 0; i < events; i++) {
+            data.add(new EventData(UUID.randomUUID().toString(), "Happened", "{\"n\":" + i + "}", "{}",
+                    Instant.now()));
+        }
+        return new AppendRequest("Account", aggregateId, expected, UUID.randomUUID().toString(), data);
+    }
+
+    private static List<Long> sequences(JdbcEventStore store, String aggregateId) {
+        return store.readStream(aggregateId).map(StoredEvent::sequence).toList();
+    }
+}

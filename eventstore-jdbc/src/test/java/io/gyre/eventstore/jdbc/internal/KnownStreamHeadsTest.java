@@ -1,0 +1,44 @@
+package io.gyre.eventstore.jdbc.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class KnownStreamHeadsTest {
+
+    @Test
+    void an_aggregate_reaches_every_sequence_up_to_its_highest_known_event() {
+        KnownStreamHeads heads = new KnownStreamHeads(16);
+        assertThat(heads.reaches("acc", 0)).isFalse();
+        heads.advance("acc", 4);
+        assertThat(heads.reaches("acc", 0)).isTrue();
+        assertThat(heads.reaches("acc", 4)).isTrue();
+        assertThat(heads.reaches("acc", 5)).isFalse();
+        assertThat(heads.reaches("other", 0)).isFalse();
+    }
+
+    @Test
+    void a_lower_sequence_learned_late_never_moves_a_head_back() {
+        KnownStreamHeads heads = new KnownStreamHeads(16);
+        heads.advance("acc", 9);
+        heads.advance("acc", 3);
+        assertThat(heads.reaches("acc", 9)).isTrue();
+    }
+
+    @Test
+    void past_its_capacity_it_forgets_aggregates_instead_of_growing() {
+        KnownStreamHeads heads = new KnownStreamHeads(100);
+        for (int i = 0; i < 10_000; i++) {
+            heads.advance("acc-" + i, i);
+            assertThat(heads.size()).isLessThanOrEqualTo(100);
+        }
+        assertThat(heads.reaches("acc-9999", 9999)).as("the newest is kept").isTrue();
+    }
+
+    @Test
+    void a_tiny_capacity_is_refused() {
+        assertThatThrownBy(() -> new KnownStreamHeads(1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("capacity");
+    }
+}
