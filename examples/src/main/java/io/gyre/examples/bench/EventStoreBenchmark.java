@@ -28,12 +28,14 @@ import javax.sql.DataSource;
 /**
  * Appends per second and stream-read events per second of the JDBC event store on H2 and PostgreSQL, at 1, 8
  * and 64 threads, each next to a raw JDBC baseline on an identical table measured in the same run: one plain
- * INSERT per command, and one plain SELECT of the stream. Every cell is the median of several rounds, and
- * rounds of the store and the baseline alternate so that drift on a shared machine hits both alike.
+ * INSERT per command, and one plain SELECT of the stream. Every cell is the median of several rounds, and each
+ * ratio the median of the per-round ratios. The store and the baseline take turns within a round, and which of
+ * them goes first alternates from round to round, so that drift on a shared machine and a database file that
+ * grows during the run hit both alike.
  *
  * <p>Run: {@code mvn -q -DskipTests package exec:java -pl examples -am
  * -Dexec.mainClass=io.gyre.examples.bench.EventStoreBenchmark [-Dexec.args="seconds rounds threads..."]}
- * (defaults: 2 seconds per round, 3 rounds, threads 1 8 64); {@code -Dbench.db=h2} or {@code postgres} runs one
+ * (defaults: 2 seconds per round, 4 rounds, threads 1 8 64); {@code -Dbench.db=h2} or {@code postgres} runs one
  * database only.
  */
 public final class EventStoreBenchmark {
@@ -53,7 +55,7 @@ public final class EventStoreBenchmark {
      */
     public static void main(String[] args) throws Exception {
         double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 2;
-        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 4;
         int[] threads = args.length > 2 ? Arrays.stream(args, 2, args.length).mapToInt(Integer::parseInt).toArray()
                 : new int[] {1, 8, 64};
         int maxThreads = Arrays.stream(threads).max().orElse(1);
@@ -93,7 +95,7 @@ public final class EventStoreBenchmark {
             double[] gyre = new double[rounds];
             for (int round = 0; round < rounds; round++) {
                 String runId = t + "-" + round;
-                raw[round] = appendsPerSecond(t, seconds, (thread, aggregate, sequence) -> {
+                Append rawAppend = (thread, aggregate, sequence) -> {
                     try (Connection connection = dataSource.getConnection();
                          PreparedStatement insert = connection.prepareStatement(rawInsert)) {
                         insert.setString(1, "Bench");
@@ -107,14 +109,24 @@ public final class EventStoreBenchmark {
                         insert.setObject(9, OffsetDateTime.now(ZoneOffset.UTC));
                         insert.executeUpdate();
                     }
-                });
-                gyre[round] = appendsPerSecond(t, seconds, (thread, aggregate, sequence) ->
+                };
+                Append gyreAppend = (thread, aggregate, sequence) ->
                         store.append(new AppendRequest("Bench", "gyre-" + runId + "-" + thread + "-" + aggregate,
-                                ExpectedSequence.exactly(sequence - 1), java.util.UUID.randomUUID().toString(), List.of(event()))));
+                                ExpectedSequence.exactly(sequence - 1), java.util.UUID.randomUUID().toString(),
+                                List.of(event())));
+                // Alternate which goes first, so that a database slowing down or warming up as it grows
+                // favours neither.
+                if (round % 2 == 0) {
+                    raw[round] = appendsPerSecond(t, seconds, rawAppend);
+                    gyre[round] = appendsPerSecond(t, seconds, gyreAppend);
+                } else {
+                    gyre[round] = appendsPerSecond(t, seconds, gyreAppend);
+                    raw[round] = appendsPerSecond(t, seconds, rawAppend);
+                }
             }
             double rawMedian = Medians.of(raw);
             double gyreMedian = Medians.of(gyre);
-            System.out.printf("  %8d %14.0f %14.0f %7.2fx%n", t, rawMedian, gyreMedian, gyreMedian / rawMedian);
+            System.out.printf("  %8d %14.0f %14.0f %7.2fx%n", t, rawMedian, gyreMedian, Medians.ofRatios(gyre, raw));
         }
 
         int streams = Arrays.stream(threads).max().orElse(1);
@@ -130,7 +142,7 @@ public final class EventStoreBenchmark {
             double[] rawLatency = new double[rounds];
             double[] gyreLatency = new double[rounds];
             for (int round = 0; round < rounds; round++) {
-                double[] rawResult = loadsPerSecond(t, seconds, stream -> {
+                Load rawLoad = stream -> {
                     try (Connection connection = dataSource.getConnection();
                          PreparedStatement select = connection.prepareStatement(rawSelect)) {
                         select.setString(1, "raw-stream-" + stream);
@@ -153,19 +165,28 @@ public final class EventStoreBenchmark {
                         }
                         return count;
                     }
-                }, streams);
-                double[] gyreResult = loadsPerSecond(t, seconds, stream -> {
+                };
+                Load gyreLoad = stream -> {
                     try (Stream<StoredEvent> events = store.readStream("gyre-stream-" + stream)) {
                         return (int) events.count();
                     }
-                }, streams);
+                };
+                double[] rawResult;
+                double[] gyreResult;
+                if (round % 2 == 0) {
+                    rawResult = loadsPerSecond(t, seconds, rawLoad, streams);
+                    gyreResult = loadsPerSecond(t, seconds, gyreLoad, streams);
+                } else {
+                    gyreResult = loadsPerSecond(t, seconds, gyreLoad, streams);
+                    rawResult = loadsPerSecond(t, seconds, rawLoad, streams);
+                }
                 raw[round] = rawResult[0];
                 rawLatency[round] = rawResult[1];
                 gyre[round] = gyreResult[0];
                 gyreLatency[round] = gyreResult[1];
             }
             System.out.printf("  %8d %14.0f %14.0f %7.2fx %16.3f %16.3f%n", t, Medians.of(raw), Medians.of(gyre),
-                    Medians.of(gyre) / Medians.of(raw), Medians.of(rawLatency), Medians.of(gyreLatency));
+                    Medians.ofRatios(gyre, raw), Medians.of(rawLatency), Medians.of(gyreLatency));
         }
         System.out.println();
     }

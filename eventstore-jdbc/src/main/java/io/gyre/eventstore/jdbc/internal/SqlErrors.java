@@ -41,6 +41,16 @@ public final class SqlErrors {
     }
 
     /**
+     * @param failure a driver error
+     * @return true when the database itself failed (connection, timeout, resources), so that the statement
+     *         may well succeed later; false when the statement, its data or the schema was refused
+     */
+    public static boolean isTransient(SQLException failure) {
+        String sqlClass = sqlClass(firstState(failure));
+        return !sqlClass.equals("42") && !sqlClass.equals("3F") && !sqlClass.equals("22") && !sqlClass.equals("23");
+    }
+
+    /**
      * Translates a driver error into Gyre's exception of the matching kind.
      *
      * @param operation what was being done, with the aggregate or token involved
@@ -49,7 +59,7 @@ public final class SqlErrors {
      */
     public static GyreException translate(String operation, SQLException failure) {
         String state = firstState(failure);
-        String sqlClass = state == null || state.length() < 2 ? "" : state.substring(0, 2);
+        String sqlClass = sqlClass(state);
         if (sqlClass.equals("42") || sqlClass.equals("3F")) {
             return new EventStoreSchemaException(operation + " failed because the database refused the statement "
                     + "(SQLState " + state + "): " + failure.getMessage() + "; check that the event store schema "
@@ -60,6 +70,10 @@ public final class SqlErrors {
                     + state + "): " + failure.getMessage(), failure);
         }
         return new JdbcEventStoreException(operation + " failed", failure);
+    }
+
+    private static String sqlClass(@Nullable String state) {
+        return state == null || state.length() < 2 ? "" : state.substring(0, 2);
     }
 
     private static @Nullable String firstState(SQLException failure) {

@@ -17,7 +17,7 @@ public final class Statements {
 
     private final boolean postgres;
     private final String events;
-    private final String typedRow;
+    private final String row;
     private final String[] inserts = new String[CACHED_INSERTS + 1];
 
     /**
@@ -27,15 +27,9 @@ public final class Statements {
     public Statements(boolean postgres, TableNames tables) {
         this.postgres = postgres;
         this.events = tables.events();
-        this.typedRow = postgres
-                ? "(CAST(? AS text), CAST(? AS text), CAST(? AS bigint), CAST(? AS text), CAST(? AS text), "
-                        + "CAST(? AS text), CAST(? AS jsonb), CAST(? AS jsonb), CAST(? AS timestamptz), CAST(? AS text), "
-                        + "CAST(? AS text), CAST(? AS text))"
-                : "(CAST(? AS CHARACTER VARYING), CAST(? AS CHARACTER VARYING), CAST(? AS BIGINT), "
-                        + "CAST(? AS CHARACTER VARYING), CAST(? AS CHARACTER VARYING), CAST(? AS CHARACTER VARYING), "
-                        + "CAST(? AS CHARACTER LARGE OBJECT), CAST(? AS CHARACTER VARYING), "
-                        + "CAST(? AS TIMESTAMP WITH TIME ZONE), CAST(? AS CHARACTER VARYING), "
-                        + "CAST(? AS CHARACTER VARYING), CAST(? AS CHARACTER LARGE OBJECT))";
+        // PostgreSQL's driver sends strings as varchar, which only an explicit cast turns into jsonb.
+        this.row = postgres ? "(?, ?, ?, ?, ?, ?, CAST(? AS jsonb), CAST(? AS jsonb), ?, ?, ?, ?)"
+                : "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     }
 
     /** Parameters per event row. */
@@ -64,7 +58,7 @@ public final class Statements {
     private String rows(int rows) {
         StringJoiner joiner = new StringJoiner(", ");
         for (int i = 0; i < rows; i++) {
-            joiner.add(typedRow);
+            joiner.add(row);
         }
         return joiner.toString();
     }

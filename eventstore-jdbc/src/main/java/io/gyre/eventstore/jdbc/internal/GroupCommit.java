@@ -1,0 +1,167 @@
+package io.gyre.eventstore.jdbc.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Lets concurrent appends share a transaction. A database pays most of an append at its commit (PostgreSQL
+ * flushes its log, H2 writes every changed page), so appends that arrive while others are being written are
+ * queued and written together by one of their threads, the leader, in one transaction.
+ *
+ * <p>No thread is added and nobody waits for company: an append that finds a free leader slot writes at once,
+ * alone if nothing else is queued, so a single caller sees the latency of a plain INSERT. Only appends that
+ * arrive while every slot is busy wait, and they are written in the next batch. A leader writes one batch and
+ * then wakes the thread at the head of the queue, which leads the next batch unless another has already taken
+ * it; every queued append therefore has a leader on its way, and every caller returns with its own outcome.
+ *
+ * <p>Waiting is not interruptible: an append that was queued may be written at any moment, so its caller waits
+ * for the outcome and keeps its interrupt status for later. Thread-safe. Internal: not part of Gyre's API.
+ *
+ * @param <T> the request type
+ */
+public final class GroupCommit<T> {
+
+    /**
+     * Writes a batch and reports each request's outcome.
+     *
+     * @param <T> the request type
+     */
+    @FunctionalInterface
+    public interface Flush<T> {
+        /**
+         * @param batch requests in arrival order, one or more
+         * @return one outcome per request, in order: null for written, else the failure to throw to its caller;
+         *         a thrown exception fails every request of the batch
+         */
+        List<@Nullable RuntimeException> write(List<T> batch);
+    }
+
+    private final Flush<T> flush;
+    private final int maxBatch;
+    private final Semaphore leaders;
+    private final ConcurrentLinkedQueue<Pending<T>> queue = new ConcurrentLinkedQueue<>();
+
+    /**
+     * @param flush     writes a batch
+     * @param maxBatch  the most requests written together, 1 or more
+     * @param leaders   the most batches written at once, 1 or more
+     */
+    public GroupCommit(Flush<T> flush, int maxBatch, int leaders) {
+        if (maxBatch < 1 || leaders < 1) {
+            throw new IllegalArgumentException("maxBatch and leaders must be 1 or more, but were " + maxBatch + " and "
+                    + leaders);
+        }
+        this.flush = Objects.requireNonNull(flush, "flush");
+        this.maxBatch = maxBatch;
+        this.leaders = new Semaphore(leaders);
+    }
+
+    /**
+     * Writes the request, alone or with others, and returns when it is written.
+     *
+     * @param request the request
+     * @throws RuntimeException the request's failure, as reported by the flush
+     */
+    public void submit(T request) {
+        Pending<T> pending = new Pending<>(request, Thread.currentThread());
+        queue.add(pending);
+        boolean interrupted = false;
+        while (!pending.isDone()) {
+            if (leaders.tryAcquire()) {
+                try {
+                    if (!pending.isDone()) {
+                        writeNextBatch();
+                    }
+                } finally {
+                    leaders.release();
+                }
+                wakeHead();
+            } else {
+                LockSupport.park(this);
+                interrupted |= Thread.interrupted();
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        RuntimeException failure = pending.failure;
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** @return requests waiting for a leader */
+    public int queued() {
+        return queue.size();
+    }
+
+    private void writeNextBatch() {
+        List<Pending<T>> batch = new ArrayList<>();
+        for (Pending<T> next; batch.size() < maxBatch && (next = queue.poll()) != null; ) {
+            batch.add(next);
+        }
+        if (batch.isEmpty()) {
+            return;
+        }
+        List<T> requests = new ArrayList<>(batch.size());
+        for (Pending<T> each : batch) {
+            requests.add(each.request);
+        }
+        List<@Nullable RuntimeException> outcomes;
+        try {
+            outcomes = flush.write(requests);
+            if (outcomes.size() != batch.size()) {
+                throw new IllegalStateException("a flush of " + batch.size() + " requests reported " + outcomes.size()
+                        + " outcomes");
+            }
+        } catch (RuntimeException | Error e) {
+            RuntimeException failure = e instanceof RuntimeException runtime ? runtime
+                    : new IllegalStateException("Writing a batch of appends failed", e);
+            for (Pending<T> each : batch) {
+                each.complete(failure);
+            }
+            if (e instanceof Error error) {
+                throw error;
+            }
+            return;
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            batch.get(i).complete(outcomes.get(i));
+        }
+    }
+
+    /** Hands leadership on: the head of the queue is waiting for a leader that may have just left. */
+    private void wakeHead() {
+        Pending<T> head = queue.peek();
+        if (head != null) {
+            LockSupport.unpark(head.waiter);
+        }
+    }
+
+    private static final class Pending<T> {
+        final T request;
+        final Thread waiter;
+        volatile boolean done;
+        @Nullable RuntimeException failure;  // written before done, read after it
+
+        Pending(T request, Thread waiter) {
+            this.request = request;
+            this.waiter = waiter;
+        }
+
+        boolean isDone() {
+            return done;
+        }
+
+        void complete(@Nullable RuntimeException outcome) {
+            failure = outcome;
+            done = true;
+            LockSupport.unpark(waiter);
+        }
+    }
+}
