@@ -12,13 +12,14 @@ import java.sql.SQLFeatureNotSupportedException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
 
 /**
- * A data source that takes over the commit of the store's event inserts: it can hold one insert between its
- * execution and its commit (a transaction that commits late) and make it roll back instead, or delay and roll
- * back inserts at random. The store's own code runs unchanged; only the database sees slower or failed
+ * A data source that takes over the commit of the store's event inserts, whether an append commits them alone or
+ * a group of appends commits them together: it can hold one transaction between its inserts and its commit (a
+ * transaction that commits late) and make it roll back instead, or delay and roll back transactions at random. The store's own code runs unchanged; only the database sees slower or failed
  * transactions, as under real load.
  */
 final class CommitControl implements DataSource {
@@ -67,59 +68,77 @@ final class CommitControl implements DataSource {
     @Override
     public Connection getConnection() throws SQLException {
         Connection real = delegate.getConnection();
+        // Set when event inserts ran inside a transaction the store commits itself (a group of appends).
+        AtomicBoolean insertsToCommit = new AtomicBoolean();
         return (Connection) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Connection.class},
                 (proxy, method, args) -> {
+                    if (method.getName().equals("commit") && insertsToCommit.getAndSet(false)) {
+                        finish(real);
+                        return null;
+                    }
+                    if (method.getName().equals("rollback") && args == null) {
+                        insertsToCommit.set(false);
+                    }
                     Object result = invoke(real, method, args);
                     if (method.getName().equals("prepareStatement") && args != null && args.length == 1
                             && ((String) args[0]).startsWith("INSERT INTO " + eventsTable + " ")) {
-                        return controlled(real, (PreparedStatement) result);
+                        return controlled(real, (PreparedStatement) result, insertsToCommit);
                     }
                     return result;
                 });
     }
 
-    private PreparedStatement controlled(Connection connection, PreparedStatement statement) {
+    private PreparedStatement controlled(Connection connection, PreparedStatement statement,
+                                         AtomicBoolean insertsToCommit) {
         InvocationHandler handler = (proxy, method, args) -> {
-            if (!method.getName().equals("executeUpdate") || args != null) {
+            boolean execution = args == null
+                    && (method.getName().equals("executeUpdate") || method.getName().equals("executeBatch"));
+            if (!execution) {
                 return invoke(statement, method, args);
             }
-            Hold held = hold;
-            if (held != null) {
-                hold = null;
+            if (!connection.getAutoCommit()) {
+                Object result = invoke(statement, method, args);
+                insertsToCommit.set(true);
+                return result;
             }
-            boolean rollback = held != null ? !held.commit
-                    : ThreadLocalRandom.current().nextDouble() < rollbackProbability;
-            int delay = held == null && maxDelayMillis > 0 ? ThreadLocalRandom.current().nextInt(maxDelayMillis + 1) : 0;
-            if (held == null && !rollback && delay == 0) {
-                return statement.executeUpdate();
-            }
-            boolean autoCommit = connection.getAutoCommit();
             connection.setAutoCommit(false);
             try {
-                int count = statement.executeUpdate();
-                if (held != null) {
-                    held.inserted.countDown();
-                    if (!held.release.await(30, TimeUnit.SECONDS)) {
-                        throw new IllegalStateException("held insert was never released");
-                    }
-                } else if (delay > 0) {
-                    Thread.sleep(delay);
-                }
-                if (rollback) {
-                    connection.rollback();
-                    throw new SQLException("rolled back by the test", "40001");
-                }
-                connection.commit();
-                return count;
+                Object result = invoke(statement, method, args);
+                finish(connection);
+                return result;
             } catch (SQLException e) {
                 connection.rollback();
                 throw e;
             } finally {
-                connection.setAutoCommit(autoCommit);
+                connection.setAutoCommit(true);
             }
         };
         return (PreparedStatement) Proxy.newProxyInstance(getClass().getClassLoader(),
                 new Class<?>[] {PreparedStatement.class}, handler);
+    }
+
+    /** Commits executed event inserts now, later, or not at all, as the test asked. */
+    private void finish(Connection connection) throws SQLException, InterruptedException {
+        Hold held = hold;
+        if (held != null) {
+            hold = null;
+        }
+        boolean rollback = held != null ? !held.commit
+                : ThreadLocalRandom.current().nextDouble() < rollbackProbability;
+        int delay = held == null && maxDelayMillis > 0 ? ThreadLocalRandom.current().nextInt(maxDelayMillis + 1) : 0;
+        if (held != null) {
+            held.inserted.countDown();
+            if (!held.release.await(30, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("held insert was never released");
+            }
+        } else if (delay > 0) {
+            Thread.sleep(delay);
+        }
+        if (rollback) {
+            connection.rollback();
+            throw new SQLException("rolled back by the test", "40001");
+        }
+        connection.commit();
     }
 
     private static Object invoke(Object target, Method method, Object[] args) throws Throwable {

@@ -1,0 +1,289 @@
+package io.gyre.eventstore.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gyre.eventstore.AppendRequest;
+import io.gyre.eventstore.ConcurrencyConflictException;
+import io.gyre.eventstore.DuplicateCommandException;
+import io.gyre.eventstore.EventData;
+import io.gyre.eventstore.EventRejectedException;
+import io.gyre.eventstore.ExpectedSequence;
+import io.gyre.eventstore.StoredEvent;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.LongStream;
+import javax.sql.DataSource;
+import org.h2.jdbcx.JdbcConnectionPool;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Group commit through the public API: appends that queue behind a busy transaction share the next one, and
+ * each caller still gets exactly its own outcome. One append transaction at a time, and a first transaction
+ * held open by the test, make the queue form for certain.
+ */
+class GroupedAppendsTest {
+
+    abstract static class OnDatabase {
+
+        private final List<AutoCloseable> resources = new ArrayList<>();
+        private final ExecutorService callers = Executors.newCachedThreadPool();
+        CommitControl control;
+        JdbcEventStore store;
+
+        abstract DataSource dataSource();
+
+        abstract TableNames tables();
+
+        void closeLater(AutoCloseable resource) {
+            resources.add(resource);
+        }
+
+        void open() {
+            control = new CommitControl(dataSource(), tables().events());
+            store = JdbcEventStore.builder(control).tableNames(tables()).createSchema(true).appendTransactions(1)
+                    .build();
+            resources.add(store);
+        }
+
+        @AfterEach
+        void close() throws Exception {
+            callers.shutdownNow();
+            for (int i = resources.size() - 1; i >= 0; i--) {
+                resources.get(i).close();
+            }
+        }
+
+        @Test
+        void appends_of_many_callers_are_all_stored_once_with_contiguous_streams() throws Exception {
+            open();
+            int threads = 16;
+            int appendsEach = 40;
+            CyclicBarrier start = new CyclicBarrier(threads);
+            List<Future<?>> writers = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                String aggregate = "acc-" + t;
+                writers.add(callers.submit(() -> {
+                    start.await(10, TimeUnit.SECONDS);
+                    for (int i = 0; i < appendsEach; i++) {
+                        store.append(append(aggregate, i == 0 ? ExpectedSequence.noStream()
+                                : ExpectedSequence.exactly(i - 1), UUID.randomUUID().toString(), "{}"));
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> writer : writers) {
+                writer.get(60, TimeUnit.SECONDS);
+            }
+            for (int t = 0; t < threads; t++) {
+                assertThat(store.readStream("acc-" + t).map(StoredEvent::sequence).toList())
+                        .containsExactly(LongStream.range(0, appendsEach).boxed().toArray(Long[]::new));
+            }
+        }
+
+        @Test
+        void a_refused_append_fails_alone_and_the_others_of_its_group_are_stored() throws Exception {
+            open();
+            store.append(append("stale", ExpectedSequence.noStream(), "cmd-stale-0", "{}"));
+            store.append(append("stale", ExpectedSequence.exactly(0), "cmd-stale-1", "{}"));
+            store.append(append("resent", ExpectedSequence.noStream(), "cmd-resent", "{}"));
+
+            CommitControl.Hold hold = control.holdNextInsert(true);
+            CompletableFuture<Object> first = submit(append("first", ExpectedSequence.noStream(), "cmd-first", "{}"));
+            assertThat(hold.inserted.await(10, TimeUnit.SECONDS)).isTrue();
+            Map<String, CompletableFuture<Object>> group = new LinkedHashMap<>();
+            group.put("good-1", submit(append("good-1", ExpectedSequence.noStream(), "cmd-good-1", "{}")));
+            group.put("stale", submit(append("stale", ExpectedSequence.exactly(0), "cmd-stale-2", "{}")));
+            group.put("resent", submit(append("resent", ExpectedSequence.exactly(0), "cmd-resent", "{}")));
+            group.put("good-2", submit(append("good-2", ExpectedSequence.noStream(), "cmd-good-2", "{}")));
+            if (rejectsMalformedJson()) {
+                group.put("bad-json", submit(append("bad-json", ExpectedSequence.noStream(), "cmd-bad", "{no")));
+            }
+            awaitQueued(group.size());
+            hold.release.countDown();
+
+            assertThat(first.get(10, TimeUnit.SECONDS)).isNull();
+            assertThat(group.get("good-1").get(10, TimeUnit.SECONDS)).isNull();
+            assertThat(group.get("good-2").get(10, TimeUnit.SECONDS)).isNull();
+            assertThat(failure(group.get("stale"))).isInstanceOfSatisfying(ConcurrencyConflictException.class,
+                    conflict -> assertThat(conflict.actualSequence()).isEqualTo(1));
+            assertThat(failure(group.get("resent"))).isInstanceOf(DuplicateCommandException.class);
+            if (rejectsMalformedJson()) {
+                assertThat(failure(group.get("bad-json"))).isInstanceOf(EventRejectedException.class);
+                assertThat(store.readStream("bad-json").count()).isZero();
+            }
+            assertThat(store.readStream("good-1").count()).isEqualTo(1);
+            assertThat(store.readStream("good-2").count()).isEqualTo(1);
+            assertThat(store.readStream("stale").count()).isEqualTo(2);
+            assertThat(store.readStream("resent").count()).isEqualTo(1);
+        }
+
+        @Test
+        void a_database_failure_in_a_shared_transaction_fails_every_append_in_it_and_stores_none() throws Exception {
+            open();
+            CommitControl.Hold hold = control.holdNextInsert(true);
+            CompletableFuture<Object> first = submit(append("first", ExpectedSequence.noStream(), "cmd-first", "{}"));
+            assertThat(hold.inserted.await(10, TimeUnit.SECONDS)).isTrue();
+            List<CompletableFuture<Object>> group = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                group.add(submit(append("doomed-" + i, ExpectedSequence.noStream(), "cmd-" + i, "{}")));
+            }
+            awaitQueued(group.size());
+            control.randomly(1.0, 0);
+            hold.release.countDown();
+
+            assertThat(first.get(10, TimeUnit.SECONDS)).isNull();
+            for (CompletableFuture<Object> each : group) {
+                assertThat(failure(each)).isInstanceOf(JdbcEventStoreException.class).hasMessageContaining("40001");
+            }
+            control.randomly(0, 0);
+            for (int i = 0; i < 5; i++) {
+                assertThat(store.readStream("doomed-" + i).count()).isZero();
+                store.append(append("doomed-" + i, ExpectedSequence.noStream(), "cmd-" + i, "{}"));
+                assertThat(store.readStream("doomed-" + i).count()).as("stored when sent again").isEqualTo(1);
+            }
+        }
+
+        boolean rejectsMalformedJson() {
+            return false;
+        }
+
+        CompletableFuture<Object> submit(AppendRequest request) {
+            return CompletableFuture.supplyAsync(() -> {
+                store.append(request);
+                return null;
+            }, callers);
+        }
+
+        /** Waits until the callers are parked behind the held transaction, queued for the next one. */
+        void awaitQueued(int callersWaiting) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (System.nanoTime() < deadline) {
+                long parked = Thread.getAllStackTraces().entrySet().stream()
+                        .filter(entry -> entry.getKey().getState() == Thread.State.WAITING)
+                        .filter(entry -> java.util.Arrays.stream(entry.getValue())
+                                .anyMatch(frame -> frame.getMethodName().equals("submit")
+                                        && frame.getClassName().endsWith("GroupCommit")))
+                        .count();
+                if (parked >= callersWaiting) {
+                    return;
+                }
+                Thread.sleep(5);
+            }
+            throw new AssertionError(callersWaiting + " callers never queued for the next transaction");
+        }
+
+        private static Throwable failure(CompletableFuture<Object> append)
+                throws InterruptedException, TimeoutException {
+            try {
+                append.get(10, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                return e.getCause();
+            }
+            throw new AssertionError("the append succeeded");
+        }
+    }
+
+    @Nested
+    class OnH2 extends OnDatabase {
+        @TempDir
+        Path folder;
+        private JdbcConnectionPool pool;
+
+        @Override
+        DataSource dataSource() {
+            if (pool == null) {
+                pool = JdbcConnectionPool.create("jdbc:h2:file:" + folder.resolve("events").toAbsolutePath()
+                        + ";LOCK_TIMEOUT=10000", "sa", "");
+                closeLater(pool::dispose);
+            }
+            return pool;
+        }
+
+        @Override
+        TableNames tables() {
+            return TableNames.defaults();
+        }
+    }
+
+    @Nested
+    class OnPostgres extends OnDatabase {
+        private TableNames tables;
+
+        @Override
+        DataSource dataSource() {
+            return PostgresServer.get().dataSource();
+        }
+
+        @Override
+        TableNames tables() {
+            if (tables == null) {
+                tables = JdbcFixtures.randomTables();
+                closeLater(() -> JdbcFixtures.drop(dataSource(), tables));
+            }
+            return tables;
+        }
+
+        @Override
+        boolean rejectsMalformedJson() {
+            return true;
+        }
+
+        @Test
+        void appends_that_queue_behind_a_busy_transaction_share_the_next_one() throws Exception {
+            open();
+            CommitControl.Hold hold = control.holdNextInsert(true);
+            CompletableFuture<Object> first = submit(append("first", ExpectedSequence.noStream(), "cmd-first", "{}"));
+            assertThat(hold.inserted.await(10, TimeUnit.SECONDS)).isTrue();
+            List<CompletableFuture<Object>> group = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                group.add(submit(append("queued-" + i, ExpectedSequence.noStream(), "cmd-queued-" + i, "{}")));
+            }
+            awaitQueued(group.size());
+            hold.release.countDown();
+            first.get(10, TimeUnit.SECONDS);
+            for (CompletableFuture<Object> each : group) {
+                each.get(10, TimeUnit.SECONDS);
+            }
+            assertThat(transactionsOf("queued-%")).as("transactions that stored the six queued appends")
+                    .isLessThan(6);
+        }
+
+        private long transactionsOf(String aggregatePattern) throws SQLException {
+            try (Connection connection = dataSource().getConnection();
+                 PreparedStatement query = connection.prepareStatement("SELECT COUNT(DISTINCT transaction_id) FROM "
+                         + tables().events() + " WHERE aggregate_id LIKE ?")) {
+                query.setString(1, aggregatePattern);
+                try (ResultSet rows = query.executeQuery()) {
+                    rows.next();
+                    return rows.getLong(1);
+                }
+            }
+        }
+    }
+
+    private static AppendRequest append(String aggregateId, ExpectedSequence expected, String commandId,
+                                        String payload) {
+        return new AppendRequest("Account", aggregateId, expected, commandId, List.of(
+                new EventData(UUID.randomUUID().toString(), "Happened", payload, "{}", Instant.now())));
+    }
+}
