@@ -60,11 +60,18 @@ import org.jspecify.annotations.Nullable;
  * round trip. The unique key on (aggregate id, sequence number) refuses a second writer of a sequence number.
  * When the caller expects a last sequence number, that event must exist, so a stream can never get a gap: events
  * are never deleted, so the store checks this before inserting, and only for an event it has not itself
- * appended or read recently; in the usual load-decide-append cycle the INSERT is all it sends. A duplicate-key
- * error is reported as a {@link ConcurrencyConflictException} on both databases, wherever the driver puts it (PostgreSQL's SQLState 23505 may come inside a
- * {@code BatchUpdateException}); other failures become a transient {@link JdbcEventStoreException} with the
- * driver's SQLState, or a non-transient {@link EventRejectedException} / {@link EventStoreSchemaException}
- * when the data or schema is at fault.
+ * appended or read recently; in the usual load-decide-append cycle the INSERT is all it sends.
+ *
+ * <p>Concurrent appends share transactions (group commit): an append that arrives while
+ * {@link Builder#appendTransactions(int)} transactions are writing waits for the next one, which writes every
+ * append then waiting, up to {@link Builder#maxAppendsPerTransaction(int)}. An append that finds a transaction
+ * free is written at once, alone. When one append of a group is refused, the transaction rolls back and each of
+ * its appends is written alone, so that every caller gets its own outcome.
+ *
+ * <p>A duplicate-key error is reported as a {@link ConcurrencyConflictException} on both databases, wherever the
+ * driver puts it (PostgreSQL's SQLState 23505 may come inside a {@code BatchUpdateException}); other failures
+ * become a transient {@link JdbcEventStoreException} with the driver's SQLState, or a non-transient
+ * {@link EventRejectedException} / {@link EventStoreSchemaException} when the data or schema is at fault.
  *
  * <h2>Following the global log without skipping late commits</h2>
  * Global positions come from an identity column and are handed out when rows are inserted, not when they
