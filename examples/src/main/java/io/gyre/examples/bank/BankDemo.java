@@ -35,8 +35,17 @@ public final class BankDemo {
         int accounts = args.length > 0 ? Integer.parseInt(args[0]) : 20;
         int commands = args.length > 1 ? Integer.parseInt(args[1]) : 20_000;
         Path folder = Files.createTempDirectory("gyre-bank-demo");
+        try {
+            run(folder, accounts, commands);
+        } finally {
+            // The node has closed the store, and H2 with it, by now. Each demo run writes about 240 MB there.
+            TempFolders.deleteRecursively(folder);
+        }
+    }
+
+    private static void run(Path folder, int accounts, int commands) throws Exception {
         JdbcEventStore store = JdbcEventStore.h2(folder.resolve("events"));
-        System.out.println("Event store: embedded H2 in " + folder);
+        System.out.println("Event store: embedded H2 in " + folder + " (deleted when the demo ends)");
         try (Gyre node = Gyre.builder().eventStore(store).aggregate(Account.class).start()) {
             CommandGateway gateway = node.commandGateway();
             for (int i = 0; i < accounts; i++) {

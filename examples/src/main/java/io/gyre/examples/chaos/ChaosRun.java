@@ -2,6 +2,7 @@ package io.gyre.examples.chaos;
 
 import io.gyre.eventstore.jdbc.JdbcEventStore;
 import io.gyre.examples.bank.CommandLine;
+import io.gyre.examples.bank.TempFolders;
 import io.gyre.examples.bench.Databases;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
@@ -30,6 +31,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * Options ({@code --key=value}): {@code duration} seconds (default 60), {@code nodes} (3), {@code accounts}
  * (50), {@code clients} (8), {@code initial} balance per account (1000), {@code db-outage} seconds (10, 0 for
  * none). Exits with status 1 when an invariant is broken.
+ *
+ * <p>The nodes' logs and PostgreSQL's data go to a {@code gyre-chaos} folder in the temporary directory. It is
+ * deleted after a clean run and kept, with its path printed, after a run that breaks an invariant or fails.
  */
 public final class ChaosRun {
 
@@ -80,12 +84,38 @@ public final class ChaosRun {
     }
 
     /**
+     * Runs in a new temporary folder, deleted when the report is clean. Otherwise the folder stays for the node
+     * logs and the database to be inspected, and the report's last detail (or, when the run throws, a line on
+     * standard error) says where it is.
+     *
      * @param settings what to run
      * @return what the checker found
      * @throws Exception when the run cannot be set up
      */
     public static ChaosReport run(Settings settings) throws Exception {
         Path workDir = Files.createTempDirectory("gyre-chaos");
+        ChaosReport report;
+        try {
+            report = runIn(workDir, settings);
+        } catch (Exception | Error e) {
+            System.err.println("The chaos run failed; node logs and PostgreSQL data are kept in " + workDir);
+            throw e;
+        }
+        if (report.clean()) {
+            // Every node process has exited and PostgreSQL has stopped by now, so nothing writes there any more.
+            TempFolders.deleteRecursively(workDir);
+            return report;
+        }
+        List<String> details = new ArrayList<>(report.details());
+        details.add("node logs and PostgreSQL data kept in " + workDir);
+        return new ChaosReport(report.acked(), report.refused(), report.failed(), report.retried(),
+                report.maxStallMillis(), report.killStallMillis(), report.stopStallMillis(), report.dbStallMillis(),
+                report.lost(), report.duplicated(), report.unknown(), report.gaps(), report.negative(),
+                report.conserved(), report.events(), details);
+    }
+
+    /** Runs with the node logs and PostgreSQL data in the given folder; stops all processes before returning. */
+    private static ChaosReport runIn(Path workDir, Settings settings) throws Exception {
         Path pgData = workDir.resolve("pg");
         Files.createDirectories(pgData);
         EmbeddedPostgres postgres = EmbeddedPostgres.builder().setDataDirectory(pgData).setCleanDataDirectory(false)
