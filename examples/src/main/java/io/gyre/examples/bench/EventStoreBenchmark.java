@@ -36,7 +36,7 @@ import javax.sql.DataSource;
  * <p>Run: {@code mvn -q -DskipTests package exec:java -pl examples -am
  * -Dexec.mainClass=io.gyre.examples.bench.EventStoreBenchmark [-Dexec.args="seconds rounds threads..."]}
  * (defaults: 2 seconds per round, 4 rounds, threads 1 8 64); {@code -Dbench.db=h2} or {@code postgres} runs one
- * database only.
+ * database only; {@code -Dbench.maxAppendsPerTransaction=1} turns group commit off.
  */
 public final class EventStoreBenchmark {
 
@@ -76,8 +76,10 @@ public final class EventStoreBenchmark {
 
     private static void run(String name, DataSource dataSource, Dialect dialect, double seconds, int rounds,
                             int[] threads) throws Exception {
+        int groupCommit = Integer.getInteger("bench.maxAppendsPerTransaction", 64);
         JdbcEventStore store = JdbcEventStore.builder(dataSource).dialect(dialect)
-                .tableNames(TableNames.withPrefix("bench_")).createSchema(true).build();
+                .tableNames(TableNames.withPrefix("bench_")).createSchema(true)
+                .maxAppendsPerTransaction(groupCommit).build();
         TableNames rawTables = TableNames.withPrefix("raw_");
         JdbcEventStore.builder(dataSource).dialect(dialect).tableNames(rawTables).createSchema(true).build();
         String rawInsert = "INSERT INTO " + rawTables.events() + " (aggregate_type, aggregate_id, sequence_number, "
@@ -87,7 +89,7 @@ public final class EventStoreBenchmark {
                 + "command_id, event_type, payload, metadata, occurred_at FROM " + rawTables.events()
                 + " WHERE aggregate_id = ? AND sequence_number >= ? ORDER BY sequence_number";
 
-        System.out.println(name);
+        System.out.println(name + (groupCommit == 1 ? ", group commit off" : ""));
         System.out.println("  single-event appends per second");
         System.out.printf("  %8s %14s %14s %8s%n", "threads", "raw INSERT/s", "Gyre append/s", "ratio");
         for (int t : threads) {

@@ -75,12 +75,12 @@ public final class GroupCommit<T> {
             if (leaders.tryAcquire()) {
                 try {
                     if (!pending.isDone()) {
-                        writeNextBatch();
+                        writeNextBatch(pending);
                     }
                 } finally {
                     leaders.release();
+                    wakeHead();
                 }
-                wakeHead();
             } else {
                 LockSupport.park(this);
                 interrupted |= Thread.interrupted();
@@ -100,7 +100,8 @@ public final class GroupCommit<T> {
         return queue.size();
     }
 
-    private void writeNextBatch() {
+    /** @param own the leader's request: an Error of the flush is thrown to the leader only if it was in the batch */
+    private void writeNextBatch(Pending<T> own) {
         List<Pending<T>> batch = new ArrayList<>();
         for (Pending<T> next; batch.size() < maxBatch && (next = queue.poll()) != null; ) {
             batch.add(next);
@@ -125,7 +126,7 @@ public final class GroupCommit<T> {
             for (Pending<T> each : batch) {
                 each.complete(failure);
             }
-            if (e instanceof Error error) {
+            if (e instanceof Error error && batch.contains(own)) {
                 throw error;
             }
             return;
