@@ -89,7 +89,22 @@ class StreamContiguityTest {
         }
 
         @Test
-        void stores_that_each_forget_and_relearn_streams_interleave_without_gaps() {
+        void an_append_that_rolled_back_teaches_its_store_nothing() {
+            CommitControl control = new CommitControl(dataSource(), tables().events());
+            JdbcEventStore store = JdbcEventStore.builder(control).tableNames(tables()).createSchema(true).build();
+            closeLater(store);
+            control.randomly(1.0, 0);
+            assertThatThrownBy(() -> store.append(append("acc", ExpectedSequence.noStream(), 1)))
+                    .isInstanceOf(JdbcEventStoreException.class);
+            control.randomly(0, 0);
+            assertThatThrownBy(() -> store.append(append("acc", ExpectedSequence.exactly(0), 1)))
+                    .isInstanceOfSatisfying(ConcurrencyConflictException.class,
+                            conflict -> assertThat(conflict.actualSequence()).isEqualTo(-1));
+            assertThat(sequences(store, "acc")).isEmpty();
+        }
+
+        @Test
+        void stores_that_each_know_a_different_part_of_a_stream_interleave_without_gaps() {
             JdbcEventStore[] stores = {open(), open(), open()};
             long[] known = new long[stores.length];
             java.util.Arrays.fill(known, -1);

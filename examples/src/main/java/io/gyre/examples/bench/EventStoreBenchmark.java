@@ -28,14 +28,15 @@ import javax.sql.DataSource;
 /**
  * Appends per second and stream-read events per second of the JDBC event store on H2 and PostgreSQL, at 1, 8
  * and 64 threads, each next to a raw JDBC baseline on an identical table measured in the same run: one plain
- * INSERT per command, and one plain SELECT of the stream. Every cell is the median of several rounds, and each
+ * INSERT per command, and one plain SELECT of the stream. Appends have a second baseline that inserts the row
+ * Gyre inserts, command key included, to tell the cost of the store's code from the cost of exactly-once. Every cell is the median of several rounds, and each
  * ratio the median of the per-round ratios. The store and the baseline take turns within a round, and which of
  * them goes first alternates from round to round, so that drift on a shared machine and a database file that
  * grows during the run hit both alike.
  *
  * <p>Run: {@code mvn -q -DskipTests package exec:java -pl examples -am
  * -Dexec.mainClass=io.gyre.examples.bench.EventStoreBenchmark [-Dexec.args="seconds rounds threads..."]}
- * (defaults: 2 seconds per round, 4 rounds, threads 1 8 64); {@code -Dbench.db=h2} or {@code postgres} runs one
+ * (defaults: 2 seconds per round, 6 rounds, threads 1 8 64); {@code -Dbench.db=h2} or {@code postgres} runs one
  * database only; {@code -Dbench.maxAppendsPerTransaction=1} turns group commit off.
  */
 public final class EventStoreBenchmark {
@@ -55,7 +56,7 @@ public final class EventStoreBenchmark {
      */
     public static void main(String[] args) throws Exception {
         double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 2;
-        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 4;
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 6;
         int[] threads = args.length > 2 ? Arrays.stream(args, 2, args.length).mapToInt(Integer::parseInt).toArray()
                 : new int[] {1, 8, 64};
         int maxThreads = Arrays.stream(threads).max().orElse(1);
@@ -89,46 +90,43 @@ public final class EventStoreBenchmark {
                 + "command_id, event_type, payload, metadata, occurred_at FROM " + rawTables.events()
                 + " WHERE aggregate_id = ? AND sequence_number >= ? ORDER BY sequence_number";
 
+        // A second baseline writes the row Gyre writes: the command id also in command_key, under its unique
+        // key, which is what makes a re-sent command detectable. Its ratio is the cost of the store's own code;
+        // the first ratio adds the cost of exactly-once.
+        TableNames keyedTables = TableNames.withPrefix("rawkey_");
+        JdbcEventStore.builder(dataSource).dialect(dialect).tableNames(keyedTables).createSchema(true).build();
+        String keyedInsert = "INSERT INTO " + keyedTables.events() + " (aggregate_type, aggregate_id, "
+                + "sequence_number, event_id, command_id, event_type, payload, metadata, occurred_at, command_key) "
+                + "VALUES (?, ?, ?, ?, ?, ?, "
+                + (dialect == Dialect.POSTGRES ? "CAST(? AS jsonb), CAST(? AS jsonb)" : "?, ?") + ", ?, ?)";
+
         System.out.println(name + (groupCommit == 1 ? ", group commit off" : ""));
         System.out.println("  single-event appends per second");
-        System.out.printf("  %8s %14s %14s %8s%n", "threads", "raw INSERT/s", "Gyre append/s", "ratio");
+        System.out.printf("  %8s %14s %14s %14s %8s %12s%n", "threads", "raw INSERT/s", "+command key/s",
+                "Gyre append/s", "ratio", "vs +key");
         for (int t : threads) {
-            double[] raw = new double[rounds];
-            double[] gyre = new double[rounds];
+            double[][] results = new double[3][rounds];
             for (int round = 0; round < rounds; round++) {
                 String runId = t + "-" + round;
-                Append rawAppend = (thread, aggregate, sequence) -> {
-                    try (Connection connection = dataSource.getConnection();
-                         PreparedStatement insert = connection.prepareStatement(rawInsert)) {
-                        insert.setString(1, "Bench");
-                        insert.setString(2, "raw-" + runId + "-" + thread + "-" + aggregate);
-                        insert.setLong(3, sequence);
-                        insert.setString(4, java.util.UUID.randomUUID().toString());
-                        insert.setString(5, java.util.UUID.randomUUID().toString());
-                        insert.setString(6, "Deposited");
-                        insert.setString(7, PAYLOAD);
-                        insert.setString(8, METADATA);
-                        insert.setObject(9, OffsetDateTime.now(ZoneOffset.UTC));
-                        insert.executeUpdate();
-                    }
-                };
+                Append rawAppend = (thread, aggregate, sequence) -> rawInsert(dataSource, rawInsert,
+                        "raw-" + runId + "-" + thread + "-" + aggregate, sequence, false);
+                Append keyedAppend = (thread, aggregate, sequence) -> rawInsert(dataSource, keyedInsert,
+                        "key-" + runId + "-" + thread + "-" + aggregate, sequence, true);
                 Append gyreAppend = (thread, aggregate, sequence) ->
                         store.append(new AppendRequest("Bench", "gyre-" + runId + "-" + thread + "-" + aggregate,
                                 ExpectedSequence.exactly(sequence - 1), java.util.UUID.randomUUID().toString(),
                                 List.of(event())));
-                // Alternate which goes first, so that a database slowing down or warming up as it grows
-                // favours neither.
-                if (round % 2 == 0) {
-                    raw[round] = appendsPerSecond(t, seconds, rawAppend);
-                    gyre[round] = appendsPerSecond(t, seconds, gyreAppend);
-                } else {
-                    gyre[round] = appendsPerSecond(t, seconds, gyreAppend);
-                    raw[round] = appendsPerSecond(t, seconds, rawAppend);
+                Append[] sides = {rawAppend, keyedAppend, gyreAppend};
+                // Rotate which goes first, so that a database slowing down or warming up as it grows favours
+                // none of them.
+                for (int i = 0; i < sides.length; i++) {
+                    int side = (round + i) % sides.length;
+                    results[side][round] = appendsPerSecond(t, seconds, sides[side]);
                 }
             }
-            double rawMedian = Medians.of(raw);
-            double gyreMedian = Medians.of(gyre);
-            System.out.printf("  %8d %14.0f %14.0f %7.2fx%n", t, rawMedian, gyreMedian, Medians.ofRatios(gyre, raw));
+            System.out.printf("  %8d %14.0f %14.0f %14.0f %7.2fx %11.2fx%n", t, Medians.of(results[0]),
+                    Medians.of(results[1]), Medians.of(results[2]), Medians.ofRatios(results[2], results[0]),
+                    Medians.ofRatios(results[2], results[1]));
         }
 
         int streams = Arrays.stream(threads).max().orElse(1);
@@ -191,6 +189,27 @@ public final class EventStoreBenchmark {
                     Medians.ofRatios(gyre, raw), Medians.of(rawLatency), Medians.of(gyreLatency));
         }
         System.out.println();
+    }
+
+    private static void rawInsert(DataSource dataSource, String sql, String aggregateId, long sequence,
+                                  boolean withCommandKey) throws SQLException {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement insert = connection.prepareStatement(sql)) {
+            String commandId = java.util.UUID.randomUUID().toString();
+            insert.setString(1, "Bench");
+            insert.setString(2, aggregateId);
+            insert.setLong(3, sequence);
+            insert.setString(4, java.util.UUID.randomUUID().toString());
+            insert.setString(5, commandId);
+            insert.setString(6, "Deposited");
+            insert.setString(7, PAYLOAD);
+            insert.setString(8, METADATA);
+            insert.setObject(9, OffsetDateTime.now(ZoneOffset.UTC));
+            if (withCommandKey) {
+                insert.setString(10, commandId);
+            }
+            insert.executeUpdate();
+        }
     }
 
     private static EventData event() {

@@ -73,6 +73,9 @@ public final class GroupCommit<T> {
         boolean interrupted = false;
         while (!pending.isDone()) {
             if (leaders.tryAcquire()) {
+                // The leader writes for others too: its own caller's interrupt must not reach their
+                // transaction (H2's file channel closes on an interrupted write).
+                interrupted |= Thread.interrupted();
                 try {
                     if (!pending.isDone()) {
                         writeNextBatch(pending);
@@ -103,36 +106,43 @@ public final class GroupCommit<T> {
     /** @param own the leader's request: an Error of the flush is thrown to the leader only if it was in the batch */
     private void writeNextBatch(Pending<T> own) {
         List<Pending<T>> batch = new ArrayList<>();
-        for (Pending<T> next; batch.size() < maxBatch && (next = queue.poll()) != null; ) {
-            batch.add(next);
-        }
-        if (batch.isEmpty()) {
-            return;
-        }
-        List<T> requests = new ArrayList<>(batch.size());
-        for (Pending<T> each : batch) {
-            requests.add(each.request);
-        }
-        List<@Nullable RuntimeException> outcomes;
         try {
-            outcomes = flush.write(requests);
+            for (Pending<T> next; batch.size() < maxBatch && (next = queue.poll()) != null; ) {
+                batch.add(next);
+            }
+            if (batch.isEmpty()) {
+                return;
+            }
+            List<T> requests = new ArrayList<>(batch.size());
+            for (Pending<T> each : batch) {
+                requests.add(each.request);
+            }
+            List<@Nullable RuntimeException> outcomes = flush.write(requests);
             if (outcomes.size() != batch.size()) {
                 throw new IllegalStateException("a flush of " + batch.size() + " requests reported " + outcomes.size()
                         + " outcomes");
             }
-        } catch (RuntimeException | Error e) {
-            RuntimeException failure = e instanceof RuntimeException runtime ? runtime
-                    : new IllegalStateException("Writing a batch of appends failed", e);
-            for (Pending<T> each : batch) {
+            for (int i = 0; i < batch.size(); i++) {
+                batch.get(i).complete(outcomes.get(i));
+            }
+        } catch (RuntimeException e) {
+            failRest(batch, e);
+        } catch (Error e) {
+            // Even an Error (out of memory while polling, say) must leave no polled request without an outcome:
+            // its caller would wait for ever. The leader gets the Error itself when its own request was in the
+            // batch.
+            failRest(batch, new IllegalStateException("Writing a batch of appends failed", e));
+            if (batch.contains(own)) {
+                throw e;
+            }
+        }
+    }
+
+    private static <T> void failRest(List<Pending<T>> batch, RuntimeException failure) {
+        for (Pending<T> each : batch) {
+            if (!each.isDone()) {
                 each.complete(failure);
             }
-            if (e instanceof Error error && batch.contains(own)) {
-                throw error;
-            }
-            return;
-        }
-        for (int i = 0; i < batch.size(); i++) {
-            batch.get(i).complete(outcomes.get(i));
         }
     }
 

@@ -6,7 +6,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * For each recently used aggregate, the highest sequence number this store has seen committed: appended by it,
- * or read from the database. Events are never deleted, so once an event is known to be stored it stays stored,
+ * or read from the database. Events are never deleted and a commit is durable, so once an event is known to be
+ * stored it stays stored (the store forgets everything when the database fails as a whole, and must be
+ * restarted after tables are truncated or a backup is restored),
  * and an append that expects a known event to be last needs no query to prove that event exists; only an
  * append that expects an event this store has never seen asks the database first. This is how streams stay
  * contiguous without a check inside every INSERT (a trigger cost PostgreSQL about a fifth of its append
@@ -50,7 +52,7 @@ public final class KnownStreamHeads {
         heads.merge(aggregateId, sequence, Math::max);
         if (heads.size() > capacity && evicting.compareAndSet(false, true)) {
             try {
-                // Iteration follows hash order, so what goes is close to a random sample.
+                // Whatever the iteration meets first goes: a forgotten aggregate only costs one query.
                 Iterator<String> ids = heads.keySet().iterator();
                 for (int excess = heads.size() - capacity * 3 / 4; excess > 0 && ids.hasNext(); excess--) {
                     ids.next();
@@ -60,6 +62,14 @@ public final class KnownStreamHeads {
                 evicting.set(false);
             }
         }
+    }
+
+    /**
+     * Forgets everything: after the database failed as a whole, a fail-over to a replica that lags (or a
+     * restore) may have lost events that were committed, so nothing is known any more.
+     */
+    public void clear() {
+        heads.clear();
     }
 
     /** @return the aggregates remembered now */

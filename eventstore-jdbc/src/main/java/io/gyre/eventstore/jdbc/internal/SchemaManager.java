@@ -34,7 +34,8 @@ public final class SchemaManager {
     private static final Logger log = LoggerFactory.getLogger(SchemaManager.class);
 
     /** The schema files, oldest first; a new version is a new file, never an edit of an old one. */
-    private static final List<String> VERSIONS = List.of("V1__events_snapshots_tokens.sql");
+    private static final List<String> VERSIONS = List.of("V1__events_snapshots_tokens.sql",
+            "V2__contiguity_checked_by_the_store.sql");
 
     private static final Map<String, List<String>> EVENTS_COLUMNS = Map.of(
             "postgres", List.of("global_position", "transaction_id", "aggregate_type", "aggregate_id",

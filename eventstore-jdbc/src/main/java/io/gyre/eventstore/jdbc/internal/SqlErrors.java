@@ -42,12 +42,22 @@ public final class SqlErrors {
 
     /**
      * @param failure a driver error
-     * @return true when the database itself failed (connection, timeout, resources), so that the statement
-     *         may well succeed later; false when the statement, its data or the schema was refused
+     * @return true when the connection or the server failed as a whole (SQLState class 08, an administrator
+     *         or crash shutdown, or the driver's own connection exceptions), rather than one statement
      */
-    public static boolean isTransient(SQLException failure) {
-        String sqlClass = sqlClass(firstState(failure));
-        return !sqlClass.equals("42") && !sqlClass.equals("3F") && !sqlClass.equals("22") && !sqlClass.equals("23");
+    public static boolean isConnectionFailure(SQLException failure) {
+        for (SQLException e : chain(failure)) {
+            if (e instanceof SQLRecoverableException || e instanceof java.sql.SQLTransientConnectionException
+                    || e instanceof java.sql.SQLNonTransientConnectionException) {
+                return true;
+            }
+            String state = e.getSQLState();
+            if (state != null && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02")
+                    || state.equals("57P03"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

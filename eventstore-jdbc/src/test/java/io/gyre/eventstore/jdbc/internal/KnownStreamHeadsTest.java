@@ -27,13 +27,23 @@ class KnownStreamHeadsTest {
     }
 
     @Test
-    void past_its_capacity_it_forgets_aggregates_instead_of_growing() {
+    void past_its_capacity_it_forgets_aggregates_instead_of_growing_and_never_claims_more_than_it_learned() {
         KnownStreamHeads heads = new KnownStreamHeads(100);
         for (int i = 0; i < 10_000; i++) {
             heads.advance("acc-" + i, i);
             assertThat(heads.size()).isLessThanOrEqualTo(100);
         }
-        assertThat(heads.reaches("acc-9999", 9999)).as("the newest is kept").isTrue();
+        for (int i = 0; i < 10_000; i++) {
+            assertThat(heads.reaches("acc-" + i, i + 1)).isFalse();
+        }
+    }
+
+    @Test
+    void after_a_clear_nothing_is_known() {
+        KnownStreamHeads heads = new KnownStreamHeads(16);
+        heads.advance("acc", 4);
+        heads.clear();
+        assertThat(heads.reaches("acc", 0)).isFalse();
     }
 
     @Test

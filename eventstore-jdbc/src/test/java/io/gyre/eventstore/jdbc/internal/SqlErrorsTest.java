@@ -32,6 +32,19 @@ class SqlErrorsTest {
     }
 
     @Test
+    void a_lost_connection_or_server_is_told_from_a_refused_statement() {
+        assertThat(SqlErrors.isConnectionFailure(new SQLException("connection reset", "08006"))).isTrue();
+        assertThat(SqlErrors.isConnectionFailure(new SQLException("terminating connection", "57P01"))).isTrue();
+        assertThat(SqlErrors.isConnectionFailure(new SQLRecoverableException("socket closed"))).isTrue();
+        assertThat(SqlErrors.isConnectionFailure(new SQLException("outer", null,
+                new SQLException("cause", "08003")))).as("in the cause chain").isTrue();
+        assertThat(SqlErrors.isConnectionFailure(new SQLException("duplicate key", "23505"))).isFalse();
+        assertThat(SqlErrors.isConnectionFailure(new SQLException("index row too large", "54000"))).isFalse();
+        assertThat(SqlErrors.isConnectionFailure(new SQLException("statement timeout", "57014"))).isFalse();
+        assertThat(SqlErrors.isConnectionFailure(new SQLException("no state"))).isFalse();
+    }
+
+    @Test
     void failures_are_classified_transient_or_not_and_keep_their_sql_state() {
         assertThat(SqlErrors.translate("Appending", new SQLException("connection refused", "08001")))
                 .isInstanceOfSatisfying(JdbcEventStoreException.class, e -> {

@@ -1,0 +1,3 @@
+-- Gyre event store schema, version 2, H2 2.x.
+-- Nothing changes on H2: version 2 removes a PostgreSQL trigger, and H2 never had one. The file exists so that
+-- both databases share one list of versions.
