@@ -25,7 +25,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Run: {@code mvn -q -DskipTests package exec:java -pl examples -am
  * -Dexec.mainClass=io.gyre.examples.bench.ClusterBenchmark [-Dexec.args="seconds rounds clients store"]}
  * (defaults: 3 seconds per round, 3 rounds, 12 clients, store {@code h2}, the embedded default; {@code postgres}
- * for embedded PostgreSQL, {@code memory} to leave the store's cost out and see the bus's alone).
+ * for embedded PostgreSQL, {@code memory} to leave the store's cost out and see the bus's alone);
+ * {@code -Dbench.maxAppendsPerTransaction=1} turns PostgreSQL's group commit off.
  */
 public final class ClusterBenchmark {
 
@@ -73,7 +74,8 @@ public final class ClusterBenchmark {
         Databases databases = new Databases();
         EventStore store = switch (storeKind) {
             case "h2" -> JdbcEventStore.h2(databases.temporaryFolder("gyre-cluster-bench").resolve("events"));
-            case "postgres" -> JdbcEventStore.postgres(databases.postgres(64));
+            case "postgres" -> JdbcEventStore.builder(databases.postgres(64)).createSchema(true)
+                    .maxAppendsPerTransaction(Integer.getInteger("bench.maxAppendsPerTransaction", 64)).build();
             case "memory" -> new InMemoryEventStore();
             default -> throw new IllegalArgumentException("store must be h2, postgres or memory, not " + storeKind);
         };
