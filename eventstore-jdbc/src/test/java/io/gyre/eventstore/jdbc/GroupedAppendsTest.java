@@ -30,7 +30,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.LongStream;
 import javax.sql.DataSource;
-import org.h2.jdbcx.JdbcConnectionPool;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -50,12 +49,28 @@ class GroupedAppendsTest {
         CommitControl control;
         JdbcEventStore store;
 
-        abstract DataSource dataSource();
+        private TestDatabase database;
 
-        abstract TableNames tables();
+        abstract TestDatabase createDatabase();
 
-        void closeLater(AutoCloseable resource) {
-            resources.add(resource);
+        private TestDatabase database() {
+            if (database == null) {
+                database = createDatabase();
+                resources.add(0, database);
+            }
+            return database;
+        }
+
+        DataSource dataSource() {
+            return database().dataSource();
+        }
+
+        TableNames tables() {
+            return database().tables();
+        }
+
+        boolean postgres() {
+            return database().postgres();
         }
 
         void open() {
@@ -179,10 +194,6 @@ class GroupedAppendsTest {
             }
         }
 
-        boolean postgres() {
-            return false;
-        }
-
         CompletableFuture<Object> submit(AppendRequest request) {
             return CompletableFuture.supplyAsync(() -> {
                 store.append(request);
@@ -223,45 +234,18 @@ class GroupedAppendsTest {
     class OnH2 extends OnDatabase {
         @TempDir
         Path folder;
-        private JdbcConnectionPool pool;
 
         @Override
-        DataSource dataSource() {
-            if (pool == null) {
-                pool = JdbcConnectionPool.create("jdbc:h2:file:" + folder.resolve("events").toAbsolutePath()
-                        + ";LOCK_TIMEOUT=10000", "sa", "");
-                closeLater(pool::dispose);
-            }
-            return pool;
-        }
-
-        @Override
-        TableNames tables() {
-            return TableNames.defaults();
+        TestDatabase createDatabase() {
+            return TestDatabase.onH2(folder);
         }
     }
 
     @Nested
     class OnPostgres extends OnDatabase {
-        private TableNames tables;
-
         @Override
-        DataSource dataSource() {
-            return PostgresServer.get().dataSource();
-        }
-
-        @Override
-        TableNames tables() {
-            if (tables == null) {
-                tables = JdbcFixtures.randomTables();
-                closeLater(() -> JdbcFixtures.drop(dataSource(), tables));
-            }
-            return tables;
-        }
-
-        @Override
-        boolean postgres() {
-            return true;
+        TestDatabase createDatabase() {
+            return TestDatabase.onPostgres();
         }
 
         @Test

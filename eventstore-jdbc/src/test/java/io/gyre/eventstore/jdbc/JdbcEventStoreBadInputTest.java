@@ -50,6 +50,14 @@ class JdbcEventStoreBadInputTest {
                 + "but was 0");
         assertThatThrownBy(() -> builder.maxEventBytes(10)).hasMessageContaining("but was 10");
         assertThatThrownBy(() -> builder.queryTimeout(java.time.Duration.ZERO)).hasMessageContaining("PT0S");
+        for (int bad : new int[] {0, -1, 1_001}) {
+            assertThatThrownBy(() -> builder.maxAppendsPerTransaction(bad))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("maxAppendsPerTransaction must be between 1 and 1000, but was " + bad);
+            assertThatThrownBy(() -> builder.appendTransactions(bad))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("appendTransactions must be between 1 and 1000, but was " + bad);
+        }
     }
 
     abstract static class OnDatabase {

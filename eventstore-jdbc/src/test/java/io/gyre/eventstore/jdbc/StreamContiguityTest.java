@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.UUID;
 import java.util.stream.LongStream;
 import javax.sql.DataSource;
-import org.h2.jdbcx.JdbcConnectionPool;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -32,9 +31,29 @@ class StreamContiguityTest {
 
         private final List<AutoCloseable> resources = new ArrayList<>();
 
-        abstract DataSource dataSource();
+        private TestDatabase database;
 
-        abstract TableNames tables();
+        abstract TestDatabase createDatabase();
+
+        private TestDatabase database() {
+            if (database == null) {
+                database = createDatabase();
+                resources.add(0, database);
+            }
+            return database;
+        }
+
+        DataSource dataSource() {
+            return database().dataSource();
+        }
+
+        TableNames tables() {
+            return database().tables();
+        }
+
+        boolean postgres() {
+            return database().postgres();
+        }
 
         JdbcEventStore open() {
             JdbcEventStore store = JdbcEventStore.builder(dataSource()).tableNames(tables()).createSchema(true).build();
@@ -135,40 +154,18 @@ class StreamContiguityTest {
     class OnH2 extends OnDatabase {
         @TempDir
         Path folder;
-        private JdbcConnectionPool pool;
 
         @Override
-        DataSource dataSource() {
-            if (pool == null) {
-                pool = JdbcConnectionPool.create("jdbc:h2:file:" + folder.resolve("events").toAbsolutePath(), "sa",
-                        "");
-                closeLater(pool::dispose);
-            }
-            return pool;
-        }
-
-        @Override
-        TableNames tables() {
-            return TableNames.defaults();
+        TestDatabase createDatabase() {
+            return TestDatabase.onH2(folder);
         }
     }
 
     @Nested
     class OnPostgres extends OnDatabase {
-        private TableNames tables;
-
         @Override
-        DataSource dataSource() {
-            return PostgresServer.get().dataSource();
-        }
-
-        @Override
-        TableNames tables() {
-            if (tables == null) {
-                tables = JdbcFixtures.randomTables();
-                closeLater(() -> JdbcFixtures.drop(dataSource(), tables));
-            }
-            return tables;
+        TestDatabase createDatabase() {
+            return TestDatabase.onPostgres();
         }
     }
 
