@@ -1,27 +1,46 @@
 package io.gyre.eventstore;
 
-import io.gyre.serialization.SerializedValue;
 import java.util.Objects;
-import org.jspecify.annotations.Nullable;
 
 /**
- * What the store holds of a command that was applied: where its events landed and the result it returned.
+ * What the store holds of a decided command: the state it was decided on, the events it stored and its outcome.
  *
- * @param aggregateId   the aggregate the command targeted
- * @param commandId     the command
- * @param firstSequence the sequence number of its first event
- * @param lastSequence  the sequence number of its last event
- * @param result        its result, or null when it returned nothing
+ * @param stream     the aggregate the command targeted
+ * @param commandId  the command
+ * @param decidedAt  the last sequence number of the stream the decision was made on, -1 for no stream
+ * @param eventCount how many events it stored (0 for a refusal or a decision that changed nothing); they have
+ *                   the sequence numbers {@code decidedAt + 1} to {@code decidedAt + eventCount}
+ * @param outcome    its result or refusal
  */
-public record CommandRecord(String aggregateId, String commandId, long firstSequence, long lastSequence,
-                            @Nullable SerializedValue result) {
+public record CommandRecord(StreamId stream, String commandId, long decidedAt, int eventCount,
+                            CommandOutcome outcome) {
 
     /** Checks every part. */
     public CommandRecord {
-        Objects.requireNonNull(aggregateId, "aggregateId");
+        Objects.requireNonNull(stream, "stream");
         Objects.requireNonNull(commandId, "commandId");
-        if (firstSequence < 0 || lastSequence < firstSequence) {
-            throw new IllegalArgumentException("bad sequence range " + firstSequence + ".." + lastSequence);
+        Objects.requireNonNull(outcome, "outcome");
+        if (decidedAt < -1 || eventCount < 0) {
+            throw new IllegalArgumentException("bad command record: decided at " + decidedAt + " with " + eventCount
+                    + " events");
         }
+    }
+
+    /** @return the sequence number of its first event, or {@code decidedAt + 1} when it stored none */
+    public long firstSequence() {
+        return decidedAt + 1;
+    }
+
+    /** @return the sequence number of its last event, or {@code decidedAt} when it stored none */
+    public long lastSequence() {
+        return decidedAt + eventCount;
+    }
+
+    @Override
+    public String toString() {
+        return "command " + commandId + " on " + stream + " decided at " + decidedAt
+                + (eventCount == 0 ? " with no event" : ", events " + firstSequence() + ".." + lastSequence())
+                + (outcome instanceof CommandOutcome.Refusal refusal ? ", refused with " + refusal.exceptionType()
+                : "");
     }
 }

@@ -11,31 +11,31 @@ public class ConcurrencyConflictException extends GyreTransientException {
 
     private static final long serialVersionUID = 1L;
 
-    private final String aggregateId;
+    private final StreamId stream;
     private final long expectedSequence;
     private final long actualSequence;
 
     /**
-     * @param aggregateId      the aggregate written
+     * @param stream           the aggregate written
      * @param expectedSequence the last sequence number the writer expected, -1 for no stream
      * @param actualSequence   the last sequence number actually stored, -1 for none, or
      *                         {@link #UNKNOWN} when the store could not tell
      */
-    public ConcurrencyConflictException(String aggregateId, long expectedSequence, long actualSequence) {
-        this(aggregateId, expectedSequence, actualSequence, null);
+    public ConcurrencyConflictException(StreamId stream, long expectedSequence, long actualSequence) {
+        this(stream, expectedSequence, actualSequence, null);
     }
 
     /**
-     * @param aggregateId      the aggregate written
+     * @param stream           the aggregate written
      * @param expectedSequence the last sequence number the writer expected, -1 for no stream
      * @param actualSequence   the last sequence number actually stored, or {@link #UNKNOWN}
      * @param cause            the store's own error, such as a duplicate-key violation
      */
-    public ConcurrencyConflictException(String aggregateId, long expectedSequence, long actualSequence,
+    public ConcurrencyConflictException(StreamId stream, long expectedSequence, long actualSequence,
                                         @Nullable Throwable cause) {
-        super("Concurrency conflict on aggregate '" + aggregateId + "': expected last sequence "
+        super("Concurrency conflict on " + stream + ": expected last sequence "
                 + describe(expectedSequence) + " but found " + describe(actualSequence), cause);
-        this.aggregateId = aggregateId;
+        this.stream = stream;
         this.expectedSequence = expectedSequence;
         this.actualSequence = actualSequence;
     }
@@ -51,8 +51,13 @@ public class ConcurrencyConflictException extends GyreTransientException {
     }
 
     /** @return the aggregate written */
+    public StreamId stream() {
+        return stream;
+    }
+
+    /** @return the id of the aggregate written */
     public String aggregateId() {
-        return aggregateId;
+        return stream.aggregateId();
     }
 
     /** @return the last sequence number the writer expected, -1 for no stream */

@@ -4,10 +4,10 @@ import io.gyre.GyreNonTransientException;
 import java.util.Objects;
 
 /**
- * An append carried the id of a command whose events are already stored for the aggregate: the command ran
- * twice (its first attempt was still alive somewhere when a retry ran, as in a network partition). Nothing was
- * appended. The repository turns this into an acknowledgement with the stored result, so a command takes effect
- * exactly once whatever the timing of its attempts.
+ * An append carried the id of a command whose decision is already stored for the aggregate: the command was
+ * decided twice (an earlier delivery was still alive somewhere when a retry ran, as in a network partition or on
+ * a paused node). Nothing was stored. The repository answers with the stored outcome instead, result or refusal,
+ * so the first decision on a command id is final whatever the timing of its deliveries.
  */
 public class DuplicateCommandException extends GyreNonTransientException {
 
@@ -19,8 +19,8 @@ public class DuplicateCommandException extends GyreNonTransientException {
      * @param stored the command as stored by its earlier attempt
      */
     public DuplicateCommandException(CommandRecord stored) {
-        super("Command " + stored.commandId() + " is already stored for aggregate '" + stored.aggregateId()
-                + "' (sequence " + stored.firstSequence() + ".." + stored.lastSequence() + "); nothing was appended");
+        super("Command " + stored.commandId() + " is already decided for " + stored.stream() + " (" + stored
+                + "); nothing was stored");
         this.stored = Objects.requireNonNull(stored, "stored");
     }
 

@@ -31,13 +31,13 @@ public abstract class ForwardingEventStore implements EventStore {
     }
 
     @Override
-    public Stream<StoredEvent> readStream(String aggregateId, long fromSequence) {
-        return delegate.readStream(aggregateId, fromSequence);
+    public Stream<StoredEvent> readStream(StreamId stream, long fromSequence) {
+        return delegate.readStream(stream, fromSequence);
     }
 
     @Override
-    public long lastSequence(String aggregateId) {
-        return delegate.lastSequence(aggregateId);
+    public long lastSequence(StreamId stream) {
+        return delegate.lastSequence(stream);
     }
 
     @Override
@@ -46,8 +46,8 @@ public abstract class ForwardingEventStore implements EventStore {
     }
 
     @Override
-    public Optional<CommandRecord> findCommand(String aggregateId, String commandId) {
-        return delegate.findCommand(aggregateId, commandId);
+    public Optional<CommandRecord> findCommand(StreamId stream, String commandId) {
+        return delegate.findCommand(stream, commandId);
     }
 
     @Override

@@ -17,9 +17,9 @@ import java.util.stream.Stream;
 public final class InMemoryEventStore implements EventStore {
 
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
-    private final Map<String, List<StoredEvent>> streams = new HashMap<>();
+    private final Map<StreamId, List<StoredEvent>> streams = new HashMap<>();
     private final List<StoredEvent> log = new ArrayList<>();
-    private final Map<String, CommandRecord> commands = new HashMap<>();
+    private final Map<CommandKey, CommandRecord> commands = new HashMap<>();
     private volatile boolean closed;
 
     /** Creates an empty store. */
@@ -32,19 +32,19 @@ public final class InMemoryEventStore implements EventStore {
         lock.writeLock().lock();
         try {
             checkOpen();
-            CommandRecord earlier = commands.get(commandKey(request.aggregateId(), request.commandId()));
+            CommandKey key = new CommandKey(request.stream(), request.commandId());
+            CommandRecord earlier = commands.get(key);
             if (earlier != null) {
                 throw new DuplicateCommandException(earlier);
             }
-            List<StoredEvent> stream = streams.get(request.aggregateId());
+            List<StoredEvent> stream = streams.get(request.stream());
             long actual = stream == null ? -1 : stream.size() - 1;
             if (!request.expected().matches(actual)) {
-                throw new ConcurrencyConflictException(request.aggregateId(), request.expected().lastSequence(),
-                        actual);
+                throw new ConcurrencyConflictException(request.stream(), request.expected().lastSequence(), actual);
             }
-            if (stream == null) {
+            if (stream == null && !request.events().isEmpty()) {
                 stream = new ArrayList<>();
-                streams.put(request.aggregateId(), stream);
+                streams.put(request.stream(), stream);
             }
             long first = actual + 1;
             long sequence = first;
@@ -55,8 +55,8 @@ public final class InMemoryEventStore implements EventStore {
                 stream.add(stored);
                 log.add(stored);
             }
-            commands.put(commandKey(request.aggregateId(), request.commandId()), new CommandRecord(
-                    request.aggregateId(), request.commandId(), first, sequence - 1, request.result()));
+            commands.put(key, new CommandRecord(request.stream(), request.commandId(), actual,
+                    request.events().size(), request.outcome()));
             return new AppendResult(first, sequence - 1);
         } finally {
             lock.writeLock().unlock();
@@ -64,15 +64,15 @@ public final class InMemoryEventStore implements EventStore {
     }
 
     @Override
-    public Stream<StoredEvent> readStream(String aggregateId, long fromSequence) {
-        Objects.requireNonNull(aggregateId, "aggregateId");
+    public Stream<StoredEvent> readStream(StreamId streamId, long fromSequence) {
+        Objects.requireNonNull(streamId, "stream");
         if (fromSequence < 0) {
             throw new IllegalArgumentException("fromSequence must be 0 or more, but was " + fromSequence);
         }
         lock.readLock().lock();
         try {
             checkOpen();
-            List<StoredEvent> stream = streams.get(aggregateId);
+            List<StoredEvent> stream = streams.get(streamId);
             if (stream == null || fromSequence >= stream.size()) {
                 return Stream.empty();
             }
@@ -83,12 +83,12 @@ public final class InMemoryEventStore implements EventStore {
     }
 
     @Override
-    public long lastSequence(String aggregateId) {
-        Objects.requireNonNull(aggregateId, "aggregateId");
+    public long lastSequence(StreamId streamId) {
+        Objects.requireNonNull(streamId, "stream");
         lock.readLock().lock();
         try {
             checkOpen();
-            List<StoredEvent> stream = streams.get(aggregateId);
+            List<StoredEvent> stream = streams.get(streamId);
             return stream == null ? -1 : stream.size() - 1;
         } finally {
             lock.readLock().unlock();
@@ -118,20 +118,19 @@ public final class InMemoryEventStore implements EventStore {
     }
 
     @Override
-    public Optional<CommandRecord> findCommand(String aggregateId, String commandId) {
-        Objects.requireNonNull(aggregateId, "aggregateId");
+    public Optional<CommandRecord> findCommand(StreamId stream, String commandId) {
+        Objects.requireNonNull(stream, "stream");
         Objects.requireNonNull(commandId, "commandId");
         lock.readLock().lock();
         try {
             checkOpen();
-            return Optional.ofNullable(commands.get(commandKey(aggregateId, commandId)));
+            return Optional.ofNullable(commands.get(new CommandKey(stream, commandId)));
         } finally {
             lock.readLock().unlock();
         }
     }
 
-    private static String commandKey(String aggregateId, String commandId) {
-        return aggregateId.length() + ":" + aggregateId + commandId;
+    private record CommandKey(StreamId stream, String commandId) {
     }
 
     /** Drops every event; later calls fail with {@link EventStoreException}. */

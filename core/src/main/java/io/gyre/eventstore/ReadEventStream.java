@@ -9,28 +9,28 @@ public interface ReadEventStream {
      * Reads an aggregate's events in sequence order. The stream is lazy and may fetch in batches, so that
      * long streams load in constant memory; close it (try-with-resources) when not read to the end.
      *
-     * @param aggregateId  the aggregate
+     * @param stream       the aggregate: its type and id
      * @param fromSequence the first sequence number wanted, 0 or more
      * @return the events with sequence numbers {@code >= fromSequence}; empty when there are none
      * @throws EventStoreException when the store cannot be read
      */
-    Stream<StoredEvent> readStream(String aggregateId, long fromSequence);
+    Stream<StoredEvent> readStream(StreamId stream, long fromSequence);
 
     /**
      * Reads all of an aggregate's events.
      *
-     * @param aggregateId the aggregate
+     * @param stream the aggregate: its type and id
      * @return its events in sequence order
      * @throws EventStoreException when the store cannot be read
      */
-    default Stream<StoredEvent> readStream(String aggregateId) {
-        return readStream(aggregateId, 0);
+    default Stream<StoredEvent> readStream(StreamId stream) {
+        return readStream(stream, 0);
     }
 
     /**
-     * @param aggregateId the aggregate
+     * @param stream the aggregate: its type and id
      * @return the sequence number of its last event, or -1 when it has none
      * @throws EventStoreException when the store cannot be read
      */
-    long lastSequence(String aggregateId);
+    long lastSequence(StreamId stream);
 }

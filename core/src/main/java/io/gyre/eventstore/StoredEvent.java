@@ -31,4 +31,9 @@ public record StoredEvent(long position, String aggregateType, String aggregateI
         Objects.requireNonNull(metadata, "metadata");
         Objects.requireNonNull(timestamp, "timestamp");
     }
+
+    /** @return the stream the event belongs to */
+    public StreamId stream() {
+        return new StreamId(aggregateType, aggregateId);
+    }
 }

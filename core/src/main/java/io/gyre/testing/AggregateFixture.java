@@ -151,7 +151,7 @@ public final class AggregateFixture<A> {
             failure = e;
         }
         List<Object> applied;
-        try (Stream<io.gyre.eventstore.StoredEvent> stream = store.readStream(aggregateId, givenEvents.size())) {
+        try (Stream<io.gyre.eventstore.StoredEvent> stream = store.readStream(new io.gyre.eventstore.StreamId(model.typeName(), aggregateId), givenEvents.size())) {
             applied = stream.map(event -> serializer.deserialize(new SerializedValue(event.type(), event.payload())))
                     .toList();
         }
@@ -171,6 +171,7 @@ public final class AggregateFixture<A> {
             events.add(new EventData("given-" + i, payload.type(), payload.data(),
                     serializer.serializeMetadata(Metadata.empty()), now));
         }
-        store.append(new AppendRequest(model.typeName(), aggregateId, ExpectedSequence.noStream(), "given", events));
+        store.append(AppendRequest.events(new io.gyre.eventstore.StreamId(model.typeName(), aggregateId),
+                ExpectedSequence.noStream(), "given", events));
     }
 }

@@ -101,8 +101,10 @@ public final class EventSourcedRepository<A> {
     }
 
     private @Nullable Object resultOf(CommandRecord stored) {
-        SerializedValue result = stored.result();
-        return result == null ? null : serializer.deserialize(result);
+        if (stored.outcome() instanceof io.gyre.eventstore.CommandOutcome.Result result) {
+            return result.value() == null ? null : serializer.deserialize(result.value());
+        }
+        throw new IllegalStateException("refused earlier: " + stored);
     }
 
     /** An earlier delivery of the command is stored: its outcome is the answer. */
@@ -124,7 +126,7 @@ public final class EventSourcedRepository<A> {
      */
     private void acknowledgeIfStored(CommandMessage command, String aggregateId) throws StoredEarlier {
         if (command.mayHaveRunBefore()) {
-            Optional<CommandRecord> stored = store.findCommand(aggregateId, command.commandId());
+            Optional<CommandRecord> stored = store.findCommand(stream(aggregateId), command.commandId());
             if (stored.isPresent()) {
                 throw new StoredEarlier(stored.get());
             }
@@ -132,7 +134,7 @@ public final class EventSourcedRepository<A> {
     }
 
     private Object create(CommandHandlerMember handler, CommandMessage command, String aggregateId) throws Exception {
-        if (cache.get(aggregateId) != null || store.lastSequence(aggregateId) >= 0) {
+        if (cache.get(aggregateId) != null || store.lastSequence(stream(aggregateId)) >= 0) {
             acknowledgeIfStored(command, aggregateId);
             throw new AggregateAlreadyExistsException(model.typeName(), aggregateId);
         }
@@ -198,7 +200,7 @@ public final class EventSourcedRepository<A> {
     public AggregateCache.Entry load(String aggregateId) {
         A instance = model.newInstance();
         long lastSequence = -1;
-        try (Stream<StoredEvent> events = store.readStream(aggregateId);
+        try (Stream<StoredEvent> events = store.readStream(stream(aggregateId));
              Invocation invocation = Invocation.sourcing(model, instance)) {
             Iterator<StoredEvent> iterator = events.iterator();
             while (iterator.hasNext()) {
@@ -236,8 +238,12 @@ public final class EventSourcedRepository<A> {
             events.add(new EventData(Ids.newId(), payload.type(), payload.data(),
                     serializer.serializeMetadata(event.metadata()), now));
         }
-        return store.append(new AppendRequest(model.typeName(), aggregateId, expected, command.commandId(), events,
-                storedResult));
+        return store.append(new AppendRequest(stream(aggregateId), expected, command.commandId(), events,
+                io.gyre.eventstore.CommandOutcome.Result.of(storedResult)));
+    }
+
+    private io.gyre.eventstore.StreamId stream(String aggregateId) {
+        return new io.gyre.eventstore.StreamId(model.typeName(), aggregateId);
     }
 
     private SerializedValue serializeResult(Object result) {
