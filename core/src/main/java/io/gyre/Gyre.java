@@ -9,9 +9,10 @@ import io.gyre.aggregate.internal.EventSourcedRepository;
 import io.gyre.command.CommandBus;
 import io.gyre.command.CommandBusContext;
 import io.gyre.command.CommandGateway;
+import io.gyre.command.Deadline;
 import io.gyre.command.LocalCommandBus;
 import io.gyre.command.RetryPolicy;
-import io.gyre.command.RetryingCommandBus;
+import io.gyre.command.internal.DeadlineTimer;
 import io.gyre.command.internal.DefaultCommandGateway;
 import io.gyre.eventstore.EventStore;
 import io.gyre.serialization.JacksonSerializer;
@@ -26,7 +27,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -61,20 +65,22 @@ public final class Gyre implements AutoCloseable {
     private final Serializer serializer;
     private final LocalCommandBus localBus;
     private final CommandBus commandBus;
-    private final ScheduledThreadPoolExecutor scheduler;
+    private final DeadlineTimer timer;
+    private final ExecutorService callbacks;
     private final DefaultCommandGateway gateway;
     private final List<EventSourcedRepository<?>> repositories;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private Gyre(EventStore eventStore, boolean ownsEventStore, Serializer serializer, LocalCommandBus localBus,
-                 CommandBus commandBus, ScheduledThreadPoolExecutor scheduler, DefaultCommandGateway gateway,
+                 CommandBus commandBus, DeadlineTimer timer, ExecutorService callbacks, DefaultCommandGateway gateway,
                  List<EventSourcedRepository<?>> repositories) {
         this.eventStore = eventStore;
         this.ownsEventStore = ownsEventStore;
         this.serializer = serializer;
         this.localBus = localBus;
         this.commandBus = commandBus;
-        this.scheduler = scheduler;
+        this.timer = timer;
+        this.callbacks = callbacks;
         this.gateway = gateway;
         this.repositories = repositories;
     }
@@ -124,7 +130,8 @@ public final class Gyre implements AutoCloseable {
             closeQuietly(localBus);
         }
         gateway.close();
-        scheduler.shutdownNow();
+        timer.close();
+        callbacks.shutdown();
         if (ownsEventStore) {
             closeQuietly(eventStore);
         }
@@ -149,6 +156,7 @@ public final class Gyre implements AutoCloseable {
         private final LocalCommandBus.Builder localBus = LocalCommandBus.builder();
         private RetryPolicy retryPolicy = RetryPolicy.defaults();
         private Duration commandTimeout = Duration.ofSeconds(30);
+        private int callbackThreads = 2;
         private int cacheSize = 10_000;
         private Clock clock = Clock.systemUTC();
         private ObjectMapper objectMapper = new ObjectMapper();
@@ -210,6 +218,14 @@ public final class Gyre implements AutoCloseable {
                 return this;
             }
             AggregateModel<?> model = AggregateModel.of(aggregateType);
+            for (AggregateModel<?> other : aggregates.values()) {
+                if (other.typeName().equals(model.typeName())) {
+                    throw new AggregateDefinitionException("Aggregates " + other.type().getName() + " and "
+                            + aggregateType.getName() + " have the same name '" + model.typeName() + "'; the name "
+                            + "identifies an aggregate's stream, so give one of them another with "
+                            + "@Aggregate(name = ...)");
+                }
+            }
             for (Class<?> commandType : model.commandHandlers().keySet()) {
                 for (AggregateModel<?> other : aggregates.values()) {
                     CommandHandlerMember taken = other.commandHandler(commandType);
@@ -273,12 +289,23 @@ public final class Gyre implements AutoCloseable {
         }
 
         /**
-         * @param maxPendingCommands accepted, unfinished commands on this node beyond which new ones are refused
-         *                           with a transient error (default 10,000)
+         * @param maxPendingCommands commands this node admits to run at once (default 10,000); more are never
+         *                           refused: they wait for room in the order they were sent, until their deadline
          * @return this builder
          */
         public Builder maxPendingCommands(int maxPendingCommands) {
             localBus.maxPendingCommands(maxPendingCommands);
+            return this;
+        }
+
+        /**
+         * @param maxPendingPerAggregate commands of one aggregate this node admits at once (default 32, at most
+         *                               maxPendingCommands): a hot aggregate's further commands wait in its own
+         *                               queue and hold up no other aggregate
+         * @return this builder
+         */
+        public Builder maxPendingPerAggregate(int maxPendingPerAggregate) {
+            localBus.maxPendingPerAggregate(maxPendingPerAggregate);
             return this;
         }
 
@@ -288,6 +315,20 @@ public final class Gyre implements AutoCloseable {
          */
         public Builder shutdownTimeout(Duration shutdownTimeout) {
             localBus.shutdownTimeout(shutdownTimeout);
+            return this;
+        }
+
+        /**
+         * @param callbackThreads threads that complete the futures {@code send} returns, and so run their
+         *                        non-async dependent stages, 1 to 64 (default 2)
+         * @return this builder
+         */
+        public Builder callbackThreads(int callbackThreads) {
+            if (callbackThreads < 1 || callbackThreads > 64) {
+                throw new IllegalArgumentException("callbackThreads must be between 1 and 64, but was "
+                        + callbackThreads);
+            }
+            this.callbackThreads = callbackThreads;
             return this;
         }
 
@@ -305,11 +346,7 @@ public final class Gyre implements AutoCloseable {
          * @return this builder
          */
         public Builder commandTimeout(Duration commandTimeout) {
-            Objects.requireNonNull(commandTimeout, "commandTimeout");
-            if (commandTimeout.isNegative() || commandTimeout.isZero()) {
-                throw new IllegalArgumentException("commandTimeout must be positive, but was " + commandTimeout);
-            }
-            this.commandTimeout = commandTimeout;
+            this.commandTimeout = Deadline.checkTimeout(commandTimeout);
             return this;
         }
 
@@ -376,15 +413,9 @@ public final class Gyre implements AutoCloseable {
                         new EventSourcedRepository<>(model, store, serializer, clock, new AggregateCache(cacheSize));
                 repositories.add(repository);
                 for (Class<?> commandType : model.commandHandlers().keySet()) {
-                    local.subscribe(commandType, repository::handle);
+                    local.subscribe(commandType, model.typeName(), repository::handle);
                 }
             }
-            ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, runnable -> {
-                Thread thread = new Thread(runnable, name + "-scheduler");
-                thread.setDaemon(true);
-                return thread;
-            });
-            scheduler.setRemoveOnCancelPolicy(true);
 
             CommandBus bus = commandBus == null ? local : commandBus;
             List<EventSourcedRepository<?>> frozen = List.copyOf(repositories);
@@ -394,19 +425,28 @@ public final class Gyre implements AutoCloseable {
                             ids -> frozen.forEach(repository -> repository.cache().removeIf(ids))));
                 } catch (RuntimeException e) {
                     local.close();
-                    scheduler.shutdownNow();
                     if (ownsEventStore) {
                         closeQuietly(store);
                     }
                     throw e;
                 }
             }
-            CommandBus retrying = new RetryingCommandBus(bus, retryPolicy, scheduler);
-            DefaultCommandGateway gateway = new DefaultCommandGateway(retrying, commandTimeout, scheduler);
+            DeadlineTimer timer = new DeadlineTimer(name + "-deadlines");
+            ExecutorService callbacks = Executors.newFixedThreadPool(callbackThreads, daemonThreads(name + "-callbacks-"));
+            DefaultCommandGateway gateway = new DefaultCommandGateway(bus, retryPolicy, commandTimeout, timer, callbacks);
             log.info("Gyre node {} started: aggregates {}, {} registered types, command bus {}", name,
                     aggregates.keySet().stream().map(Class::getSimpleName).toList(),
                     serializer.types().classes().size(), bus.getClass().getSimpleName());
-            return new Gyre(store, ownsEventStore, serializer, local, bus, scheduler, gateway, frozen);
+            return new Gyre(store, ownsEventStore, serializer, local, bus, timer, callbacks, gateway, frozen);
+        }
+
+        private static ThreadFactory daemonThreads(String prefix) {
+            AtomicInteger count = new AtomicInteger();
+            return runnable -> {
+                Thread thread = new Thread(runnable, prefix + count.incrementAndGet());
+                thread.setDaemon(true);
+                return thread;
+            };
         }
     }
 }

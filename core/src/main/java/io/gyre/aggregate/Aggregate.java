@@ -17,8 +17,10 @@ import java.lang.annotation.Target;
 public @interface Aggregate {
 
     /**
-     * @return the aggregate type name stored with its events; empty means the class's simple name. Keep it
-     *         stable once events are stored.
+     * @return the aggregate type name: with the aggregate id, it identifies the aggregate's stream, its commands'
+     *         keys and its owner in a cluster, and it is stored with every event. Empty means the class's simple
+     *         name. 1 to 100 letters, digits or {@code . _ -}, unique among a node's aggregates. Keep it stable once
+     *         events are stored: renaming the class is then safe, renaming the aggregate is not.
      */
-    String type() default "";
+    String name() default "";
 }

@@ -5,18 +5,36 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The entry point for sending commands. Each command gets a unique command id that stays the same across every
- * retry and re-route, and is routed by its {@link TargetAggregateId}. Transient failures (concurrency conflicts,
- * an overloaded bus, a member that left) are retried under the node's {@link RetryPolicy} within the
- * command's deadline; exceptions thrown by command handlers come back unchanged and are never retried.
+ * The entry point for sending commands. Thread-safe.
  *
- * <p>Thread-safe. The result type {@code R} is whatever the handler returns (the aggregate id for a creation
- * command); it is not checked.
+ * <h2>Deadlines, waiting and retries</h2>
+ * Every command has one deadline (the timeout given, or the node's {@code commandTimeout}), which travels with
+ * it to whichever node runs it. Until then:
+ * <ul>
+ *   <li>a command is never refused for being early: when the node or the owner has no capacity, it waits for it, in
+ *       send order, and {@code send} returns at once with a future that completes later;</li>
+ *   <li>transient failures (the owner moved, a member left, the store was briefly unreachable) are retried with
+ *       back-off under the same command id; a concurrency conflict is retried in place on fresh state, inside the
+ *       aggregate's turn, so it never lets later commands overtake;</li>
+ *   <li>exceptions thrown by command handlers come back unchanged (or, when the decision was made on another node or
+ *       by an earlier delivery of the same command id, as a {@link CommandRefusedException} naming the exception's
+ *       class and message) and are never retried: the first decision on a command id is final.</li>
+ * </ul>
+ * When the deadline passes first, the caller gets a {@link CommandTimeoutException} that says which case it is:
+ * {@link CommandNotExecutedException} when the command never ran and nothing of it is stored (send it again, under
+ * any id), or {@link CommandOutcomeUnknownException} when it may be running or committing: send it again under its
+ * {@link CommandTimeoutException#commandId() command id} to learn the outcome without running it twice.
  *
- * <p>The returned futures complete on Gyre's threads (the worker that ran the command, or the thread that
- * received the reply). Dependent stages that block, above all a {@code sendAndWait} for the same aggregate
- * inside a {@code thenAccept}, must use the {@code ...Async} variants with an executor of your own; otherwise
- * they hold the thread the next command of that aggregate is waiting for.
+ * <h2>Order</h2>
+ * Commands that one thread sends for one aggregate run in the order they were sent while the aggregate's owner does
+ * not change, whether they wait for capacity or are retried after a conflict. When the owner changes (a member
+ * joins, leaves or crashes), commands already on their way to the old owner are re-sent to the new one and may then
+ * run after commands sent later; each still runs at most once.
+ *
+ * <h2>Threads</h2>
+ * Futures returned by {@code send} complete on the node's callback threads, never on a thread that runs commands or
+ * carries cluster traffic, so a slow callback cannot hold up other aggregates. It can still hold up other callbacks:
+ * use the {@code ...Async} stages with an executor of your own for work that blocks.
  */
 public interface CommandGateway {
 
@@ -24,9 +42,11 @@ public interface CommandGateway {
      * Sends a command with the node's default timeout.
      *
      * @param command the command object
-     * @param <R>     the handler's result type
-     * @return completes with the handler's result, or exceptionally with the handler's exception, a Gyre
-     *         exception, or a {@link CommandTimeoutException}; never throws itself
+     * @param <R>     the handler's result type (the aggregate id for a creation command); not checked
+     * @return completes with the handler's result, or exceptionally with the handler's exception, a Gyre exception,
+     *         or a {@link CommandTimeoutException}
+     * @throws NullPointerException              when the command is null; nothing is sent
+     * @throws MissingTargetAggregateIdException when the command does not name its aggregate; nothing is sent
      */
     <R> CompletableFuture<R> send(Object command);
 
@@ -37,28 +57,49 @@ public interface CommandGateway {
      * @param metadata metadata passed to the handler
      * @param <R>      the handler's result type
      * @return as for {@link #send(Object)}
+     * @throws NullPointerException              when an argument is null; nothing is sent
+     * @throws MissingTargetAggregateIdException when the command does not name its aggregate; nothing is sent
      */
     <R> CompletableFuture<R> send(Object command, Metadata metadata);
 
     /**
-     * Sends a command with metadata and a deadline.
+     * Sends a command with metadata and a timeout.
      *
      * @param command  the command object
      * @param metadata metadata passed to the handler
-     * @param timeout  how long to wait for the result, retries included
+     * @param timeout  how long the command may take, waiting and retries included; more than zero
      * @param <R>      the handler's result type
      * @return as for {@link #send(Object)}
+     * @throws NullPointerException              when an argument is null; nothing is sent
+     * @throws IllegalArgumentException          when the timeout is zero or negative; nothing is sent
+     * @throws MissingTargetAggregateIdException when the command does not name its aggregate; nothing is sent
      */
     <R> CompletableFuture<R> send(Object command, Metadata metadata, Duration timeout);
 
     /**
      * Sends a prepared command message, for example one with a caller-chosen
-     * {@link CommandMessage#withCommandId(String) command id} that makes re-sending it safe.
+     * {@link CommandMessage#withCommandId(String) command id} that makes re-sending it safe, or with a
+     * {@link CommandMessage#withDeadline(Deadline) deadline} taken from a client's request. Its deadline is the
+     * message's own, or the node's default timeout from now when it has none.
      *
      * @param message the command message
-     * @param timeout how long to wait for the result, retries included
      * @param <R>     the handler's result type
-     * @return as for {@link #send(Object)}
+     * @return as for {@link #send(Object)}; a message whose deadline has already passed fails at once with a
+     *         {@link CommandNotExecutedException} and is not sent
+     * @throws NullPointerException when the message is null
+     */
+    <R> CompletableFuture<R> send(CommandMessage message);
+
+    /**
+     * Sends a prepared command message with a timeout; the deadline is the earlier of the message's own, if any,
+     * and the timeout from now.
+     *
+     * @param message the command message
+     * @param timeout how long the command may take, waiting and retries included; more than zero
+     * @param <R>     the handler's result type
+     * @return as for {@link #send(CommandMessage)}
+     * @throws NullPointerException     when an argument is null; nothing is sent
+     * @throws IllegalArgumentException when the timeout is zero or negative; nothing is sent
      */
     <R> CompletableFuture<R> send(CommandMessage message, Duration timeout);
 
@@ -68,9 +109,9 @@ public interface CommandGateway {
      * @param command the command object
      * @param <R>     the handler's result type
      * @return the handler's result
-     * @throws CommandTimeoutException    when no result came within the timeout
-     * @throws CommandExecutionException  wrapping a checked exception of the handler
-     * @throws RuntimeException           the handler's unchecked exception, or a Gyre exception, as it is
+     * @throws CommandTimeoutException   when the deadline passed first: not executed, or outcome unknown
+     * @throws CommandExecutionException wrapping a checked exception of the handler
+     * @throws RuntimeException          the handler's unchecked exception, or a Gyre exception, as it is
      */
     <R> R sendAndWait(Object command);
 
@@ -78,12 +119,25 @@ public interface CommandGateway {
      * Sends a command and waits for its result.
      *
      * @param command the command object
-     * @param timeout how long to wait, retries included
+     * @param timeout how long to wait, waiting for capacity and retries included; more than zero
      * @param <R>     the handler's result type
      * @return the handler's result
-     * @throws CommandTimeoutException    when no result came within the timeout
-     * @throws CommandExecutionException  wrapping a checked exception of the handler
-     * @throws RuntimeException           the handler's unchecked exception, or a Gyre exception, as it is
+     * @throws CommandTimeoutException   when the deadline passed first: not executed, or outcome unknown
+     * @throws CommandExecutionException wrapping a checked exception of the handler
+     * @throws RuntimeException          the handler's unchecked exception, or a Gyre exception, as it is
      */
     <R> R sendAndWait(Object command, Duration timeout);
+
+    /**
+     * Sends a prepared command message and waits for its result; see {@link #send(CommandMessage, Duration)}.
+     *
+     * @param message the command message
+     * @param timeout how long to wait; more than zero
+     * @param <R>     the handler's result type
+     * @return the handler's result
+     * @throws CommandTimeoutException   when the deadline passed first: not executed, or outcome unknown
+     * @throws CommandExecutionException wrapping a checked exception of the handler
+     * @throws RuntimeException          the handler's unchecked exception, or a Gyre exception, as it is
+     */
+    <R> R sendAndWait(CommandMessage message, Duration timeout);
 }

@@ -1,19 +1,37 @@
 package io.gyre.command;
 
-import io.gyre.GyreTransientException;
+import java.util.Objects;
 
 /**
- * A command got no answer within the caller's deadline. The command may still run: send it again with the same
- * command id to be sure it runs at most once.
+ * A command's deadline passed before its caller learned its outcome. The two cases need different handling, so
+ * they are two subclasses:
+ * <ul>
+ *   <li>{@link CommandNotExecutedException}: the command never ran and nothing of it is stored; sending it again,
+ *       under any id, runs it once.</li>
+ *   <li>{@link CommandOutcomeUnknownException}: the command may be running or committing. Send it again under the
+ *       same {@linkplain #commandId() command id}: the store answers with its first decision if it was stored, and
+ *       it runs once if not.</li>
+ * </ul>
+ * Transient: a caller with time left may send again as described.
  */
-public class CommandTimeoutException extends GyreTransientException {
+public abstract sealed class CommandTimeoutException extends io.gyre.GyreTransientException
+        permits CommandNotExecutedException, CommandOutcomeUnknownException {
 
     private static final long serialVersionUID = 1L;
 
+    private final String commandId;
+
     /**
-     * @param message names the command and the deadline
+     * @param message   names the command, the deadline and what happened
+     * @param commandId the command's id
      */
-    public CommandTimeoutException(String message) {
+    protected CommandTimeoutException(String message, String commandId) {
         super(message);
+        this.commandId = Objects.requireNonNull(commandId, "commandId");
+    }
+
+    /** @return the command's id: re-send under it, with {@link CommandMessage#withCommandId(String)}, to be safe */
+    public String commandId() {
+        return commandId;
     }
 }

@@ -1,11 +1,11 @@
 package io.gyre.command;
 
+import io.gyre.command.internal.Admission;
 import io.gyre.command.internal.KeyedSerialExecutor;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
@@ -19,40 +19,56 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs commands on this node. Commands for one aggregate (one routing key) run one at a time in arrival
- * order; commands for different aggregates run in parallel on a fixed pool of worker threads. There is no
- * thread per aggregate and no global lock.
+ * Runs commands on this node. Commands for one aggregate run one at a time, in the order they were dispatched;
+ * commands for different aggregates run in parallel on a fixed pool of worker threads. There is no thread per
+ * aggregate and no global lock.
  *
- * <p>Back-pressure: at most {@link Builder#maxPendingCommands(int) maxPendingCommands} accepted commands may
- * be unfinished at once; beyond that a command is refused at once with a {@link CommandBusOverloadedException}
- * (transient, so the gateway retries after a back-off) instead of waiting in an unbounded queue.
+ * <p><b>Capacity that waits.</b> At most {@link Builder#maxPendingCommands(int) maxPendingCommands} commands are
+ * admitted to run at once, and at most {@link Builder#maxPendingPerAggregate(int) maxPendingPerAggregate} of one
+ * aggregate. A command beyond that is never refused: it waits, in dispatch order, until there is room or its
+ * deadline passes. A command of a full aggregate waits in that aggregate's own queue, so a hot aggregate slows only
+ * its own callers. A command whose deadline passes before its turn is dropped unrun and fails with a
+ * {@link CommandNotExecutedException}; one whose sender {@linkplain CommandDispatch#withdraw withdrew} it is dropped
+ * silently.
  *
- * <p>Futures complete on the worker thread that ran the command: use the {@code ...Async} stages of
- * {@link CompletableFuture} for work that blocks.
+ * <p>Deliveries complete on the worker that ran the command; a sender that completes caller-facing futures must
+ * hand off to its own executor (the gateway does).
  */
 public final class LocalCommandBus implements CommandBus {
 
     private static final Logger log = LoggerFactory.getLogger(LocalCommandBus.class);
     private static final AtomicInteger BUS_COUNT = new AtomicInteger();
+    private static final Consumer<CommandMessage> NO_CHECK = command -> { };
 
-    private final Map<Class<?>, CommandHandlerFunction> handlers = new ConcurrentHashMap<>();
-    private final int maxPendingCommands;
+    private final Map<Class<?>, Subscription> handlers = new ConcurrentHashMap<>();
     private final Duration shutdownTimeout;
     private final ThreadPoolExecutor pool;
     private final KeyedSerialExecutor executor;
+    private final Admission<Job> admission;
     private final AtomicInteger pending = new AtomicInteger();
     private volatile boolean closed;
 
+    private record Subscription(String aggregateType, CommandHandlerFunction handler) {
+    }
+
+    /** The turn key of an aggregate: its type and id, so two types with one id never wait for each other. */
+    private record AggregateKey(String aggregateType, String aggregateId) {
+    }
+
     private LocalCommandBus(Builder builder) {
-        this.maxPendingCommands = builder.maxPendingCommands;
         this.shutdownTimeout = builder.shutdownTimeout;
         this.pool = new ThreadPoolExecutor(builder.workers, builder.workers, 60, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(), threadFactory(builder.threadNamePrefix != null ? builder.threadNamePrefix
                         : "gyre-command-" + BUS_COUNT.incrementAndGet() + "-"));
         this.executor = new KeyedSerialExecutor(pool);
+        int perAggregate = Math.min(builder.maxPendingPerAggregate, builder.maxPendingCommands);
+        this.admission = new Admission<>(builder.maxPendingCommands, perAggregate, job -> job.key, this::enqueue);
     }
 
-    /** @return a builder with the defaults: 2 workers per processor (at least 4), 10,000 pending commands */
+    /**
+     * @return a builder with the defaults: 2 workers per processor (at least 4), 10,000 commands admitted at once,
+     *         32 of one aggregate
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -60,14 +76,17 @@ public final class LocalCommandBus implements CommandBus {
     /**
      * Registers the handler of one command type.
      *
-     * @param commandType the command class
-     * @param handler     runs commands of that class
-     * @throws IllegalArgumentException when the type already has a handler
+     * @param commandType   the command class
+     * @param aggregateType the type name of the aggregate the command targets; commands of one aggregate (type and
+     *                      id) run one at a time
+     * @param handler       runs commands of that class
+     * @throws IllegalArgumentException when the command type already has a handler
      */
-    public void subscribe(Class<?> commandType, CommandHandlerFunction handler) {
+    public void subscribe(Class<?> commandType, String aggregateType, CommandHandlerFunction handler) {
         Objects.requireNonNull(commandType, "commandType");
+        Objects.requireNonNull(aggregateType, "aggregateType");
         Objects.requireNonNull(handler, "handler");
-        if (handlers.putIfAbsent(commandType, handler) != null) {
+        if (handlers.putIfAbsent(commandType, new Subscription(aggregateType, handler)) != null) {
             throw new IllegalArgumentException("Command type " + commandType.getName() + " already has a handler");
         }
     }
@@ -77,17 +96,29 @@ public final class LocalCommandBus implements CommandBus {
         return Set.copyOf(handlers.keySet());
     }
 
-    /** @return the number of accepted commands not finished yet */
+    /**
+     * @param commandType a command class
+     * @return the type name of the aggregate that handles it, or null when this bus has no handler for it
+     */
+    public @Nullable String aggregateTypeOf(Class<?> commandType) {
+        Subscription subscription = handlers.get(commandType);
+        return subscription == null ? null : subscription.aggregateType();
+    }
+
+    /** @return the number of dispatched commands not finished yet: admitted, waiting or running */
     public int pendingCommands() {
         return pending.get();
     }
 
-    @Override
-    public CompletableFuture<Object> dispatch(CommandMessage command) {
-        return dispatch(command, NO_CHECK);
+    /** @return the number of commands waiting for capacity (not admitted yet) */
+    public int waitingCommands() {
+        return admission.waiting();
     }
 
-    private static final Consumer<CommandMessage> NO_CHECK = command -> { };
+    @Override
+    public CommandDispatch dispatch(CommandMessage command) {
+        return dispatch(command, NO_CHECK);
+    }
 
     /**
      * Runs a command after a check made on the worker thread, right before the handler and after every earlier
@@ -95,53 +126,96 @@ public final class LocalCommandBus implements CommandBus {
      * that a command queued before ownership moved never runs on a node that lost it.
      *
      * @param command the command
-     * @param check   throws to refuse the command, which then fails with that exception and never runs
-     * @return the handler's result, or its failure
+     * @param check   throws to refuse the command, which then fails with that exception, counted as not run
+     * @return the delivery
      */
-    public CompletableFuture<Object> dispatch(CommandMessage command, Consumer<CommandMessage> check) {
-        CommandHandlerFunction handler = handlers.get(command.payloadType());
-        if (handler == null) {
-            return CompletableFuture.failedFuture(new NoHandlerForCommandException("No handler for command "
+    public CommandDispatch dispatch(CommandMessage command, Consumer<CommandMessage> check) {
+        Objects.requireNonNull(command, "command");
+        Objects.requireNonNull(check, "check");
+        Subscription subscription = handlers.get(command.payloadType());
+        if (subscription == null) {
+            return CommandDispatch.refused(command, new NoHandlerForCommandException("No handler for command "
                     + command.payloadType().getName() + " on this node; handled types: "
                     + handlers.keySet().stream().map(Class::getSimpleName).sorted().toList()));
         }
         if (closed) {
-            return CompletableFuture.failedFuture(closedException(command));
+            return CommandDispatch.refused(command, closedException(command));
         }
-        if (pending.incrementAndGet() > maxPendingCommands) {
-            pending.decrementAndGet();
-            return CompletableFuture.failedFuture(new CommandBusOverloadedException("Command bus is full: "
-                    + maxPendingCommands + " commands are pending (maxPendingCommands); " + command
-                    + " was refused. Add nodes or workers, or raise maxPendingCommands"));
-        }
-        CompletableFuture<Object> result = new CompletableFuture<>();
-        try {
-            executor.execute(command.routingKey(), () -> run(handler, check, command, result));
-        } catch (RejectedExecutionException e) {
-            pending.decrementAndGet();
-            result.completeExceptionally(closedException(command));
-        }
-        return result;
+        Job job = new Job(new AggregateKey(subscription.aggregateType(), command.routingKey()), command,
+                subscription.handler(), check, new CommandDispatch(command));
+        pending.incrementAndGet();
+        admission.offer(job);
+        return job.dispatch;
     }
 
-    private void run(CommandHandlerFunction handler, Consumer<CommandMessage> check, CommandMessage command,
-                     CompletableFuture<Object> result) {
-        Object value = null;
-        Throwable failure = null;
+    /** Admission's action, under its lock: queue the job behind its aggregate's earlier commands. */
+    private void enqueue(Job job) {
         try {
-            check.accept(command);
-            value = handler.handle(command);
-        } catch (Throwable e) {
-            failure = e;
+            executor.execute(job.key, job);
+        } catch (RejectedExecutionException e) {
+            // Only after close() stopped the workers; the node is gone, so its counts no longer matter.
+            pending.decrementAndGet();
+            job.dispatch.failNotRun(closedException(job.command));
         }
-        // Capacity is released before the caller sees the outcome, so a caller that sends again at once is
-        // never refused for a command that has already finished.
-        pending.decrementAndGet();
-        if (failure == null) {
-            result.complete(value);
-        } else {
-            result.completeExceptionally(failure);
+    }
+
+    /** One dispatched command on its way through admission and its aggregate's queue. */
+    private final class Job implements Runnable {
+
+        private final AggregateKey key;
+        private final CommandMessage command;
+        private final CommandHandlerFunction handler;
+        private final Consumer<CommandMessage> check;
+        private final CommandDispatch dispatch;
+
+        Job(AggregateKey key, CommandMessage command, CommandHandlerFunction handler, Consumer<CommandMessage> check,
+            CommandDispatch dispatch) {
+            this.key = key;
+            this.command = command;
+            this.handler = handler;
+            this.check = check;
+            this.dispatch = dispatch;
         }
+
+        @Override
+        public void run() {
+            Object value = null;
+            Throwable failure = null;
+            boolean ran = false;
+            try {
+                if (command.isLate()) {
+                    failure = new CommandNotExecutedException(command + " waited past its deadline on this node and "
+                            + "was dropped unrun", command.commandId());
+                } else if (!dispatch.start()) {
+                    return; // withdrawn by its sender, which has answered its caller already
+                } else {
+                    check.accept(command);
+                    ran = true;
+                    value = handler.handle(command);
+                }
+            } catch (Throwable e) {
+                failure = e;
+            } finally {
+                // Capacity is released before the sender sees the outcome, so a caller that sends again at once is
+                // never held up by a command that has already finished.
+                pending.decrementAndGet();
+                admission.release(this);
+            }
+            if (failure == null) {
+                dispatch.complete(value);
+            } else if (!ran || failure instanceof CommandNotExecutedException) {
+                // Refused before the handler (not the owner, late), or given up by the handler before storing.
+                if (!dispatch.withdraw(asRuntime(failure))) {
+                    dispatch.failNotRun(failure);
+                }
+            } else {
+                dispatch.completeExceptionally(failure);
+            }
+        }
+    }
+
+    private static RuntimeException asRuntime(Throwable failure) {
+        return failure instanceof RuntimeException runtime ? runtime : new IllegalStateException(failure);
     }
 
     private CommandBusClosedException closedException(CommandMessage command) {
@@ -149,8 +223,8 @@ public final class LocalCommandBus implements CommandBus {
     }
 
     /**
-     * Stops taking commands, waits up to the shutdown timeout for the accepted ones to finish, then stops the
-     * workers. Commands still running after the timeout are interrupted.
+     * Stops taking commands, waits up to the shutdown timeout for the accepted ones (admitted or waiting) to
+     * finish, then stops the workers. Commands still running after the timeout are interrupted.
      */
     @Override
     public void close() {
@@ -168,7 +242,7 @@ public final class LocalCommandBus implements CommandBus {
             }
         }
         if (pending.get() > 0) {
-            log.warn("Closing the local command bus with {} commands still running after {}", pending.get(),
+            log.warn("Closing the local command bus with {} commands still pending after {}", pending.get(),
                     shutdownTimeout);
         }
         pool.shutdownNow();
@@ -188,6 +262,7 @@ public final class LocalCommandBus implements CommandBus {
 
         private int workers = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
         private int maxPendingCommands = 10_000;
+        private int maxPendingPerAggregate = 32;
         private Duration shutdownTimeout = Duration.ofSeconds(30);
         private @Nullable String threadNamePrefix;
 
@@ -217,8 +292,8 @@ public final class LocalCommandBus implements CommandBus {
         }
 
         /**
-         * @param maxPendingCommands accepted, unfinished commands beyond which new ones are refused, 1 to
-         *                           10,000,000
+         * @param maxPendingCommands commands admitted to run at once, 1 to 10,000,000; more wait for room, in order,
+         *                           until their deadline
          * @return this builder
          */
         public Builder maxPendingCommands(int maxPendingCommands) {
@@ -231,10 +306,25 @@ public final class LocalCommandBus implements CommandBus {
         }
 
         /**
+         * @param maxPendingPerAggregate commands of one aggregate admitted at once, 1 to 10,000,000 (at most
+         *                               maxPendingCommands is used); more wait in the aggregate's own queue
+         * @return this builder
+         */
+        public Builder maxPendingPerAggregate(int maxPendingPerAggregate) {
+            if (maxPendingPerAggregate < 1 || maxPendingPerAggregate > 10_000_000) {
+                throw new IllegalArgumentException("maxPendingPerAggregate must be between 1 and 10000000, but was "
+                        + maxPendingPerAggregate);
+            }
+            this.maxPendingPerAggregate = maxPendingPerAggregate;
+            return this;
+        }
+
+        /**
          * @param shutdownTimeout how long {@link LocalCommandBus#close()} waits for accepted commands, 0 or more
          * @return this builder
          */
         public Builder shutdownTimeout(Duration shutdownTimeout) {
+            Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
             if (shutdownTimeout.isNegative()) {
                 throw new IllegalArgumentException("shutdownTimeout must not be negative, but was " + shutdownTimeout);
             }

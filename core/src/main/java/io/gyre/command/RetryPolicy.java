@@ -6,8 +6,11 @@ import java.util.random.RandomGenerator;
 
 /**
  * How a command that failed with a {@link io.gyre.GyreTransientException transient} failure is retried:
- * exponential back-off with jitter, a bounded number of attempts, always within the caller's deadline.
- * Non-transient failures and exceptions from command handlers are never retried. Immutable.
+ * exponential back-off with jitter until the command's deadline, which is what bounds retrying (a maximum number of
+ * attempts is available too, but off by default: whether a burst succeeds should depend on the deadline the caller
+ * chose, not on how fast the machine is). Non-transient failures and exceptions from command handlers are never
+ * retried. A concurrency conflict is not retried here at all: the owner retries it in place, on fresh state.
+ * Immutable.
  *
  * <p>The delay before attempt {@code n + 1} is {@code min(maxBackoff, initialBackoff * multiplier^(n-1))},
  * reduced by a random fraction of up to {@code jitter} of itself, so that clients that failed together do not
@@ -32,9 +35,11 @@ public final class RetryPolicy {
         this.jitter = builder.jitter;
     }
 
+    /** Stands for "no limit" in {@link #maxAttempts()}: retries stop at the deadline only. */
+    public static final int UNLIMITED = Integer.MAX_VALUE;
+
     /**
-     * @return 12 attempts, back-off from 10 ms doubling up to 1 s, jitter 0.5 (about 5 s of retrying at most,
-     *         still cut short by the caller's deadline)
+     * @return retries until the deadline, back-off from 10 ms doubling up to 500 ms, jitter 0.5
      */
     public static RetryPolicy defaults() {
         return DEFAULTS;
@@ -50,7 +55,7 @@ public final class RetryPolicy {
         return new Builder();
     }
 
-    /** @return the most attempts in all, the first included */
+    /** @return the most attempts in all, the first included; {@link #UNLIMITED} when only the deadline counts */
     public int maxAttempts() {
         return maxAttempts;
     }
@@ -92,16 +97,16 @@ public final class RetryPolicy {
 
     @Override
     public String toString() {
-        return "RetryPolicy[maxAttempts=" + maxAttempts + ", initialBackoff=" + initialBackoff + ", maxBackoff="
+        return "RetryPolicy[maxAttempts=" + (maxAttempts == UNLIMITED ? "until the deadline" : maxAttempts) + ", initialBackoff=" + initialBackoff + ", maxBackoff="
                 + maxBackoff + ", multiplier=" + multiplier + ", jitter=" + jitter + "]";
     }
 
     /** Builds a {@link RetryPolicy}; each setter checks its value at once. */
     public static final class Builder {
 
-        private int maxAttempts = 12;
+        private int maxAttempts = UNLIMITED;
         private Duration initialBackoff = Duration.ofMillis(10);
-        private Duration maxBackoff = Duration.ofSeconds(1);
+        private Duration maxBackoff = Duration.ofMillis(500);
         private double multiplier = 2.0;
         private double jitter = 0.5;
 
@@ -109,12 +114,13 @@ public final class RetryPolicy {
         }
 
         /**
-         * @param maxAttempts attempts in all, the first included, 1 to 1000
+         * @param maxAttempts attempts in all, the first included, 1 or more; {@link #UNLIMITED} (the default) retries
+         *                    until the deadline
          * @return this builder
          */
         public Builder maxAttempts(int maxAttempts) {
-            if (maxAttempts < 1 || maxAttempts > 1000) {
-                throw new IllegalArgumentException("maxAttempts must be between 1 and 1000, but was " + maxAttempts);
+            if (maxAttempts < 1) {
+                throw new IllegalArgumentException("maxAttempts must be 1 or more, but was " + maxAttempts);
             }
             this.maxAttempts = maxAttempts;
             return this;

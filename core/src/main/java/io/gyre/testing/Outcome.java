@@ -161,7 +161,7 @@ public final class Outcome<A> {
         }
         Object state;
         try {
-            state = repository.load(aggregateId).instance();
+            state = repository.load(new io.gyre.eventstore.StreamId(model.typeName(), aggregateId)).instance();
         } catch (RuntimeException e) {
             throw new AssertionError("Aggregate '" + aggregateId + "' cannot be sourced: " + e, e);
         }
@@ -175,7 +175,7 @@ public final class Outcome<A> {
         }
         Object sourced;
         try {
-            sourced = repository.load(aggregateId).instance();
+            sourced = repository.load(new io.gyre.eventstore.StreamId(model.typeName(), aggregateId)).instance();
         } catch (RuntimeException e) {
             throw new AssertionError("Aggregate '" + aggregateId + "' cannot be sourced from its events: " + e, e);
         }

@@ -215,7 +215,13 @@ public final class AggregateModel<A> {
             if (type.isMemberClass() && !Modifier.isStatic(type.getModifiers())) {
                 throw fail("is an inner class; make it a top-level or static nested class");
             }
-            String typeName = annotation.type().isBlank() ? type.getSimpleName() : annotation.type();
+            String typeName = annotation.name().isEmpty() ? type.getSimpleName() : annotation.name();
+            try {
+                io.gyre.eventstore.StreamId.checkTypeName(typeName);
+            } catch (IllegalArgumentException e) {
+                throw fail("has an invalid aggregate name" + (annotation.name().isEmpty() ? " (its simple name)" : "")
+                        + ": " + e.getMessage() + "; set a valid one with @Aggregate(name = ...)", e);
+            }
             MethodHandle constructor = noArgConstructor();
             Field idField = idField();
             MethodHandle idGetter;

@@ -1,17 +1,23 @@
 package io.gyre.aggregate.internal;
 
+import io.gyre.GyreTransientException;
 import io.gyre.aggregate.AggregateAlreadyExistsException;
 import io.gyre.aggregate.AggregateLifecycleException;
 import io.gyre.aggregate.AggregateNotFoundException;
 import io.gyre.command.CommandMessage;
+import io.gyre.command.CommandNotExecutedException;
+import io.gyre.command.CommandRefusedException;
 import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.AppendResult;
+import io.gyre.eventstore.CommandOutcome;
 import io.gyre.eventstore.CommandRecord;
+import io.gyre.eventstore.ConcurrencyConflictException;
 import io.gyre.eventstore.DuplicateCommandException;
 import io.gyre.eventstore.EventData;
 import io.gyre.eventstore.EventStore;
 import io.gyre.eventstore.ExpectedSequence;
 import io.gyre.eventstore.StoredEvent;
+import io.gyre.eventstore.StreamId;
 import io.gyre.internal.Ids;
 import io.gyre.serialization.SerializedValue;
 import io.gyre.serialization.Serializer;
@@ -23,18 +29,43 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
 /**
  * Runs commands on the aggregates of one class: loads the aggregate (cache, else its stream), invokes the
- * handler, and appends the applied events with the expected sequence number and the command id. The caller
- * guarantees that commands for one aggregate id never run concurrently on this node. Internal: not part of
- * Gyre's API.
+ * handler, and has the store arbitrate the decision. The caller guarantees that commands for one aggregate never
+ * run concurrently on this node. Internal: not part of Gyre's API.
+ *
+ * <h2>Every decision is checked by the store</h2>
+ * A decision is only as good as the state it was made on, and a cached aggregate can be stale (another node wrote
+ * it during a partition or while this one was paused). So every decision is made "at" the last sequence number it
+ * saw, and the store confirms that the stream is still there before the caller hears of it:
+ * <ul>
+ *   <li>events are appended with that sequence number expected;</li>
+ *   <li>a decision without events (the handler refused by throwing, or applied nothing) is stored under the
+ *       command id, only if the stream has not moved, when another delivery of the command may exist (a retry, a
+ *       caller-chosen id); otherwise the stream's last sequence number is read and compared, which costs no write
+ *       and is enough, since no other delivery can contradict it.</li>
+ * </ul>
+ * When the stream has moved, the cached aggregate is dropped and the command runs again on fresh state, in place,
+ * inside its aggregate's turn, so it never falls behind later commands; this repeats until the command's deadline,
+ * after which it fails as {@linkplain CommandNotExecutedException not executed} (nothing of it was stored).
+ *
+ * <h2>The first decision on a command id is final</h2>
+ * A command that may have been decided before is looked up first, and answered with its stored outcome. A delivery
+ * that races an earlier one finds the command key taken when it stores its decision
+ * ({@link DuplicateCommandException}) and answers with the stored outcome instead. A stored refusal comes back as
+ * {@link CommandRefusedException} (or as the same Gyre exception, for "not found" and "already exists").
  *
  * @param <A> the aggregate class
  */
 public final class EventSourcedRepository<A> {
+
+    /** The longest pause between two tries of a command that keeps meeting conflicts. */
+    private static final long MAX_CONFLICT_BACKOFF_MILLIS = 50;
 
     private final AggregateModel<A> model;
     private final EventStore store;
@@ -69,11 +100,14 @@ public final class EventSourcedRepository<A> {
     }
 
     /**
-     * Runs one command to completion: its events are stored, or nothing is and the failure is thrown.
+     * Runs one command to completion: its decision is stored (or confirmed), or nothing is and the failure is
+     * thrown. Concurrency conflicts are retried here, on fresh state, until the command's deadline.
      *
      * @param command the command; its payload class must have a handler in this aggregate
      * @return the handler's result: the aggregate id for a creation command
-     * @throws Exception whatever the handler throws, or a Gyre exception from loading, checking or storing
+     * @throws Exception whatever the handler throws, a {@link CommandRefusedException} for a refusal stored by an
+     *                   earlier delivery, a {@link CommandNotExecutedException} when conflicts lasted past the
+     *                   deadline, or a Gyre exception from loading or storing
      */
     public @Nullable Object handle(CommandMessage command) throws Exception {
         CommandHandlerMember handler = model.commandHandler(command.payloadType());
@@ -81,30 +115,48 @@ public final class EventSourcedRepository<A> {
             throw new IllegalArgumentException(model.type().getName() + " has no handler for "
                     + command.payloadType().getName());
         }
-        String aggregateId = command.routingKey();
-        try {
-            return handler.creation() ? create(handler, command, aggregateId) : update(handler, command, aggregateId);
-        } catch (StoredEarlier e) {
-            // The instance may hold what this delivery applied before it found the earlier one.
-            cache.remove(aggregateId);
-            return resultOf(e.record);
-        } catch (DuplicateCommandException e) {
-            // An earlier attempt committed while this one ran (it was still alive, say across a partition):
-            // this attempt's events are dropped and the command is acknowledged as it was first stored.
-            cache.remove(aggregateId);
-            return resultOf(e.stored());
-        } catch (Exception | Error e) {
-            // The instance may have half-applied events of the failed command: never reuse it.
-            cache.remove(aggregateId);
-            throw e;
+        StreamId stream = new StreamId(model.typeName(), command.routingKey());
+        for (int tries = 1; ; tries++) {
+            try {
+                return decide(handler, command, stream);
+            } catch (ConcurrencyConflictException e) {
+                // Decided on state the store has moved past: nothing was stored; decide again on fresh state.
+                cache.remove(stream.aggregateId());
+                if (command.isLate()) {
+                    throw new CommandNotExecutedException(command + " met " + tries + " concurrency conflict(s) on "
+                            + stream + " until its deadline passed; nothing of it was stored", command.commandId());
+                }
+                pauseAfterConflicts(tries, command);
+            } catch (StoredEarlier e) {
+                cache.remove(stream.aggregateId());
+                return answer(e.record);
+            } catch (DuplicateCommandException e) {
+                // An earlier delivery stored its decision while this one ran (it was still alive across a
+                // partition, or on a paused node): its decision stands, this one is dropped.
+                cache.remove(stream.aggregateId());
+                return answer(e.stored());
+            }
         }
     }
 
-    private @Nullable Object resultOf(CommandRecord stored) {
-        if (stored.outcome() instanceof io.gyre.eventstore.CommandOutcome.Result result) {
-            return result.value() == null ? null : serializer.deserialize(result.value());
+    /**
+     * A conflict means another writer is active on the aggregate (a partition, a rebalance). The first retry runs
+     * at once; further ones wait a little, with jitter, so two writers do not keep colliding.
+     */
+    private static void pauseAfterConflicts(int tries, CommandMessage command) {
+        if (tries < 2) {
+            return;
         }
-        throw new IllegalStateException("refused earlier: " + stored);
+        long millis = ThreadLocalRandom.current().nextLong(Math.min(1L << Math.min(tries, 10),
+                MAX_CONFLICT_BACKOFF_MILLIS) + 1);
+        if (command.deadline() != null) {
+            millis = Math.min(millis, TimeUnit.NANOSECONDS.toMillis(Math.max(0, command.deadline().remainingNanos())));
+        }
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** An earlier delivery of the command is stored: its outcome is the answer. */
@@ -118,31 +170,32 @@ public final class EventSourcedRepository<A> {
         }
     }
 
-    /**
-     * For a command that may have run before, looks for its stored outcome. Called after the state it is decided
-     * on was read, so an earlier delivery that committed before that read is found here, and one that commits
-     * later is caught by the store's unique command key when this one appends; and called again when this
-     * delivery decided nothing (refused, or applied no event), which the command key cannot catch.
-     */
-    private void acknowledgeIfStored(CommandMessage command, String aggregateId) throws StoredEarlier {
-        if (command.mayHaveRunBefore()) {
-            Optional<CommandRecord> stored = store.findCommand(stream(aggregateId), command.commandId());
-            if (stored.isPresent()) {
-                throw new StoredEarlier(stored.get());
-            }
-        }
+    private @Nullable Object decide(CommandHandlerMember handler, CommandMessage command, StreamId stream)
+            throws Exception {
+        return handler.creation() ? create(handler, command, stream) : update(handler, command, stream);
     }
 
-    private Object create(CommandHandlerMember handler, CommandMessage command, String aggregateId) throws Exception {
-        if (cache.get(aggregateId) != null || store.lastSequence(stream(aggregateId)) >= 0) {
-            acknowledgeIfStored(command, aggregateId);
-            throw new AggregateAlreadyExistsException(model.typeName(), aggregateId);
+    private Object create(CommandHandlerMember handler, CommandMessage command, StreamId stream) throws Exception {
+        AggregateCache.Entry cached = cache.get(stream.aggregateId());
+        long head = cached != null ? cached.lastSequence() : store.lastSequence(stream);
+        lookUpEarlierDecision(command, stream);
+        if (head >= 0) {
+            AggregateAlreadyExistsException exists = new AggregateAlreadyExistsException(model.typeName(),
+                    stream.aggregateId());
+            confirmWithoutEvents(command, stream, head, cached == null, null, exists);
+            throw exists;
         }
-        acknowledgeIfStored(command, aggregateId);
         Object instance;
         List<AppliedEvent> applied;
         try (Invocation invocation = Invocation.live(model, null)) {
-            instance = Objects.requireNonNull(invoke(handler, null, command), "constructor result");
+            try {
+                instance = Objects.requireNonNull(invoke(handler, null, command), "constructor result");
+            } catch (Exception e) {
+                if (isDecision(e)) {
+                    confirmWithoutEvents(command, stream, -1, cached == null, null, e);
+                }
+                throw e;
+            }
             invocation.attach(instance);
             applied = invocation.appliedEvents();
         }
@@ -151,70 +204,161 @@ public final class EventSourcedRepository<A> {
                     + "event-sourced aggregate exists only through its events");
         }
         String createdId = model.idOf(instance);
-        if (!aggregateId.equals(createdId)) {
+        if (!stream.aggregateId().equals(createdId)) {
             throw new AggregateLifecycleException("Creation handler " + handler + " left @AggregateId '"
                     + model.idFieldName() + "' " + (createdId == null ? "unset" : "as '" + createdId + "'")
-                    + " but the command targets '" + aggregateId + "'; set it from the creation event in an "
+                    + " but the command targets '" + stream.aggregateId() + "'; set it from the creation event in an "
                     + "@EventSourcingHandler");
         }
-        AppendResult result = append(aggregateId, ExpectedSequence.noStream(), command, applied, aggregateId);
-        cache.put(aggregateId, new AggregateCache.Entry(instance, result.lastSequence()));
-        return aggregateId;
+        AppendResult result = append(stream, ExpectedSequence.noStream(), command, applied, stream.aggregateId());
+        cache.put(stream.aggregateId(), new AggregateCache.Entry(instance, result.lastSequence()));
+        return stream.aggregateId();
     }
 
-    private @Nullable Object update(CommandHandlerMember handler, CommandMessage command, String aggregateId)
+    private @Nullable Object update(CommandHandlerMember handler, CommandMessage command, StreamId stream)
             throws Exception {
-        AggregateCache.Entry loaded = cache.get(aggregateId);
+        AggregateCache.Entry loaded = cache.get(stream.aggregateId());
+        boolean fresh = loaded == null;
         if (loaded == null) {
-            loaded = load(aggregateId);
+            try {
+                loaded = load(stream);
+            } catch (AggregateNotFoundException e) {
+                lookUpEarlierDecision(command, stream);
+                confirmWithoutEvents(command, stream, -1, true, null, e);
+                throw e;
+            }
         }
-        acknowledgeIfStored(command, aggregateId);
+        lookUpEarlierDecision(command, stream);
+        long head = loaded.lastSequence();
         Object result;
         List<AppliedEvent> applied;
         try (Invocation invocation = Invocation.live(model, loaded.instance())) {
-            result = invoke(handler, loaded.instance(), command);
+            try {
+                result = invoke(handler, loaded.instance(), command);
+            } catch (Exception e) {
+                boolean changed = !invocation.appliedEvents().isEmpty();
+                if (changed) {
+                    // The instance holds events of a command that failed: never reuse it.
+                    cache.remove(stream.aggregateId());
+                }
+                if (isDecision(e)) {
+                    confirmWithoutEvents(command, stream, head, fresh, null, e);
+                    if (!changed) {
+                        // A refusal leaves the state as it was: keep it loaded for the next command.
+                        cache.put(stream.aggregateId(), loaded);
+                    }
+                }
+                throw e;
+            }
             applied = invocation.appliedEvents();
-        } catch (Exception e) {
-            acknowledgeIfStored(command, aggregateId);
-            throw e;
         }
         if (applied.isEmpty()) {
-            acknowledgeIfStored(command, aggregateId);
+            confirmWithoutEvents(command, stream, head, fresh, result, null);
+            cache.put(stream.aggregateId(), loaded);
+            return result;
         }
-        long lastSequence = loaded.lastSequence();
-        if (!applied.isEmpty()) {
-            lastSequence = append(aggregateId, ExpectedSequence.exactly(lastSequence), command, applied, result)
-                    .lastSequence();
+        long lastSequence;
+        try {
+            lastSequence = append(stream, ExpectedSequence.exactly(head), command, applied, result).lastSequence();
+        } catch (RuntimeException e) {
+            cache.remove(stream.aggregateId());
+            throw e;
         }
-        cache.put(aggregateId, new AggregateCache.Entry(loaded.instance(), lastSequence));
+        cache.put(stream.aggregateId(), new AggregateCache.Entry(loaded.instance(), lastSequence));
         return result;
+    }
+
+    /**
+     * A handler's exception is a decision on the state, to be stored as the command's final outcome: a business
+     * refusal, or Gyre's own "not found" / "already exists". Gyre's transient failures (a store briefly away) and
+     * programming errors (an event that cannot be applied or serialized) are not decisions and are never stored.
+     */
+    private static boolean isDecision(Exception e) {
+        return !(e instanceof GyreTransientException) && !(e instanceof AggregateLifecycleException)
+                && !(e instanceof io.gyre.serialization.SerializationException)
+                && !(e instanceof io.gyre.aggregate.AggregateDefinitionException);
+    }
+
+    /**
+     * Has the store confirm a decision that stores no event, made on the stream at {@code head}: throws
+     * {@link ConcurrencyConflictException} when the stream has moved since, so that the decision is made again.
+     * When another delivery of the command may exist, the decision is stored under the command id, so that the
+     * first one stays final; otherwise the state it was made on is confirmed by reading the stream's last sequence
+     * number, or not at all when it was read from the store for this very decision.
+     */
+    private void confirmWithoutEvents(CommandMessage command, StreamId stream, long head, boolean freshlyRead,
+                                      @Nullable Object result, @Nullable Exception refusal) {
+        if (command.mayHaveRunBefore()) {
+            CommandOutcome outcome = refusal != null ? CommandOutcome.Refusal.of(refusal)
+                    : CommandOutcome.Result.of(result == null ? null : serializeResult(result));
+            store.append(new AppendRequest(stream, ExpectedSequence.exactly(head), command.commandId(), List.of(),
+                    outcome));
+            return;
+        }
+        if (freshlyRead) {
+            return;
+        }
+        long actual = store.lastSequence(stream);
+        if (actual != head) {
+            throw new ConcurrencyConflictException(stream, head, actual);
+        }
+    }
+
+    /** For a command that may have been decided before, throws its stored decision. */
+    private void lookUpEarlierDecision(CommandMessage command, StreamId stream) throws StoredEarlier {
+        if (command.mayHaveRunBefore()) {
+            Optional<CommandRecord> stored = store.findCommand(stream, command.commandId());
+            if (stored.isPresent()) {
+                throw new StoredEarlier(stored.get());
+            }
+        }
+    }
+
+    private @Nullable Object answer(CommandRecord stored) {
+        if (stored.outcome() instanceof CommandOutcome.Result result) {
+            SerializedValue value = result.value();
+            return value == null ? null : serializer.deserialize(value);
+        }
+        CommandOutcome.Refusal refusal = (CommandOutcome.Refusal) stored.outcome();
+        if (refusal.exceptionType().equals(AggregateNotFoundException.class.getName())) {
+            throw new AggregateNotFoundException(model.typeName(), stored.stream().aggregateId());
+        }
+        if (refusal.exceptionType().equals(AggregateAlreadyExistsException.class.getName())) {
+            throw new AggregateAlreadyExistsException(model.typeName(), stored.stream().aggregateId());
+        }
+        throw new CommandRefusedException(refusal.exceptionType(), refusal.message(),
+                "decided earlier under command id " + stored.commandId());
     }
 
     /**
      * Sources an aggregate from all its stored events.
      *
-     * @param aggregateId the aggregate
+     * @param stream the aggregate
      * @return the instance and its last sequence number
      * @throws AggregateNotFoundException when the aggregate has no events
      */
-    public AggregateCache.Entry load(String aggregateId) {
+    public AggregateCache.Entry load(StreamId stream) {
         A instance = model.newInstance();
         long lastSequence = -1;
-        try (Stream<StoredEvent> events = store.readStream(stream(aggregateId));
+        try (Stream<StoredEvent> events = store.readStream(stream);
              Invocation invocation = Invocation.sourcing(model, instance)) {
             Iterator<StoredEvent> iterator = events.iterator();
             while (iterator.hasNext()) {
                 StoredEvent event = iterator.next();
                 if (event.sequence() != lastSequence + 1) {
-                    throw new IllegalStateException("Stream of aggregate '" + aggregateId + "' jumps from sequence "
-                            + lastSequence + " to " + event.sequence());
+                    throw new IllegalStateException("Stream of " + stream + " jumps from sequence " + lastSequence
+                            + " to " + event.sequence());
+                }
+                if (!event.aggregateType().equals(stream.aggregateType())) {
+                    throw new IllegalStateException("Event " + event.sequence() + " read for " + stream
+                            + " belongs to aggregate type '" + event.aggregateType() + "'");
                 }
                 invocation.source(deserialize(event), serializer.deserializeMetadata(event.metadata()));
                 lastSequence = event.sequence();
             }
         }
         if (lastSequence < 0) {
-            throw new AggregateNotFoundException(model.typeName(), aggregateId);
+            throw new AggregateNotFoundException(model.typeName(), stream.aggregateId());
         }
         return new AggregateCache.Entry(instance, lastSequence);
     }
@@ -228,7 +372,7 @@ public final class EventSourcedRepository<A> {
         }
     }
 
-    private AppendResult append(String aggregateId, ExpectedSequence expected, CommandMessage command,
+    private AppendResult append(StreamId stream, ExpectedSequence expected, CommandMessage command,
                                 List<AppliedEvent> applied, @Nullable Object result) {
         SerializedValue storedResult = result == null ? null : serializeResult(result);
         Instant now = clock.instant();
@@ -238,12 +382,8 @@ public final class EventSourcedRepository<A> {
             events.add(new EventData(Ids.newId(), payload.type(), payload.data(),
                     serializer.serializeMetadata(event.metadata()), now));
         }
-        return store.append(new AppendRequest(stream(aggregateId), expected, command.commandId(), events,
-                io.gyre.eventstore.CommandOutcome.Result.of(storedResult)));
-    }
-
-    private io.gyre.eventstore.StreamId stream(String aggregateId) {
-        return new io.gyre.eventstore.StreamId(model.typeName(), aggregateId);
+        return store.append(new AppendRequest(stream, expected, command.commandId(), events,
+                CommandOutcome.Result.of(storedResult)));
     }
 
     private SerializedValue serializeResult(Object result) {

@@ -6,58 +6,47 @@ import io.gyre.command.CommandBusClosedException;
 import io.gyre.command.CommandExecutionException;
 import io.gyre.command.CommandGateway;
 import io.gyre.command.CommandMessage;
-import io.gyre.command.CommandTimeoutException;
+import io.gyre.command.CommandNotExecutedException;
+import io.gyre.command.Deadline;
+import io.gyre.command.RetryPolicy;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.Executor;
 
 /**
- * Wraps command objects in messages and sends them on a bus that already retries. The deadline is enforced
- * by a periodic sweep that completes the caller's future with a {@link CommandTimeoutException}; that cancels the
- * bus's future, so a retrying bus sees it done and stops. Internal: not part of Gyre's API.
+ * The node's {@link CommandGateway}: gives every command its deadline, sends it through {@link SentCommand} (which
+ * retries and reports the deadline's outcome), and completes callers' futures on the callback executor.
+ * Internal: not part of Gyre's API.
  */
 public final class DefaultCommandGateway implements CommandGateway {
 
     private final CommandBus bus;
+    private final RetryPolicy retryPolicy;
     private final Duration defaultTimeout;
-    private final Map<CompletableFuture<Object>, Deadline> inFlight = new ConcurrentHashMap<>();
+    private final DeadlineTimer timer;
+    private final Executor callbacks;
+    private final Set<SentCommand> inFlight = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
-    /** How often waiting commands are checked against their deadlines; a deadline fires at most this late. */
-    private static final long SWEEP_MILLIS = 10;
-
-    private record Deadline(long nanoTime, CommandMessage message, Duration timeout) {
-    }
-
     /**
-     * @param bus            the bus, with retries
-     * @param defaultTimeout the deadline of commands sent without one
-     * @param scheduler      runs the sweep that enforces deadlines
+     * @param bus            the bus to send on
+     * @param retryPolicy    how transient failures are retried
+     * @param defaultTimeout the timeout of commands sent without one
+     * @param timer          fires deadlines and back-offs
+     * @param callbacks      completes callers' futures, so that their dependent stages never run on a bus thread
      */
-    public DefaultCommandGateway(CommandBus bus, Duration defaultTimeout, ScheduledExecutorService scheduler) {
+    public DefaultCommandGateway(CommandBus bus, RetryPolicy retryPolicy, Duration defaultTimeout, DeadlineTimer timer,
+                                 Executor callbacks) {
         this.bus = Objects.requireNonNull(bus, "bus");
-        this.defaultTimeout = checkTimeout(defaultTimeout);
-        // One periodic sweep instead of a timer per command: scheduling and cancelling a task per command
-        // contended on the scheduler's queue under load.
-        scheduler.scheduleWithFixedDelay(this::expire, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
-    }
-
-    private void expire() {
-        long now = System.nanoTime();
-        inFlight.forEach((future, deadline) -> {
-            if (now - deadline.nanoTime() >= 0) {
-                future.completeExceptionally(new CommandTimeoutException(deadline.message()
-                        + " got no result within " + deadline.timeout()));
-            }
-        });
+        this.retryPolicy = Objects.requireNonNull(retryPolicy, "retryPolicy");
+        this.defaultTimeout = Deadline.checkTimeout(defaultTimeout);
+        this.timer = Objects.requireNonNull(timer, "timer");
+        this.callbacks = Objects.requireNonNull(callbacks, "callbacks");
     }
 
     @Override
@@ -72,45 +61,50 @@ public final class DefaultCommandGateway implements CommandGateway {
 
     @Override
     public <R> CompletableFuture<R> send(Object command, Metadata metadata, Duration timeout) {
-        CommandMessage message;
-        try {
-            Objects.requireNonNull(command, "command");
-            Objects.requireNonNull(metadata, "metadata");
-            message = CommandMessage.of(command, metadata);
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-        return send(message, timeout);
+        Deadline deadline = Deadline.after(timeout);
+        return start(CommandMessage.of(command, metadata).withDeadline(deadline), callbacks);
     }
 
     @Override
-    @SuppressWarnings("unchecked")
+    public <R> CompletableFuture<R> send(CommandMessage message) {
+        Objects.requireNonNull(message, "message");
+        return start(message.deadline() != null ? message : message.withDeadline(Deadline.after(defaultTimeout)),
+                callbacks);
+    }
+
+    @Override
     public <R> CompletableFuture<R> send(CommandMessage message, Duration timeout) {
-        try {
-            Objects.requireNonNull(message, "message");
-            checkTimeout(timeout);
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
+        Objects.requireNonNull(message, "message");
+        return start(withTimeout(message, timeout), callbacks);
+    }
+
+    private static CommandMessage withTimeout(CommandMessage message, Duration timeout) {
+        Deadline deadline = Deadline.after(timeout);
+        return message.withDeadline(message.deadline() == null ? deadline : message.deadline().earliest(deadline));
+    }
+
+    @SuppressWarnings("unchecked")
+    private <R> CompletableFuture<R> start(CommandMessage message, Executor completion) {
+        CompletableFuture<Object> caller = new CompletableFuture<>();
+        if (message.isLate()) {
+            caller.completeExceptionally(new CommandNotExecutedException(message + " was not sent: its deadline had "
+                    + "already passed", message.commandId()));
+            return (CompletableFuture<R>) caller;
         }
         if (closed) {
-            return CompletableFuture.failedFuture(new CommandBusClosedException("The Gyre node is closed; " + message
+            caller.completeExceptionally(new CommandBusClosedException("The Gyre node is closed; " + message
                     + " was not sent"));
+            return (CompletableFuture<R>) caller;
         }
-        CompletableFuture<Object> result = new CompletableFuture<>();
-        inFlight.put(result, new Deadline(System.nanoTime() + timeout.toNanos(), message, timeout));
-        result.whenComplete((value, failure) -> inFlight.remove(result));
-        CompletableFuture<Object> dispatched = bus.dispatch(message);
-        dispatched.whenComplete((value, failure) -> {
-            if (failure == null) {
-                result.complete(value);
-            } else {
-                result.completeExceptionally(failure instanceof CompletionException && failure.getCause() != null
-                        ? failure.getCause() : failure);
-            }
-        });
-        // Tells a retrying bus that nobody waits any more, so it stops retrying.
-        result.whenComplete((value, failure) -> dispatched.cancel(false));
-        return (CompletableFuture<R>) result;
+        SentCommand sent = new SentCommand(message, bus, retryPolicy, timer, caller, completion, inFlight::remove);
+        inFlight.add(sent);
+        if (closed) {
+            // close() may have run between the check and the add: whoever finishes the command first wins.
+            sent.abandon("the Gyre node is closed");
+        } else {
+            sent.start();
+        }
+        return (CompletableFuture<R>) caller;
     }
 
     @Override
@@ -120,17 +114,26 @@ public final class DefaultCommandGateway implements CommandGateway {
 
     @Override
     public <R> R sendAndWait(Object command, Duration timeout) {
-        CompletableFuture<R> future = send(command, Metadata.empty(), timeout);
+        Deadline deadline = Deadline.after(timeout);
+        return await(CommandMessage.of(command, Metadata.empty()).withDeadline(deadline));
+    }
+
+    @Override
+    public <R> R sendAndWait(CommandMessage message, Duration timeout) {
+        Objects.requireNonNull(message, "message");
+        return await(withTimeout(message, timeout));
+    }
+
+    private <R> R await(CommandMessage message) {
+        // Completed directly on the bus's thread: the only one waiting is this caller, parked below.
+        CompletableFuture<R> future = start(message, Runnable::run);
         try {
-            // The deadline completes the future; the extra second only guards against a scheduler that died.
-            return future.get(timeout.toNanos() + TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            future.cancel(false);
-            throw new CommandTimeoutException(command.getClass().getSimpleName() + " got no result within " + timeout);
+            // The deadline completes the future; get() without a timeout cannot outlive it.
+            return future.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            future.cancel(false);
-            throw new CancellationException("Interrupted while waiting for " + command.getClass().getSimpleName());
+            throw new CancellationException("Interrupted while waiting for " + message + "; it may still run under "
+                    + "command id " + message.commandId());
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof RuntimeException runtime) {
@@ -139,28 +142,24 @@ public final class DefaultCommandGateway implements CommandGateway {
             if (cause instanceof Error error) {
                 throw error;
             }
-            throw new CommandExecutionException("Handler of " + command.getClass().getName() + " threw " + cause,
+            throw new CommandExecutionException("Handler of " + message.payloadType().getName() + " threw " + cause,
                     cause);
         }
     }
 
+    /** @return commands sent and not finished */
+    public int inFlight() {
+        return inFlight.size();
+    }
+
     /**
-     * Refuses new commands and fails those still waiting (for a retry, say) with a transient
-     * {@link CommandBusClosedException}, so that no caller waits on a node that has stopped.
+     * Refuses new commands and ends those still unfinished (waiting for a retry, say) as the deadline would:
+     * not executed, or outcome unknown when an attempt may have run. Call after the bus finished what it accepted.
      */
     public void close() {
         closed = true;
-        for (CompletableFuture<Object> waiting : inFlight.keySet()) {
-            waiting.completeExceptionally(new CommandBusClosedException("The Gyre node closed before the command "
-                    + "completed"));
+        for (SentCommand sent : inFlight) {
+            sent.abandon("the Gyre node closed");
         }
-    }
-
-    private static Duration checkTimeout(Duration timeout) {
-        Objects.requireNonNull(timeout, "timeout");
-        if (timeout.isNegative() || timeout.isZero()) {
-            throw new IllegalArgumentException("timeout must be positive, but was " + timeout);
-        }
-        return timeout;
     }
 }

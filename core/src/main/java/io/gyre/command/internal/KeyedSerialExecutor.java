@@ -21,7 +21,7 @@ public final class KeyedSerialExecutor {
     private static final int TASKS_PER_TURN = 16;
 
     private final Executor pool;
-    private final ConcurrentHashMap<String, Mailbox> mailboxes = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Object, Mailbox> mailboxes = new ConcurrentHashMap<>();
 
     /**
      * @param pool runs the mailboxes; must not run a task on the submitting thread
@@ -33,11 +33,11 @@ public final class KeyedSerialExecutor {
     /**
      * Queues a task behind every earlier task of the same key.
      *
-     * @param key  the key, an aggregate id
+     * @param key  the key, an aggregate (type and id)
      * @param task the task
      * @throws java.util.concurrent.RejectedExecutionException when the pool refuses work; the task is dropped
      */
-    public void execute(String key, Runnable task) {
+    public void execute(Object key, Runnable task) {
         Mailbox[] created = new Mailbox[1];
         mailboxes.compute(key, (k, mailbox) -> {
             if (mailbox == null) {
@@ -64,10 +64,10 @@ public final class KeyedSerialExecutor {
 
     private final class Mailbox implements Runnable {
 
-        private final String key;
+        private final Object key;
         private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
 
-        Mailbox(String key) {
+        Mailbox(Object key) {
             this.key = key;
         }
 

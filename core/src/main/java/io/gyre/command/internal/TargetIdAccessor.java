@@ -55,7 +55,8 @@ public final class TargetIdAccessor {
     /**
      * @param command a command of this accessor's type
      * @return the target aggregate id as text
-     * @throws MissingTargetAggregateIdException when the type has no member, or its value is null or blank
+     * @throws MissingTargetAggregateIdException when the type has no member, or its value is null, blank or longer than
+     *                                           {@link io.gyre.eventstore.StreamId#MAX_ID_LENGTH}
      */
     public String routingKey(Object command) {
         if (getter == null) {
@@ -74,6 +75,11 @@ public final class TargetIdAccessor {
             throw new MissingTargetAggregateIdException("Command " + commandType.getName() + " has "
                     + (key == null ? "a null" : "a blank") + " @TargetAggregateId '" + memberName
                     + "'; every command must name the aggregate it targets");
+        }
+        if (key.length() > io.gyre.eventstore.StreamId.MAX_ID_LENGTH) {
+            throw new MissingTargetAggregateIdException("Command " + commandType.getName() + " has a "
+                    + "@TargetAggregateId '" + memberName + "' of " + key.length() + " characters; aggregate ids are "
+                    + "at most " + io.gyre.eventstore.StreamId.MAX_ID_LENGTH + " characters");
         }
         return key;
     }

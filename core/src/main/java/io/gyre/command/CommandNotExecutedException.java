@@ -1,0 +1,19 @@
+package io.gyre.command;
+
+/**
+ * The command's deadline passed before it ran: it was dropped unrun (waiting for capacity, queued behind other
+ * commands of its aggregate, or waiting for a retry) and nothing of it is stored, on any node. Sending it again is
+ * safe under a new command id or the same one. Transient.
+ */
+public final class CommandNotExecutedException extends CommandTimeoutException {
+
+    private static final long serialVersionUID = 1L;
+
+    /**
+     * @param message   names the command, the deadline and where it was waiting
+     * @param commandId the command's id
+     */
+    public CommandNotExecutedException(String message, String commandId) {
+        super(message, commandId);
+    }
+}

@@ -1,0 +1,198 @@
+package io.gyre.command.internal;
+
+import io.gyre.GyreTransientException;
+import io.gyre.command.CommandBus;
+import io.gyre.command.CommandDispatch;
+import io.gyre.command.CommandMessage;
+import io.gyre.command.CommandNotExecutedException;
+import io.gyre.command.CommandOutcomeUnknownException;
+import io.gyre.command.Deadline;
+import io.gyre.command.RetryPolicy;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One command from the moment a caller sends it until the caller has its answer: dispatches it, re-dispatches it
+ * after a transient failure (same command id, attempt counted up) with the retry policy's back-off, and answers
+ * the caller exactly once, with the outcome or, when the deadline passes first, with what is known of it.
+ *
+ * <p>At the deadline the current delivery is {@linkplain CommandDispatch#withdraw withdrawn} if it has not started;
+ * the caller is then told {@link CommandNotExecutedException} when no delivery may have run, and
+ * {@link CommandOutcomeUnknownException} (with the command id) when one may have. A delivery that started is never
+ * reported as not executed: it may be running on another member right now.
+ *
+ * <p>Thread-safety: outcomes, the deadline and retries fire on different threads; {@link #finished} decides which
+ * of them answers, and the fields they share are volatile and written in an order that makes every reader safe
+ * (see {@link #attempt(int)}). Internal: not part of Gyre's API.
+ */
+final class SentCommand {
+
+    private static final Logger log = LoggerFactory.getLogger(SentCommand.class);
+
+    private final CommandMessage message;
+    private final Deadline deadline;
+    private final CommandBus bus;
+    private final RetryPolicy policy;
+    private final DeadlineTimer timer;
+    private final CompletableFuture<Object> caller;
+    private final Executor completion;
+    private final Consumer<SentCommand> onFinish;
+    private final AtomicBoolean finished = new AtomicBoolean();
+    /** True when a delivery before the current one may have run. Written before {@link #current}. */
+    private volatile boolean earlierMayHaveRun;
+    private volatile @Nullable CommandDispatch current;
+    private volatile DeadlineTimer.@Nullable Timeout deadlineTimeout;
+    private volatile DeadlineTimer.@Nullable Timeout retryTimeout;
+
+    SentCommand(CommandMessage message, CommandBus bus, RetryPolicy policy, DeadlineTimer timer,
+                CompletableFuture<Object> caller, Executor completion, Consumer<SentCommand> onFinish) {
+        this.message = message;
+        this.deadline = Objects.requireNonNull(message.deadline(), "deadline");
+        this.bus = bus;
+        this.policy = policy;
+        this.timer = timer;
+        this.caller = caller;
+        this.completion = completion;
+        this.onFinish = onFinish;
+    }
+
+    void start() {
+        deadlineTimeout = timer.schedule(deadline.nanoTime(), this::onDeadline);
+        attempt(1);
+    }
+
+    private void attempt(int number) {
+        CommandDispatch dispatch;
+        // Dispatching and publishing the delivery happen under the lock the deadline takes, so the deadline never
+        // sees the previous delivery while the new one may already be running.
+        synchronized (this) {
+            if (finished.get()) {
+                return;
+            }
+            CommandDispatch previous = current;
+            if (previous != null && previous.mayHaveRun()) {
+                earlierMayHaveRun = true;
+            }
+            try {
+                dispatch = bus.dispatch(message.withAttempt(number));
+            } catch (RuntimeException e) {
+                // A bus must not throw; one that does has not taken the command.
+                dispatch = CommandDispatch.refused(message, e);
+            }
+            current = dispatch;
+        }
+        CommandDispatch attempted = dispatch;
+        dispatch.whenComplete((value, failure) -> onOutcome(attempted, number, value, failure));
+    }
+
+    private void onOutcome(CommandDispatch dispatch, int number, @Nullable Object value, @Nullable Throwable failure) {
+        if (finished.get() || dispatch != current) {
+            return;
+        }
+        if (failure == null) {
+            finish(value, null);
+            return;
+        }
+        Throwable cause = unwrap(failure);
+        if (!GyreTransientException.isCauseOf(cause) || number >= policy.maxAttempts()) {
+            finish(null, cause);
+            return;
+        }
+        if (deadline.hasPassed()) {
+            return; // the deadline's timer answers, with what is known of every delivery
+        }
+        long delay = policy.backoffAfter(number, ThreadLocalRandom.current()).toNanos();
+        if (log.isDebugEnabled()) {
+            log.debug("Retrying {} in {} µs after attempt {} failed: {}", message, delay / 1000, number, cause.toString());
+        }
+        // A retry due after the deadline is never run: the deadline answers first.
+        retryTimeout = timer.schedule(System.nanoTime() + delay, () -> attempt(number + 1));
+    }
+
+    private void onDeadline() {
+        end("its deadline passed");
+    }
+
+    /**
+     * Ends the command as the deadline would, for a reason such as the node closing.
+     *
+     * @param reason why, for the message
+     */
+    void abandon(String reason) {
+        end(reason);
+    }
+
+    private synchronized void end(String reason) {
+        if (finished.get()) {
+            return;
+        }
+        CommandDispatch dispatch = current;
+        boolean mayHaveRun = earlierMayHaveRun;
+        if (dispatch != null) {
+            boolean withdrawn = dispatch.withdraw(new CommandNotExecutedException(message + " was withdrawn: "
+                    + reason, message.commandId()));
+            mayHaveRun |= !withdrawn && dispatch.mayHaveRun();
+        }
+        finish(null, timedOut(mayHaveRun, reason));
+    }
+
+    private RuntimeException timedOut(boolean mayHaveRun, String reason) {
+        if (mayHaveRun) {
+            return new CommandOutcomeUnknownException(message + " has no known outcome: " + reason + " while it may "
+                    + "have been running or committing. Send it again under command id " + message.commandId()
+                    + " (CommandMessage.withCommandId) to get its stored outcome, or run it once if it was not stored",
+                    message.commandId());
+        }
+        return new CommandNotExecutedException(message + " was not executed: " + reason + " before it ran, and "
+                + "nothing of it is stored; it is safe to send again", message.commandId());
+    }
+
+    private void finish(@Nullable Object value, @Nullable Throwable failure) {
+        if (!finished.compareAndSet(false, true)) {
+            return;
+        }
+        DeadlineTimer.Timeout timeout = deadlineTimeout;
+        if (timeout != null) {
+            timeout.cancel();
+        }
+        DeadlineTimer.Timeout retry = retryTimeout;
+        if (retry != null) {
+            retry.cancel();
+        }
+        onFinish.accept(this);
+        try {
+            completion.execute(() -> {
+                if (failure == null) {
+                    caller.complete(value);
+                } else {
+                    caller.completeExceptionally(failure);
+                }
+            });
+        } catch (RuntimeException e) {
+            // The callback executor stopped with the node: complete here rather than never.
+            if (failure == null) {
+                caller.complete(value);
+            } else {
+                caller.completeExceptionally(failure);
+            }
+        }
+    }
+
+    private static Throwable unwrap(Throwable failure) {
+        Throwable cause = failure;
+        while ((cause instanceof CompletionException || cause instanceof ExecutionException)
+                && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        return cause;
+    }
+}
