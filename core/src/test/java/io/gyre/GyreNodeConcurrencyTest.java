@@ -2,6 +2,7 @@ package io.gyre;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.gyre.eventstore.StreamId;
 import io.gyre.eventstore.InMemoryEventStore;
 import io.gyre.eventstore.StoredEvent;
 import io.gyre.serialization.SerializedValue;
@@ -85,7 +86,7 @@ class GyreNodeConcurrencyTest {
         long events = 0;
         for (int i = 0; i < COUNTERS; i++) {
             String id = "counter-" + i;
-            List<StoredEvent> stream = store.readStream(id).toList();
+            List<StoredEvent> stream = store.readStream(StreamId.of("Counter", id)).toList();
             long sum = 0;
             for (int sequence = 0; sequence < stream.size(); sequence++) {
                 StoredEvent event = stream.get(sequence);

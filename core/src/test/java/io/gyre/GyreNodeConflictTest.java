@@ -2,6 +2,7 @@ package io.gyre;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.gyre.eventstore.StreamId;
 import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.AppendResult;
 import io.gyre.eventstore.ConcurrencyConflictException;
@@ -73,7 +74,7 @@ class GyreNodeConflictTest {
         assertThat(handled).hasSize(3);
         assertThat(handled.stream().distinct()).as("the loser ran again with its own command id").hasSize(2);
 
-        List<StoredEvent> stream = events.readStream("c").toList();
+        List<StoredEvent> stream = events.readStream(StreamId.of("Counter", "c")).toList();
         assertThat(stream).extracting(StoredEvent::sequence).containsExactly(0L, 1L, 2L);
         assertThat(stream.get(2).commandId()).isEqualTo(handled.get(2));
         long stateOnA = nodeA.commandGateway().sendAndWait(new Add("c", 0), Duration.ofSeconds(5));

@@ -3,6 +3,7 @@ package io.gyre;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.gyre.eventstore.StreamId;
 import io.gyre.command.CommandMessage;
 import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.AppendResult;
@@ -56,7 +57,7 @@ class GyreNodeDeduplicationTest {
 
         assertThat(total).as("the original result, not the result of running again").isEqualTo(15);
         assertThat(Probe.commandIds()).as("handler runs").hasSize(1);
-        assertThat(store.readStream("c").map(StoredEvent::sequence).toList()).containsExactly(0L, 1L, 2L);
+        assertThat(store.readStream(StreamId.of("Counter", "c")).map(StoredEvent::sequence).toList()).containsExactly(0L, 1L, 2L);
         assertThat(node.commandGateway().<Long>sendAndWait(new Add("c", 0))).isEqualTo(15);
     }
 
@@ -65,7 +66,7 @@ class GyreNodeDeduplicationTest {
         store.loseNextAcknowledgements(1);
         String id = node.commandGateway().sendAndWait(new CreateCounter("created-once"));
         assertThat(id).isEqualTo("created-once");
-        assertThat(store.readStream("created-once").count()).isEqualTo(1);
+        assertThat(store.readStream(StreamId.of("Counter", "created-once")).count()).isEqualTo(1);
         assertThat(Probe.commandIds()).hasSize(1);
     }
 
@@ -85,7 +86,7 @@ class GyreNodeDeduplicationTest {
 
             assertThat(retried).isEqualTo(10L);
             assertThat(original).as("the late attempt answers with the stored result").isEqualTo(10L);
-            assertThat(store.readStream("c").map(StoredEvent::commandId).filter(first.commandId()::equals).count())
+            assertThat(store.readStream(StreamId.of("Counter", "c")).map(StoredEvent::commandId).filter(first.commandId()::equals).count())
                     .as("events of the command").isEqualTo(1);
             assertThat(node.commandGateway().<Long>sendAndWait(new Add("c", 1)))
                     .as("the late attempt's node dropped its cached aggregate").isEqualTo(11);
@@ -102,7 +103,7 @@ class GyreNodeDeduplicationTest {
 
         assertThat(first).isEqualTo(7);
         assertThat(again).as("the stored result of the first send, not the state now").isEqualTo(7);
-        assertThat(store.readStream("c").filter(e -> e.commandId().equals("client-key-1")).count()).isEqualTo(1);
+        assertThat(store.readStream(StreamId.of("Counter", "c")).filter(e -> e.commandId().equals("client-key-1")).count()).isEqualTo(1);
         assertThat(node.commandGateway().<Long>sendAndWait(new Add("c", 0))).isEqualTo(107);
     }
 
@@ -116,7 +117,7 @@ class GyreNodeDeduplicationTest {
         // Deciding again would refuse (7 + 7 > 10); the stored outcome of the first delivery is the answer.
         long again = node.commandGateway().<Long>send(withdraw, java.time.Duration.ofSeconds(5)).join();
         assertThat(again).isEqualTo(first).isEqualTo(7);
-        assertThat(store.lastSequence("c")).isEqualTo(1);
+        assertThat(store.lastSequence(StreamId.of("Counter", "c"))).isEqualTo(1);
     }
 
     @Test
@@ -126,7 +127,7 @@ class GyreNodeDeduplicationTest {
                 .isInstanceOf(UnregisteredTypeException.class)
                 .hasMessageContaining(StringBuilder.class.getName())
                 .hasMessageContaining("types(");
-        assertThat(store.lastSequence("c")).isZero();
+        assertThat(store.lastSequence(StreamId.of("Counter", "c"))).isZero();
         assertThat(node.commandGateway().<Long>sendAndWait(new Add("c", 2))).isEqualTo(2);
     }
 

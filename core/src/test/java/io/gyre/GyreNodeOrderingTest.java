@@ -2,6 +2,7 @@ package io.gyre;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.gyre.eventstore.StreamId;
 import io.gyre.eventstore.InMemoryEventStore;
 import io.gyre.testmodel.Counter;
 import io.gyre.testmodel.CounterCommands.Add;
@@ -48,7 +49,7 @@ class GyreNodeOrderingTest {
 
     private List<Long> amountsOf(String id) {
         List<Long> amounts = new ArrayList<>();
-        store.readStream(id).forEach(event -> {
+        store.readStream(StreamId.of("Counter", id)).forEach(event -> {
             Object payload = node.serializer().deserialize(
                     new io.gyre.serialization.SerializedValue(event.type(), event.payload()));
             if (payload instanceof io.gyre.testmodel.CounterEvents.Added added) {
