@@ -1,6 +1,7 @@
 package io.gyre.eventstore;
 
 import io.gyre.eventstore.conformance.AppendAndReadConformanceTest;
+import io.gyre.eventstore.conformance.CommandDecisionsConformanceTest;
 import io.gyre.eventstore.conformance.EventStoreFixture;
 import io.gyre.eventstore.conformance.GlobalLogConformanceTest;
 import org.junit.jupiter.api.Nested;
@@ -16,6 +17,11 @@ class InMemoryEventStoreConformanceTest {
             }
 
             @Override
+            public boolean durable() {
+                return false;
+            }
+
+            @Override
             public void close() {
                 store.close();
             }
@@ -24,6 +30,14 @@ class InMemoryEventStoreConformanceTest {
 
     @Nested
     class AppendAndRead extends AppendAndReadConformanceTest {
+        @Override
+        protected EventStoreFixture createFixture() {
+            return fixture();
+        }
+    }
+
+    @Nested
+    class CommandDecisions extends CommandDecisionsConformanceTest {
         @Override
         protected EventStoreFixture createFixture() {
             return fixture();

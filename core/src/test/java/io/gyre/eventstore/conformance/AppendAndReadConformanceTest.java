@@ -3,13 +3,14 @@ package io.gyre.eventstore.conformance;
 import static io.gyre.eventstore.conformance.Events.append;
 import static io.gyre.eventstore.conformance.Events.json;
 import static io.gyre.eventstore.conformance.Events.numberOf;
+import static io.gyre.eventstore.conformance.Events.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assumptions.assumeThat;
 
 import io.gyre.GyreTransientException;
 import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.AppendResult;
+import io.gyre.eventstore.CommandOutcome;
 import io.gyre.eventstore.CommandRecord;
 import io.gyre.eventstore.DuplicateCommandException;
 import io.gyre.eventstore.ConcurrencyConflictException;
@@ -17,6 +18,8 @@ import io.gyre.eventstore.EventData;
 import io.gyre.eventstore.EventStore;
 import io.gyre.eventstore.ExpectedSequence;
 import io.gyre.eventstore.StoredEvent;
+import io.gyre.eventstore.StreamId;
+import io.gyre.eventstore.TrackingToken;
 import io.gyre.serialization.SerializedValue;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -57,7 +60,11 @@ public abstract class AppendAndReadConformanceTest {
     }
 
     private List<StoredEvent> read(String aggregateId, long fromSequence) {
-        try (Stream<StoredEvent> events = store.readStream(aggregateId, fromSequence)) {
+        return read(stream(aggregateId), fromSequence);
+    }
+
+    private List<StoredEvent> read(StreamId stream, long fromSequence) {
+        try (Stream<StoredEvent> events = store.readStream(stream, fromSequence)) {
             return events.toList();
         }
     }
@@ -83,7 +90,7 @@ public abstract class AppendAndReadConformanceTest {
             assertThat(Events.truncated(stored.timestamp())).isEqualTo(Events.WHEN);
         }
         assertThat(events).extracting(StoredEvent::position).isSorted().doesNotHaveDuplicates();
-        assertThat(store.lastSequence("acc-1")).isEqualTo(2);
+        assertThat(store.lastSequence(stream("acc-1"))).isEqualTo(2);
     }
 
     @Test
@@ -100,7 +107,7 @@ public abstract class AppendAndReadConformanceTest {
         store.append(append("acc-1", ExpectedSequence.noStream(), "cmd-1", 1, 2));
         assertThatThrownBy(() -> store.append(append("acc-1", ExpectedSequence.noStream(), "cmd-2", 3)))
                 .isInstanceOfSatisfying(ConcurrencyConflictException.class, conflict -> {
-                    assertThat(conflict.aggregateId()).isEqualTo("acc-1");
+                    assertThat(conflict.stream()).isEqualTo(stream("acc-1"));
                     assertThat(conflict.expectedSequence()).isEqualTo(-1);
                     assertThat(conflict.actualSequence()).isEqualTo(1);
                     assertThat(GyreTransientException.isCauseOf(conflict)).isTrue();
@@ -170,7 +177,7 @@ public abstract class AppendAndReadConformanceTest {
         assertThat(results).filteredOn(ConcurrencyConflictException.class::isInstance).hasSize(writers - 1)
                 .allSatisfy(result -> {
                     ConcurrencyConflictException conflict = (ConcurrencyConflictException) result;
-                    assertThat(conflict.aggregateId()).isEqualTo("hot");
+                    assertThat(conflict.stream()).isEqualTo(stream("hot"));
                     assertThat(conflict.expectedSequence()).isZero();
                     assertThat(conflict.actualSequence()).isEqualTo(2);
                 });
@@ -189,7 +196,7 @@ public abstract class AppendAndReadConformanceTest {
     @Test
     void an_unknown_aggregate_has_an_empty_stream() {
         assertThat(read("nobody", 0)).isEmpty();
-        assertThat(store.lastSequence("nobody")).isEqualTo(-1);
+        assertThat(store.lastSequence(stream("nobody"))).isEqualTo(-1);
     }
 
     @Test
@@ -210,7 +217,7 @@ public abstract class AppendAndReadConformanceTest {
             expected += 100;
         }
         long sequence = 0;
-        try (Stream<StoredEvent> events = store.readStream("long", 0)) {
+        try (Stream<StoredEvent> events = store.readStream(stream("long"), 0)) {
             Iterator<StoredEvent> iterator = events.iterator();
             while (iterator.hasNext()) {
                 StoredEvent event = iterator.next();
@@ -226,18 +233,18 @@ public abstract class AppendAndReadConformanceTest {
     void a_stream_closed_before_its_end_releases_what_it_holds() {
         store.append(append("acc-1", ExpectedSequence.noStream(), "cmd-1", LongStream.range(0, 50).toArray()));
         for (int i = 0; i < 200; i++) {
-            try (Stream<StoredEvent> events = store.readStream("acc-1", 0)) {
+            try (Stream<StoredEvent> events = store.readStream(stream("acc-1"), 0)) {
                 assertThat(events.findFirst()).isPresent();
             }
         }
-        assertThat(store.lastSequence("acc-1")).isEqualTo(49);
+        assertThat(store.lastSequence(stream("acc-1"))).isEqualTo(49);
     }
 
     @Test
     void unicode_payloads_survive() {
         EventData event = new EventData("e-1", "Named", "{\"name\":\"Zoë 🚀 日本語 \\\"quoted\\\"\"}",
                 "{\"who\":\"Ŝ\"}", Events.WHEN);
-        store.append(new AppendRequest("Conformance", "ü-1", ExpectedSequence.noStream(), "cmd-ü", List.of(event)));
+        store.append(AppendRequest.events(stream("ü-1"), ExpectedSequence.noStream(), "cmd-ü", List.of(event)));
         StoredEvent stored = read("ü-1", 0).get(0);
         assertThat(json(stored.payload())).isEqualTo(json(event.payload()));
         assertThat(json(stored.metadata())).isEqualTo(json(event.metadata()));
@@ -246,39 +253,57 @@ public abstract class AppendAndReadConformanceTest {
 
     @Test
     void bad_arguments_are_refused() {
-        assertThatThrownBy(() -> store.readStream("a", -1)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> store.readStream(stream("a"), -1)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("-1");
         assertThatThrownBy(() -> store.append(null)).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> store.readStream(null, 0)).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> store.lastSequence(null)).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> store.findCommand(stream("a"), null)).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> store.findCommand(null, "cmd")).isInstanceOf(NullPointerException.class);
     }
 
     @Test
     void a_command_is_found_by_its_id_with_the_range_of_its_events_and_its_result() {
         store.append(append("acc-1", ExpectedSequence.noStream(), "cmd-1", 1));
-        SerializedValue result = new SerializedValue("java.lang.Long", "42");
-        store.append(new AppendRequest("Conformance", "acc-1", ExpectedSequence.exactly(0), "cmd-2",
-                List.of(Events.event(2), Events.event(3), Events.event(4)), result));
+        SerializedValue value = new SerializedValue("java.lang.Long", "42");
+        store.append(new AppendRequest(stream("acc-1"), ExpectedSequence.exactly(0), "cmd-2",
+                Events.events(2, 3, 4), CommandOutcome.Result.of(value)));
 
-        assertThat(store.findCommand("acc-1", "cmd-2"))
-                .contains(new CommandRecord("acc-1", "cmd-2", 1, 3, result));
-        assertThat(store.findCommand("acc-1", "cmd-1")).contains(new CommandRecord("acc-1", "cmd-1", 0, 0, null));
-        assertThat(store.findCommand("acc-1", "cmd-unknown")).isEmpty();
-        assertThat(store.findCommand("acc-other", "cmd-2")).as("scoped to the aggregate").isEmpty();
+        assertThat(store.findCommand(stream("acc-1"), "cmd-2"))
+                .contains(new CommandRecord(stream("acc-1"), "cmd-2", 0, 3, CommandOutcome.Result.of(value)));
+        assertThat(store.findCommand(stream("acc-1"), "cmd-2")).get()
+                .satisfies(record -> {
+                    assertThat(record.firstSequence()).isEqualTo(1);
+                    assertThat(record.lastSequence()).isEqualTo(3);
+                });
+        assertThat(store.findCommand(stream("acc-1"), "cmd-1"))
+                .contains(new CommandRecord(stream("acc-1"), "cmd-1", -1, 1, CommandOutcome.Result.of(null)));
+        assertThat(store.findCommand(stream("acc-1"), "cmd-unknown")).isEmpty();
+        assertThat(store.findCommand(stream("acc-other"), "cmd-2")).as("scoped to the aggregate").isEmpty();
+        assertThat(store.findCommand(StreamId.of("OtherType", "acc-1"), "cmd-2")).as("scoped to the type")
+                .isEmpty();
     }
 
     @Test
     void a_command_is_stored_at_most_once_per_aggregate_whatever_sequence_its_second_attempt_expects() {
-        SerializedValue result = new SerializedValue("java.lang.Long", "7");
-        store.append(new AppendRequest("Conformance", "acc-1", ExpectedSequence.noStream(), "cmd-1",
-                List.of(Events.event(1), Events.event(2)), result));
+        SerializedValue value = new SerializedValue("java.lang.Long", "7");
+        store.append(new AppendRequest(stream("acc-1"), ExpectedSequence.noStream(), "cmd-1",
+                Events.events(1, 2), CommandOutcome.Result.of(value)));
         store.append(append("acc-1", ExpectedSequence.exactly(1), "cmd-2", 3));
 
+        CommandRecord first = new CommandRecord(stream("acc-1"), "cmd-1", -1, 2, CommandOutcome.Result.of(value));
         assertThatThrownBy(() -> store.append(append("acc-1", ExpectedSequence.exactly(2), "cmd-1", 4)))
                 .isInstanceOfSatisfying(DuplicateCommandException.class, duplicate ->
-                        assertThat(duplicate.stored()).isEqualTo(new CommandRecord("acc-1", "cmd-1", 0, 1, result)))
+                        assertThat(duplicate.stored()).isEqualTo(first))
                 .hasMessageContaining("cmd-1");
         assertThatThrownBy(() -> store.append(append("acc-1", ExpectedSequence.exactly(0), "cmd-1", 4)))
                 .as("duplicate reported before the stale sequence")
-                .isInstanceOf(DuplicateCommandException.class);
+                .isInstanceOfSatisfying(DuplicateCommandException.class, duplicate ->
+                        assertThat(duplicate.stored()).isEqualTo(first));
+        assertThatThrownBy(() -> store.append(append("acc-1", ExpectedSequence.exactly(9), "cmd-1", 4)))
+                .as("duplicate reported before the sequence beyond the stream")
+                .isInstanceOfSatisfying(DuplicateCommandException.class, duplicate ->
+                        assertThat(duplicate.stored()).isEqualTo(first));
         assertThat(read("acc-1", 0)).extracting(Events::numberOf).containsExactly(1L, 2L, 3L);
         assertThat(store.append(append("acc-2", ExpectedSequence.noStream(), "cmd-1", 5)))
                 .as("the same command id on another aggregate").isEqualTo(new AppendResult(0, 0));
@@ -287,15 +312,52 @@ public abstract class AppendAndReadConformanceTest {
     @Test
     void a_conflicting_append_stores_no_command_record() {
         store.append(append("acc-1", ExpectedSequence.noStream(), "cmd-1", 1));
-        assertThatThrownBy(() -> store.append(new AppendRequest("Conformance", "acc-1", ExpectedSequence.noStream(),
-                "cmd-2", List.of(Events.event(2)), new SerializedValue("java.lang.String", "\"x\""))))
+        assertThatThrownBy(() -> store.append(new AppendRequest(stream("acc-1"), ExpectedSequence.noStream(),
+                "cmd-2", Events.events(2), CommandOutcome.Result.of(new SerializedValue("java.lang.String",
+                "\"x\"")))))
                 .isInstanceOf(ConcurrencyConflictException.class);
-        assertThat(store.findCommand("acc-1", "cmd-2")).isEmpty();
+        assertThat(store.findCommand(stream("acc-1"), "cmd-2")).isEmpty();
+    }
+
+    @Test
+    void two_aggregate_types_with_the_same_id_have_separate_streams_sequences_and_command_keys() {
+        StreamId account = StreamId.of("Account", "shared-7");
+        StreamId order = StreamId.of("Order", "shared-7");
+        assertThat(store.append(append(account, ExpectedSequence.noStream(), "cmd-1", 1, 2)))
+                .isEqualTo(new AppendResult(0, 1));
+        assertThat(store.append(append(order, ExpectedSequence.noStream(), "cmd-1", 10)))
+                .as("same id and command id, other type: a stream of its own from sequence 0")
+                .isEqualTo(new AppendResult(0, 0));
+        assertThat(store.append(append(order, ExpectedSequence.exactly(0), "cmd-2", 11)))
+                .isEqualTo(new AppendResult(1, 1));
+        assertThatThrownBy(() -> store.append(append(account, ExpectedSequence.exactly(0), "cmd-3", 3)))
+                .as("the account's own head counts, not the order's")
+                .isInstanceOfSatisfying(ConcurrencyConflictException.class, conflict -> {
+                    assertThat(conflict.stream()).isEqualTo(account);
+                    assertThat(conflict.actualSequence()).isEqualTo(1);
+                });
+
+        assertThat(read(account, 0)).extracting(Events::numberOf).containsExactly(1L, 2L);
+        assertThat(read(account, 0)).extracting(StoredEvent::aggregateType).containsOnly("Account");
+        assertThat(read(order, 0)).extracting(Events::numberOf).containsExactly(10L, 11L);
+        assertThat(read(order, 0)).extracting(StoredEvent::stream).containsOnly(order);
+        assertThat(store.lastSequence(account)).isEqualTo(1);
+        assertThat(store.lastSequence(order)).isEqualTo(1);
+        assertThat(store.lastSequence(StreamId.of("Nobody", "shared-7"))).isEqualTo(-1);
+        assertThat(store.findCommand(account, "cmd-1")).get().extracting(CommandRecord::eventCount).isEqualTo(2);
+        assertThat(store.findCommand(order, "cmd-1")).get().extracting(CommandRecord::eventCount).isEqualTo(1);
+        assertThat(store.findCommand(account, "cmd-2")).isEmpty();
+        assertThat(store.readAll(TrackingToken.START, 100)).extracting(tracked -> tracked.event().aggregateType())
+                .as("the global log holds both types").containsExactly("Account", "Account", "Order", "Order");
     }
 
     @Test
     void everything_is_still_there_after_a_restart() {
-        assumeThat(fixture.durable()).as("store keeps events across restarts").isTrue();
+        if (!fixture.durable()) {
+            assertThatThrownBy(fixture::reopen).as("a store that keeps nothing cannot be reopened")
+                    .isInstanceOf(UnsupportedOperationException.class);
+            return;
+        }
         store.append(append("acc-1", ExpectedSequence.noStream(), "cmd-1", 1, 2));
         store.append(append("acc-2", ExpectedSequence.noStream(), "cmd-2", 3));
         store = fixture.reopen();

@@ -5,6 +5,9 @@ import io.gyre.eventstore.EventStore;
 /**
  * Hands a conformance suite a fresh, empty store for each test. Implement it in a few lines per store and
  * return it from the suite's {@code createFixture()}.
+ *
+ * <p>Capability flags have no defaults: a store must say what it can do, so that a forgotten flag fails the
+ * suite instead of quietly leaving a capability untested.
  */
 public interface EventStoreFixture extends AutoCloseable {
 
@@ -12,16 +15,16 @@ public interface EventStoreFixture extends AutoCloseable {
     EventStore store();
 
     /**
-     * @return true when the store keeps its events across {@link #reopen()}
+     * @return true when the store keeps its events across {@link #reopen()}; a store that answers false must
+     *         refuse {@link #reopen()} with an {@link UnsupportedOperationException}
      */
-    default boolean durable() {
-        return false;
-    }
+    boolean durable();
 
     /**
      * Closes the store and opens a new instance over the same data, as after a process restart.
      *
      * @return the new instance, also returned by {@link #store()} from now on
+     * @throws UnsupportedOperationException when the store is not {@link #durable()}
      */
     default EventStore reopen() {
         throw new UnsupportedOperationException("this store keeps nothing across a restart");

@@ -2,6 +2,7 @@ package io.gyre.eventstore.jdbc;
 
 import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.AppendResult;
+import io.gyre.eventstore.CommandOutcome;
 import io.gyre.eventstore.CommandRecord;
 import io.gyre.eventstore.DuplicateCommandException;
 import io.gyre.eventstore.ConcurrencyConflictException;
@@ -11,6 +12,7 @@ import io.gyre.eventstore.EventStore;
 import io.gyre.eventstore.ExpectedSequence;
 import io.gyre.eventstore.PayloadTooLargeException;
 import io.gyre.eventstore.StoredEvent;
+import io.gyre.eventstore.StreamId;
 import io.gyre.eventstore.TrackedEvent;
 import io.gyre.eventstore.TrackingToken;
 import io.gyre.eventstore.jdbc.internal.CommitOrderGate;
@@ -31,7 +33,9 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -59,22 +63,34 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * <h2>Appending</h2>
- * All events of one command are written by one INSERT statement, so they commit together or not at all, in one
- * round trip. The unique key on (aggregate id, sequence number) refuses a second writer of a sequence number.
+ * A stream is named by its aggregate type and id ({@link StreamId}). A command's decision is stored atomically:
+ * its row in the commands table, keyed by (aggregate type, aggregate id, command id), with its outcome, and its
+ * events. On PostgreSQL both go in one statement (one round trip); on H2, which runs inside the process, in two
+ * statements of one transaction. The unique key on (aggregate type, aggregate id, sequence number) refuses a
+ * second writer of a sequence number, and the command key refuses a second decision on a command id, whichever
+ * delivery of it commits first: the other gets a {@link DuplicateCommandException} carrying the stored decision.
  * When the caller expects a last sequence number, that event must exist, so a stream can never get a gap: events
  * are never deleted, so the store checks this before inserting, and only for an event it has not itself
  * appended or read recently; in the usual load-decide-append cycle the INSERT is all it sends.
  *
+ * <p>A decision without events (a refusal, or a result that changed nothing) is one conditional INSERT into the
+ * commands table, which inserts its row only if the expected event exists and the one after it does not, checked
+ * by the same statement; otherwise nothing is stored and the caller gets a {@link ConcurrencyConflictException}
+ * (or the {@link DuplicateCommandException} of an earlier decision, which is reported first).
+ *
  * <p>Concurrent appends share transactions (group commit): an append that arrives while
  * {@link Builder#appendTransactions(int)} transactions are writing waits for the next one, which writes every
- * append then waiting, up to {@link Builder#maxAppendsPerTransaction(int)} and one per aggregate. An append that
+ * append then waiting, up to {@link Builder#maxAppendsPerTransaction(int)} and one per stream, decisions without
+ * events included. An append that
  * finds a transaction free is written at once, with whatever was already waiting. When one append of a group is
  * refused, the transaction rolls back and each of its appends is written alone, so that every caller gets its
  * own outcome; only a lost connection or a failed commit fails them all (a failed commit leaves the outcome
  * unknown: a re-sent command is then stored, or reported as a {@link DuplicateCommandException}).
  *
- * <p>A duplicate-key error is reported as a {@link ConcurrencyConflictException} on both databases, wherever the
- * driver puts it (PostgreSQL's SQLState 23505 may come inside a {@code BatchUpdateException}); other failures
+ * <p>A duplicate-key error is recognised on both databases wherever the driver puts it (PostgreSQL's SQLState
+ * 23505 may come inside a {@code BatchUpdateException}), and told apart by looking up what the keys guard: a
+ * stored decision of the command, a stream that moved past the expected sequence ({@link
+ * ConcurrencyConflictException}), or else an event id used before ({@link EventRejectedException}); other failures
  * become a transient {@link JdbcEventStoreException} with the driver's SQLState, or a non-transient
  * {@link EventRejectedException} / {@link EventStoreSchemaException} when the data or schema is at fault.
  *
@@ -105,7 +121,7 @@ public final class JdbcEventStore implements EventStore {
 
     /** Events per INSERT statement; above it a command's events are inserted in one transaction. */
     private static final int MAX_ROWS_PER_STATEMENT = 500;
-    /** Aggregates whose last known event is remembered, about 100 bytes each. */
+    /** Streams whose last known event is remembered, about 150 bytes each. */
     private static final int KNOWN_STREAM_HEADS = 100_000;
 
     private final DataSource dataSource;
@@ -209,33 +225,39 @@ public final class JdbcEventStore implements EventStore {
             return appendAfterWhateverIsStored(request);
         }
         long lastSequence = expected.lastSequence();
-        if (lastSequence >= 0 && !heads.reaches(request.aggregateId(), lastSequence)) {
+        StreamId stream = request.stream();
+        // A decision without events checks its expected event inside its own statement.
+        if (!request.decisionOnly() && lastSequence >= 0 && !heads.reaches(stream, lastSequence)) {
             try (Connection connection = dataSource.getConnection()) {
-                checkExpectedEventExists(connection, request.aggregateId(), lastSequence);
+                checkExpectedEventExists(connection, request);
             } catch (SQLException e) {
-                throw failure(describe("Appending", request), e);
+                throw failure(describe(request), e);
             }
         }
         if (groupCommit != null && request.events().size() <= MAX_ROWS_PER_STATEMENT) {
             groupCommit.submit(request);
         } else {
             try (Connection connection = dataSource.getConnection()) {
-                appendAlone(connection, request);
+                writeAlone(connection, request);
             } catch (SQLException e) {
-                throw failure(describe("Appending", request), e);
+                throw failure(describe(request), e);
             }
         }
-        heads.advance(request.aggregateId(), lastSequence + request.events().size());
-        return new AppendResult(lastSequence + 1, lastSequence + request.events().size());
+        long last = lastSequence + request.events().size();
+        if (last >= 0) {
+            heads.advance(stream, last);
+        }
+        return new AppendResult(lastSequence + 1, last);
     }
 
     /**
-     * Writes a batch of appends that arrived together ({@link GroupCommit}): one append per aggregate shares a
-     * transaction (two for one aggregate cannot both succeed), the rest are written alone. When an append of the
+     * Writes a batch of appends that arrived together ({@link GroupCommit}): one append per stream shares a
+     * transaction (two for one stream cannot both succeed), the rest are written alone. When an append of the
      * shared transaction is refused (a conflict, a re-sent command, data the database rejects, a statement
      * timeout) the transaction rolls back and each of its appends is written alone, so that each caller gets its
-     * own outcome. Only a lost connection or a failed commit fails the whole transaction: then nothing may be
-     * written alone, since the outcome is unknown or the database is gone.
+     * own outcome. A decision without events whose stream has moved stores nothing and fails no statement: it is
+     * told so and the others commit. Only a lost connection or a failed commit fails the whole transaction: then
+     * nothing may be written alone, since the outcome is unknown or the database is gone.
      */
     private List<@Nullable RuntimeException> writeBatch(List<AppendRequest> batch) {
         Connection connection;
@@ -245,11 +267,11 @@ public final class JdbcEventStore implements EventStore {
             return failAll(batch, e);
         }
         try {
-            Map<String, AppendRequest> shared = new TreeMap<>();
+            Map<StreamId, AppendRequest> shared = new TreeMap<>(STREAM_ORDER);
             List<AppendRequest> alone = new ArrayList<>();
             if (batch.size() > 1) {
                 for (AppendRequest request : batch) {
-                    if (shared.putIfAbsent(request.aggregateId(), request) != null) {
+                    if (shared.putIfAbsent(request.stream(), request) != null) {
                         alone.add(request);
                     }
                 }
@@ -259,8 +281,11 @@ public final class JdbcEventStore implements EventStore {
             Map<AppendRequest, @Nullable RuntimeException> outcomes = new IdentityHashMap<>();
             if (shared.size() > 1) {
                 try {
-                    insertTogether(connection, shared.values());
+                    List<AppendRequest> notStored = writeTogether(connection, shared.values());
                     shared.values().forEach(request -> outcomes.put(request, null));
+                    for (AppendRequest request : notStored) {
+                        outcomes.put(request, decisionNotStored(connection, request));
+                    }
                 } catch (SharedTransactionFailed e) {
                     return failAll(batch, e.cause);
                 } catch (SQLException e) {
@@ -271,7 +296,7 @@ public final class JdbcEventStore implements EventStore {
             }
             for (AppendRequest request : alone) {
                 try {
-                    appendAlone(connection, request);
+                    writeAlone(connection, request);
                     outcomes.put(request, null);
                 } catch (RuntimeException e) {
                     outcomes.put(request, e);
@@ -289,9 +314,13 @@ public final class JdbcEventStore implements EventStore {
         }
     }
 
+    /** Streams in a fixed order, the order in which a shared transaction writes them. */
+    private static final Comparator<StreamId> STREAM_ORDER = Comparator.comparing(StreamId::aggregateType)
+            .thenComparing(StreamId::aggregateId);
+
     private List<@Nullable RuntimeException> failAll(List<AppendRequest> batch, SQLException cause) {
         List<@Nullable RuntimeException> outcomes = new ArrayList<>(batch.size());
-        batch.forEach(request -> outcomes.add(failure(describe("Appending", request), cause)));
+        batch.forEach(request -> outcomes.add(failure(describe(request), cause)));
         return outcomes;
     }
 
@@ -317,35 +346,57 @@ public final class JdbcEventStore implements EventStore {
         }
     }
 
-    /** Appends in a transaction of its own, and reports a refusal precisely. */
-    private void appendAlone(Connection connection, AppendRequest request) {
-        long lastSequence = request.expected().lastSequence();
+    /** Writes one decision in a transaction of its own, and reports a refusal precisely. */
+    private void writeAlone(Connection connection, AppendRequest request) {
+        if (request.decisionOnly()) {
+            writeDecisionAlone(connection, request);
+            return;
+        }
+        SQLException refused;
         if (gate != null) {
             gate.enterAppend();
         }
         try {
-            insert(connection, request, lastSequence);
+            insertWithEvents(connection, request);
+            return;
         } catch (SQLException e) {
-            if (SqlErrors.isUniqueViolation(e)) {
-                throw conflict(connection, request, lastSequence, e);
-            }
-            throw failure(describe("Appending", request), e);
+            refused = e;
         } finally {
             if (gate != null) {
                 gate.leaveAppend();
             }
         }
+        if (SqlErrors.isUniqueViolation(refused)) {
+            throw diagnose(connection, request, refused);
+        }
+        throw failure(describe(request), refused);
+    }
+
+    private void writeDecisionAlone(Connection connection, AppendRequest request) {
+        boolean stored;
+        try {
+            stored = insertDecision(connection, request);
+        } catch (SQLException e) {
+            if (SqlErrors.isUniqueViolation(e)) {
+                throw diagnose(connection, request, e);
+            }
+            throw failure(describe(request), e);
+        }
+        if (!stored) {
+            throw decisionNotStored(connection, request);
+        }
     }
 
     /**
-     * Inserts appends of different aggregates, each in one statement, in one transaction. Statements run in
-     * aggregate id order, so that two transactions waiting on each other's keys wait in the same order and never
-     * deadlock; consecutive appends of the same size share a JDBC batch, one round trip.
+     * Writes the appends of different streams in one transaction, each stream's rows together, streams in
+     * {@link #STREAM_ORDER} (so that two transactions waiting on each other's keys wait in the same order and never
+     * deadlock); consecutive appends with the same statement share a JDBC batch, one round trip.
      *
+     * @return the decisions without events that were not stored because their stream had moved
      * @throws SQLException             an append was refused before the commit, and the transaction rolled back
      * @throws SharedTransactionFailed  the connection failed, the rollback failed, or the commit failed
      */
-    private void insertTogether(Connection connection, java.util.Collection<AppendRequest> ordered)
+    private List<AppendRequest> writeTogether(Connection connection, Collection<AppendRequest> ordered)
             throws SQLException, SharedTransactionFailed {
         boolean autoCommit;
         try {
@@ -360,8 +411,9 @@ public final class JdbcEventStore implements EventStore {
             gate.enterAppend();
         }
         try {
+            List<AppendRequest> notStored;
             try {
-                insertAll(connection, ordered);
+                notStored = sql.postgres() ? writeAllPostgres(connection, ordered) : writeAllH2(connection, ordered);
             } catch (SQLException | RuntimeException e) {
                 try {
                     connection.rollback();
@@ -369,8 +421,8 @@ public final class JdbcEventStore implements EventStore {
                     e.addSuppressed(rollback);
                     throw new SharedTransactionFailed(rollback);
                 }
-                if (e instanceof SQLException sql && SqlErrors.isConnectionFailure(sql)) {
-                    throw new SharedTransactionFailed(sql);
+                if (e instanceof SQLException failed && SqlErrors.isConnectionFailure(failed)) {
+                    throw new SharedTransactionFailed(failed);
                 }
                 throw e;
             }
@@ -379,6 +431,7 @@ public final class JdbcEventStore implements EventStore {
             } catch (SQLException e) {
                 throw new SharedTransactionFailed(e);
             }
+            return notStored;
         } finally {
             if (gate != null) {
                 gate.leaveAppend();
@@ -393,100 +446,269 @@ public final class JdbcEventStore implements EventStore {
         }
     }
 
-    private void insertAll(Connection connection, java.util.Collection<AppendRequest> ordered) throws SQLException {
+    /** PostgreSQL: one statement per append, the command row and its events together. */
+    private List<AppendRequest> writeAllPostgres(Connection connection, Collection<AppendRequest> ordered)
+            throws SQLException {
         List<AppendRequest> requests = new ArrayList<>(ordered);
+        List<AppendRequest> notStored = new ArrayList<>();
         int i = 0;
         while (i < requests.size()) {
-            int rows = requests.get(i).events().size();
-            try (PreparedStatement insert = connection.prepareStatement(sql.insert(rows))) {
+            AppendRequest first = requests.get(i);
+            if (first.decisionOnly()) {
+                if (!executeDecision(connection, first)) {
+                    notStored.add(first);
+                }
+                i++;
+                continue;
+            }
+            int rows = first.events().size();
+            try (PreparedStatement insert = connection.prepareStatement(sql.insertCommandWithEvents(rows))) {
                 applyTimeout(insert);
                 int j = i;
-                for (; j < requests.size() && requests.get(j).events().size() == rows; j++) {
+                for (; j < requests.size() && !requests.get(j).decisionOnly()
+                        && requests.get(j).events().size() == rows; j++) {
                     AppendRequest request = requests.get(j);
-                    bind(insert, request, request.events(), request.expected().lastSequence());
+                    int next = bindCommand(insert, 1, request);
+                    bindEvents(insert, next, request, request.events(), request.expected().lastSequence());
                     insert.addBatch();
                 }
                 insert.executeBatch();
                 i = j;
             }
         }
+        return notStored;
+    }
+
+    /**
+     * H2: the command rows and decisions first, then the event rows, each in stream order: every transaction
+     * takes command keys before event keys, so two of them never wait on each other in a cycle.
+     */
+    private List<AppendRequest> writeAllH2(Connection connection, Collection<AppendRequest> ordered)
+            throws SQLException {
+        List<AppendRequest> requests = new ArrayList<>(ordered);
+        List<AppendRequest> notStored = new ArrayList<>();
+        int i = 0;
+        while (i < requests.size()) {
+            AppendRequest first = requests.get(i);
+            if (first.decisionOnly()) {
+                if (!executeDecision(connection, first)) {
+                    notStored.add(first);
+                }
+                i++;
+                continue;
+            }
+            try (PreparedStatement insert = connection.prepareStatement(sql.insertCommand())) {
+                applyTimeout(insert);
+                int j = i;
+                for (; j < requests.size() && !requests.get(j).decisionOnly(); j++) {
+                    bindCommand(insert, 1, requests.get(j));
+                    insert.addBatch();
+                }
+                insert.executeBatch();
+                i = j;
+            }
+        }
+        List<AppendRequest> withEvents = requests.stream().filter(request -> !request.decisionOnly()).toList();
+        i = 0;
+        while (i < withEvents.size()) {
+            int rows = withEvents.get(i).events().size();
+            try (PreparedStatement insert = connection.prepareStatement(sql.insertEvents(rows))) {
+                applyTimeout(insert);
+                int j = i;
+                for (; j < withEvents.size() && withEvents.get(j).events().size() == rows; j++) {
+                    AppendRequest request = withEvents.get(j);
+                    bindEvents(insert, 1, request, request.events(), request.expected().lastSequence());
+                    insert.addBatch();
+                }
+                insert.executeBatch();
+                i = j;
+            }
+        }
+        return notStored;
     }
 
     /**
      * Keeps streams contiguous: the unique key refuses a second writer of a sequence number, and this refuses a
      * writer ahead of the stream, whose expected last event does not exist. Events are never deleted, so an
      * event once seen stays, and checking before the insert is as good as checking inside it; the check costs a
-     * query only for an event this store has not appended or read ({@link KnownStreamHeads}).
+     * query only for an event this store has not appended or read ({@link KnownStreamHeads}). A command already
+     * decided is reported as such first, as the insert would have.
      */
-    private void checkExpectedEventExists(Connection connection, String aggregateId, long lastSequence)
-            throws SQLException {
-        if (lastSequence < 0 || heads.reaches(aggregateId, lastSequence)) {
-            return;
+    private void checkExpectedEventExists(Connection connection, AppendRequest request) throws SQLException {
+        StreamId stream = request.stream();
+        long expected = request.expected().lastSequence();
+        long actual = lastSequence(connection, stream);
+        if (actual < expected) {
+            Optional<CommandRecord> earlier = findCommand(connection, stream, request.commandId());
+            if (earlier.isPresent()) {
+                throw new DuplicateCommandException(earlier.get());
+            }
+            throw new ConcurrencyConflictException(stream, expected, actual);
         }
-        long actual = lastSequence(connection, aggregateId);
-        if (actual < lastSequence) {
-            throw new ConcurrencyConflictException(aggregateId, lastSequence, actual);
-        }
-        // Further along than expected: the insert fails on the unique key and tells a conflict from a re-sent
+        // Further along than expected: the insert fails on a unique key and tells a conflict from a re-sent
         // command.
-        heads.advance(aggregateId, actual);
+        heads.advance(stream, actual);
     }
 
     /**
-     * Inserts the events in one statement (one transaction above the per-statement limit), and commits: a data
-     * source that hands out connections without auto-commit (common under Spring or JPA) would otherwise roll
-     * an acknowledged append back when the connection returns to its pool.
+     * Writes a command's row and its events atomically, and commits: a data source that hands out connections
+     * without auto-commit (common under Spring or JPA) would otherwise roll an acknowledged append back when the
+     * connection returns to its pool. On PostgreSQL up to {@link #MAX_ROWS_PER_STATEMENT} events this is one
+     * statement and, with auto-commit, one round trip.
      */
-    private void insert(Connection connection, AppendRequest request, long lastSequence) throws SQLException {
-        List<EventData> events = request.events();
-        if (events.size() <= MAX_ROWS_PER_STATEMENT) {
-            if (connection.getAutoCommit()) {
-                insertChunk(connection, request, events, lastSequence);
-                return;
-            }
-            try {
-                insertChunk(connection, request, events, lastSequence);
-                connection.commit();
-                return;
-            } catch (SQLException | RuntimeException e) {
-                connection.rollback();
-                throw e;
-            }
-        }
+    private void insertWithEvents(Connection connection, AppendRequest request) throws SQLException {
         boolean autoCommit = connection.getAutoCommit();
-        connection.setAutoCommit(false);
+        if (autoCommit && sql.postgres() && request.events().size() <= MAX_ROWS_PER_STATEMENT) {
+            insertRows(connection, request);
+            return;
+        }
+        if (autoCommit) {
+            connection.setAutoCommit(false);
+        }
         try {
-            for (int from = 0; from < events.size(); from += MAX_ROWS_PER_STATEMENT) {
-                List<EventData> chunk = events.subList(from, Math.min(events.size(), from + MAX_ROWS_PER_STATEMENT));
-                insertChunk(connection, request, chunk, lastSequence + from);
-            }
+            insertRows(connection, request);
             connection.commit();
         } catch (SQLException | RuntimeException e) {
-            connection.rollback();
+            try {
+                connection.rollback();
+            } catch (SQLException rollback) {
+                e.addSuppressed(rollback);
+            }
             throw e;
         } finally {
-            connection.setAutoCommit(autoCommit);
+            if (autoCommit) {
+                connection.setAutoCommit(true);
+            }
+        }
+    }
+
+    /** The command row, then the events in chunks of at most {@link #MAX_ROWS_PER_STATEMENT}. */
+    private void insertRows(Connection connection, AppendRequest request) throws SQLException {
+        List<EventData> events = request.events();
+        long before = request.expected().lastSequence();
+        int first = Math.min(events.size(), MAX_ROWS_PER_STATEMENT);
+        if (sql.postgres()) {
+            try (PreparedStatement insert = connection.prepareStatement(sql.insertCommandWithEvents(first))) {
+                applyTimeout(insert);
+                bindEvents(insert, bindCommand(insert, 1, request), request, events.subList(0, first), before);
+                insert.executeUpdate();
+            }
+        } else {
+            try (PreparedStatement insert = connection.prepareStatement(sql.insertCommand())) {
+                applyTimeout(insert);
+                bindCommand(insert, 1, request);
+                insert.executeUpdate();
+            }
+            insertEvents(connection, request, events.subList(0, first), before);
+        }
+        for (int from = first; from < events.size(); from += MAX_ROWS_PER_STATEMENT) {
+            insertEvents(connection, request, events.subList(from, Math.min(events.size(),
+                    from + MAX_ROWS_PER_STATEMENT)), before + from);
         }
     }
 
     /** @param before the sequence number just before the chunk's first event */
-    private void insertChunk(Connection connection, AppendRequest request, List<EventData> chunk, long before)
+    private void insertEvents(Connection connection, AppendRequest request, List<EventData> chunk, long before)
             throws SQLException {
-        try (PreparedStatement insert = connection.prepareStatement(sql.insert(chunk.size()))) {
+        try (PreparedStatement insert = connection.prepareStatement(sql.insertEvents(chunk.size()))) {
             applyTimeout(insert);
-            bind(insert, request, chunk, before);
+            bindEvents(insert, 1, request, chunk, before);
             insert.executeUpdate();
         }
     }
 
-    /** Binds a chunk of a command's events to an insert of that many rows. */
-    private static void bind(PreparedStatement insert, AppendRequest request, List<EventData> chunk, long before)
-            throws SQLException {
-        int p = 1;
+    /**
+     * Inserts a decision without events if its stream has not moved, and commits.
+     *
+     * @return true when stored, false when the stream's last event is no longer the expected one
+     */
+    private boolean insertDecision(Connection connection, AppendRequest request) throws SQLException {
+        if (connection.getAutoCommit()) {
+            return executeDecision(connection, request);
+        }
+        try {
+            boolean stored = executeDecision(connection, request);
+            connection.commit();
+            return stored;
+        } catch (SQLException | RuntimeException e) {
+            try {
+                connection.rollback();
+            } catch (SQLException rollback) {
+                e.addSuppressed(rollback);
+            }
+            throw e;
+        }
+    }
+
+    /** @return true when the decision's row was inserted, false when its stream had moved */
+    private boolean executeDecision(Connection connection, AppendRequest request) throws SQLException {
+        long decidedAt = request.expected().lastSequence();
+        try (PreparedStatement insert = connection.prepareStatement(sql.insertDecision(decidedAt < 0))) {
+            applyTimeout(insert);
+            int p = 1;
+            insert.setString(p++, request.aggregateType());
+            insert.setString(p++, request.aggregateId());
+            insert.setString(p++, request.commandId());
+            insert.setLong(p++, decidedAt);
+            if (request.outcome() instanceof CommandOutcome.Refusal refusal) {
+                insert.setString(p++, REFUSAL);
+                insert.setString(p++, null);
+                insert.setString(p++, null);
+                insert.setString(p++, refusal.exceptionType());
+                insert.setString(p++, refusal.message());
+            } else {
+                SerializedValue value = resultOf(request);
+                insert.setString(p++, RESULT);
+                insert.setString(p++, value == null ? null : value.type());
+                insert.setString(p++, value == null ? null : value.data());
+                insert.setString(p++, null);
+                insert.setString(p++, null);
+            }
+            insert.setString(p++, request.aggregateType());
+            insert.setString(p++, request.aggregateId());
+            insert.setLong(p++, decidedAt + 1);
+            if (decidedAt >= 0) {
+                insert.setString(p++, request.aggregateType());
+                insert.setString(p++, request.aggregateId());
+                insert.setLong(p, decidedAt);
+            }
+            return insert.executeUpdate() == 1;
+        }
+    }
+
+    private static final String RESULT = "result";
+    private static final String REFUSAL = "refusal";
+
+    private static @Nullable SerializedValue resultOf(AppendRequest request) {
+        if (request.outcome() instanceof CommandOutcome.Result result) {
+            return result.value();
+        }
+        throw new IllegalArgumentException("a refusal stores no events, but " + describe(request) + " has some");
+    }
+
+    /**
+     * Binds the row of a command that stored events: {@link Statements#PARAMETERS_PER_COMMAND} parameters.
+     *
+     * @return the next parameter index
+     */
+    private static int bindCommand(PreparedStatement insert, int from, AppendRequest request) throws SQLException {
+        SerializedValue value = resultOf(request);
+        int p = from;
+        insert.setString(p++, request.aggregateType());
+        insert.setString(p++, request.aggregateId());
+        insert.setString(p++, request.commandId());
+        insert.setLong(p++, request.expected().lastSequence());
+        insert.setInt(p++, request.events().size());
+        insert.setString(p++, value == null ? null : value.type());
+        insert.setString(p++, value == null ? null : value.data());
+        return p;
+    }
+
+    /** Binds a chunk of a command's events: {@link Statements#PARAMETERS_PER_EVENT} parameters each. */
+    private static void bindEvents(PreparedStatement insert, int from, AppendRequest request, List<EventData> chunk,
+                                   long before) throws SQLException {
+        int p = from;
         long sequence = before + 1;
-        // The command key and result go with the command's first event only.
-        boolean first = before == request.expected().lastSequence();
-        SerializedValue result = request.result();
         for (EventData event : chunk) {
             insert.setString(p++, request.aggregateType());
             insert.setString(p++, request.aggregateId());
@@ -497,20 +719,16 @@ public final class JdbcEventStore implements EventStore {
             insert.setString(p++, event.payload());
             insert.setString(p++, event.metadata());
             insert.setObject(p++, OffsetDateTime.ofInstant(event.timestamp(), ZoneOffset.UTC));
-            insert.setString(p++, first ? request.commandId() : null);
-            insert.setString(p++, first && result != null ? result.type() : null);
-            insert.setString(p++, first && result != null ? result.data() : null);
-            first = false;
         }
     }
 
     private AppendResult appendAfterWhateverIsStored(AppendRequest request) {
         // "any" promises no check, so a lost race is retried here rather than reported.
         for (int attempt = 1; ; attempt++) {
-            long last = lastSequence(request.aggregateId());
+            long last = lastSequence(request.stream());
             try {
-                return append(new AppendRequest(request.aggregateType(), request.aggregateId(),
-                        ExpectedSequence.exactly(last), request.commandId(), request.events(), request.result()));
+                return append(new AppendRequest(request.stream(), ExpectedSequence.exactly(last),
+                        request.commandId(), request.events(), request.outcome()));
             } catch (ConcurrencyConflictException e) {
                 if (attempt >= 20) {
                     throw e;
@@ -519,25 +737,58 @@ public final class JdbcEventStore implements EventStore {
         }
     }
 
-    private RuntimeException conflict(Connection connection, AppendRequest request, long expected, SQLException e) {
+    /**
+     * Why a unique key refused an append: the command is already decided (its record is what a re-sent command
+     * is answered with; reported first, as the first decision on a command id is final), or the stream moved
+     * past the expected sequence, or neither, which leaves an event id used before. The key that fired has
+     * committed (a database waits for an uncommitted holder of a key to finish), so what it guards is visible.
+     */
+    private RuntimeException diagnose(Connection connection, AppendRequest request, SQLException e) {
+        StreamId stream = request.stream();
+        long expected = request.expected().lastSequence();
         long actual;
         try {
-            Optional<CommandRecord> earlier = findCommand(connection, request.aggregateId(), request.commandId());
+            Optional<CommandRecord> earlier = findCommand(connection, stream, request.commandId());
             if (earlier.isPresent()) {
                 return new DuplicateCommandException(earlier.get());
             }
-            actual = lastSequence(connection, request.aggregateId());
+            actual = lastSequence(connection, stream);
         } catch (SQLException lookup) {
             e.addSuppressed(lookup);
-            return new ConcurrencyConflictException(request.aggregateId(), expected,
-                    ConcurrencyConflictException.UNKNOWN, e);
+            return new ConcurrencyConflictException(stream, expected, ConcurrencyConflictException.UNKNOWN, e);
         }
         if (actual == expected) {
+            if (request.decisionOnly()) {
+                // Only the command key can refuse a decision, and its holder is gone: it rolled back after all.
+                return new ConcurrencyConflictException(stream, expected, ConcurrencyConflictException.UNKNOWN, e);
+            }
             // Neither the command nor the stream moved, so the duplicate key was an event id.
-            return new EventRejectedException(describe("Appending", request) + " failed: an event id is already "
-                    + "stored; event ids must be unique", e);
+            return new EventRejectedException(describe(request) + " failed: an event id is already stored; event "
+                    + "ids must be unique", e);
         }
-        return new ConcurrencyConflictException(request.aggregateId(), expected, actual, e);
+        return new ConcurrencyConflictException(stream, expected, actual, e);
+    }
+
+    /**
+     * Why a decision without events stored nothing: the command is already decided (reported first), or the
+     * stream moved. The actual last sequence number is read after the fact; when it is back at the expected one
+     * (the expected event was missing when the decision was checked, and has been appended since), it is
+     * reported as unknown.
+     */
+    private RuntimeException decisionNotStored(Connection connection, AppendRequest request) {
+        StreamId stream = request.stream();
+        long expected = request.expected().lastSequence();
+        try {
+            Optional<CommandRecord> earlier = findCommand(connection, stream, request.commandId());
+            if (earlier.isPresent()) {
+                return new DuplicateCommandException(earlier.get());
+            }
+            long actual = lastSequence(connection, stream);
+            return new ConcurrencyConflictException(stream, expected,
+                    actual == expected ? ConcurrencyConflictException.UNKNOWN : actual);
+        } catch (SQLException lookup) {
+            return new ConcurrencyConflictException(stream, expected, ConcurrencyConflictException.UNKNOWN, lookup);
+        }
     }
 
     private void checkSizes(AppendRequest request) {
@@ -555,19 +806,20 @@ public final class JdbcEventStore implements EventStore {
     }
 
     @Override
-    public long lastSequence(String aggregateId) {
-        Objects.requireNonNull(aggregateId, "aggregateId");
+    public long lastSequence(StreamId stream) {
+        Objects.requireNonNull(stream, "stream");
         try (Connection connection = dataSource.getConnection()) {
-            return lastSequence(connection, aggregateId);
+            return lastSequence(connection, stream);
         } catch (SQLException e) {
-            throw failure("Reading the last sequence number of aggregate '" + aggregateId + "'", e);
+            throw failure("Reading the last sequence number of " + stream, e);
         }
     }
 
-    private long lastSequence(Connection connection, String aggregateId) throws SQLException {
+    private long lastSequence(Connection connection, StreamId stream) throws SQLException {
         try (PreparedStatement query = connection.prepareStatement(sql.lastSequence())) {
             applyTimeout(query);
-            query.setString(1, aggregateId);
+            query.setString(1, stream.aggregateType());
+            query.setString(2, stream.aggregateId());
             try (ResultSet rows = query.executeQuery()) {
                 rows.next();
                 long last = rows.getLong(1);
@@ -577,48 +829,50 @@ public final class JdbcEventStore implements EventStore {
     }
 
     @Override
-    public Optional<CommandRecord> findCommand(String aggregateId, String commandId) {
-        Objects.requireNonNull(aggregateId, "aggregateId");
+    public Optional<CommandRecord> findCommand(StreamId stream, String commandId) {
+        Objects.requireNonNull(stream, "stream");
         Objects.requireNonNull(commandId, "commandId");
         try (Connection connection = dataSource.getConnection()) {
-            return findCommand(connection, aggregateId, commandId);
+            return findCommand(connection, stream, commandId);
         } catch (SQLException e) {
-            throw failure("Looking up command " + commandId + " of aggregate '" + aggregateId + "'", e);
+            throw failure("Looking up command " + commandId + " of " + stream, e);
         }
     }
 
-    private Optional<CommandRecord> findCommand(Connection connection, String aggregateId, String commandId)
+    private Optional<CommandRecord> findCommand(Connection connection, StreamId stream, String commandId)
             throws SQLException {
-        long first;
-        SerializedValue result;
         try (PreparedStatement query = connection.prepareStatement(sql.findCommand())) {
             applyTimeout(query);
-            query.setString(1, aggregateId);
-            query.setString(2, commandId);
+            query.setString(1, stream.aggregateType());
+            query.setString(2, stream.aggregateId());
+            query.setString(3, commandId);
             try (ResultSet rows = query.executeQuery()) {
                 if (!rows.next()) {
                     return Optional.empty();
                 }
-                first = rows.getLong(1);
-                String type = rows.getString(2);
-                result = type == null ? null : new SerializedValue(type, rows.getString(3));
-            }
-        }
-        try (PreparedStatement query = connection.prepareStatement(sql.lastOfCommand())) {
-            applyTimeout(query);
-            query.setString(1, aggregateId);
-            query.setLong(2, first);
-            query.setString(3, commandId);
-            try (ResultSet rows = query.executeQuery()) {
-                rows.next();
-                return Optional.of(new CommandRecord(aggregateId, commandId, first, rows.getLong(1), result));
+                long decidedAt = rows.getLong(1);
+                int eventCount = rows.getInt(2);
+                String kind = rows.getString(3);
+                CommandOutcome outcome;
+                if (RESULT.equals(kind)) {
+                    String type = rows.getString(4);
+                    outcome = CommandOutcome.Result.of(type == null ? null : new SerializedValue(type,
+                            rows.getString(5)));
+                } else if (REFUSAL.equals(kind)) {
+                    outcome = new CommandOutcome.Refusal(rows.getString(6), rows.getString(7));
+                } else {
+                    throw new EventStoreSchemaException("Command " + commandId + " of " + stream + " has outcome '"
+                            + kind + "' in table " + tables.commands() + ", where only 'result' and 'refusal' are "
+                            + "known; was it written by a newer version of Gyre?", null);
+                }
+                return Optional.of(new CommandRecord(stream, commandId, decidedAt, eventCount, outcome));
             }
         }
     }
 
     @Override
-    public Stream<StoredEvent> readStream(String aggregateId, long fromSequence) {
-        Objects.requireNonNull(aggregateId, "aggregateId");
+    public Stream<StoredEvent> readStream(StreamId stream, long fromSequence) {
+        Objects.requireNonNull(stream, "stream");
         if (fromSequence < 0) {
             throw new IllegalArgumentException("fromSequence must be 0 or more, but was " + fromSequence);
         }
@@ -636,7 +890,7 @@ public final class JdbcEventStore implements EventStore {
                 if (exhausted) {
                     return false;
                 }
-                page = readPage(aggregateId, next);
+                page = readPage(stream, next);
                 index = 0;
                 exhausted = page.size() < readBatchSize;
                 if (!page.isEmpty()) {
@@ -657,13 +911,14 @@ public final class JdbcEventStore implements EventStore {
                 Spliterator.ORDERED | Spliterator.NONNULL | Spliterator.DISTINCT), false);
     }
 
-    private List<StoredEvent> readPage(String aggregateId, long fromSequence) {
+    private List<StoredEvent> readPage(StreamId stream, long fromSequence) {
         try (Connection connection = dataSource.getConnection();
              PreparedStatement query = connection.prepareStatement(sql.readStreamPage())) {
             applyTimeout(query);
-            query.setString(1, aggregateId);
-            query.setLong(2, fromSequence);
-            query.setInt(3, readBatchSize);
+            query.setString(1, stream.aggregateType());
+            query.setString(2, stream.aggregateId());
+            query.setLong(3, fromSequence);
+            query.setInt(4, readBatchSize);
             List<StoredEvent> page = new ArrayList<>();
             try (ResultSet rows = query.executeQuery()) {
                 while (rows.next()) {
@@ -671,12 +926,11 @@ public final class JdbcEventStore implements EventStore {
                 }
             }
             if (!page.isEmpty()) {
-                heads.advance(aggregateId, page.get(page.size() - 1).sequence());
+                heads.advance(stream, page.get(page.size() - 1).sequence());
             }
             return page;
         } catch (SQLException e) {
-            throw failure("Reading the stream of aggregate '" + aggregateId + "' from sequence "
-                    + fromSequence, e);
+            throw failure("Reading the stream of " + stream + " from sequence " + fromSequence, e);
         }
     }
 
@@ -751,9 +1005,14 @@ public final class JdbcEventStore implements EventStore {
         }
     }
 
-    private static String describe(String action, AppendRequest request) {
-        return action + " " + request.events().size() + " event(s) of command " + request.commandId()
-                + " to aggregate " + request.aggregateType() + " '" + request.aggregateId() + "'";
+    private static String describe(AppendRequest request) {
+        if (request.decisionOnly()) {
+            return "Recording the " + (request.outcome() instanceof CommandOutcome.Refusal ? "refusal" : "result")
+                    + " without events of command " + request.commandId() + " for " + request.stream()
+                    + " (decided at " + request.expected() + ")";
+        }
+        return "Appending " + request.events().size() + " event(s) of command " + request.commandId() + " to "
+                + request.stream();
     }
 
     /** Closes the connection pool if the store made it ({@link #h2(Path)}); a given data source stays open. */

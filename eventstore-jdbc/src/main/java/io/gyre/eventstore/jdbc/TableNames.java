@@ -9,36 +9,42 @@ import java.util.regex.Pattern;
  * a bind parameter.
  *
  * @param events        the events
+ * @param commands      the decided commands: one row per command id and aggregate, with its outcome
  * @param snapshots     the aggregate snapshots
  * @param tokens        the event processors' tokens
  * @param schemaHistory the versions of Gyre's schema files applied
  */
-public record TableNames(String events, String snapshots, String tokens, String schemaHistory) {
+public record TableNames(String events, String commands, String snapshots, String tokens, String schemaHistory) {
 
     private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,47}");
 
     /** Checks every name. */
     public TableNames {
         check("events", events);
+        check("commands", commands);
         check("snapshots", snapshots);
         check("tokens", tokens);
         check("schemaHistory", schemaHistory);
     }
 
-    /** @return {@code gyre_events}, {@code gyre_snapshots}, {@code gyre_tokens}, {@code gyre_schema_history} */
+    /**
+     * @return {@code gyre_events}, {@code gyre_commands}, {@code gyre_snapshots}, {@code gyre_tokens},
+     *         {@code gyre_schema_history}
+     */
     public static TableNames defaults() {
         return withPrefix("gyre_");
     }
 
     /**
-     * @param prefix prepended to {@code events}, {@code snapshots}, {@code tokens} and {@code schema_history};
-     *               may end in a schema qualifier ({@code bank.gyre_})
+     * @param prefix prepended to {@code events}, {@code commands}, {@code snapshots}, {@code tokens} and
+     *               {@code schema_history}; may end in a schema qualifier ({@code bank.gyre_})
      * @return the names
      * @throws IllegalArgumentException when a resulting name is not a valid identifier
      */
     public static TableNames withPrefix(String prefix) {
         Objects.requireNonNull(prefix, "prefix");
-        return new TableNames(prefix + "events", prefix + "snapshots", prefix + "tokens", prefix + "schema_history");
+        return new TableNames(prefix + "events", prefix + "commands", prefix + "snapshots", prefix + "tokens",
+                prefix + "schema_history");
     }
 
     /**

@@ -80,8 +80,9 @@ final class CommitControl implements DataSource {
                         insertsToCommit.set(false);
                     }
                     Object result = invoke(real, method, args);
+                    // Event rows are inserted alone, or (PostgreSQL) after a command row in a WITH clause.
                     if (method.getName().equals("prepareStatement") && args != null && args.length == 1
-                            && ((String) args[0]).startsWith("INSERT INTO " + eventsTable + " ")) {
+                            && ((String) args[0]).contains("INSERT INTO " + eventsTable + " ")) {
                         return controlled(real, (PreparedStatement) result, insertsToCommit);
                     }
                     return result;

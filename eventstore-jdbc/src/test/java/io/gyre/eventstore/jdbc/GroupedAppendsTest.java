@@ -9,6 +9,7 @@ import io.gyre.eventstore.EventData;
 import io.gyre.eventstore.EventRejectedException;
 import io.gyre.eventstore.ExpectedSequence;
 import io.gyre.eventstore.StoredEvent;
+import io.gyre.eventstore.StreamId;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -110,7 +111,7 @@ class GroupedAppendsTest {
                 writer.get(60, TimeUnit.SECONDS);
             }
             for (int t = 0; t < threads; t++) {
-                assertThat(store.readStream("acc-" + t).map(StoredEvent::sequence).toList())
+                assertThat(store.readStream(account("acc-" + t)).map(StoredEvent::sequence).toList())
                         .containsExactly(LongStream.range(0, appendsEach).boxed().toArray(Long[]::new));
             }
         }
@@ -135,7 +136,8 @@ class GroupedAppendsTest {
             if (postgres()) {
                 group.put("bad-json", submit(append("bad-json", ExpectedSequence.noStream(), "cmd-bad", "{no")));
                 // Larger than a btree index entry may be: refused by the database (54000), not a lost database.
-                group.put("huge-id", submit(append(hugeId(), ExpectedSequence.noStream(), "cmd-huge", "{}")));
+                group.put("huge-id", submit(append("huge-id", ExpectedSequence.noStream(), "cmd-huge", "{}",
+                        hugeId())));
             }
             awaitQueued(group.size());
             hold.release.countDown();
@@ -156,16 +158,16 @@ class GroupedAppendsTest {
             }
             assertThat(twice).as("two first events of one aggregate: one stored, one refused").singleElement()
                     .isInstanceOf(ConcurrencyConflictException.class);
-            assertThat(store.readStream("twice").count()).isEqualTo(1);
+            assertThat(store.readStream(account("twice")).count()).isEqualTo(1);
             if (postgres()) {
                 assertThat(failure(group.get("bad-json"))).isInstanceOf(EventRejectedException.class);
-                assertThat(store.readStream("bad-json").count()).isZero();
+                assertThat(store.readStream(account("bad-json")).count()).isZero();
                 assertThat(failure(group.get("huge-id"))).isNotNull();
             }
-            assertThat(store.readStream("good-1").count()).isEqualTo(1);
-            assertThat(store.readStream("good-2").count()).isEqualTo(1);
-            assertThat(store.readStream("stale").count()).isEqualTo(2);
-            assertThat(store.readStream("resent").count()).isEqualTo(1);
+            assertThat(store.readStream(account("good-1")).count()).isEqualTo(1);
+            assertThat(store.readStream(account("good-2")).count()).isEqualTo(1);
+            assertThat(store.readStream(account("stale")).count()).isEqualTo(2);
+            assertThat(store.readStream(account("resent")).count()).isEqualTo(1);
         }
 
         @Test
@@ -188,9 +190,9 @@ class GroupedAppendsTest {
             }
             control.randomly(0, 0);
             for (int i = 0; i < 5; i++) {
-                assertThat(store.readStream("doomed-" + i).count()).isZero();
+                assertThat(store.readStream(account("doomed-" + i)).count()).isZero();
                 store.append(append("doomed-" + i, ExpectedSequence.noStream(), "cmd-" + i, "{}"));
-                assertThat(store.readStream("doomed-" + i).count()).as("stored when sent again").isEqualTo(1);
+                assertThat(store.readStream(account("doomed-" + i)).count()).as("stored when sent again").isEqualTo(1);
             }
         }
 
@@ -292,7 +294,16 @@ class GroupedAppendsTest {
 
     private static AppendRequest append(String aggregateId, ExpectedSequence expected, String commandId,
                                         String payload) {
-        return new AppendRequest("Account", aggregateId, expected, commandId, List.of(
-                new EventData(UUID.randomUUID().toString(), "Happened", payload, "{}", Instant.now())));
+        return append(aggregateId, expected, commandId, payload, UUID.randomUUID().toString());
+    }
+
+    private static AppendRequest append(String aggregateId, ExpectedSequence expected, String commandId,
+                                        String payload, String eventId) {
+        return AppendRequest.events(account(aggregateId), expected, commandId, List.of(
+                new EventData(eventId, "Happened", payload, "{}", Instant.now())));
+    }
+
+    private static StreamId account(String aggregateId) {
+        return StreamId.of("Account", aggregateId);
     }
 }

@@ -1,6 +1,7 @@
 package io.gyre.eventstore.jdbc;
 
 import io.gyre.eventstore.conformance.AppendAndReadConformanceTest;
+import io.gyre.eventstore.conformance.CommandDecisionsConformanceTest;
 import io.gyre.eventstore.conformance.EventStoreFixture;
 import io.gyre.eventstore.conformance.GlobalLogConformanceTest;
 import java.nio.file.Path;
@@ -14,6 +15,14 @@ class H2EventStoreConformanceTest {
 
     @Nested
     class AppendAndRead extends AppendAndReadConformanceTest {
+        @Override
+        protected EventStoreFixture createFixture() {
+            return JdbcFixtures.h2(folder);
+        }
+    }
+
+    @Nested
+    class CommandDecisions extends CommandDecisionsConformanceTest {
         @Override
         protected EventStoreFixture createFixture() {
             return JdbcFixtures.h2(folder);

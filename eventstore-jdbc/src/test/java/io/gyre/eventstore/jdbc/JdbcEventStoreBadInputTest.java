@@ -11,6 +11,7 @@ import io.gyre.eventstore.EventData;
 import io.gyre.eventstore.EventRejectedException;
 import io.gyre.eventstore.ExpectedSequence;
 import io.gyre.eventstore.PayloadTooLargeException;
+import io.gyre.eventstore.StreamId;
 import io.gyre.eventstore.conformance.Events;
 import io.gyre.serialization.UnregisteredTypeException;
 import io.gyre.testmodel.Counter;
@@ -35,12 +36,15 @@ class JdbcEventStoreBadInputTest {
     void table_names_that_are_not_plain_identifiers_are_refused_before_any_sql_runs() {
         for (String bad : List.of("events; DROP TABLE x", "a.b.c", "1events", "ev-ents", "\"quoted\"", "",
                 "a".repeat(49))) {
-            assertThatThrownBy(() -> new TableNames(bad, "s", "t", "h")).as(bad)
+            assertThatThrownBy(() -> new TableNames(bad, "c", "s", "t", "h")).as(bad)
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("'" + bad + "'");
         }
-        assertThat(new TableNames("bank.events", "bank.snapshots", "bank.tokens", "bank.history").events())
-                .isEqualTo("bank.events");
+        assertThat(new TableNames("bank.events", "bank.commands", "bank.snapshots", "bank.tokens", "bank.history")
+                .commands()).isEqualTo("bank.commands");
+        assertThatThrownBy(() -> new TableNames("e", "bad name", "s", "t", "h"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("for commands")
+                .hasMessageContaining("'bad name'");
     }
 
     @Test
@@ -100,6 +104,7 @@ class JdbcEventStoreBadInputTest {
             assertThatThrownBy(() -> JdbcEventStore.builder(dataSource()).tableNames(tables).build())
                     .isInstanceOf(EventStoreSchemaException.class)
                     .hasMessageContaining("table " + tables.events() + " is missing")
+                    .hasMessageContaining("table " + tables.commands() + " is missing")
                     .hasMessageContaining("table " + tables.tokens() + " is missing")
                     .hasMessageContaining("createSchema(true)");
         }
@@ -109,19 +114,57 @@ class JdbcEventStoreBadInputTest {
             TableNames tables = JdbcFixtures.randomTables();
             create(tables);
             execute("ALTER TABLE " + tables.events() + " DROP COLUMN metadata");
+            execute("ALTER TABLE " + tables.commands() + " DROP COLUMN recorded_at");
             assertThatThrownBy(() -> JdbcEventStore.builder(dataSource()).tableNames(tables).build())
                     .isInstanceOf(EventStoreSchemaException.class)
-                    .hasMessageContaining("table " + tables.events() + " lacks columns [metadata]");
+                    .hasMessageContaining("table " + tables.events() + " lacks columns [metadata]")
+                    .hasMessageContaining("table " + tables.commands() + " lacks columns [recorded_at]");
         }
 
         @Test
-        void a_missing_unique_key_on_aggregate_and_sequence_is_refused() throws SQLException {
+        void a_missing_commands_table_is_named_with_the_schema_version_that_makes_it() throws SQLException {
+            TableNames tables = JdbcFixtures.randomTables();
+            create(tables);
+            execute("DROP TABLE " + tables.commands());
+            assertThatThrownBy(() -> JdbcEventStore.builder(dataSource()).tableNames(tables).build())
+                    .isInstanceOf(EventStoreSchemaException.class)
+                    .hasMessageContaining("table " + tables.commands() + " is missing")
+                    .hasMessageContaining("V3__commands_table_and_streams_keyed_by_type.sql");
+        }
+
+        @Test
+        void a_missing_unique_key_on_type_id_and_sequence_is_refused() throws SQLException {
             TableNames tables = JdbcFixtures.randomTables();
             create(tables);
             execute("ALTER TABLE " + tables.events() + " DROP CONSTRAINT " + tables.events() + "_stream_key");
             assertThatThrownBy(() -> JdbcEventStore.builder(dataSource()).tableNames(tables).build())
                     .isInstanceOf(EventStoreSchemaException.class)
-                    .hasMessageContaining("no unique key on (aggregate_id, sequence_number)");
+                    .hasMessageContaining("table " + tables.events() + " has no unique key on (aggregate_type, "
+                            + "aggregate_id, sequence_number)");
+        }
+
+        @Test
+        void a_stream_key_on_the_id_alone_is_refused() throws SQLException {
+            TableNames tables = JdbcFixtures.randomTables();
+            create(tables);
+            execute("ALTER TABLE " + tables.events() + " DROP CONSTRAINT " + tables.events() + "_stream_key");
+            execute("ALTER TABLE " + tables.events() + " ADD CONSTRAINT " + tables.events() + "_stream_key UNIQUE "
+                    + "(aggregate_id, sequence_number)");
+            assertThatThrownBy(() -> JdbcEventStore.builder(dataSource()).tableNames(tables).build())
+                    .isInstanceOf(EventStoreSchemaException.class)
+                    .hasMessageContaining("no unique key on (aggregate_type, aggregate_id, sequence_number)");
+        }
+
+        @Test
+        void a_missing_command_key_is_refused() throws SQLException {
+            TableNames tables = JdbcFixtures.randomTables();
+            create(tables);
+            execute("ALTER TABLE " + tables.commands() + " DROP CONSTRAINT " + tables.commands() + "_key");
+            assertThatThrownBy(() -> JdbcEventStore.builder(dataSource()).tableNames(tables).build())
+                    .isInstanceOf(EventStoreSchemaException.class)
+                    .hasMessageContaining("table " + tables.commands() + " has no unique key on (aggregate_type, "
+                            + "aggregate_id, command_id), without which two deliveries of one command could both "
+                            + "be decided");
         }
 
         @Test
@@ -130,14 +173,15 @@ class JdbcEventStoreBadInputTest {
             JdbcEventStore first = create(tables);
             first.append(append("a", ExpectedSequence.noStream(), "cmd", 1));
             JdbcEventStore second = JdbcEventStore.builder(dataSource()).tableNames(tables).createSchema(true).build();
-            assertThat(second.lastSequence("a")).isZero();
+            assertThat(second.lastSequence(Events.stream("a"))).isZero();
+            assertThat(second.findCommand(Events.stream("a"), "cmd")).isPresent();
         }
 
         @Test
         void an_event_over_the_size_limit_is_refused_naming_sizes_and_nothing_is_stored() {
             JdbcEventStore store = create(JdbcFixtures.randomTables());
             String big = "{\"text\":\"" + "é".repeat(1100) + "\"}";
-            AppendRequest request = new AppendRequest("Conformance", "big", ExpectedSequence.noStream(), "cmd",
+            AppendRequest request = AppendRequest.events(Events.stream("big"), ExpectedSequence.noStream(), "cmd",
                     List.of(Events.event(1), new EventData("e-big", "Big", big, "{}", Events.WHEN)));
             assertThatThrownBy(() -> store.append(request))
                     .isInstanceOfSatisfying(PayloadTooLargeException.class, e -> {
@@ -145,8 +189,8 @@ class JdbcEventStoreBadInputTest {
                         assertThat(e.size()).isEqualTo(big.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + 2);
                     })
                     .hasMessageContaining("Big").hasMessageContaining("'big'");
-            assertThat(store.lastSequence("big")).isEqualTo(-1);
-            store.append(new AppendRequest("Conformance", "big", ExpectedSequence.noStream(), "cmd",
+            assertThat(store.lastSequence(Events.stream("big"))).isEqualTo(-1);
+            store.append(AppendRequest.events(Events.stream("big"), ExpectedSequence.noStream(), "cmd",
                     List.of(new EventData("e-ok", "Small", "{\"text\":\"" + "é".repeat(900) + "\"}", "{}",
                             Events.WHEN))));
         }
@@ -155,12 +199,12 @@ class JdbcEventStoreBadInputTest {
         void a_duplicate_event_id_is_rejected_not_mistaken_for_a_conflict() {
             JdbcEventStore store = create(JdbcFixtures.randomTables());
             EventData event = Events.event(1);
-            store.append(new AppendRequest("Conformance", "a", ExpectedSequence.noStream(), "cmd", List.of(event)));
-            assertThatThrownBy(() -> store.append(new AppendRequest("Conformance", "b", ExpectedSequence.noStream(),
+            store.append(AppendRequest.events(Events.stream("a"), ExpectedSequence.noStream(), "cmd", List.of(event)));
+            assertThatThrownBy(() -> store.append(AppendRequest.events(Events.stream("b"), ExpectedSequence.noStream(),
                     "cmd-2", List.of(event))))
                     .isInstanceOf(EventRejectedException.class)
                     .hasMessageContaining("event id");
-            assertThat(store.lastSequence("b")).isEqualTo(-1);
+            assertThat(store.lastSequence(Events.stream("b"))).isEqualTo(-1);
         }
 
         @Test
@@ -169,13 +213,14 @@ class JdbcEventStoreBadInputTest {
             JdbcEventStore store = create(tables);
             try (Gyre node = Gyre.builder().sharedEventStore(store).aggregate(Counter.class).start()) {
                 node.commandGateway().sendAndWait(new CreateCounter("healthy"));
-                store.append(new AppendRequest("Counter", "haunted", ExpectedSequence.noStream(), "cmd-ghost",
+                store.append(AppendRequest.events(StreamId.of("Counter", "haunted"), ExpectedSequence.noStream(),
+                        "cmd-ghost",
                         List.of(new EventData("e-ghost", "Ghost", "{}", "{}", Events.WHEN))));
                 assertThatThrownBy(() -> node.commandGateway().sendAndWait(new Add("haunted", 1)))
                         .isInstanceOf(UnregisteredTypeException.class)
                         .hasMessageContaining("'Ghost'")
                         .hasMessageContaining("'haunted'");
-                assertThat(store.lastSequence("haunted")).isZero();
+                assertThat(store.lastSequence(StreamId.of("Counter", "haunted"))).isZero();
                 assertThat(node.commandGateway().<Long>sendAndWait(new Add("healthy", 5))).isEqualTo(5);
             }
         }
@@ -209,7 +254,7 @@ class JdbcEventStoreBadInputTest {
         void json_the_database_cannot_store_is_rejected_as_non_transient_and_nothing_is_stored() {
             JdbcEventStore store = create(JdbcFixtures.randomTables());
             for (String payload : List.of("{not json", "{\"nul\":\"\\u0000\"}")) {
-                AppendRequest request = new AppendRequest("Conformance", "bad-json", ExpectedSequence.noStream(),
+                AppendRequest request = AppendRequest.events(Events.stream("bad-json"), ExpectedSequence.noStream(),
                         "cmd", List.of(Events.event(1), new EventData(UUID.randomUUID().toString(), "Bad", payload,
                         "{}", Events.WHEN)));
                 assertThatThrownBy(() -> store.append(request)).as(payload)
@@ -217,7 +262,7 @@ class JdbcEventStoreBadInputTest {
                         .hasMessageContaining("'bad-json'")
                         .satisfies(e -> assertThat(GyreNonTransientException.isCauseOf(e)).isTrue());
             }
-            assertThat(store.lastSequence("bad-json")).isEqualTo(-1);
+            assertThat(store.lastSequence(Events.stream("bad-json"))).isEqualTo(-1);
         }
     }
 }

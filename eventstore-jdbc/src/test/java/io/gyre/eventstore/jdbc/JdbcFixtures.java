@@ -93,6 +93,12 @@ final class JdbcFixtures {
             }
 
             @Override
+            public boolean durable() {
+                // Durable in fact, but not reopened: the suites' restart tests run on the plain fixtures.
+                return false;
+            }
+
+            @Override
             public void close() {
                 store.close();
                 cleanup.run();
@@ -107,7 +113,7 @@ final class JdbcFixtures {
 
     static void drop(DataSource dataSource, TableNames tables) {
         try (Connection connection = dataSource.getConnection(); Statement statement = connection.createStatement()) {
-            for (String table : new String[] {tables.events(), tables.snapshots(), tables.tokens(),
+            for (String table : new String[] {tables.events(), tables.commands(), tables.snapshots(), tables.tokens(),
                     tables.schemaHistory()}) {
                 statement.execute("DROP TABLE IF EXISTS " + table);
             }

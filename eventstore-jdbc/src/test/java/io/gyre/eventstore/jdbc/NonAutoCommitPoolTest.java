@@ -7,6 +7,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.gyre.eventstore.ExpectedSequence;
 import io.gyre.eventstore.StoredEvent;
+import io.gyre.eventstore.conformance.Events;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.LongStream;
@@ -33,7 +34,7 @@ class NonAutoCommitPoolTest {
         }
         try (HikariDataSource reopened = new HikariDataSource(config)) {
             JdbcEventStore store = JdbcEventStore.builder(reopened).build();
-            List<StoredEvent> events = store.readStream("acc").toList();
+            List<StoredEvent> events = store.readStream(Events.stream("acc")).toList();
             assertThat(events).hasSize(601);
             assertThat(events.get(600).sequence()).isEqualTo(600);
         }

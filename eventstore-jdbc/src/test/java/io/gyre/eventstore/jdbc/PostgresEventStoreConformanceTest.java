@@ -1,6 +1,7 @@
 package io.gyre.eventstore.jdbc;
 
 import io.gyre.eventstore.conformance.AppendAndReadConformanceTest;
+import io.gyre.eventstore.conformance.CommandDecisionsConformanceTest;
 import io.gyre.eventstore.conformance.EventStoreFixture;
 import io.gyre.eventstore.conformance.GlobalLogConformanceTest;
 import org.junit.jupiter.api.Nested;
@@ -9,6 +10,14 @@ class PostgresEventStoreConformanceTest {
 
     @Nested
     class AppendAndRead extends AppendAndReadConformanceTest {
+        @Override
+        protected EventStoreFixture createFixture() {
+            return JdbcFixtures.postgres();
+        }
+    }
+
+    @Nested
+    class CommandDecisions extends CommandDecisionsConformanceTest {
         @Override
         protected EventStoreFixture createFixture() {
             return JdbcFixtures.postgres();

@@ -9,6 +9,7 @@ import io.gyre.GyreTransientException;
 import io.gyre.eventstore.ExpectedSequence;
 import io.gyre.eventstore.StoredEvent;
 import io.gyre.eventstore.TrackingToken;
+import io.gyre.eventstore.conformance.Events;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -33,7 +34,7 @@ class PostgresOutageTest {
                             assertThat(e.sqlState()).as("connection lost or server shutting down").matches("08...|57P0.");
                             assertThat(e.getMessage()).contains("command during").contains("'acc'");
                         });
-                assertThatThrownBy(() -> store.readStream("acc").toList())
+                assertThatThrownBy(() -> store.readStream(Events.stream("acc")).toList())
                         .isInstanceOf(JdbcEventStoreException.class);
                 assertThatThrownBy(() -> store.readAll(TrackingToken.START, 10))
                         .isInstanceOf(JdbcEventStoreException.class);
@@ -54,7 +55,7 @@ class PostgresOutageTest {
                     }
                 }
             }
-            List<StoredEvent> stream = store.readStream("acc").toList();
+            List<StoredEvent> stream = store.readStream(Events.stream("acc")).toList();
             assertThat(stream).extracting(StoredEvent::commandId).containsExactly("before", "before", "after");
             assertThat(stream).extracting(StoredEvent::sequence).containsExactly(0L, 1L, 2L);
         } finally {

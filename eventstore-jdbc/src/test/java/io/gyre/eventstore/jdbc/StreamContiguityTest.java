@@ -8,6 +8,7 @@ import io.gyre.eventstore.ConcurrencyConflictException;
 import io.gyre.eventstore.EventData;
 import io.gyre.eventstore.ExpectedSequence;
 import io.gyre.eventstore.StoredEvent;
+import io.gyre.eventstore.StreamId;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -78,7 +79,7 @@ class StreamContiguityTest {
             JdbcEventStore reader = open();
             JdbcEventStore stranger = open();
             writer.append(append("acc", ExpectedSequence.noStream(), 3));
-            assertThat(reader.readStream("acc").count()).isEqualTo(3);
+            assertThat(reader.readStream(StreamId.of("Account", "acc")).count()).isEqualTo(3);
 
             // The writer appended up to 2, the reader read up to 2, the stranger has never seen the stream.
             for (JdbcEventStore store : List.of(writer, reader, stranger)) {
@@ -175,10 +176,10 @@ class StreamContiguityTest {
             data.add(new EventData(UUID.randomUUID().toString(), "Happened", "{\"n\":" + i + "}", "{}",
                     Instant.now()));
         }
-        return new AppendRequest("Account", aggregateId, expected, UUID.randomUUID().toString(), data);
+        return AppendRequest.events(StreamId.of("Account", aggregateId), expected, UUID.randomUUID().toString(), data);
     }
 
     private static List<Long> sequences(JdbcEventStore store, String aggregateId) {
-        return store.readStream(aggregateId).map(StoredEvent::sequence).toList();
+        return store.readStream(StreamId.of("Account", aggregateId)).map(StoredEvent::sequence).toList();
     }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.gyre.Gyre;
 import io.gyre.eventstore.EventStore;
 import io.gyre.eventstore.StoredEvent;
+import io.gyre.eventstore.StreamId;
 import io.gyre.serialization.SerializedValue;
 import io.gyre.testmodel.Counter;
 import io.gyre.testmodel.CounterCommands.Add;
@@ -72,7 +73,7 @@ class TwoNodesOneStoreTest {
 
             Set<String> commandIds = new HashSet<>();
             for (int i = 0; i < counters; i++) {
-                List<StoredEvent> stream = store.readStream("counter-" + i).toList();
+                List<StoredEvent> stream = store.readStream(StreamId.of("Counter", "counter-" + i)).toList();
                 long sum = 0;
                 for (int sequence = 0; sequence < stream.size(); sequence++) {
                     StoredEvent event = stream.get(sequence);

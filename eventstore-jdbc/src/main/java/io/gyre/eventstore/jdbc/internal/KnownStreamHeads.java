@@ -1,11 +1,12 @@
 package io.gyre.eventstore.jdbc.internal;
 
+import io.gyre.eventstore.StreamId;
 import java.util.Iterator;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * For each recently used aggregate, the highest sequence number this store has seen committed: appended by it,
+ * For each recently used stream, the highest sequence number this store has seen committed: appended by it,
  * or read from the database. Events are never deleted and a commit is durable, so once an event is known to be
  * stored it stays stored (the store forgets everything when the database fails as a whole, and must be
  * restarted after tables are truncated or a backup is restored),
@@ -20,7 +21,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class KnownStreamHeads {
 
     private final int capacity;
-    private final ConcurrentHashMap<String, Long> heads = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<StreamId, Long> heads = new ConcurrentHashMap<>();
     private final AtomicBoolean evicting = new AtomicBoolean();
 
     /** @param capacity the most aggregates remembered, 16 or more */
@@ -32,28 +33,28 @@ public final class KnownStreamHeads {
     }
 
     /**
-     * @param aggregateId an aggregate
-     * @param sequence    a sequence number, 0 or more
-     * @return true when an event of the aggregate at that sequence number or later is known to be committed,
+     * @param stream   an aggregate's stream
+     * @param sequence a sequence number, 0 or more
+     * @return true when an event of the stream at that sequence number or later is known to be committed,
      *         so the one at that number is too (streams have no gaps)
      */
-    public boolean reaches(String aggregateId, long sequence) {
-        Long head = heads.get(aggregateId);
+    public boolean reaches(StreamId stream, long sequence) {
+        Long head = heads.get(stream);
         return head != null && head >= sequence;
     }
 
     /**
-     * Records that an event of the aggregate at the sequence number is committed.
+     * Records that an event of the stream at the sequence number is committed.
      *
-     * @param aggregateId an aggregate
-     * @param sequence    a committed sequence number
+     * @param stream   an aggregate's stream
+     * @param sequence a committed sequence number
      */
-    public void advance(String aggregateId, long sequence) {
-        heads.merge(aggregateId, sequence, Math::max);
+    public void advance(StreamId stream, long sequence) {
+        heads.merge(stream, sequence, Math::max);
         if (heads.size() > capacity && evicting.compareAndSet(false, true)) {
             try {
                 // Whatever the iteration meets first goes: a forgotten aggregate only costs one query.
-                Iterator<String> ids = heads.keySet().iterator();
+                Iterator<StreamId> ids = heads.keySet().iterator();
                 for (int excess = heads.size() - capacity * 3 / 4; excess > 0 && ids.hasNext(); excess--) {
                     ids.next();
                     ids.remove();
@@ -72,7 +73,7 @@ public final class KnownStreamHeads {
         heads.clear();
     }
 
-    /** @return the aggregates remembered now */
+    /** @return the streams remembered now */
     public int size() {
         return heads.size();
     }

@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Creates the event store's tables from the versioned SQL files shipped in the jar, recording each applied
- * version, or checks that tables made by someone else have every column and the unique key the store relies
+ * version, or checks that tables made by someone else have every column and the unique keys the store relies
  * on. Internal: not part of Gyre's API.
  */
 public final class SchemaManager {
@@ -35,15 +35,20 @@ public final class SchemaManager {
 
     /** The schema files, oldest first; a new version is a new file, never an edit of an old one. */
     private static final List<String> VERSIONS = List.of("V1__events_snapshots_tokens.sql",
-            "V2__contiguity_checked_by_the_store.sql");
+            "V2__contiguity_checked_by_the_store.sql", "V3__commands_table_and_streams_keyed_by_type.sql");
+    /** The version that keys streams by (type, id): it must not find one id's stream holding several types. */
+    private static final String STREAMS_KEYED_BY_TYPE = "V3__commands_table_and_streams_keyed_by_type.sql";
 
     private static final Map<String, List<String>> EVENTS_COLUMNS = Map.of(
             "postgres", List.of("global_position", "transaction_id", "aggregate_type", "aggregate_id",
-                    "sequence_number", "event_id", "command_id", "event_type", "payload", "metadata", "occurred_at",
-                    "command_key", "result_type", "result"),
+                    "sequence_number", "event_id", "command_id", "event_type", "payload", "metadata", "occurred_at"),
             "h2", List.of("global_position", "aggregate_type", "aggregate_id", "sequence_number", "event_id",
-                    "command_id", "event_type", "payload", "metadata", "occurred_at", "command_key", "result_type",
-                    "result"));
+                    "command_id", "event_type", "payload", "metadata", "occurred_at"));
+    /** Columns of the events table up to version 2, which version 3 moved to the commands table. */
+    private static final List<String> EVENTS_COLUMNS_BEFORE_V3 = List.of("command_key", "result_type", "result");
+    private static final List<String> COMMAND_COLUMNS = List.of("aggregate_type", "aggregate_id", "command_id",
+            "decided_at", "event_count", "outcome", "result_type", "result", "refusal_type", "refusal_message",
+            "recorded_at");
     private static final List<String> SNAPSHOT_COLUMNS = List.of("aggregate_id", "aggregate_type", "sequence_number",
             "snapshot_type", "payload", "taken_at");
     private static final List<String> TOKEN_COLUMNS = List.of("processor_name", "segment", "commit_order", "position",
@@ -96,6 +101,9 @@ public final class SchemaManager {
                     if (applied.contains(version)) {
                         continue;
                     }
+                    if (version.equals(STREAMS_KEYED_BY_TYPE)) {
+                        checkNoStreamHoldsSeveralTypes(connection);
+                    }
                     for (String sql : statementsOf(version)) {
                         statement.execute(sql);
                     }
@@ -121,8 +129,34 @@ public final class SchemaManager {
     }
 
     /**
-     * Checks that the tables exist with every column, and that the events table has its unique key on
-     * (aggregate_id, sequence_number).
+     * Version 3 keys streams by (type, id) where version 1 keyed them by id alone, so one id's stream could hold
+     * events of several aggregate types (only through direct appends: a node refuses to create an aggregate whose
+     * id already has events). Such a stream would become several streams with gaps; the migration refuses instead
+     * and names them.
+     */
+    private void checkNoStreamHoldsSeveralTypes(Connection connection) throws SQLException {
+        List<String> mixed = new ArrayList<>();
+        try (Statement query = connection.createStatement();
+             ResultSet rows = query.executeQuery("SELECT aggregate_id FROM " + tables.events()
+                     + " GROUP BY aggregate_id HAVING COUNT(DISTINCT aggregate_type) > 1 ORDER BY aggregate_id"
+                     + " FETCH FIRST 10 ROWS ONLY")) {
+            while (rows.next()) {
+                mixed.add(rows.getString(1));
+            }
+        }
+        if (!mixed.isEmpty()) {
+            throw new EventStoreSchemaException("Cannot apply event store schema " + STREAMS_KEYED_BY_TYPE + " to "
+                    + tables.events() + ": the streams of aggregate ids " + mixed + (mixed.size() == 10 ? " (and "
+                    + "maybe more)" : "") + " hold events of several aggregate types. Version 3 keys streams by "
+                    + "(aggregate type, aggregate id), which would split each of them into streams with gaps; give "
+                    + "those events ids of their own (or one type) and start the store again", null);
+        }
+    }
+
+    /**
+     * Checks that the tables exist with every column, and that the events, commands and snapshots tables have
+     * their unique keys: (aggregate_type, aggregate_id, sequence_number) for the optimistic sequence check,
+     * (aggregate_type, aggregate_id, command_id) for "the first decision on a command id is final".
      *
      * @throws EventStoreSchemaException naming everything missing
      * @throws SQLException              when the database fails
@@ -130,31 +164,51 @@ public final class SchemaManager {
     public void validate() throws SQLException {
         Map<String, List<String>> required = new LinkedHashMap<>();
         required.put(tables.events(), EVENTS_COLUMNS.get(postgres ? "postgres" : "h2"));
+        required.put(tables.commands(), COMMAND_COLUMNS);
         required.put(tables.snapshots(), SNAPSHOT_COLUMNS);
         required.put(tables.tokens(), TOKEN_COLUMNS);
         List<String> problems = new ArrayList<>();
         try (Connection connection = dataSource.getConnection()) {
             DatabaseMetaData meta = connection.getMetaData();
+            Set<String> missingTables = new TreeSet<>();
             for (Map.Entry<String, List<String>> table : required.entrySet()) {
                 Set<String> columns = columnsOf(meta, table.getKey());
                 if (columns.isEmpty()) {
                     problems.add("table " + table.getKey() + " is missing");
+                    missingTables.add(table.getKey());
                     continue;
                 }
                 List<String> missing = table.getValue().stream().filter(column -> !columns.contains(column)).toList();
                 if (!missing.isEmpty()) {
                     problems.add("table " + table.getKey() + " lacks columns " + missing);
                 }
+                if (table.getKey().equals(tables.events())) {
+                    List<String> old = EVENTS_COLUMNS_BEFORE_V3.stream().filter(columns::contains).toList();
+                    if (!old.isEmpty()) {
+                        problems.add("table " + tables.events() + " still has columns " + old + " of schema version "
+                                + "2, which version 3 moved to " + tables.commands());
+                    }
+                }
             }
-            if (problems.isEmpty() && !hasStreamKey(meta, tables.events())) {
-                problems.add("table " + tables.events() + " has no unique key on (aggregate_id, sequence_number), "
-                        + "without which two writers could store the same sequence number");
-            }
+            checkUniqueKey(meta, tables.events(), List.of("aggregate_type", "aggregate_id", "sequence_number"),
+                    "two writers could store the same sequence number", missingTables, problems);
+            checkUniqueKey(meta, tables.commands(), List.of("aggregate_type", "aggregate_id", "command_id"),
+                    "two deliveries of one command could both be decided", missingTables, problems);
+            checkUniqueKey(meta, tables.snapshots(), List.of("aggregate_type", "aggregate_id"),
+                    "an aggregate could have several latest snapshots", missingTables, problems);
         }
         if (!problems.isEmpty()) {
             throw new EventStoreSchemaException("The event store schema is not usable: " + String.join("; ", problems)
                     + ". Let the store create it (createSchema(true)) or apply " + folder + VERSIONS
                     + " from gyre-eventstore-jdbc with the configured table names", null);
+        }
+    }
+
+    private void checkUniqueKey(DatabaseMetaData meta, String table, List<String> columns, String withoutIt,
+                                Set<String> missingTables, List<String> problems) throws SQLException {
+        if (!missingTables.contains(table) && !hasUniqueKey(meta, table, columns)) {
+            problems.add("table " + table + " has no unique key on (" + String.join(", ", columns) + "), without "
+                    + "which " + withoutIt);
         }
     }
 
@@ -169,7 +223,7 @@ public final class SchemaManager {
         return columns;
     }
 
-    private boolean hasStreamKey(DatabaseMetaData meta, String qualified) throws SQLException {
+    private boolean hasUniqueKey(DatabaseMetaData meta, String qualified, List<String> columns) throws SQLException {
         String[] parts = split(meta, qualified);
         Map<String, Set<String>> uniqueIndexes = new HashMap<>();
         try (ResultSet rows = meta.getIndexInfo(null, parts[0], parts[1], true, false)) {
@@ -181,7 +235,7 @@ public final class SchemaManager {
                 }
             }
         }
-        return uniqueIndexes.containsValue(new TreeSet<>(List.of("aggregate_id", "sequence_number")));
+        return uniqueIndexes.containsValue(new TreeSet<>(columns));
     }
 
     /** Splits a possibly schema-qualified name into the case the database stores unquoted identifiers in. */
@@ -204,6 +258,9 @@ public final class SchemaManager {
         }
         text = text.replace("${events_name}", TableNames.unqualified(tables.events()))
                 .replace("${events}", tables.events())
+                .replace("${commands_name}", TableNames.unqualified(tables.commands()))
+                .replace("${commands}", tables.commands())
+                .replace("${snapshots_name}", TableNames.unqualified(tables.snapshots()))
                 .replace("${snapshots}", tables.snapshots())
                 .replace("${tokens}", tables.tokens());
         List<String> statements = new ArrayList<>();

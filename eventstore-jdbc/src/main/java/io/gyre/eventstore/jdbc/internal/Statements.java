@@ -6,19 +6,36 @@ import java.util.StringJoiner;
 /**
  * The SQL of one event store, built once from its validated table names; every value is a bind parameter.
  * Internal: not part of Gyre's API.
+ *
+ * <p>A decision with events is one row in the commands table and one per event in the events table, written
+ * atomically: on PostgreSQL by one statement (the command row in a data-modifying WITH clause), so an append stays
+ * one round trip; on H2, which runs in the caller's process where a statement costs no round trip, by two
+ * statements in one transaction ({@link #insertCommand()}, then {@link #insertEvents(int)}). A decision without
+ * events is one conditional insert into the commands table, {@link #insertDecision(boolean)}.
  */
 public final class Statements {
 
-    private static final String INSERT_COLUMNS = "aggregate_type, aggregate_id, sequence_number, event_id, "
-            + "command_id, event_type, payload, metadata, occurred_at, command_key, result_type, result";
+    private static final String EVENT_COLUMNS = "aggregate_type, aggregate_id, sequence_number, event_id, "
+            + "command_id, event_type, payload, metadata, occurred_at";
     private static final String SELECT_COLUMNS = "global_position, aggregate_type, aggregate_id, sequence_number, "
             + "event_id, command_id, event_type, payload, metadata, occurred_at";
+    private static final String COMMAND_COLUMNS = "aggregate_type, aggregate_id, command_id, decided_at, event_count, "
+            + "outcome, result_type, result";
+    private static final String DECISION_COLUMNS = COMMAND_COLUMNS + ", refusal_type, refusal_message";
     private static final int CACHED_INSERTS = 16;
+
+    /** Parameters per event row: type, id, sequence, event id, command id, event type, payload, metadata, time. */
+    public static final int PARAMETERS_PER_EVENT = 9;
+    /** Parameters of a command row written with events: type, id, command id, decided at, count, result. */
+    public static final int PARAMETERS_PER_COMMAND = 7;
 
     private final boolean postgres;
     private final String events;
+    private final String commands;
     private final String row;
+    private final String insertCommand;
     private final String[] inserts = new String[CACHED_INSERTS + 1];
+    private final String[] insertsWithCommand = new String[CACHED_INSERTS + 1];
 
     /**
      * @param postgres true for PostgreSQL, false for H2
@@ -27,32 +44,67 @@ public final class Statements {
     public Statements(boolean postgres, TableNames tables) {
         this.postgres = postgres;
         this.events = tables.events();
+        this.commands = tables.commands();
         // PostgreSQL's driver sends strings as varchar, which only an explicit cast turns into jsonb.
-        this.row = postgres ? "(?, ?, ?, ?, ?, ?, CAST(? AS jsonb), CAST(? AS jsonb), ?, ?, ?, ?)"
-                : "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        this.row = postgres ? "(?, ?, ?, ?, ?, ?, CAST(? AS jsonb), CAST(? AS jsonb), ?)"
+                : "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        this.insertCommand = "INSERT INTO " + commands + " (" + COMMAND_COLUMNS + ") VALUES (?, ?, ?, ?, ?, 'result', "
+                + "?, ?)";
     }
 
-    /** Parameters per event row. */
-    public static final int PARAMETERS_PER_EVENT = 12;
+    /**
+     * The events of a chunk that does not start a command, or on H2 of any chunk (the command row goes first, by
+     * {@link #insertCommand()}). Parameters: {@value #PARAMETERS_PER_EVENT} per event.
+     *
+     * @param rows events in the statement
+     * @return an insert of that many event rows
+     */
+    public String insertEvents(int rows) {
+        return cached(inserts, rows, false);
+    }
 
     /**
+     * PostgreSQL: a command's row and its (first) events in one statement. Parameters: the
+     * {@value #PARAMETERS_PER_COMMAND} of {@link #insertCommand()}, then {@value #PARAMETERS_PER_EVENT} per event.
+     * A unique violation of either table fails the whole statement.
+     *
      * @param rows events in the statement
-     * @return an insert of that many rows
+     * @return the statement
      */
-    public String insert(int rows) {
+    public String insertCommandWithEvents(int rows) {
+        if (!postgres) {
+            throw new IllegalStateException("H2 has no data-modifying WITH; insert the command row first");
+        }
+        return cached(insertsWithCommand, rows, true);
+    }
+
+    /**
+     * The row of a command that stored events, with its result. Parameters: aggregate type, aggregate id,
+     * command id, decided at, event count, result type, result (both NULL for no value).
+     *
+     * @return the statement
+     */
+    public String insertCommand() {
+        return insertCommand;
+    }
+
+    private String cached(String[] cache, int rows, boolean withCommand) {
         if (rows <= CACHED_INSERTS) {
-            String cached = inserts[rows];
+            String cached = cache[rows];
             if (cached == null) {
-                cached = buildInsert(rows);
-                inserts[rows] = cached;
+                cached = buildInsert(rows, withCommand);
+                cache[rows] = cached;
             }
             return cached;
         }
-        return buildInsert(rows);
+        return buildInsert(rows, withCommand);
     }
 
-    private String buildInsert(int rows) {
-        return "INSERT INTO " + events + " (" + INSERT_COLUMNS + ") VALUES " + rows(rows);
+    private String buildInsert(int rows, boolean withCommand) {
+        String insertEvents = "INSERT INTO " + events + " (" + EVENT_COLUMNS + ") VALUES " + rows(rows);
+        // The WITH clause runs exactly once and to completion although nothing reads it, in the same snapshot
+        // and transaction as the events.
+        return withCommand ? "WITH command AS (" + insertCommand + ") " + insertEvents : insertEvents;
     }
 
     private String rows(int rows) {
@@ -63,27 +115,52 @@ public final class Statements {
         return joiner.toString();
     }
 
-    /** @return the last sequence number of an aggregate, NULL when it has none */
+    /**
+     * A decision without events, inserted only if the stream's last event is still the one it was decided on:
+     * event n exists (unless n is -1, no stream) and event n + 1 does not, checked in the same statement as the
+     * insert. It inserts one row, or none when the stream moved. Parameters: aggregate type, aggregate id,
+     * command id, decided at (n), outcome ('result' or 'refusal'), result type, result, refusal type, refusal
+     * message; then aggregate type, aggregate id, n + 1; then, unless on no stream, aggregate type, aggregate id,
+     * n.
+     *
+     * <p>An append that commits after the statement's snapshot was taken is not seen, and is then ordered after
+     * the decision: as if it had come second, which it may have.
+     *
+     * @param noStream true for a decision on no stream (n = -1), which has no event n to check
+     * @return the statement
+     */
+    public String insertDecision(boolean noStream) {
+        String text = postgres ? "text" : "CHARACTER VARYING";
+        String select = "SELECT CAST(? AS " + text + "), CAST(? AS " + text + "), CAST(? AS " + text
+                + "), CAST(? AS BIGINT), 0, CAST(? AS " + text + "), CAST(? AS " + text + "), CAST(? AS "
+                + (postgres ? "text" : "CHARACTER LARGE OBJECT") + "), CAST(? AS " + text + "), CAST(? AS " + text
+                + ")";
+        String next = "NOT EXISTS (SELECT 1 FROM " + events
+                + " WHERE aggregate_type = ? AND aggregate_id = ? AND sequence_number = ?)";
+        String decided = "EXISTS (SELECT 1 FROM " + events
+                + " WHERE aggregate_type = ? AND aggregate_id = ? AND sequence_number = ?)";
+        return "INSERT INTO " + commands + " (" + DECISION_COLUMNS + ") " + select + " WHERE " + next
+                + (noStream ? "" : " AND " + decided);
+    }
+
+    /** @return the last sequence number of a stream, NULL when it has none: aggregate type, aggregate id */
     public String lastSequence() {
-        return "SELECT MAX(sequence_number) FROM " + events + " WHERE aggregate_id = ?";
+        return "SELECT MAX(sequence_number) FROM " + events + " WHERE aggregate_type = ? AND aggregate_id = ?";
     }
 
-    /** @return a command's first event, by the unique key: aggregate id, command id */
+    /**
+     * @return a command's record, by its key: aggregate type, aggregate id, command id. Columns: decided at,
+     *         event count, outcome, result type, result, refusal type, refusal message
+     */
     public String findCommand() {
-        return "SELECT sequence_number, result_type, result FROM " + events
-                + " WHERE aggregate_id = ? AND command_key = ?";
+        return "SELECT decided_at, event_count, outcome, result_type, result, refusal_type, refusal_message FROM "
+                + commands + " WHERE aggregate_type = ? AND aggregate_id = ? AND command_id = ?";
     }
 
-    /** @return the last sequence number of a command's events: aggregate id, its first sequence, command id */
-    public String lastOfCommand() {
-        return "SELECT MAX(sequence_number) FROM " + events
-                + " WHERE aggregate_id = ? AND sequence_number >= ? AND command_id = ?";
-    }
-
-    /** @return one page of an aggregate's stream: aggregate id, first sequence, page size */
+    /** @return one page of a stream: aggregate type, aggregate id, first sequence, page size */
     public String readStreamPage() {
-        return "SELECT " + SELECT_COLUMNS + " FROM " + events
-                + " WHERE aggregate_id = ? AND sequence_number >= ? ORDER BY sequence_number LIMIT ?";
+        return "SELECT " + SELECT_COLUMNS + " FROM " + events + " WHERE aggregate_type = ? AND aggregate_id = ?"
+                + " AND sequence_number >= ? ORDER BY sequence_number LIMIT ?";
     }
 
     /**
