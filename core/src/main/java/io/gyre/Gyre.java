@@ -70,10 +70,11 @@ public final class Gyre implements AutoCloseable {
     private final DefaultCommandGateway gateway;
     private final List<EventSourcedRepository<?>> repositories;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final Duration shutdownTimeout;
 
     private Gyre(EventStore eventStore, boolean ownsEventStore, Serializer serializer, LocalCommandBus localBus,
                  CommandBus commandBus, DeadlineTimer timer, ExecutorService callbacks, DefaultCommandGateway gateway,
-                 List<EventSourcedRepository<?>> repositories) {
+                 List<EventSourcedRepository<?>> repositories, Duration shutdownTimeout) {
         this.eventStore = eventStore;
         this.ownsEventStore = ownsEventStore;
         this.serializer = serializer;
@@ -83,6 +84,7 @@ public final class Gyre implements AutoCloseable {
         this.callbacks = callbacks;
         this.gateway = gateway;
         this.repositories = repositories;
+        this.shutdownTimeout = shutdownTimeout;
     }
 
     /** @return a builder for a node */
@@ -116,14 +118,21 @@ public final class Gyre implements AutoCloseable {
     }
 
     /**
-     * Stops the node: the command bus stops taking commands and finishes the accepted ones (a distributed bus
-     * first hands its aggregates to the other members), then the event store is closed unless it was given as
+     * Stops the node, in an order that costs callers nothing that can be avoided: the gateway refuses new commands
+     * (a transient {@link io.gyre.command.CommandBusClosedException}: send them through another node) and waits, up
+     * to the shutdown timeout, for the ones already sent; then the command bus stops taking commands and finishes
+     * the accepted ones (a distributed bus first hands its aggregates to the other members); commands still
+     * unfinished then end as not executed or outcome unknown; last the event store is closed unless it was given as
      * shared. Idempotent.
      */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
+        }
+        if (!gateway.drain(shutdownTimeout)) {
+            log.warn("Gyre node closing with {} commands sent through it still unfinished after {}",
+                    gateway.inFlight(), shutdownTimeout);
         }
         closeQuietly(commandBus);
         if (commandBus != localBus) {
@@ -157,6 +166,7 @@ public final class Gyre implements AutoCloseable {
         private RetryPolicy retryPolicy = RetryPolicy.defaults();
         private Duration commandTimeout = Duration.ofSeconds(30);
         private int callbackThreads = 2;
+        private Duration shutdownTimeout = Duration.ofSeconds(30);
         private int cacheSize = 10_000;
         private Clock clock = Clock.systemUTC();
         private ObjectMapper objectMapper = new ObjectMapper();
@@ -315,6 +325,7 @@ public final class Gyre implements AutoCloseable {
          */
         public Builder shutdownTimeout(Duration shutdownTimeout) {
             localBus.shutdownTimeout(shutdownTimeout);
+            this.shutdownTimeout = shutdownTimeout;
             return this;
         }
 
@@ -437,7 +448,8 @@ public final class Gyre implements AutoCloseable {
             log.info("Gyre node {} started: aggregates {}, {} registered types, command bus {}", name,
                     aggregates.keySet().stream().map(Class::getSimpleName).toList(),
                     serializer.types().classes().size(), bus.getClass().getSimpleName());
-            return new Gyre(store, ownsEventStore, serializer, local, bus, timer, callbacks, gateway, frozen);
+            return new Gyre(store, ownsEventStore, serializer, local, bus, timer, callbacks, gateway, frozen,
+                    shutdownTimeout);
         }
 
         private static ThreadFactory daemonThreads(String prefix) {

@@ -39,7 +39,7 @@ class GyreNodeCloseTest {
         Gyre node = Gyre.builder().sharedEventStore(unavailable).aggregate(Counter.class)
                 .retryPolicy(RetryPolicy.builder().maxAttempts(1000).initialBackoff(Duration.ofMillis(50))
                         .maxBackoff(Duration.ofMillis(50)).build())
-                .commandTimeout(Duration.ofMinutes(5)).start();
+                .commandTimeout(Duration.ofMinutes(5)).shutdownTimeout(Duration.ofMillis(300)).start();
         node.commandGateway().sendAndWait(new CreateCounter("c"));
         CompletableFuture<Object> retrying = node.commandGateway().send(new Add("c", 1));
         while (failedAppends.get() < 2) {

@@ -3,8 +3,8 @@ package io.gyre.command;
 import io.gyre.GyreTransientException;
 
 /**
- * The command bus is shutting down or closed and takes no new commands. Transient: in a cluster another
- * member takes over the command.
+ * This node is shutting down or closed and takes no new commands; nothing of the command was run. Transient: send it
+ * through another node of the cluster (the closing node's own gateway does not retry it).
  */
 public class CommandBusClosedException extends GyreTransientException {
 

@@ -1,13 +1,14 @@
 package io.gyre.routing;
 
-import io.gyre.GyreNonTransientException;
+import io.gyre.command.CommandRefusedException;
 
 /**
- * A command handler on another member threw an exception whose type cannot cross the wire (application
- * exceptions are not on the serialization allow-list). It carries the original class name and message. Never
- * retried, like the original.
+ * A command handler on another member refused the command with an exception whose type cannot cross the wire
+ * (application exceptions are not on the serialization allow-list). It carries the original class name and message,
+ * and is a {@link CommandRefusedException} like a refusal stored by an earlier delivery. Never retried, like the
+ * original.
  */
-public class RemoteCommandException extends GyreNonTransientException {
+public class RemoteCommandException extends CommandRefusedException {
 
     private static final long serialVersionUID = 1L;
 
@@ -21,7 +22,7 @@ public class RemoteCommandException extends GyreNonTransientException {
      * @param member        the member whose handler threw it
      */
     public RemoteCommandException(String remoteType, String remoteMessage, String member) {
-        super(remoteType + ": " + remoteMessage + " (thrown by the handler on member " + member + ")");
+        super(remoteType, remoteMessage, "decided by the handler on member " + member);
         this.remoteType = remoteType;
         this.remoteMessage = remoteMessage;
         this.member = member;

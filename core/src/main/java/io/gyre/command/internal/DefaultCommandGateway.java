@@ -153,6 +153,27 @@ public final class DefaultCommandGateway implements CommandGateway {
     }
 
     /**
+     * Refuses new commands from now on (with a transient {@link CommandBusClosedException}: send them through another
+     * node) and waits, up to the timeout, for the commands already sent to finish.
+     *
+     * @param timeout how long to wait
+     * @return true when none is left
+     */
+    public boolean drain(Duration timeout) {
+        closed = true;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!inFlight.isEmpty() && System.nanoTime() - deadline < 0) {
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return inFlight.isEmpty();
+            }
+        }
+        return inFlight.isEmpty();
+    }
+
+    /**
      * Refuses new commands and ends those still unfinished (waiting for a retry, say) as the deadline would:
      * not executed, or outcome unknown when an attempt may have run. Call after the bus finished what it accepted.
      */

@@ -2,6 +2,7 @@ package io.gyre.command.internal;
 
 import io.gyre.GyreTransientException;
 import io.gyre.command.CommandBus;
+import io.gyre.command.CommandBusClosedException;
 import io.gyre.command.CommandDispatch;
 import io.gyre.command.CommandMessage;
 import io.gyre.command.CommandNotExecutedException;
@@ -103,6 +104,12 @@ final class SentCommand {
             return;
         }
         Throwable cause = unwrap(failure);
+        if (cause instanceof CommandBusClosedException) {
+            // This node's own bus has stopped: retrying here cannot help; the caller may send through another node.
+            boolean mayHaveRun = earlierMayHaveRun || dispatch.mayHaveRun();
+            finish(null, mayHaveRun ? timedOut(true, "the node's command bus closed") : cause);
+            return;
+        }
         if (!GyreTransientException.isCauseOf(cause) || number >= policy.maxAttempts()) {
             finish(null, cause);
             return;

@@ -5,8 +5,11 @@ import io.gyre.Metadata;
 import io.gyre.command.CommandBus;
 import io.gyre.command.CommandBusClosedException;
 import io.gyre.command.CommandBusContext;
+import io.gyre.command.CommandDispatch;
 import io.gyre.command.CommandMessage;
-import io.gyre.command.CommandTimeoutException;
+import io.gyre.command.CommandNotExecutedException;
+import io.gyre.command.CommandOutcomeUnknownException;
+import io.gyre.command.Deadline;
 import io.gyre.command.LocalCommandBus;
 import io.gyre.command.MissingTargetAggregateIdException;
 import io.gyre.command.internal.TargetIdAccessor;
@@ -16,9 +19,14 @@ import io.gyre.routing.MemberLeftException;
 import io.gyre.routing.MessageTooLargeException;
 import io.gyre.routing.NoEligibleMemberException;
 import io.gyre.routing.NotOwnerException;
+import io.gyre.routing.jgroups.internal.BusConfig;
+import io.gyre.routing.jgroups.internal.ClusterChannel;
 import io.gyre.routing.jgroups.internal.DefaultStack;
 import io.gyre.routing.jgroups.internal.ErrorCodec;
+import io.gyre.routing.jgroups.internal.MemberOutbox;
 import io.gyre.routing.jgroups.internal.Membership;
+import io.gyre.routing.jgroups.internal.OutboundCommand;
+import io.gyre.routing.jgroups.internal.OutboundReply;
 import io.gyre.routing.jgroups.internal.PendingRequests;
 import io.gyre.routing.jgroups.internal.PendingRequests.Pending;
 import io.gyre.routing.jgroups.internal.WireFormat;
@@ -37,11 +45,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -52,12 +60,8 @@ import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.jgroups.Address;
-import org.jgroups.BytesMessage;
-import org.jgroups.JChannel;
 import org.jgroups.MergeView;
-import org.jgroups.Message;
 import org.jgroups.PhysicalAddress;
-import org.jgroups.Receiver;
 import org.jgroups.View;
 import org.jgroups.stack.IpAddress;
 import org.jgroups.stack.Protocol;
@@ -87,21 +91,29 @@ import org.slf4j.LoggerFactory;
  * is transient, so the gateway re-routes the command once the rings agree. No member runs a command for a key
  * it does not own in its current view. Failures come back with their type and transient nature preserved.
  *
+ * <h2>Sending never blocks</h2>
+ * Commands and replies for one member go through that member's outbox, sent by a thread of its own; what is ready
+ * at once travels in one JGroups message. At most {@link Builder#maxInFlightPerMember(int)} commands to one member
+ * are unanswered at once; further ones wait in its outbox, in order, until answers come or their deadline passes.
+ * A member that stops reading (paused, overloaded, still joining) therefore holds up only the commands for the
+ * aggregates it owns: no caller, worker or JGroups thread ever waits on its socket. Each command carries the time
+ * left until its deadline, and the owner drops it unrun once that has passed.
+ *
  * <h2>Membership changes</h2>
  * When a member leaves the view, commands in flight to it fail with a transient {@link MemberLeftException}
  * and the gateway re-sends them, under the same command id, to the new owner; if the departed member had stored
- * the command's events, the new owner finds them and answers with the stored result instead of running the
- * command again. Cached aggregates whose ownership moved away, or moved here, are dropped at once, so an
- * aggregate that comes back is loaded fresh from the store. Closing the bus leaves gracefully: the member
- * announces its departure (the others drop it from their rings at once), refuses new commands with a transient
- * "not owner", finishes the commands it accepted, and only then disconnects, so clients see no failure.
+ * the command's decision, the new owner finds it and answers with it instead of deciding again. Commands still
+ * waiting in its outbox never left this member and are re-sent as not run. Cached aggregates whose ownership
+ * moved away, or moved here, are dropped at once, so an aggregate that comes back is loaded fresh from the store.
+ * Closing the bus leaves gracefully: the member announces its departure (the others drop it from their rings at
+ * once), refuses new commands with a transient "not owner", finishes the commands it accepted, and only then
+ * disconnects, so clients see no failure.
  *
  * <h2>Network partitions</h2>
  * When the network splits, each side forms its own view and its own ring, so both sides may own a key and run
- * commands for it. The event store's sequence check lets only one append per sequence number succeed; the loser
- * gets a concurrency conflict and is retried on freshly loaded state, so every stream stays contiguous and every
- * event is decided on the latest state. When the network heals, MERGE3 merges the views and the rings agree
- * again. The store is the final arbiter: a partition costs retries, never correctness.
+ * commands for it. The event store is the arbiter: its sequence check lets only one decision per state succeed,
+ * and a decision made on state it has moved past, events or not, is made again on fresh state. When the network
+ * heals, MERGE3 merges the views and the rings agree again. A partition costs retries, never correctness.
  *
  * <h2>Defaults</h2>
  * TCP on 127.0.0.1, ports 7800 to 7820, TCPPING discovery of the same range: several nodes on one machine find
@@ -115,26 +127,26 @@ public final class JGroupsCommandBus implements CommandBus {
 
     private enum State { NEW, RUNNING, LEAVING, CLOSED }
 
-    private final Builder config;
+    private final BusConfig config;
     private final String selfId;
     private final PendingRequests pending = new PendingRequests();
+    private final Map<Address, MemberOutbox> outboxes = new ConcurrentHashMap<>();
     private final CountDownLatch joined = new CountDownLatch(1);
     private final AtomicLong refused = new AtomicLong();
     private final AtomicReference<Membership.@Nullable Snapshot> staleOnce = new AtomicReference<>();
     private volatile State state = State.NEW;
-    private @Nullable JChannel channel;
+    private @Nullable ClusterChannel channel;
     private @Nullable LocalCommandBus local;
     private @Nullable Serializer serializer;
     private @Nullable CommandBusContext context;
     private @Nullable ScheduledExecutorService timer;
-    private @Nullable ExecutorService completions;
     private volatile @Nullable Membership membership;
     private Set<String> localTypes = Set.of();
     private @Nullable Advertisement ownAd;
 
-    private JGroupsCommandBus(Builder config) {
+    private JGroupsCommandBus(BusConfig config) {
         this.config = config;
-        this.selfId = config.nodeName != null ? config.nodeName : defaultNodeName();
+        this.selfId = config.nodeName() != null ? config.nodeName() : defaultNodeName();
     }
 
     /** @return a builder with defaults that work on one machine */
@@ -169,6 +181,11 @@ public final class JGroupsCommandBus implements CommandBus {
         return pending.size();
     }
 
+    /** @return commands waiting in outboxes to be sent to other members */
+    public int waitingRemoteCommands() {
+        return outboxes.values().stream().mapToInt(MemberOutbox::waitingCommands).sum();
+    }
+
     @Override
     public void start(CommandBusContext nodeContext) {
         if (state != State.NEW) {
@@ -179,34 +196,42 @@ public final class JGroupsCommandBus implements CommandBus {
         this.serializer = nodeContext.serializer();
         this.localTypes = nodeContext.commandTypes().stream().map(type -> nodeContext.serializer().types().nameOf(type))
                 .collect(Collectors.toUnmodifiableSet());
-        this.ownAd = new Advertisement(selfId, config.weight, localTypes);
+        this.ownAd = new Advertisement(selfId, config.weight(), localTypes);
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("gyre-cluster-timer-" + selfId));
-        this.completions = Executors.newFixedThreadPool(2, daemon("gyre-cluster-replies-" + selfId));
+        ClusterChannel.Listener listener = new ClusterChannel.Listener() {
+            @Override
+            public void onFrame(Address from, byte[] buffer, int offset, int length) {
+                JGroupsCommandBus.this.onFrame(from, buffer, offset, length);
+            }
+
+            @Override
+            public void onView(View view) {
+                JGroupsCommandBus.this.onView(view);
+            }
+        };
         try {
-            JChannel created = config.stackFile != null ? new JChannel(config.stackFile.toString())
-                    : new JChannel(defaultProtocols());
-            created.name(selfId);
-            created.setDiscardOwnMessages(true);
-            created.setReceiver(new ChannelReceiver());
+            ClusterChannel created = config.stackFile() != null
+                    ? ClusterChannel.of(config.stackFile(), selfId, listener)
+                    : ClusterChannel.of(defaultProtocols(), selfId, listener);
             channel = created;
-            created.connect(config.cluster);
+            created.connect(config.cluster());
             if (!joined.await(30, TimeUnit.SECONDS)) {
                 throw new IllegalStateException("no view after connecting");
             }
         } catch (Exception e) {
-            shutdownThreads();
+            timer.shutdownNow();
             if (channel != null) {
                 channel.close();
             }
-            throw new CommandBusClosedException("Member " + selfId + " could not join cluster '" + config.cluster
+            throw new CommandBusClosedException("Member " + selfId + " could not join cluster '" + config.cluster()
                     + "': " + e);
         }
         state = State.RUNNING;
         advertise();
-        timer.scheduleAtFixedRate(this::expireRequests, 250, 250, TimeUnit.MILLISECONDS);
+        timer.scheduleAtFixedRate(this::sweep, 250, 250, TimeUnit.MILLISECONDS);
         awaitAdvertisements();
-        log.info("Member {} joined cluster '{}' as {}; ring members {}", selfId, config.cluster,
-                channel.getAddress(), members());
+        log.info("Member {} joined cluster '{}' as {}; ring members {}", selfId, config.cluster(),
+                channel().address(), members());
     }
 
     /**
@@ -225,28 +250,28 @@ public final class JGroupsCommandBus implements CommandBus {
         }
         if (!membership().allAdvertised()) {
             log.warn("Member {}: not every member of view {} advertised itself within 10 s; starting with ring {}",
-                    selfId, channel().getView(), members());
+                    selfId, channel().view(), members());
         }
     }
 
     private List<Protocol> defaultProtocols() {
         List<PhysicalAddress> initial = new ArrayList<>();
-        for (InetSocketAddress host : config.initialHosts.isEmpty()
-                ? List.of(new InetSocketAddress(config.bindAddress, config.bindPort)) : config.initialHosts) {
+        for (InetSocketAddress host : config.initialHosts().isEmpty()
+                ? List.of(new InetSocketAddress(config.bindAddress(), config.bindPort())) : config.initialHosts()) {
             initial.add(new IpAddress(host.getAddress(), host.getPort()));
         }
-        List<Protocol> protocols = new ArrayList<>(DefaultStack.protocols(config.bindAddress, config.bindPort,
-                config.portRange, initial, config.suspectAfter.toMillis(), false));
-        config.stackCustomizer.accept(protocols);
+        List<Protocol> protocols = new ArrayList<>(DefaultStack.protocols(config.bindAddress(), config.bindPort(),
+                config.portRange(), initial, config.suspectAfter().toMillis(), false));
+        config.stackCustomizer().accept(protocols);
         return protocols;
     }
 
     @Override
-    public CompletableFuture<Object> dispatch(CommandMessage command) {
+    public CommandDispatch dispatch(CommandMessage command) {
         State now = state;
         Membership current = membership;
         if (now == State.NEW || now == State.CLOSED || current == null) {
-            return CompletableFuture.failedFuture(new CommandBusClosedException("Member " + selfId + " is "
+            return CommandDispatch.refused(command, new CommandBusClosedException("Member " + selfId + " is "
                     + (now == State.NEW ? "not started" : "closed") + "; " + command + " was not sent"));
         }
         try {
@@ -257,17 +282,38 @@ public final class JGroupsCommandBus implements CommandBus {
             if (owner.id().equals(selfId)) {
                 return localBus().dispatch(command, this::checkStillOwner);
             }
-            Address target = snapshot.addresses().get(owner.id());
-            return send(Objects.requireNonNull(target, owner.id()), owner.id(), command, type, snapshot.version());
+            Address target = Objects.requireNonNull(snapshot.addresses().get(owner.id()), owner.id());
+            MemberOutbox outbox = outboxFor(target, owner.id());
+            CommandDispatch dispatch = new CommandDispatch(command);
+            if (outbox == null || !outbox.offer(new OutboundCommand(dispatch, owner.id(), type, snapshot.version(),
+                    serializer(), pending, outbox))) {
+                dispatch.failNotRun(new MemberLeftException("Member " + owner.id() + " left before " + command
+                        + " could be sent"));
+            }
+            return dispatch;
         } catch (GyreException e) {
-            return CompletableFuture.failedFuture(e);
+            return CommandDispatch.refused(command, e);
         }
+    }
+
+    /** @return the outbox to a member of the current view, created on first use; null for one not in the view */
+    private @Nullable MemberOutbox outboxFor(Address target, String name) {
+        MemberOutbox existing = outboxes.get(target);
+        if (existing != null) {
+            return existing;
+        }
+        View view = channel().view();
+        if (view == null || !view.containsMember(target)) {
+            return null;
+        }
+        return outboxes.computeIfAbsent(target, address -> new MemberOutbox(address, name, channel()::send,
+                config.maxInFlightPerMember(), config.maxMessageBytes() + WireFormat.FRAME_OVERHEAD));
     }
 
     private Member ownerOf(Membership.Snapshot snapshot, String key, String type) {
         HashRing ring = snapshot.ring();
         if (ring == null) {
-            throw new CommandBusClosedException("No member of cluster '" + config.cluster + "' takes commands right "
+            throw new CommandBusClosedException("No member of cluster '" + config.cluster() + "' takes commands right "
                     + "now (ring version " + snapshot.version() + ")");
         }
         return ring.owner(key, type);
@@ -290,43 +336,40 @@ public final class JGroupsCommandBus implements CommandBus {
         }
     }
 
-    private CompletableFuture<Object> send(Address target, String member, CommandMessage command, String type,
-                                           long ringVersion) {
-        Serializer wire = serializer();
-        SerializedValue payload = wire.serialize(command.payload());
-        String metadata = wire.serializeMetadata(command.metadata());
-        Pending request = pending.register(target, member, command, System.nanoTime() + config.requestTimeout.toNanos());
-        byte[] bytes = WireFormat.encode(new CommandRequest(request.id(), ringVersion, command.commandId(),
-                command.attempt(), command.callerChosenId(), type, command.routingKey(), metadata, payload.data()));
-        if (bytes.length > config.maxMessageBytes) {
-            fail(request, new MessageTooLargeException(command + " is " + bytes.length + " bytes on the wire, over "
-                    + "the cluster's limit of " + config.maxMessageBytes + " bytes (maxMessageBytes)"));
-            return request.future();
-        }
-        JChannel ch = channel();
-        View view = ch.getView();
-        if (view == null || !view.containsMember(target)) {
-            fail(request, new MemberLeftException("Member " + member + " left before " + command + " could be sent"));
-            return request.future();
-        }
+    private void onFrame(Address from, byte[] buffer, int offset, int length) {
         try {
-            ch.send(new BytesMessage(target, bytes));
-        } catch (Exception e) {
-            fail(request, new MemberLeftException("Sending " + command + " to member " + member + " failed: " + e));
+            if (!joined.await(30, TimeUnit.SECONDS)) {
+                return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
         }
-        return request.future();
-    }
-
-    private void fail(Pending request, RuntimeException failure) {
-        if (pending.take(request.id()) != null) {
-            request.future().completeExceptionally(failure);
+        List<WireFormat.Decoded> messages;
+        try {
+            messages = WireFormat.decode(buffer, offset, length);
+        } catch (GyreException e) {
+            log.warn("Member {} dropped an unreadable message from {}: {}", selfId, from, e.getMessage());
+            return;
+        }
+        for (WireFormat.Decoded decoded : messages) {
+            WireMessage message = decoded.message();
+            if (message instanceof CommandRequest request) {
+                onCommand(from, request, decoded.length());
+            } else if (message instanceof Reply reply) {
+                onReply(from, reply);
+            } else if (message instanceof Advertisement ad) {
+                applied(membership().onAdvertisement(from, ad));
+            } else if (message instanceof Leaving) {
+                applied(membership().onLeaving(from));
+            }
         }
     }
 
     private void onCommand(Address from, CommandRequest request, int size) {
-        if (size > config.maxMessageBytes) {
+        if (size > config.maxMessageBytes()) {
             reply(from, request.requestId(), null, new MessageTooLargeException("A command of " + size + " bytes "
-                    + "reached member " + selfId + ", over its limit of " + config.maxMessageBytes + " bytes"));
+                    + "reached member " + selfId + ", over its limit of " + config.maxMessageBytes() + " bytes"));
             return;
         }
         if (state != State.RUNNING) {
@@ -346,7 +389,11 @@ public final class JGroupsCommandBus implements CommandBus {
                         + request.routingKey() + "' but targets '" + key + "'; refused");
             }
             command = new CommandMessage(request.commandId(), payload, key, metadata, Math.max(1, request.attempt()),
-                    request.callerChosenId());
+                    request.callerChosenId(), Deadline.afterNanos(request.remainingNanos()));
+            if (command.isLate()) {
+                throw new CommandNotExecutedException(command + " reached member " + selfId + " after its deadline "
+                        + "and was dropped unrun", request.commandId());
+            }
             Member owner = ownerOf(membership().current(), key, request.commandType());
             if (!owner.id().equals(selfId)) {
                 refused.incrementAndGet();
@@ -367,26 +414,9 @@ public final class JGroupsCommandBus implements CommandBus {
     }
 
     private void reply(Address to, long requestId, @Nullable Object result, @Nullable Throwable failure) {
-        Reply reply;
-        if (failure != null) {
-            reply = new Reply(requestId, null, ErrorCodec.encode(failure));
-        } else {
-            try {
-                reply = new Reply(requestId, result == null ? null : serializer().serialize(result), null);
-            } catch (GyreException e) {
-                reply = new Reply(requestId, null, ErrorCodec.encode(e));
-            }
-        }
-        byte[] bytes = WireFormat.encode(reply);
-        if (bytes.length > config.maxMessageBytes) {
-            bytes = WireFormat.encode(new Reply(requestId, null, ErrorCodec.encode(new MessageTooLargeException(
-                    "The result of request " + requestId + " is " + bytes.length + " bytes, over the limit of "
-                            + config.maxMessageBytes))));
-        }
-        try {
-            channel().send(new BytesMessage(to, bytes));
-        } catch (Exception e) {
-            log.debug("Reply {} to {} not sent: {}", requestId, to, e.toString());
+        MemberOutbox outbox = outboxFor(to, String.valueOf(to));
+        if (outbox == null || !outbox.offer(new OutboundReply(requestId, result, failure, serializer(), outbox))) {
+            log.debug("Reply {} to {} not sent: the member left", requestId, to);
         }
     }
 
@@ -404,26 +434,32 @@ public final class JGroupsCommandBus implements CommandBus {
         if (request == null) {
             return;
         }
-        completions().execute(() -> {
-            WireMessage.WireError error = reply.error();
-            SerializedValue result = reply.result();
-            try {
-                if (error != null) {
-                    request.future().completeExceptionally(ErrorCodec.decode(error, request.member()));
-                } else {
-                    request.future().complete(result == null ? null : serializer().deserialize(result));
-                }
-            } catch (RuntimeException e) {
-                request.future().completeExceptionally(e);
+        CommandDispatch dispatch = request.dispatch();
+        WireMessage.WireError error = reply.error();
+        SerializedValue result = reply.result();
+        try {
+            if (error == null) {
+                dispatch.complete(result == null ? null : serializer().deserialize(result));
+                return;
             }
-        });
+            RuntimeException failure = ErrorCodec.decode(error, request.member());
+            if (failure instanceof NotOwnerException || failure instanceof CommandNotExecutedException
+                    || failure instanceof MessageTooLargeException) {
+                // The member refused it before running it: nothing of it was stored there.
+                dispatch.failNotRun(failure);
+            } else {
+                dispatch.completeExceptionally(failure);
+            }
+        } catch (RuntimeException e) {
+            dispatch.completeExceptionally(e);
+        }
     }
 
     private void onView(View view) {
         Membership current = membership;
         if (current == null) {
             Advertisement ad = Objects.requireNonNull(ownAd);
-            membership = new Membership(channel().getAddress(), ad, view);
+            membership = new Membership(channel().address(), ad, view);
             joined.countDown();
             return;
         }
@@ -433,9 +469,15 @@ public final class JGroupsCommandBus implements CommandBus {
             context.evictCachedAggregates(id -> true);
         }
         if (!change.departed().isEmpty()) {
+            for (Address departed : change.departed()) {
+                MemberOutbox outbox = outboxes.remove(departed);
+                if (outbox != null) {
+                    outbox.close();
+                }
+            }
             pending.failIf(request -> change.departed().contains(request.target()), request ->
                     new MemberLeftException("Member " + request.member() + " left before answering "
-                            + request.command()));
+                            + request.dispatch().command()));
         }
         applied(change);
         ScheduledExecutorService scheduler = timer;
@@ -481,16 +523,31 @@ public final class JGroupsCommandBus implements CommandBus {
 
     private void advertise() {
         try {
-            channel().send(new BytesMessage(null, WireFormat.encode(Objects.requireNonNull(ownAd))));
+            channel().broadcast(WireFormat.encode(Objects.requireNonNull(ownAd)));
         } catch (Exception e) {
             log.warn("Member {} could not advertise itself: {}", selfId, e.toString());
         }
     }
 
-    private void expireRequests() {
+    /**
+     * Ends requests whose callers stopped waiting long ago (the gateway answered them at their deadline), and
+     * closes outboxes to addresses that are no longer in the view.
+     */
+    private void sweep() {
         long now = System.nanoTime();
-        pending.failIf(request -> now - request.deadline() > 0, request -> new CommandTimeoutException("Member "
-                + request.member() + " did not answer " + request.command() + " within " + config.requestTimeout));
+        pending.failIf(request -> now - request.expireAt() > 0, request -> new CommandOutcomeUnknownException(
+                "Member " + request.member() + " did not answer " + request.dispatch().command() + " before its "
+                        + "deadline", request.dispatch().command().commandId()));
+        View view = channel().view();
+        if (view != null) {
+            outboxes.entrySet().removeIf(entry -> {
+                if (view.containsMember(entry.getKey())) {
+                    return false;
+                }
+                entry.getValue().close();
+                return true;
+            });
+        }
     }
 
     /**
@@ -510,13 +567,14 @@ public final class JGroupsCommandBus implements CommandBus {
         state = State.LEAVING;
         Membership current = membership();
         try {
-            channel().send(new BytesMessage(null, WireFormat.encode(new Leaving(selfId))));
+            channel().broadcast(WireFormat.encode(new Leaving(selfId)));
         } catch (Exception e) {
             log.warn("Member {} could not announce its departure: {}", selfId, e.toString());
         }
-        applied(current.onLeaving(channel().getAddress()));
-        long deadline = System.nanoTime() + config.leaveTimeout.toNanos();
-        while ((localBus().pendingCommands() > 0 || pending.size() > 0) && System.nanoTime() < deadline) {
+        applied(current.onLeaving(channel().address()));
+        long deadline = System.nanoTime() + config.leaveTimeout().toNanos();
+        while ((localBus().pendingCommands() > 0 || pending.size() > 0 || waitingRemoteCommands() > 0)
+                && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(5);
             } catch (InterruptedException e) {
@@ -525,21 +583,25 @@ public final class JGroupsCommandBus implements CommandBus {
             }
         }
         state = State.CLOSED;
+        closeOutboxes();
         pending.failIf(request -> true, request -> new CommandBusClosedException("Member " + selfId
-                + " closed before " + request.member() + " answered " + request.command()));
-        JChannel ch = channel();
-        ch.disconnect();
-        ch.close();
+                + " closed before " + request.member() + " answered " + request.dispatch().command()));
+        channel().disconnectAndClose();
         shutdownThreads();
-        log.info("Member {} left cluster '{}'", selfId, config.cluster);
+        log.info("Member {} left cluster '{}'", selfId, config.cluster());
+    }
+
+    private void closeOutboxes() {
+        for (MemberOutbox outbox : outboxes.values()) {
+            outbox.close(item -> new CommandBusClosedException("Member " + selfId + " closed before the command was "
+                    + "sent"));
+        }
+        outboxes.clear();
     }
 
     private void shutdownThreads() {
         if (timer != null) {
             timer.shutdownNow();
-        }
-        if (completions != null) {
-            completions.shutdown();
         }
     }
 
@@ -549,13 +611,10 @@ public final class JGroupsCommandBus implements CommandBus {
      */
     void crashForTest() {
         state = State.CLOSED;
-        try {
-            org.jgroups.util.Util.shutdown(channel());
-        } catch (Exception e) {
-            throw new IllegalStateException("crashing the channel failed", e);
-        }
+        channel().crash();
+        closeOutboxes();
         pending.failIf(request -> true, request -> new MemberLeftException("Member " + selfId + " crashed before "
-                + request.member() + " answered " + request.command()));
+                + request.member() + " answered " + request.dispatch().command()));
         shutdownThreads();
     }
 
@@ -575,12 +634,12 @@ public final class JGroupsCommandBus implements CommandBus {
      * @return the protocol of that class in this member's stack, or null; for tests that cut the network
      */
     <T extends Protocol> @Nullable T protocolForTest(Class<T> type) {
-        return channel().getProtocolStack().findProtocol(type);
+        return channel().protocol(type);
     }
 
     /** @return this member's JGroups address, for tests */
     Address addressForTest() {
-        return channel().getAddress();
+        return channel().address();
     }
 
     /** @return the current ring state, for tests */
@@ -592,7 +651,7 @@ public final class JGroupsCommandBus implements CommandBus {
         return Objects.requireNonNull(membership, "not started");
     }
 
-    private JChannel channel() {
+    private ClusterChannel channel() {
         return Objects.requireNonNull(channel, "not started");
     }
 
@@ -602,10 +661,6 @@ public final class JGroupsCommandBus implements CommandBus {
 
     private Serializer serializer() {
         return Objects.requireNonNull(serializer, "not started");
-    }
-
-    private ExecutorService completions() {
-        return Objects.requireNonNull(completions, "not started");
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {
@@ -629,47 +684,9 @@ public final class JGroupsCommandBus implements CommandBus {
 
     @Override
     public String toString() {
-        return "JGroupsCommandBus[" + selfId + " in " + config.cluster + ", " + state + "]";
+        return "JGroupsCommandBus[" + selfId + " in " + config.cluster() + ", " + state + "]";
     }
 
-    private final class ChannelReceiver implements Receiver {
-
-        @Override
-        public void receive(Message message) {
-            try {
-                if (!joined.await(30, TimeUnit.SECONDS)) {
-                    return;
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-            Address from = message.getSrc();
-            WireMessage decoded;
-            try {
-                decoded = WireFormat.decode(message.getArray(), message.getOffset(), message.getLength());
-            } catch (GyreException e) {
-                log.warn("Member {} dropped an unreadable message from {}: {}", selfId, from, e.getMessage());
-                return;
-            }
-            if (decoded instanceof CommandRequest request) {
-                onCommand(from, request, message.getLength());
-            } else if (decoded instanceof Reply reply) {
-                onReply(from, reply);
-            } else if (decoded instanceof Advertisement ad) {
-                applied(membership().onAdvertisement(from, ad));
-            } else if (decoded instanceof Leaving) {
-                applied(membership().onLeaving(from));
-            }
-        }
-
-        @Override
-        public void viewAccepted(View view) {
-            onView(view);
-        }
-    }
-
-    /** Configures a {@link JGroupsCommandBus}; each setter checks its value at once. */
     public static final class Builder {
 
         private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,100}");
@@ -683,7 +700,7 @@ public final class JGroupsCommandBus implements CommandBus {
         private List<InetSocketAddress> initialHosts = List.of();
         private @Nullable Path stackFile;
         private Duration suspectAfter = Duration.ofSeconds(3);
-        private Duration requestTimeout = Duration.ofSeconds(30);
+        private int maxInFlightPerMember = 1024;
         private Duration leaveTimeout = Duration.ofSeconds(30);
         private int maxMessageBytes = 8 * 1024 * 1024;
         private Consumer<List<Protocol>> stackCustomizer = protocols -> { };
@@ -784,13 +801,17 @@ public final class JGroupsCommandBus implements CommandBus {
         }
 
         /**
-         * @param requestTimeout how long to wait for another member's answer before giving up on it (transient,
-         *                       so the gateway may retry), 100 ms to 1 hour (default 30 s)
+         * @param maxInFlightPerMember commands sent to one member and not answered at once, 1 to 100,000 (default
+         *                             1,024); further commands for that member wait in its outbox, in order, so one
+         *                             slow member holds up only its own commands
          * @return this builder
          */
-        public Builder requestTimeout(Duration requestTimeout) {
-            this.requestTimeout = checkDuration("requestTimeout", requestTimeout, Duration.ofMillis(100),
-                    Duration.ofHours(1));
+        public Builder maxInFlightPerMember(int maxInFlightPerMember) {
+            if (maxInFlightPerMember < 1 || maxInFlightPerMember > 100_000) {
+                throw new IllegalArgumentException("maxInFlightPerMember must be between 1 and 100000, but was "
+                        + maxInFlightPerMember);
+            }
+            this.maxInFlightPerMember = maxInFlightPerMember;
             return this;
         }
 
@@ -829,9 +850,11 @@ public final class JGroupsCommandBus implements CommandBus {
             return this;
         }
 
-        /** @return the bus, connected when its node starts */
+        /** @return the bus, connected when its node starts; it keeps no reference to this builder */
         public JGroupsCommandBus build() {
-            return new JGroupsCommandBus(this);
+            return new JGroupsCommandBus(new BusConfig(cluster, nodeName, weight, bindAddress, bindPort, portRange,
+                    initialHosts, stackFile, suspectAfter, leaveTimeout, maxMessageBytes, maxInFlightPerMember,
+                    stackCustomizer));
         }
 
         private static String checkName(String what, String value) {

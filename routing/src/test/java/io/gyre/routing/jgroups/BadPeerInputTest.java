@@ -1,5 +1,6 @@
 package io.gyre.routing.jgroups;
 
+import io.gyre.eventstore.StreamId;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -54,9 +55,11 @@ class BadPeerInputTest {
         peer.setReceiver(new Receiver() {
             @Override
             public void receive(Message message) {
-                WireMessage decoded = WireFormat.decode(message.getArray(), message.getOffset(), message.getLength());
-                if (decoded instanceof WireMessage.Reply reply) {
-                    replies.add(reply);
+                for (WireFormat.Decoded decoded : WireFormat.decode(message.getArray(), message.getOffset(),
+                        message.getLength())) {
+                    if (decoded.message() instanceof WireMessage.Reply reply) {
+                        replies.add(reply);
+                    }
                 }
             }
         });
@@ -75,8 +78,8 @@ class BadPeerInputTest {
     }
 
     private RuntimeException send(String commandId, String type, String routingKey, String payload) throws Exception {
-        byte[] bytes = WireFormat.encode(new WireMessage.CommandRequest(1, 0, commandId, 1, false, type, routingKey,
-                "{}", payload));
+        byte[] bytes = WireFormat.encode(new WireMessage.CommandRequest(1, 0, commandId, 1, false,
+                java.util.concurrent.TimeUnit.SECONDS.toNanos(30), type, routingKey, "{}", payload));
         peer.send(new BytesMessage(member, bytes));
         WireMessage.Reply reply = replies.poll(10, TimeUnit.SECONDS);
         assertThat(reply).as("a reply").isNotNull();
@@ -137,7 +140,7 @@ class BadPeerInputTest {
         assertThatThrownBy(() -> cluster.node("node-a").commandGateway()
                 .sendAndWait(new Post(remote, 1, "y".repeat(10_000))))
                 .isInstanceOf(MessageTooLargeException.class).hasMessageContaining("maxMessageBytes");
-        assertThat(store.lastSequence(remote)).isZero();
+        assertThat(store.lastSequence(StreamId.of("Ledger", remote))).isZero();
     }
 
     @Test
@@ -150,6 +153,6 @@ class BadPeerInputTest {
     private void assertNothingStoredAndStillServing() {
         assertThat(store.readAll(TrackingToken.START, 100)).hasSize(1);
         cluster.node("node-a").commandGateway().sendAndWait(new Post("ledger-1", 1, "fine"));
-        assertThat(store.lastSequence("ledger-1")).isEqualTo(1);
+        assertThat(store.lastSequence(StreamId.of("Ledger", "ledger-1"))).isEqualTo(1);
     }
 }

@@ -1,5 +1,6 @@
 package io.gyre.routing.jgroups;
 
+import io.gyre.eventstore.StreamId;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gyre.Gyre;
@@ -43,7 +44,7 @@ class HeterogeneousNodesTest {
             cluster.node("ledgers-only").commandGateway().sendAndWait(new Tally.Count(tally));
         }
         for (String tally : tallies) {
-            StoredEvent event = store.readStream(tally).findFirst().orElseThrow();
+            StoredEvent event = store.readStream(StreamId.of("Tally", tally)).findFirst().orElseThrow();
             Tally.Counted counted = (Tally.Counted) cluster.node("node-a").serializer()
                     .deserialize(new SerializedValue(event.type(), event.payload()));
             assertThat(counted.node()).as("node that counted %s", tally).isIn("node-a", "node-b");

@@ -1,5 +1,6 @@
 package io.gyre.routing.jgroups;
 
+import io.gyre.eventstore.StreamId;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gyre.eventstore.InMemoryEventStore;
@@ -51,7 +52,7 @@ class StaleRoutingTest {
 
             assertThat(cluster.bus(formerOwner).refusedCommands()).as("refusals by the former owner %s", formerOwner)
                     .isGreaterThan(refusedBefore);
-            List<StoredEvent> stream = store.readStream(ledger).toList();
+            List<StoredEvent> stream = store.readStream(StreamId.of("Ledger", ledger)).toList();
             assertThat(stream).hasSize(2);
             Posted posted = (Posted) cluster.node("node-a").serializer().deserialize(
                     new SerializedValue(stream.get(1).type(), stream.get(1).payload()));

@@ -1,5 +1,6 @@
 package io.gyre.routing.testmodel;
 
+import io.gyre.eventstore.StreamId;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gyre.eventstore.EventStore;
@@ -68,7 +69,7 @@ public final class LedgerCheck {
         List<Posted> postings = new ArrayList<>();
         for (String id : ledgers) {
             List<StoredEvent> stream;
-            try (Stream<StoredEvent> read = store.readStream(id)) {
+            try (Stream<StoredEvent> read = store.readStream(StreamId.of("Ledger", id))) {
                 stream = read.toList();
             }
             Set<String> refs = new HashSet<>();

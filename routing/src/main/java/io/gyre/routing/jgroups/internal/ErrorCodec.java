@@ -8,13 +8,15 @@ import io.gyre.aggregate.AggregateDefinitionException;
 import io.gyre.aggregate.AggregateLifecycleException;
 import io.gyre.aggregate.AggregateNotFoundException;
 import io.gyre.command.CommandBusClosedException;
-import io.gyre.command.CommandBusOverloadedException;
-import io.gyre.command.CommandTimeoutException;
+import io.gyre.command.CommandNotExecutedException;
+import io.gyre.command.CommandOutcomeUnknownException;
+import io.gyre.command.CommandRefusedException;
 import io.gyre.command.MissingTargetAggregateIdException;
 import io.gyre.command.NoHandlerForCommandException;
 import io.gyre.eventstore.ConcurrencyConflictException;
 import io.gyre.eventstore.EventRejectedException;
 import io.gyre.eventstore.EventStoreException;
+import io.gyre.eventstore.StreamId;
 import io.gyre.routing.MemberLeftException;
 import io.gyre.routing.MessageTooLargeException;
 import io.gyre.routing.NotOwnerException;
@@ -41,6 +43,8 @@ public final class ErrorCodec {
     private static final int ALREADY_EXISTS = 3;
     private static final int BY_MESSAGE = 4;
     private static final int HANDLER = 5;
+    private static final int NOT_EXECUTED = 6;
+    private static final int OUTCOME_UNKNOWN = 7;
 
     /** Gyre exceptions rebuilt from their message, most specific first. */
     private static final Map<Class<?>, Function<String, GyreException>> BY_MESSAGE_TYPES = new LinkedHashMap<>();
@@ -55,9 +59,9 @@ public final class ErrorCodec {
         BY_MESSAGE_TYPES.put(SerializationException.class, message -> new SerializationException(message, null));
         BY_MESSAGE_TYPES.put(AggregateDefinitionException.class, AggregateDefinitionException::new);
         BY_MESSAGE_TYPES.put(AggregateLifecycleException.class, AggregateLifecycleException::new);
-        BY_MESSAGE_TYPES.put(CommandBusOverloadedException.class, CommandBusOverloadedException::new);
-        BY_MESSAGE_TYPES.put(CommandBusClosedException.class, CommandBusClosedException::new);
-        BY_MESSAGE_TYPES.put(CommandTimeoutException.class, CommandTimeoutException::new);
+        // Another member's closed bus means that member is going away: for this member it is a member that left, to
+        // re-route, not a reason to stop (its own closed bus is).
+        BY_MESSAGE_TYPES.put(CommandBusClosedException.class, MemberLeftException::new);
         BY_MESSAGE_TYPES.put(EventRejectedException.class, message -> new EventRejectedException(message, null));
         BY_MESSAGE_TYPES.put(EventStoreException.class, message -> new EventStoreException(message, null));
         BY_MESSAGE_TYPES.put(GyreTransientException.class, GyreTransientException::new);
@@ -77,8 +81,18 @@ public final class ErrorCodec {
         String type = cause.getClass().getName();
         String message = String.valueOf(cause.getMessage());
         if (cause instanceof ConcurrencyConflictException conflict) {
-            return new WireError(CONFLICT, type, message, conflict.aggregateId(), "", conflict.expectedSequence(),
-                    conflict.actualSequence());
+            return new WireError(CONFLICT, type, message, conflict.stream().aggregateType(), conflict.aggregateId(),
+                    conflict.expectedSequence(), conflict.actualSequence());
+        }
+        if (cause instanceof CommandNotExecutedException notExecuted) {
+            return new WireError(NOT_EXECUTED, type, message, notExecuted.commandId(), "", 0, 0);
+        }
+        if (cause instanceof CommandOutcomeUnknownException unknown) {
+            return new WireError(OUTCOME_UNKNOWN, type, message, unknown.commandId(), "", 0, 0);
+        }
+        if (cause instanceof CommandRefusedException refused) {
+            // A refusal decided here earlier, or relayed from another member: the handler's own class and message.
+            return new WireError(HANDLER, refused.exceptionType(), refused.refusalMessage(), "", "", 0, 0);
         }
         if (cause instanceof AggregateNotFoundException notFound) {
             return new WireError(NOT_FOUND, type, message, notFound.aggregateType(), notFound.aggregateId(), 0, 0);
@@ -104,7 +118,13 @@ public final class ErrorCodec {
     public static RuntimeException decode(WireError error, String member) {
         switch (error.kind()) {
             case CONFLICT:
-                return new ConcurrencyConflictException(error.text1(), error.number1(), error.number2());
+                return new ConcurrencyConflictException(StreamId.of(error.text1(), error.text2()), error.number1(),
+                        error.number2());
+            case NOT_EXECUTED:
+                return new CommandNotExecutedException(error.message() + " (on member " + member + ")", error.text1());
+            case OUTCOME_UNKNOWN:
+                return new CommandOutcomeUnknownException(error.message() + " (on member " + member + ")",
+                        error.text1());
             case NOT_FOUND:
                 return new AggregateNotFoundException(error.text1(), error.text2());
             case ALREADY_EXISTS:

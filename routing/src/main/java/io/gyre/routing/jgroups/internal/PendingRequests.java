@@ -1,9 +1,8 @@
 package io.gyre.routing.jgroups.internal;
 
-import io.gyre.command.CommandMessage;
+import io.gyre.command.CommandDispatch;
 import java.util.Collection;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
@@ -13,8 +12,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Commands sent to other members and not answered yet, by request id. Each ends exactly once: answered, failed
- * because its member left, timed out, or failed because this member shut down. Internal: not part of Gyre's
- * API.
+ * because its member left, expired long after its deadline, or failed because this member shut down; whichever
+ * ends it gives its place back to the member's outbox. Internal: not part of Gyre's API.
  */
 public final class PendingRequests {
 
@@ -24,31 +23,27 @@ public final class PendingRequests {
      * @param id       the request id
      * @param target   the member's address
      * @param member   the member's id
-     * @param command  the command
-     * @param future   completes with the reply
-     * @param deadline {@link System#nanoTime()} after which it times out
+     * @param dispatch the delivery the reply completes
+     * @param outbox   the member's outbox, whose place the request holds
+     * @param expireAt {@link System#nanoTime()} after which nobody waits for the answer any more
      */
-    public record Pending(long id, Address target, String member, CommandMessage command,
-                          CompletableFuture<Object> future, long deadline) {
+    public record Pending(long id, Address target, String member, CommandDispatch dispatch, MemberOutbox outbox,
+                          long expireAt) {
     }
 
     private final AtomicLong ids = new AtomicLong();
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
 
+    /** @return a new request id */
+    public long nextId() {
+        return ids.incrementAndGet();
+    }
+
     /**
-     * @param target   the member's address
-     * @param member   the member's id
-     * @param command  the command
-     * @param deadline when it times out, in {@link System#nanoTime()}
-     * @return the registered request
+     * @param request a request about to be sent
      */
-    public Pending register(Address target, String member, CommandMessage command, long deadline) {
-        Pending request = new Pending(ids.incrementAndGet(), target, member, command, new CompletableFuture<>(),
-                deadline);
+    public void register(Pending request) {
         pending.put(request.id(), request);
-        // A caller that gives up (deadline, cancellation) frees the entry at once.
-        request.future().whenComplete((value, failure) -> pending.remove(request.id()));
-        return request;
     }
 
     /**
@@ -60,11 +55,17 @@ public final class PendingRequests {
     }
 
     /**
+     * Ends a request because its reply came.
+     *
      * @param id the request id of a reply
      * @return the request, removed, or null when it already ended
      */
     public @Nullable Pending take(long id) {
-        return pending.remove(id);
+        Pending request = pending.remove(id);
+        if (request != null) {
+            request.outbox().answered();
+        }
+        return request;
     }
 
     /**
@@ -76,7 +77,8 @@ public final class PendingRequests {
     public void failIf(Predicate<Pending> which, Function<Pending, RuntimeException> failure) {
         for (Pending request : pending.values()) {
             if (which.test(request) && pending.remove(request.id(), request)) {
-                request.future().completeExceptionally(failure.apply(request));
+                request.outbox().answered();
+                request.dispatch().completeExceptionally(failure.apply(request));
             }
         }
     }

@@ -8,25 +8,28 @@ import org.jspecify.annotations.Nullable;
 public sealed interface WireMessage {
 
     /**
-     * A command routed to its owner.
+     * A command routed to its owner; sent by the member that dispatched it, answered with a {@link Reply}.
      *
-     * @param requestId   the sender's id for matching the reply
-     * @param ringVersion the sender's ring version when it routed the command
-     * @param commandId   the command id, the same in every attempt
-     * @param attempt     the attempt number
+     * @param requestId      the sender's id for matching the reply
+     * @param ringVersion    the sender's ring version when it routed the command
+     * @param commandId      the command id, the same in every attempt
+     * @param attempt        the attempt number
      * @param callerChosenId whether the caller chose the command id
-     * @param commandType the registered type name of the payload
-     * @param routingKey  the target aggregate id
-     * @param metadata    the metadata as JSON
-     * @param payload     the command as JSON
+     * @param remainingNanos the time left until the command's deadline when it was sent (the members' clocks need
+     *                       not agree); the receiver drops the command unrun once that much time has passed
+     * @param commandType    the registered type name of the payload
+     * @param routingKey     the target aggregate id
+     * @param metadata       the metadata as JSON
+     * @param payload        the command as JSON
      */
     record CommandRequest(long requestId, long ringVersion, String commandId, int attempt, boolean callerChosenId,
-                          String commandType, String routingKey, String metadata, String payload)
+                          long remainingNanos, String commandType, String routingKey, String metadata, String payload)
             implements WireMessage {
     }
 
     /**
-     * The outcome of a command: a result (possibly null) or an error.
+     * The outcome of a command, sent by its owner to the member that sent the {@link CommandRequest}: a result
+     * (possibly null) or an error.
      *
      * @param requestId the request answered
      * @param result    the handler's result when it succeeded and returned one
@@ -36,7 +39,8 @@ public sealed interface WireMessage {
     }
 
     /**
-     * A member's description of itself: sent on joining, on every view change, and when its capabilities change.
+     * A member's description of itself, sent to every member on joining, on every view change, and when its
+     * capabilities change; not answered.
      *
      * @param memberId     the member's stable id
      * @param weight       its share of keys relative to other members
@@ -46,7 +50,7 @@ public sealed interface WireMessage {
     }
 
     /**
-     * A member is leaving gracefully and takes no more commands.
+     * A member is leaving gracefully and takes no more commands; sent to every member, not answered.
      *
      * @param memberId the member's id
      */

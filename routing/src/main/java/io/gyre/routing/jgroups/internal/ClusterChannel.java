@@ -1,0 +1,158 @@
+package io.gyre.routing.jgroups.internal;
+
+import java.util.List;
+import java.util.Objects;
+import org.jgroups.Address;
+import org.jgroups.BytesMessage;
+import org.jgroups.JChannel;
+import org.jgroups.Message;
+import org.jgroups.Receiver;
+import org.jgroups.View;
+import org.jgroups.stack.Protocol;
+import org.jgroups.util.MessageBatch;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The one place that touches the JGroups channel: creates it from a protocol stack, connects, sends frames and hands
+ * what arrives (frames and views) to a listener. Frames that JGroups delivers in a batch are handed over one after
+ * another on the delivering thread, in order. Internal: not part of Gyre's API.
+ */
+public final class ClusterChannel implements AutoCloseable {
+
+    /** What the channel delivers. Called on JGroups threads; must not block. */
+    public interface Listener {
+
+        /**
+         * @param from   the sending member
+         * @param buffer holds the frame
+         * @param offset where it starts
+         * @param length its length
+         */
+        void onFrame(Address from, byte[] buffer, int offset, int length);
+
+        /** @param view the new view */
+        void onView(View view);
+    }
+
+    private final JChannel channel;
+
+    /**
+     * @param channel  a channel, not connected yet
+     * @param name     this member's logical name
+     * @param listener receives frames and views
+     */
+    public ClusterChannel(JChannel channel, String name, Listener listener) {
+        this.channel = Objects.requireNonNull(channel, "channel");
+        Objects.requireNonNull(listener, "listener");
+        channel.name(name);
+        channel.setDiscardOwnMessages(true);
+        channel.setReceiver(new Receiver() {
+            @Override
+            public void receive(Message message) {
+                listener.onFrame(message.getSrc(), message.getArray(), message.getOffset(), message.getLength());
+            }
+
+            @Override
+            public void receive(MessageBatch batch) {
+                for (Message message : batch) {
+                    listener.onFrame(message.getSrc(), message.getArray(), message.getOffset(), message.getLength());
+                }
+            }
+
+            @Override
+            public void viewAccepted(View view) {
+                listener.onView(view);
+            }
+        });
+    }
+
+    /**
+     * @param protocols the protocol stack, transport first
+     * @param name      this member's logical name
+     * @param listener  receives frames and views
+     * @return the channel, not connected yet
+     * @throws Exception when JGroups refuses the stack
+     */
+    public static ClusterChannel of(List<Protocol> protocols, String name, Listener listener) throws Exception {
+        return new ClusterChannel(new JChannel(protocols), name, listener);
+    }
+
+    /**
+     * @param stackFile a JGroups XML stack
+     * @param name      this member's logical name
+     * @param listener  receives frames and views
+     * @return the channel, not connected yet
+     * @throws Exception when JGroups cannot read the stack
+     */
+    public static ClusterChannel of(java.nio.file.Path stackFile, String name, Listener listener) throws Exception {
+        return new ClusterChannel(new JChannel(stackFile.toString()), name, listener);
+    }
+
+    /**
+     * @param cluster the cluster name
+     * @throws Exception when joining fails
+     */
+    public void connect(String cluster) throws Exception {
+        channel.connect(cluster);
+    }
+
+    /**
+     * Sends a frame to one member; may block while the member does not read (flow control, a full socket).
+     *
+     * @param to    the member
+     * @param frame the frame
+     * @throws Exception when the channel is closed or the send fails
+     */
+    public void send(Address to, byte[] frame) throws Exception {
+        channel.send(new BytesMessage(to, frame));
+    }
+
+    /**
+     * Sends a frame to every member.
+     *
+     * @param frame the frame
+     * @throws Exception when the channel is closed or the send fails
+     */
+    public void broadcast(byte[] frame) throws Exception {
+        channel.send(new BytesMessage(null, frame));
+    }
+
+    /** @return this member's address */
+    public Address address() {
+        return channel.getAddress();
+    }
+
+    /** @return the current view, or null before joining */
+    public @Nullable View view() {
+        return channel.getView();
+    }
+
+    /**
+     * @param type a protocol class
+     * @param <T>  the class
+     * @return the protocol of that class in the stack, or null
+     */
+    public <T extends Protocol> @Nullable T protocol(Class<T> type) {
+        return channel.getProtocolStack().findProtocol(type);
+    }
+
+    /** Leaves the cluster and closes the channel. */
+    public void disconnectAndClose() {
+        channel.disconnect();
+        channel.close();
+    }
+
+    /** Closes the channel without a goodbye, as a crash would. For tests. */
+    public void crash() {
+        try {
+            org.jgroups.util.Util.shutdown(channel);
+        } catch (Exception e) {
+            throw new IllegalStateException("crashing the channel failed", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        channel.close();
+    }
+}

@@ -1,0 +1,99 @@
+package io.gyre.routing.jgroups.internal;
+
+import io.gyre.command.CommandDispatch;
+import io.gyre.command.CommandMessage;
+import io.gyre.command.CommandNotExecutedException;
+import io.gyre.routing.jgroups.internal.WireMessage.CommandRequest;
+import io.gyre.serialization.SerializedValue;
+import io.gyre.serialization.Serializer;
+import java.util.concurrent.TimeUnit;
+import org.jgroups.Address;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A command on its way to the member that owns its aggregate, waiting in that member's outbox. When its turn comes
+ * it is dropped if its deadline passed or its sender withdrew it; otherwise its delivery
+ * {@linkplain CommandDispatch#start() starts}, it is registered as pending and serialized. Until then it has not
+ * left this member, and a failure to send it is reported as "not run". Internal: not part of Gyre's API.
+ */
+public final class OutboundCommand implements MemberOutbox.Outgoing {
+
+    /** How long a sent command stays registered after its deadline, to take a late reply. */
+    private static final long EXPIRY_GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+    private final CommandDispatch dispatch;
+    private final String memberId;
+    private final String commandType;
+    private final long ringVersion;
+    private final Serializer serializer;
+    private final PendingRequests pending;
+    private final MemberOutbox outbox;
+    private long requestId;
+
+    /**
+     * @param dispatch    the delivery to complete with the member's reply
+     * @param memberId    the owner's member id
+     * @param commandType the command's registered type name
+     * @param ringVersion the ring version it was routed with
+     * @param serializer  the node's serializer
+     * @param pending     where sent commands wait for their reply
+     * @param outbox      the owner's outbox
+     */
+    public OutboundCommand(CommandDispatch dispatch, String memberId, String commandType, long ringVersion,
+                           Serializer serializer, PendingRequests pending, MemberOutbox outbox) {
+        this.dispatch = dispatch;
+        this.memberId = memberId;
+        this.commandType = commandType;
+        this.ringVersion = ringVersion;
+        this.serializer = serializer;
+        this.pending = pending;
+        this.outbox = outbox;
+    }
+
+    @Override
+    public boolean isCommand() {
+        return true;
+    }
+
+    @Override
+    public @Nullable WireMessage prepare() {
+        CommandMessage command = dispatch.command();
+        if (command.isLate()) {
+            dispatch.withdraw(new CommandNotExecutedException(command + " waited past its deadline to be sent to "
+                    + "member " + memberId + " and was dropped unrun", command.commandId()));
+            return null;
+        }
+        if (!dispatch.start()) {
+            return null;
+        }
+        SerializedValue payload = serializer.serialize(command.payload());
+        String metadata = serializer.serializeMetadata(command.metadata());
+        long remaining = command.deadline() == null ? Long.MAX_VALUE : command.deadline().remainingNanos();
+        long id = pending.nextId();
+        long expireAt = System.nanoTime() + Math.min(remaining, TimeUnit.HOURS.toNanos(1)) + EXPIRY_GRACE_NANOS;
+        CommandRequest request = new CommandRequest(id, ringVersion, command.commandId(), command.attempt(),
+                command.callerChosenId(), remaining, commandType, command.routingKey(), metadata, payload.data());
+        // Registered last, once nothing can fail any more, and before the frame leaves: a reply may come at once.
+        requestId = id;
+        pending.register(new PendingRequests.Pending(id, outbox.target(), memberId, dispatch, outbox, expireAt));
+        return request;
+    }
+
+    @Override
+    public void notSent(RuntimeException why) {
+        if (requestId != 0) {
+            pending.take(requestId);
+        }
+        dispatch.failNotRun(why);
+    }
+
+    /** @return the delivery */
+    public CommandDispatch dispatch() {
+        return dispatch;
+    }
+
+    /** @param address an address @return true when this command goes to it */
+    boolean goesTo(Address address) {
+        return outbox.target().equals(address);
+    }
+}
