@@ -2,6 +2,7 @@ package io.gyre.examples.bank;
 
 import io.gyre.Gyre;
 import io.gyre.command.CommandGateway;
+import io.gyre.eventstore.StreamId;
 import io.gyre.eventstore.StoredEvent;
 import io.gyre.eventstore.jdbc.JdbcEventStore;
 import io.gyre.serialization.SerializedValue;
@@ -85,7 +86,7 @@ public final class BankDemo {
             for (int i = 0; i < accounts; i++) {
                 long balance = 0;
                 long sequence = 0;
-                try (Stream<StoredEvent> stream = store.readStream("acc-" + i)) {
+                try (Stream<StoredEvent> stream = store.readStream(StreamId.of("Account", "acc-" + i))) {
                     for (StoredEvent event : (Iterable<StoredEvent>) stream::iterator) {
                         if (event.sequence() != sequence++) {
                             throw new IllegalStateException("Gap in the stream of acc-" + i);

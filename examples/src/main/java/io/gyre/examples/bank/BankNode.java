@@ -11,8 +11,11 @@ import io.gyre.GyreTransientException;
 import io.gyre.aggregate.AggregateAlreadyExistsException;
 import io.gyre.aggregate.AggregateNotFoundException;
 import io.gyre.command.CommandMessage;
+import io.gyre.command.CommandNotExecutedException;
+import io.gyre.command.CommandOutcomeUnknownException;
+import io.gyre.command.CommandRefusedException;
+import io.gyre.command.Deadline;
 import io.gyre.eventstore.jdbc.JdbcEventStore;
-import io.gyre.routing.RemoteCommandException;
 import io.gyre.routing.jgroups.JGroupsCommandBus;
 import io.gyre.serialization.SerializedValue;
 import java.io.IOException;
@@ -24,10 +27,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * One node of the bank service: a Gyre node on PostgreSQL in a JGroups cluster, with an HTTP front door.
@@ -35,8 +36,10 @@ import java.util.concurrent.TimeoutException;
  * <pre>
  * POST /commands/{type}   body: the command as JSON, e.g. POST /commands/Withdraw {"accountId":"a-1","amount":5}
  *                         header Idempotency-Key: re-sending with the same key never applies a command twice
- *                         200 {"result": ...}   409 business refusal   4xx bad input   503 transient, retry
- * GET  /health            200 {"node": ..., "members": [...]}
+ *                         header Request-Timeout: the client's deadline in milliseconds (default 10,000)
+ *                         200 {"result": ...}   409 business refusal   4xx bad input
+ *                         503 not run (transient): send again      504 outcome unknown: send again, same key
+ * GET  /health            200 {"node": ..., "members": [...], "answered": commands answered so far}
  * </pre>
  *
  * <p>Arguments, as {@code --key=value}: {@code node}, {@code cluster}, {@code http-port}, {@code bind-port}
@@ -46,6 +49,8 @@ import java.util.concurrent.TimeoutException;
 public final class BankNode {
 
     private static final int MAX_BODY_BYTES = 1024 * 1024;
+    private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration MAX_TIMEOUT = Duration.ofMinutes(5);
 
     private final Gyre node;
     private final JGroupsCommandBus bus;
@@ -53,6 +58,8 @@ public final class BankNode {
     private final HikariDataSource pool;
     private final ObjectMapper json = new ObjectMapper();
     private final String name;
+    private final ExecutorService requests = Executors.newFixedThreadPool(16);
+    private final java.util.concurrent.atomic.AtomicLong answered = new java.util.concurrent.atomic.AtomicLong();
 
     private BankNode(Map<String, String> options) throws IOException {
         this.name = options.getOrDefault("node", "bank-node");
@@ -74,8 +81,14 @@ public final class BankNode {
         this.server = HttpServer.create(new InetSocketAddress("127.0.0.1",
                 Integer.parseInt(options.getOrDefault("http-port", "8080"))), 128);
         server.createContext("/commands/", this::command);
-        server.createContext("/health", this::health);
-        server.setExecutor(Executors.newFixedThreadPool(64));
+        server.createContext("/health", exchange -> {
+            try {
+                health(exchange);
+            } finally {
+                exchange.close();
+            }
+        });
+        server.setExecutor(requests);
         server.start();
     }
 
@@ -100,9 +113,11 @@ public final class BankNode {
 
     /** Finishes the requests in progress, leaves the cluster and releases the database pool. */
     void stop() {
-        // Requests in progress finish (their commands are acknowledged) before the node leaves the cluster.
-        server.stop(2);
+        // Requests in progress finish (their commands are acknowledged) before the node leaves the cluster; the server
+        // stops waiting as soon as the last one is answered, and at most for the default request timeout.
+        server.stop((int) DEFAULT_TIMEOUT.toSeconds());
         node.close();
+        requests.shutdown();
         pool.close();
         System.out.println("STOPPED " + name);
     }
@@ -111,13 +126,19 @@ public final class BankNode {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("node", name);
         body.put("members", bus.members());
+        body.put("answered", answered.get());
         respond(exchange, 200, body);
     }
 
+    /**
+     * Handles a command without parking the request thread on it: the response is written when the command's
+     * future completes, on the HTTP executor, so a slow owner holds up only its own requests.
+     */
     private void command(HttpExchange exchange) throws IOException {
+        CommandMessage message;
         try {
             if (!exchange.getRequestMethod().equals("POST")) {
-                respond(exchange, 405, error("MethodNotAllowed", "use POST", false));
+                respondAndClose(exchange, 405, error("MethodNotAllowed", "use POST", false));
                 return;
             }
             String type = exchange.getRequestURI().getPath().substring("/commands/".length());
@@ -126,11 +147,11 @@ public final class BankNode {
                 body = in.readNBytes(MAX_BODY_BYTES + 1);
             }
             if (body.length > MAX_BODY_BYTES) {
-                respond(exchange, 413, error("PayloadTooLarge", "commands are limited to " + MAX_BODY_BYTES
+                respondAndClose(exchange, 413, error("PayloadTooLarge", "commands are limited to " + MAX_BODY_BYTES
                         + " bytes", false));
                 return;
             }
-            CommandMessage message;
+            Duration timeout = requestTimeout(exchange);
             try {
                 Object payload = node.serializer().deserialize(
                         new SerializedValue(type, new String(body, StandardCharsets.UTF_8)));
@@ -139,36 +160,78 @@ public final class BankNode {
                 if (key != null && !key.isBlank()) {
                     message = message.withCommandId(key);
                 }
-            } catch (GyreException e) {
-                respond(exchange, 400, error(e.getClass().getSimpleName(), e.getMessage(), false));
+                message = message.withDeadline(Deadline.after(timeout));
+            } catch (GyreException | IllegalArgumentException e) {
+                respondAndClose(exchange, 400, error(e.getClass().getSimpleName(), e.getMessage(), false));
                 return;
             }
-            try {
-                Object result = node.commandGateway().send(message, Duration.ofSeconds(10)).get(15, TimeUnit.SECONDS);
-                Map<String, Object> ok = new LinkedHashMap<>();
-                ok.put("result", result);
-                respond(exchange, 200, ok);
-            } catch (ExecutionException e) {
-                Throwable cause = e.getCause();
-                respond(exchange, statusOf(cause), error(typeOf(cause), String.valueOf(cause.getMessage()),
-                        GyreTransientException.isCauseOf(cause)));
-            } catch (TimeoutException e) {
-                respond(exchange, 503, error("Timeout", "no result within 15 s", true));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                respond(exchange, 503, error("Interrupted", "node stopping", true));
-            }
-        } finally {
+        } catch (IOException | RuntimeException e) {
             exchange.close();
+            throw e;
         }
+        String commandId = message.commandId();
+        node.commandGateway().send(message).whenCompleteAsync((result, failure) -> {
+            try {
+                if (failure == null) {
+                    Map<String, Object> ok = new LinkedHashMap<>();
+                    ok.put("result", result);
+                    respond(exchange, 200, ok);
+                } else {
+                    Throwable cause = failure instanceof java.util.concurrent.CompletionException
+                            && failure.getCause() != null ? failure.getCause() : failure;
+                    Map<String, Object> body = error(typeOf(cause), String.valueOf(cause.getMessage()),
+                            GyreTransientException.isCauseOf(cause));
+                    if (cause instanceof CommandOutcomeUnknownException) {
+                        // Re-sending under this key returns the stored outcome, or runs the command once.
+                        body.put("idempotencyKey", commandId);
+                        exchange.getResponseHeaders().set("Idempotency-Key", commandId);
+                    }
+                    if (cause instanceof CommandNotExecutedException) {
+                        body.put("executed", false);
+                    }
+                    respond(exchange, statusOf(cause), body);
+                }
+            } catch (IOException e) {
+                // The client went away; its command's outcome stands and a re-send with its key finds it.
+            } finally {
+                answered.incrementAndGet();
+                exchange.close();
+            }
+        }, requests);
+    }
+
+    /**
+     * The client's deadline, from the {@code Request-Timeout} header in milliseconds (default 10 s, at most 5
+     * minutes): it becomes the command's deadline, so a command the client stopped waiting for is never run late.
+     */
+    private static Duration requestTimeout(HttpExchange exchange) {
+        String header = exchange.getRequestHeaders().getFirst("Request-Timeout");
+        if (header == null || header.isBlank()) {
+            return DEFAULT_TIMEOUT;
+        }
+        long millis;
+        try {
+            millis = Long.parseLong(header.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("Request-Timeout must be a number of milliseconds, but was '"
+                    + header + "'");
+        }
+        if (millis < 1 || millis > MAX_TIMEOUT.toMillis()) {
+            throw new IllegalArgumentException("Request-Timeout must be between 1 and " + MAX_TIMEOUT.toMillis()
+                    + " milliseconds, but was " + millis);
+        }
+        return Duration.ofMillis(millis);
     }
 
     private static int statusOf(Throwable failure) {
+        if (failure instanceof CommandOutcomeUnknownException) {
+            return 504;
+        }
         if (GyreTransientException.isCauseOf(failure)) {
             return 503;
         }
         if (failure instanceof InsufficientFundsException
-                || (failure instanceof RemoteCommandException remote && remote.isOf(InsufficientFundsException.class))
+                || (failure instanceof CommandRefusedException refused && refused.is(InsufficientFundsException.class))
                 || failure instanceof AggregateAlreadyExistsException) {
             return 409;
         }
@@ -179,8 +242,8 @@ public final class BankNode {
     }
 
     private static String typeOf(Throwable failure) {
-        return failure instanceof RemoteCommandException remote
-                ? remote.remoteType().substring(remote.remoteType().lastIndexOf('.') + 1)
+        return failure instanceof CommandRefusedException refused
+                ? refused.exceptionType().substring(refused.exceptionType().lastIndexOf('.') + 1)
                 : failure.getClass().getSimpleName();
     }
 
@@ -190,6 +253,14 @@ public final class BankNode {
         body.put("message", message);
         body.put("transient", transientFailure);
         return body;
+    }
+
+    private void respondAndClose(HttpExchange exchange, int status, Map<String, Object> body) throws IOException {
+        try {
+            respond(exchange, status, body);
+        } finally {
+            exchange.close();
+        }
     }
 
     private void respond(HttpExchange exchange, int status, Map<String, Object> body) throws IOException {

@@ -1,5 +1,6 @@
 package io.gyre.examples.bench;
 
+import io.gyre.eventstore.StreamId;
 import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.EventData;
 import io.gyre.eventstore.ExpectedSequence;
@@ -113,9 +114,9 @@ public final class EventStoreBenchmark {
                 Append keyedAppend = (thread, aggregate, sequence) -> rawInsert(dataSource, keyedInsert,
                         "key-" + runId + "-" + thread + "-" + aggregate, sequence, true);
                 Append gyreAppend = (thread, aggregate, sequence) ->
-                        store.append(new AppendRequest("Bench", "gyre-" + runId + "-" + thread + "-" + aggregate,
-                                ExpectedSequence.exactly(sequence - 1), java.util.UUID.randomUUID().toString(),
-                                List.of(event())));
+                        store.append(AppendRequest.events(StreamId.of("Bench", "gyre-" + runId + "-" + thread + "-"
+                                + aggregate), ExpectedSequence.exactly(sequence - 1),
+                                java.util.UUID.randomUUID().toString(), List.of(event())));
                 Append[] sides = {rawAppend, keyedAppend, gyreAppend};
                 // Rotate which goes first, so that a database slowing down or warming up as it grows favours
                 // none of them.
@@ -167,7 +168,7 @@ public final class EventStoreBenchmark {
                     }
                 };
                 Load gyreLoad = stream -> {
-                    try (Stream<StoredEvent> events = store.readStream("gyre-stream-" + stream)) {
+                    try (Stream<StoredEvent> events = store.readStream(StreamId.of("Bench", "gyre-stream-" + stream))) {
                         return (int) events.count();
                     }
                 };
@@ -222,7 +223,8 @@ public final class EventStoreBenchmark {
         for (int i = 0; i < STREAM_LENGTH; i++) {
             events.add(event());
         }
-        store.append(new AppendRequest("Bench", "gyre-" + id, ExpectedSequence.noStream(), java.util.UUID.randomUUID().toString(), events));
+        store.append(AppendRequest.events(StreamId.of("Bench", "gyre-" + id), ExpectedSequence.noStream(),
+                java.util.UUID.randomUUID().toString(), events));
         try (Connection connection = dataSource.getConnection();
              PreparedStatement insert = connection.prepareStatement(rawInsert)) {
             for (int i = 0; i < STREAM_LENGTH; i++) {

@@ -2,6 +2,7 @@ package io.gyre.examples.chaos;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gyre.eventstore.StreamId;
 import io.gyre.eventstore.StoredEvent;
 import io.gyre.eventstore.jdbc.JdbcEventStore;
 import java.io.UncheckedIOException;
@@ -31,7 +32,7 @@ final class Checker {
         for (int i = 0; i < settings.accounts(); i++) {
             String account = Clients.account(i);
             List<StoredEvent> stream;
-            try (Stream<StoredEvent> read = store.readStream(account)) {
+            try (Stream<StoredEvent> read = store.readStream(StreamId.of("Account", account))) {
                 stream = read.toList();
             }
             long balance = 0;

@@ -105,6 +105,23 @@ final class NodeProcess {
         }
     }
 
+    /** Sends SIGSTOP: the process freezes mid-flight, as a long GC pause or a stalled VM would. */
+    void pause() throws IOException, InterruptedException {
+        signal("STOP");
+    }
+
+    /** Sends SIGCONT to a paused process. */
+    void resume() throws IOException, InterruptedException {
+        signal("CONT");
+    }
+
+    private void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+        if (kill.waitFor() != 0) {
+            throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+        }
+    }
+
     boolean isAlive() {
         return process != null && process.isAlive();
     }
