@@ -68,7 +68,9 @@ public final class BankNode {
         config.setUsername(options.getOrDefault("jdbc-user", "postgres"));
         config.setPassword(options.getOrDefault("jdbc-password", ""));
         config.setMaximumPoolSize(16);
-        config.setConnectionTimeout(2_000);
+        // Three nodes and the database starting together on two cores can take more than 2 s to hand out the first
+        // connection; commands carry their own deadline, so a longer wait here costs nothing.
+        config.setConnectionTimeout(10_000);
         config.setInitializationFailTimeout(-1);
         config.setPoolName(name + "-db");
         this.pool = new HikariDataSource(config);

@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Client threads that move money: a withdrawal from one account, then, if it was accepted, a deposit of the same
  * amount into another. Each command goes to a random node that is up, with an idempotency key; when its outcome
- * is unknown (connection lost, node stopping, 503) the client sends it again with the same key, to any node,
+ * is unknown (connection lost, node stopping, 503 not run, 504 outcome unknown) the client sends it again with the
+ * same key, to any node,
  * until it gets a definite answer, so a transfer is never left half done and a command never applies twice.
  */
 final class Clients {
@@ -137,7 +138,9 @@ final class Clients {
                 refused.put(key, call);
                 return Outcome.REFUSED;
             }
-            if (status == 503) {
+            if (status == 503 || status == 504) {
+                // 503: not run (or the node is going away); 504: outcome unknown. Either way the same key, sent
+                // again to any node, gets the stored decision or runs the command once.
                 continue;
             }
             failures.add(key + " (" + type + " " + account + "): HTTP " + status + " " + response.body());
