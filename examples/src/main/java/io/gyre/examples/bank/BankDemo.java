@@ -1,6 +1,7 @@
 package io.gyre.examples.bank;
 
 import io.gyre.Gyre;
+import io.gyre.Metadata;
 import io.gyre.command.CommandGateway;
 import io.gyre.eventstore.StreamId;
 import io.gyre.eventstore.StoredEvent;
@@ -13,6 +14,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
@@ -57,14 +61,26 @@ public final class BankDemo {
 
             long[] expected = new long[accounts];
             AtomicLong refused = new AtomicLong();
+            AtomicLong answered = new AtomicLong();
             long started = System.nanoTime();
+            // The whole burst is sent at once; none of it is refused for being early, it waits for capacity. Each
+            // command gets a deadline long enough for the whole burst to drain on a slow machine.
+            Duration deadline = Duration.ofMinutes(10);
+            ScheduledExecutorService progress = Executors.newSingleThreadScheduledExecutor(runnable -> {
+                Thread thread = new Thread(runnable, "demo-progress");
+                thread.setDaemon(true);
+                return thread;
+            });
+            progress.scheduleAtFixedRate(() -> System.out.printf("  ... %,d of %,d answered%n", answered.get(),
+                    commands), 5, 5, TimeUnit.SECONDS);
             List<CompletableFuture<Void>> inFlight = new ArrayList<>();
             for (int i = 0; i < commands; i++) {
                 int account = ThreadLocalRandom.current().nextInt(accounts);
                 long amount = 1 + ThreadLocalRandom.current().nextInt(100);
                 boolean deposit = ThreadLocalRandom.current().nextInt(3) != 0;
                 Object command = deposit ? new Deposit("acc-" + account, amount) : new Withdraw("acc-" + account, amount);
-                inFlight.add(gateway.send(command).handle((balance, failure) -> {
+                inFlight.add(gateway.send(command, Metadata.empty(), deadline).handle((balance, failure) -> {
+                    answered.incrementAndGet();
                     if (failure == null) {
                         synchronized (expected) {
                             expected[account] += deposit ? amount : -amount;
@@ -77,7 +93,11 @@ public final class BankDemo {
                     return null;
                 }));
             }
-            CompletableFuture.allOf(inFlight.toArray(CompletableFuture[]::new)).join();
+            try {
+                CompletableFuture.allOf(inFlight.toArray(CompletableFuture[]::new)).join();
+            } finally {
+                progress.shutdownNow();
+            }
             double seconds = (System.nanoTime() - started) / 1e9;
             System.out.printf("%,d commands in %.2f s (%,.0f commands/s), %,d withdrawals refused for lack of "
                     + "funds%n", commands, seconds, commands / seconds, refused.get());
