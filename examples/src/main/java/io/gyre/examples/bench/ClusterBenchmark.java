@@ -22,10 +22,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * evenly over the nodes, so that about two thirds of the commands are routed to another member. Latencies are
  * split by whether the command ran on the node it was sent to (local) or was routed (remote).
  *
+ * <p>It also reports the JVM's CPU time per command (all nodes, clients and the store's driver share the process),
+ * and from the difference between the two sizes the CPU a routed command costs on top of a local one: the
+ * three-node figure minus the one-node figure, divided by the share of routed commands.
+ *
  * <p>Run: {@code mvn -q -DskipTests package exec:java -pl examples -am
  * -Dexec.mainClass=io.gyre.examples.bench.ClusterBenchmark [-Dexec.args="seconds rounds clients store"]}
- * (defaults: 3 seconds per round, 3 rounds, 12 clients, store {@code h2}, the embedded default; {@code postgres}
- * for embedded PostgreSQL, {@code memory} to leave the store's cost out and see the bus's alone);
+ * (defaults: 3 seconds per round, 3 rounds, 12 clients, store {@code postgres} (embedded PostgreSQL); {@code h2}
+ * for the embedded default, {@code memory} to leave the store's cost out and see the bus's alone);
  * {@code -Dbench.maxAppendsPerTransaction=1} turns PostgreSQL's group commit off.
  */
 public final class ClusterBenchmark {
@@ -43,22 +47,24 @@ public final class ClusterBenchmark {
         double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 3;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         int clients = args.length > 2 ? Integer.parseInt(args[2]) : 12;
-        String storeKind = args.length > 3 ? args[3] : "h2";
+        String storeKind = args.length > 3 ? args[3] : "postgres";
         System.out.printf("Cluster benchmark: %d closed-loop clients, %.1f s per round, median of %d rounds, store %s,"
                 + " %d processors%n%n", clients, seconds, rounds, storeKind, Runtime.getRuntime().availableProcessors());
         Result one = measure(1, seconds, rounds, clients, storeKind);
         Result three = measure(3, seconds, rounds, clients, storeKind);
-        System.out.printf("%-8s %12s %10s %10s %10s %10s %10s%n", "nodes", "commands/s", "local p50", "local p99",
-                "remote p50", "remote p99", "remote %");
+        System.out.printf("%-8s %12s %10s %10s %10s %10s %10s %12s%n", "nodes", "commands/s", "local p50",
+                "local p99", "remote p50", "remote p99", "remote %", "CPU/command");
         for (Result result : List.of(one, three)) {
-            System.out.printf("%-8d %12.0f %9.3fms %9.3fms %9sms %9sms %9.0f%%%n", result.nodes, result.throughput,
-                    result.localP50, result.localP99, format(result.remoteP50), format(result.remoteP99),
-                    100 * result.remoteShare);
+            System.out.printf("%-8d %12.0f %9.3fms %9.3fms %9sms %9sms %9.0f%% %10.1fµs%n", result.nodes,
+                    result.throughput, result.localP50, result.localP99, format(result.remoteP50),
+                    format(result.remoteP99), 100 * result.remoteShare, result.cpuMicrosPerCommand);
         }
-        System.out.printf("%nremote p50 - local p50 (3 nodes): %.3f ms (target <= 0.5 ms)%n",
+        System.out.printf("%nremote p50 - local p50 (3 nodes): %.3f ms (target <= 0.3 ms)%n",
                 three.remoteP50 - three.localP50);
-        System.out.printf("3-node throughput / 1-node throughput: %.2f (target >= 0.6)%n",
+        System.out.printf("3-node throughput / 1-node throughput: %.2f (target >= 0.9)%n",
                 three.throughput / one.throughput);
+        System.out.printf("CPU per routed command, above a local one: %.1f µs (target <= 15 µs)%n",
+                (three.cpuMicrosPerCommand - one.cpuMicrosPerCommand) / three.remoteShare);
     }
 
     private static String format(double millis) {
@@ -66,7 +72,12 @@ public final class ClusterBenchmark {
     }
 
     private record Result(int nodes, double throughput, double localP50, double localP99, double remoteP50,
-                          double remoteP99, double remoteShare) {
+                          double remoteP99, double remoteShare, double cpuMicrosPerCommand) {
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private static Result measure(int nodeCount, double seconds, int rounds, int clients, String storeKind)
@@ -99,6 +110,7 @@ public final class ClusterBenchmark {
             double[][] local = new double[rounds][];
             double[][] remote = new double[rounds][];
             double[] remoteShare = new double[rounds];
+            double[] cpuPerCommand = new double[rounds];
             for (int round = -1; round < rounds; round++) {
                 List<long[]> localNanos = new ArrayList<>();
                 List<long[]> remoteNanos = new ArrayList<>();
@@ -139,12 +151,14 @@ public final class ClusterBenchmark {
                 }
                 start.await();
                 long began = System.nanoTime();
+                long cpuBefore = processCpuNanos();
                 Thread.sleep((long) (seconds * 1000));
                 running.set(false);
                 for (Thread thread : threads) {
                     thread.join();
                 }
                 double elapsed = (System.nanoTime() - began) / 1e9;
+                long cpuUsed = processCpuNanos() - cpuBefore;
                 if (round < 0) {
                     continue;
                 }
@@ -166,10 +180,11 @@ public final class ClusterBenchmark {
                 local[round] = localMillis.stream().mapToDouble(Double::doubleValue).sorted().toArray();
                 remote[round] = remoteMillis.stream().mapToDouble(Double::doubleValue).sorted().toArray();
                 remoteShare[round] = (double) remoteCount / (localCount + remoteCount);
+                cpuPerCommand[round] = cpuUsed / 1e3 / (localCount + remoteCount);
             }
             return new Result(nodeCount, Medians.of(throughput), Medians.of(percentiles(local, 0.5)),
                     Medians.of(percentiles(local, 0.99)), Medians.of(percentiles(remote, 0.5)),
-                    Medians.of(percentiles(remote, 0.99)), Medians.of(remoteShare));
+                    Medians.of(percentiles(remote, 0.99)), Medians.of(remoteShare), Medians.of(cpuPerCommand));
         } finally {
             for (Gyre node : nodes) {
                 node.close();
