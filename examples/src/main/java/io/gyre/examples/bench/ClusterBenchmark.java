@@ -9,6 +9,7 @@ import io.gyre.examples.bank.Deposit;
 import io.gyre.examples.bank.OpenAccount;
 import io.gyre.routing.HashRing;
 import io.gyre.routing.jgroups.JGroupsCommandBus;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,18 +19,20 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Commands per second and latency of one node against three nodes in one JVM, with closed-loop clients spread
- * evenly over the nodes, so that about two thirds of the commands are routed to another member. Latencies are
- * split by whether the command ran on the node it was sent to (local) or was routed (remote).
+ * Commands per second, latency and CPU of one node against three nodes in one JVM on one store, with closed-loop
+ * clients spread evenly over the nodes, so that about two thirds of the commands are routed to another member.
+ * Latencies are split by whether the command ran on the node it was sent to (local) or was routed (remote).
  *
- * <p>It also reports the JVM's CPU time per command (all nodes, clients and the store's driver share the process),
- * and from the difference between the two sizes the CPU a routed command costs on top of a local one: the
- * three-node figure minus the one-node figure, divided by the share of routed commands.
+ * <p>Both clusters stay up for the whole run and their rounds alternate (1, 3, 1, 3, ...), so that the machine
+ * drifting (other processes, the database growing) moves both sides alike; the ratios printed are medians of the
+ * ratios of neighbouring rounds. The CPU figures are the JVM's CPU time per command (nodes, clients and the
+ * store's driver share the process); the cost of routing is the three-node figure minus the one-node figure,
+ * divided by the share of routed commands.
  *
  * <p>Run: {@code mvn -q -DskipTests package exec:java -pl examples -am
  * -Dexec.mainClass=io.gyre.examples.bench.ClusterBenchmark [-Dexec.args="seconds rounds clients store"]}
- * (defaults: 3 seconds per round, 3 rounds, 12 clients, store {@code postgres} (embedded PostgreSQL); {@code h2}
- * for the embedded default, {@code memory} to leave the store's cost out and see the bus's alone);
+ * (defaults: 3 seconds per round, 5 rounds each, 12 clients, store {@code postgres} (embedded PostgreSQL);
+ * {@code h2} for the embedded default, {@code memory} to leave the store's cost out and see the bus's alone);
  * {@code -Dbench.maxAppendsPerTransaction=1} turns PostgreSQL's group commit off.
  */
 public final class ClusterBenchmark {
@@ -45,173 +48,204 @@ public final class ClusterBenchmark {
      */
     public static void main(String[] args) throws Exception {
         double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 3;
-        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         int clients = args.length > 2 ? Integer.parseInt(args[2]) : 12;
         String storeKind = args.length > 3 ? args[3] : "postgres";
-        System.out.printf("Cluster benchmark: %d closed-loop clients, %.1f s per round, median of %d rounds, store %s,"
-                + " %d processors%n%n", clients, seconds, rounds, storeKind, Runtime.getRuntime().availableProcessors());
-        Result one = measure(1, seconds, rounds, clients, storeKind);
-        Result three = measure(3, seconds, rounds, clients, storeKind);
-        System.out.printf("%-8s %12s %10s %10s %10s %10s %10s %12s%n", "nodes", "commands/s", "local p50",
-                "local p99", "remote p50", "remote p99", "remote %", "CPU/command");
-        for (Result result : List.of(one, three)) {
-            System.out.printf("%-8d %12.0f %9.3fms %9.3fms %9sms %9sms %9.0f%% %10.1fµs%n", result.nodes,
-                    result.throughput, result.localP50, result.localP99, format(result.remoteP50),
-                    format(result.remoteP99), 100 * result.remoteShare, result.cpuMicrosPerCommand);
+        System.out.printf("Cluster benchmark: %d closed-loop clients, %.1f s per round, %d alternating rounds per "
+                + "size, store %s, %d processors%n%n", clients, seconds, rounds, storeKind,
+                Runtime.getRuntime().availableProcessors());
+        try (Databases databases = new Databases()) {
+            EventStore store = switch (storeKind) {
+                case "h2" -> JdbcEventStore.h2(databases.temporaryFolder("gyre-cluster-bench").resolve("events"));
+                case "postgres" -> JdbcEventStore.builder(databases.postgres(64)).createSchema(true)
+                        .maxAppendsPerTransaction(Integer.getInteger("bench.maxAppendsPerTransaction", 64)).build();
+                case "memory" -> new InMemoryEventStore();
+                default -> throw new IllegalArgumentException("store must be h2, postgres or memory, not "
+                        + storeKind);
+            };
+            try (Cluster one = new Cluster(1, store, "one"); Cluster three = new Cluster(3, store, "three")) {
+                one.run(1, clients);
+                three.run(1, clients);
+                List<Round> ones = new ArrayList<>();
+                List<Round> threes = new ArrayList<>();
+                for (int round = 0; round < rounds; round++) {
+                    ones.add(one.run(seconds, clients));
+                    threes.add(three.run(seconds, clients));
+                }
+                double[] ratio = new double[rounds];
+                double[] routingCpu = new double[rounds];
+                for (int i = 0; i < rounds; i++) {
+                    ratio[i] = threes.get(i).throughput / ones.get(i).throughput;
+                    routingCpu[i] = (threes.get(i).cpuMicrosPerCommand - ones.get(i).cpuMicrosPerCommand)
+                            / threes.get(i).remoteShare;
+                }
+                System.out.printf("%-8s %12s %10s %10s %10s %10s %10s %12s%n", "nodes", "commands/s", "local p50",
+                        "local p99", "remote p50", "remote p99", "remote %", "CPU/command");
+                print(1, ones);
+                print(3, threes);
+                double gap = Medians.of(threes.stream().mapToDouble(r -> r.remoteP50 - r.localP50).toArray());
+                System.out.printf("%nremote p50 - local p50 (3 nodes): %.3f ms (target <= 0.3 ms)%n", gap);
+                System.out.printf("3-node throughput / 1-node throughput: %.2f (target >= 0.9; rounds %s)%n",
+                        Medians.of(ratio), format(ratio));
+                System.out.printf("CPU per routed command, above a local one: %.1f µs (target <= 15 µs; rounds %s)%n",
+                        Medians.of(routingCpu), format(routingCpu));
+            } finally {
+                store.close();
+            }
         }
-        System.out.printf("%nremote p50 - local p50 (3 nodes): %.3f ms (target <= 0.3 ms)%n",
-                three.remoteP50 - three.localP50);
-        System.out.printf("3-node throughput / 1-node throughput: %.2f (target >= 0.9)%n",
-                three.throughput / one.throughput);
-        System.out.printf("CPU per routed command, above a local one: %.1f µs (target <= 15 µs)%n",
-                (three.cpuMicrosPerCommand - one.cpuMicrosPerCommand) / three.remoteShare);
+    }
+
+    private static String format(double[] values) {
+        StringBuilder text = new StringBuilder();
+        for (double value : values) {
+            text.append(text.length() == 0 ? "" : " ").append(String.format("%.2f", value));
+        }
+        return text.toString();
+    }
+
+    private static void print(int nodes, List<Round> rounds) {
+        System.out.printf("%-8d %12.0f %9.3fms %9.3fms %9sms %9sms %9.0f%% %10.1fµs%n", nodes,
+                median(rounds, r -> r.throughput), median(rounds, r -> r.localP50), median(rounds, r -> r.localP99),
+                format(median(rounds, r -> r.remoteP50)), format(median(rounds, r -> r.remoteP99)),
+                100 * median(rounds, r -> r.remoteShare), median(rounds, r -> r.cpuMicrosPerCommand));
+    }
+
+    private static double median(List<Round> rounds, java.util.function.ToDoubleFunction<Round> value) {
+        return Medians.of(rounds.stream().mapToDouble(value).toArray());
     }
 
     private static String format(double millis) {
         return Double.isNaN(millis) ? "-" : String.format("%.3f", millis);
     }
 
-    private record Result(int nodes, double throughput, double localP50, double localP99, double remoteP50,
-                          double remoteP99, double remoteShare, double cpuMicrosPerCommand) {
+    private record Round(double throughput, double localP50, double localP99, double remoteP50, double remoteP99,
+                         double remoteShare, double cpuMicrosPerCommand) {
     }
 
     private static long processCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
-                .getOperatingSystemMXBean()).getProcessCpuTime();
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
-    private static Result measure(int nodeCount, double seconds, int rounds, int clients, String storeKind)
-            throws Exception {
-        Databases databases = new Databases();
-        EventStore store = switch (storeKind) {
-            case "h2" -> JdbcEventStore.h2(databases.temporaryFolder("gyre-cluster-bench").resolve("events"));
-            case "postgres" -> JdbcEventStore.builder(databases.postgres(64)).createSchema(true)
-                    .maxAppendsPerTransaction(Integer.getInteger("bench.maxAppendsPerTransaction", 64)).build();
-            case "memory" -> new InMemoryEventStore();
-            default -> throw new IllegalArgumentException("store must be h2, postgres or memory, not " + storeKind);
-        };
-        String cluster = "bench-" + UUID.randomUUID().toString().substring(0, 8);
-        List<Gyre> nodes = new ArrayList<>();
-        List<JGroupsCommandBus> buses = new ArrayList<>();
-        try {
-            for (int i = 0; i < nodeCount; i++) {
-                JGroupsCommandBus bus = JGroupsCommandBus.builder().cluster(cluster).nodeName("node-" + i).build();
+    /** Nodes of one cluster over the shared store, with accounts of their own. */
+    private static final class Cluster implements AutoCloseable {
+
+        private final List<Gyre> nodes = new ArrayList<>();
+        private final List<JGroupsCommandBus> buses = new ArrayList<>();
+        private final String prefix;
+        private final HashRing ring;
+        private final String type;
+
+        Cluster(int size, EventStore store, String prefix) throws InterruptedException {
+            this.prefix = prefix;
+            String cluster = "bench-" + prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+            int port = prefix.equals("one") ? 7800 : 7850;
+            for (int i = 0; i < size; i++) {
+                JGroupsCommandBus bus = JGroupsCommandBus.builder().cluster(cluster).nodeName(prefix + "-" + i)
+                        .bindPort(port, 20).build();
                 buses.add(bus);
-                nodes.add(Gyre.builder().name("node-" + i).sharedEventStore(store).aggregate(Account.class)
+                nodes.add(Gyre.builder().name(prefix + "-" + i).sharedEventStore(store).aggregate(Account.class)
                         .commandBus(bus).start());
             }
-            awaitRing(buses, nodeCount);
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (buses.stream().anyMatch(bus -> bus.members().size() != size)) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("the cluster did not form");
+                }
+                Thread.sleep(20);
+            }
             for (int a = 0; a < ACCOUNTS; a++) {
-                nodes.get(a % nodeCount).commandGateway().sendAndWait(new OpenAccount("acc-" + a, "owner"));
+                nodes.get(a % size).commandGateway().sendAndWait(new OpenAccount(account(a), "owner"));
             }
-            HashRing ring = buses.get(0).ring();
-            String type = nodes.get(0).serializer().types().nameOf(Deposit.class);
-            double[] throughput = new double[rounds];
-            double[][] local = new double[rounds][];
-            double[][] remote = new double[rounds][];
-            double[] remoteShare = new double[rounds];
-            double[] cpuPerCommand = new double[rounds];
-            for (int round = -1; round < rounds; round++) {
-                List<long[]> localNanos = new ArrayList<>();
-                List<long[]> remoteNanos = new ArrayList<>();
-                int[] counts = new int[clients * 2];
-                AtomicBoolean running = new AtomicBoolean(true);
-                CyclicBarrier start = new CyclicBarrier(clients + 1);
-                List<Thread> threads = new ArrayList<>();
-                for (int c = 0; c < clients; c++) {
-                    int client = c;
-                    Gyre node = nodes.get(c % nodeCount);
-                    String nodeName = "node-" + (c % nodeCount);
-                    long[] mineLocal = new long[2_000_000];
-                    long[] mineRemote = new long[2_000_000];
-                    localNanos.add(mineLocal);
-                    remoteNanos.add(mineRemote);
-                    Thread thread = new Thread(() -> {
-                        try {
-                            start.await();
-                            while (running.get()) {
-                                String account = "acc-" + ThreadLocalRandom.current().nextInt(ACCOUNTS);
-                                boolean isLocal = ring.owner(account, type).id().equals(nodeName);
-                                long before = System.nanoTime();
-                                node.commandGateway().sendAndWait(new Deposit(account, 1), Duration.ofSeconds(30));
-                                long took = System.nanoTime() - before;
-                                int slot = client * 2 + (isLocal ? 0 : 1);
-                                long[] into = isLocal ? mineLocal : mineRemote;
-                                if (counts[slot] < into.length) {
-                                    into[counts[slot]] = took;
-                                }
-                                counts[slot]++;
+            ring = buses.get(0).ring();
+            type = nodes.get(0).serializer().types().nameOf(Deposit.class);
+        }
+
+        private String account(int index) {
+            return prefix + "-acc-" + index;
+        }
+
+        Round run(double seconds, int clients) throws Exception {
+            int size = nodes.size();
+            List<long[]> localNanos = new ArrayList<>();
+            List<long[]> remoteNanos = new ArrayList<>();
+            int[] counts = new int[clients * 2];
+            AtomicBoolean running = new AtomicBoolean(true);
+            CyclicBarrier start = new CyclicBarrier(clients + 1);
+            List<Thread> threads = new ArrayList<>();
+            for (int c = 0; c < clients; c++) {
+                int client = c;
+                Gyre node = nodes.get(c % size);
+                String nodeName = prefix + "-" + (c % size);
+                long[] mineLocal = new long[2_000_000];
+                long[] mineRemote = new long[2_000_000];
+                localNanos.add(mineLocal);
+                remoteNanos.add(mineRemote);
+                Thread thread = new Thread(() -> {
+                    try {
+                        start.await();
+                        while (running.get()) {
+                            String account = account(ThreadLocalRandom.current().nextInt(ACCOUNTS));
+                            boolean isLocal = ring.owner(account, type).id().equals(nodeName);
+                            long before = System.nanoTime();
+                            node.commandGateway().sendAndWait(new Deposit(account, 1), Duration.ofSeconds(30));
+                            long took = System.nanoTime() - before;
+                            int slot = client * 2 + (isLocal ? 0 : 1);
+                            long[] into = isLocal ? mineLocal : mineRemote;
+                            if (counts[slot] < into.length) {
+                                into[counts[slot]] = took;
                             }
-                        } catch (Exception e) {
-                            throw new IllegalStateException(e);
+                            counts[slot]++;
                         }
-                    });
-                    thread.start();
-                    threads.add(thread);
-                }
-                start.await();
-                long began = System.nanoTime();
-                long cpuBefore = processCpuNanos();
-                Thread.sleep((long) (seconds * 1000));
-                running.set(false);
-                for (Thread thread : threads) {
-                    thread.join();
-                }
-                double elapsed = (System.nanoTime() - began) / 1e9;
-                long cpuUsed = processCpuNanos() - cpuBefore;
-                if (round < 0) {
-                    continue;
-                }
-                long localCount = 0;
-                long remoteCount = 0;
-                List<Double> localMillis = new ArrayList<>();
-                List<Double> remoteMillis = new ArrayList<>();
-                for (int c = 0; c < clients; c++) {
-                    localCount += counts[c * 2];
-                    remoteCount += counts[c * 2 + 1];
-                    for (int i = 0; i < Math.min(counts[c * 2], localNanos.get(c).length); i++) {
-                        localMillis.add(localNanos.get(c)[i] / 1e6);
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
                     }
-                    for (int i = 0; i < Math.min(counts[c * 2 + 1], remoteNanos.get(c).length); i++) {
-                        remoteMillis.add(remoteNanos.get(c)[i] / 1e6);
-                    }
-                }
-                throughput[round] = (localCount + remoteCount) / elapsed;
-                local[round] = localMillis.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-                remote[round] = remoteMillis.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-                remoteShare[round] = (double) remoteCount / (localCount + remoteCount);
-                cpuPerCommand[round] = cpuUsed / 1e3 / (localCount + remoteCount);
+                });
+                thread.start();
+                threads.add(thread);
             }
-            return new Result(nodeCount, Medians.of(throughput), Medians.of(percentiles(local, 0.5)),
-                    Medians.of(percentiles(local, 0.99)), Medians.of(percentiles(remote, 0.5)),
-                    Medians.of(percentiles(remote, 0.99)), Medians.of(remoteShare), Medians.of(cpuPerCommand));
-        } finally {
+            start.await();
+            long began = System.nanoTime();
+            long cpuBefore = processCpuNanos();
+            Thread.sleep((long) (seconds * 1000));
+            running.set(false);
+            for (Thread thread : threads) {
+                thread.join();
+            }
+            double elapsed = (System.nanoTime() - began) / 1e9;
+            long cpuUsed = processCpuNanos() - cpuBefore;
+            long localCount = 0;
+            long remoteCount = 0;
+            List<Double> localMillis = new ArrayList<>();
+            List<Double> remoteMillis = new ArrayList<>();
+            for (int c = 0; c < clients; c++) {
+                localCount += counts[c * 2];
+                remoteCount += counts[c * 2 + 1];
+                for (int i = 0; i < Math.min(counts[c * 2], localNanos.get(c).length); i++) {
+                    localMillis.add(localNanos.get(c)[i] / 1e6);
+                }
+                for (int i = 0; i < Math.min(counts[c * 2 + 1], remoteNanos.get(c).length); i++) {
+                    remoteMillis.add(remoteNanos.get(c)[i] / 1e6);
+                }
+            }
+            double[] local = localMillis.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            double[] remote = remoteMillis.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            long total = localCount + remoteCount;
+            return new Round(total / elapsed, percentile(local, 0.5), percentile(local, 0.99),
+                    percentile(remote, 0.5), percentile(remote, 0.99), (double) remoteCount / total,
+                    cpuUsed / 1e3 / total);
+        }
+
+        @Override
+        public void close() {
             for (Gyre node : nodes) {
                 node.close();
             }
-            store.close();
-            // Deletes the H2 folder too, now that the store has closed the database in it.
-            databases.close();
         }
     }
 
-    private static void awaitRing(List<JGroupsCommandBus> buses, int members) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (buses.stream().anyMatch(bus -> bus.members().size() != members)) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the cluster did not form");
-            }
-            Thread.sleep(20);
-        }
-    }
-
-    private static double[] percentiles(double[][] sortedRounds, double quantile) {
-        double[] values = new double[sortedRounds.length];
-        for (int i = 0; i < sortedRounds.length; i++) {
-            double[] sorted = sortedRounds[i];
-            values[i] = sorted.length == 0 ? Double.NaN
-                    : sorted[Math.min(sorted.length - 1, (int) Math.floor(quantile * sorted.length))];
-        }
-        return values;
+    private static double percentile(double[] sorted, double quantile) {
+        return sorted.length == 0 ? Double.NaN
+                : sorted[Math.min(sorted.length - 1, (int) Math.floor(quantile * sorted.length))];
     }
 }
