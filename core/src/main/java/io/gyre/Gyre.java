@@ -7,6 +7,7 @@ import io.gyre.aggregate.internal.AggregateModel;
 import io.gyre.aggregate.internal.CommandHandlerMember;
 import io.gyre.aggregate.internal.EventSourcedRepository;
 import io.gyre.command.CommandBus;
+import io.gyre.command.CachedAggregates;
 import io.gyre.command.CommandBusContext;
 import io.gyre.command.CommandGateway;
 import io.gyre.command.Deadline;
@@ -433,7 +434,7 @@ public final class Gyre implements AutoCloseable {
             if (bus != local) {
                 try {
                     bus.start(new CommandBusContext(local, local.commandTypes(), serializer, clock,
-                            ids -> frozen.forEach(repository -> repository.cache().removeIf(ids))));
+                            new NodeCaches(frozen)));
                 } catch (RuntimeException e) {
                     local.close();
                     if (ownsEventStore) {
@@ -450,6 +451,38 @@ public final class Gyre implements AutoCloseable {
                     serializer.types().classes().size(), bus.getClass().getSimpleName());
             return new Gyre(store, ownsEventStore, serializer, local, bus, timer, callbacks, gateway, frozen,
                     shutdownTimeout);
+        }
+
+        /** The repositories' caches, by aggregate type, for the command bus. */
+        private record NodeCaches(List<EventSourcedRepository<?>> repositories) implements CachedAggregates {
+
+            private @Nullable AggregateCache of(String aggregateType) {
+                for (EventSourcedRepository<?> repository : repositories) {
+                    if (repository.model().typeName().equals(aggregateType)) {
+                        return repository.cache();
+                    }
+                }
+                return null;
+            }
+
+            @Override
+            public List<String> ids(String aggregateType) {
+                AggregateCache cache = of(aggregateType);
+                return cache == null ? List.of() : cache.ids();
+            }
+
+            @Override
+            public void evict(String aggregateType, java.util.Collection<String> ids) {
+                AggregateCache cache = of(aggregateType);
+                if (cache != null) {
+                    cache.removeAll(ids);
+                }
+            }
+
+            @Override
+            public void evictAll() {
+                repositories.forEach(repository -> repository.cache().removeIf(id -> true));
+            }
         }
 
         private static ThreadFactory daemonThreads(String prefix) {

@@ -4,8 +4,6 @@ import io.gyre.serialization.Serializer;
 import java.time.Clock;
 import java.util.Objects;
 import java.util.Set;
-import java.util.function.Consumer;
-import java.util.function.Predicate;
 
 /**
  * What a node hands to its command bus when it starts.
@@ -14,11 +12,10 @@ import java.util.function.Predicate;
  * @param commandTypes      the command classes this node handles
  * @param serializer        the node's serializer and type allow-list, for commands and results on the wire
  * @param clock             the node's clock
- * @param cachedAggregates  drops the node's cached aggregates whose ids match, for example when their
- *                          ownership moves to another node
+ * @param cachedAggregates  the node's cached aggregates, to drop those whose ownership moves
  */
 public record CommandBusContext(LocalCommandBus localBus, Set<Class<?>> commandTypes, Serializer serializer, Clock clock,
-                                Consumer<Predicate<String>> cachedAggregates) {
+                                CachedAggregates cachedAggregates) {
 
     /** Checks every part and copies the types. */
     public CommandBusContext {
@@ -27,14 +24,5 @@ public record CommandBusContext(LocalCommandBus localBus, Set<Class<?>> commandT
         Objects.requireNonNull(serializer, "serializer");
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(cachedAggregates, "cachedAggregates");
-    }
-
-    /**
-     * Drops cached aggregates whose ids match.
-     *
-     * @param aggregateIds which ids to drop
-     */
-    public void evictCachedAggregates(Predicate<String> aggregateIds) {
-        cachedAggregates.accept(aggregateIds);
     }
 }

@@ -14,15 +14,15 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * An immutable consistent-hash ring: which member owns each routing key, for each command type.
+ * An immutable consistent-hash ring: which member owns each routing key, for each aggregate type.
  *
  * <h2>Algorithm</h2>
  * Virtual nodes, evaluated into a table. Each member has 8,192 points per unit of weight on the unsigned 64-bit
  * hash space, placed from its id alone. The space is cut into 2^20 fixed cells; a cell belongs to the member whose
  * point is the first at or after the cell's start (wrapping around), and a key, placed by {@link RoutingHash},
- * belongs to the owner of its cell. A lookup is a hash and one read from a 1 MiB table. For a command type, only
- * the points of the members that handle it count; that gives the same owner as walking the full ring past the
- * members that cannot handle the type.
+ * belongs to the owner of its cell. A lookup is a hash and one read from a 1 MiB table. For an aggregate type, only
+ * the points of the members that host it count; that gives the same owner as walking the full ring past the
+ * members that do not host the type.
  *
  * <p>Why it meets the targets:
  * <ul>
@@ -56,9 +56,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * 1.07 at 512 and 1.10 at 1024.
  *
  * <h2>Use</h2>
- * A ring is immutable and safe to share between threads. The table for a command type is built on its first
+ * A ring is immutable and safe to share between threads. The table for an aggregate type is built on its first
  * lookup (a few milliseconds at 64 members) and cached, one table per distinct set of eligible members: in the
- * usual cluster, where every member handles every type, all types share one table.
+ * usual cluster, where every member hosts every type, all types share one table.
  */
 public final class HashRing {
 
@@ -70,7 +70,7 @@ public final class HashRing {
 
     private final long version;
     private final List<Member> members;
-    private final Map<String, OwnerTable> tablesByCommandType = new ConcurrentHashMap<>();
+    private final Map<String, OwnerTable> tablesByAggregateType = new ConcurrentHashMap<>();
     private final Map<BitSet, OwnerTable> tablesByMemberSet = new ConcurrentHashMap<>();
 
     private HashRing(long version, List<Member> members) {
@@ -79,7 +79,7 @@ public final class HashRing {
     }
 
     /**
-     * Makes a ring. Nothing is computed until the first lookup for a command type.
+     * Makes a ring. Nothing is computed until the first lookup for an aggregate type.
      *
      * @param version the ring version, supplied by the caller and increasing with every membership change (the
      *                cluster view id); at least 0
@@ -133,23 +133,23 @@ public final class HashRing {
     }
 
     /**
-     * The member that owns a routing key for a command type: the owner among the members that handle the type.
+     * The member that owns a routing key for an aggregate type: the owner among the members that host the type.
      * Every ring made of the same members gives the same answer, on every node.
      *
      * @param routingKey  the routing key, usually the target aggregate id
-     * @param commandType the command type name
-     * @return the owner, a member that handles {@code commandType}
+     * @param aggregateType the aggregate type name
+     * @return the owner, a member that hosts {@code aggregateType}
      * @throws NullPointerException      if an argument is null
-     * @throws IllegalArgumentException  if {@code commandType} is blank
-     * @throws NoEligibleMemberException if no member handles {@code commandType}
+     * @throws IllegalArgumentException  if {@code aggregateType} is blank
+     * @throws NoEligibleMemberException if no member hosts {@code aggregateType}
      */
-    public Member owner(CharSequence routingKey, String commandType) {
-        OwnerTable table = tableFor(commandType);
+    public Member owner(CharSequence routingKey, String aggregateType) {
+        OwnerTable table = tableFor(aggregateType);
         return members.get(table.ownerOf(RoutingHash.hash(routingKey)));
     }
 
     /**
-     * The exact share of the hash space each member would own if every member handled every command type; see
+     * The exact share of the hash space each member would own if every member hosted every aggregate type; see
      * {@link #ownership(String)}.
      *
      * @return member id to fraction of the hash space, in id order, summing to 1
@@ -159,18 +159,18 @@ public final class HashRing {
     }
 
     /**
-     * The exact share of the hash space each member owns for a command type, counted from the ring's cells (not
+     * The exact share of the hash space each member owns for an aggregate type, counted from the ring's cells (not
      * estimated from sampled keys).
      *
-     * @param commandType the command type name
-     * @return member id to fraction of the hash space, in id order, summing to 1; members that cannot handle the
+     * @param aggregateType the aggregate type name
+     * @return member id to fraction of the hash space, in id order, summing to 1; members that do not host the
      *         type have 0
-     * @throws NullPointerException      if {@code commandType} is null
-     * @throws IllegalArgumentException  if {@code commandType} is blank
-     * @throws NoEligibleMemberException if no member handles {@code commandType}
+     * @throws NullPointerException      if {@code aggregateType} is null
+     * @throws IllegalArgumentException  if {@code aggregateType} is blank
+     * @throws NoEligibleMemberException if no member hosts {@code aggregateType}
      */
-    public Map<String, Double> ownership(String commandType) {
-        return ownership(tableFor(commandType));
+    public Map<String, Double> ownership(String aggregateType) {
+        return ownership(tableFor(aggregateType));
     }
 
     private Map<String, Double> ownership(OwnerTable table) {
@@ -182,10 +182,10 @@ public final class HashRing {
         return Collections.unmodifiableMap(byId);
     }
 
-    OwnerTable tableFor(String commandType) {
-        Objects.requireNonNull(commandType, "commandType must not be null");
-        OwnerTable table = tablesByCommandType.get(commandType);
-        return table != null ? table : buildTableFor(commandType);
+    OwnerTable tableFor(String aggregateType) {
+        Objects.requireNonNull(aggregateType, "aggregateType must not be null");
+        OwnerTable table = tablesByAggregateType.get(aggregateType);
+        return table != null ? table : buildTableFor(aggregateType);
     }
 
     OwnerTable allMembersTable() {
@@ -194,22 +194,22 @@ public final class HashRing {
         return tablesByMemberSet.computeIfAbsent(all, this::buildTable);
     }
 
-    private OwnerTable buildTableFor(String commandType) {
-        if (commandType.isBlank()) {
-            throw new IllegalArgumentException("commandType must not be blank, but was '" + commandType + "'");
+    private OwnerTable buildTableFor(String aggregateType) {
+        if (aggregateType.isBlank()) {
+            throw new IllegalArgumentException("aggregateType must not be blank, but was '" + aggregateType + "'");
         }
         BitSet eligible = new BitSet(members.size());
         for (int i = 0; i < members.size(); i++) {
-            if (members.get(i).canHandle(commandType)) {
+            if (members.get(i).hosts(aggregateType)) {
                 eligible.set(i);
             }
         }
         if (eligible.isEmpty()) {
             // Not cached: an unknown type can be anything a client sends, and must not grow the cache.
-            throw new NoEligibleMemberException(commandType, version, members);
+            throw new NoEligibleMemberException(aggregateType, version, members);
         }
         OwnerTable table = tablesByMemberSet.computeIfAbsent(eligible, this::buildTable);
-        tablesByCommandType.putIfAbsent(commandType, table);
+        tablesByAggregateType.putIfAbsent(aggregateType, table);
         return table;
     }
 

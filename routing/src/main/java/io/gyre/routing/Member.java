@@ -17,9 +17,9 @@ import java.util.TreeSet;
  *
  * @param id           the stable member id, not blank
  * @param weight       the relative capacity, from {@value #MIN_WEIGHT} to {@value #MAX_WEIGHT}
- * @param commandTypes the names of the command types this member can handle; a copy is kept, sorted by name
+ * @param aggregateTypes the names of the aggregate types this member hosts; a copy is kept, sorted by name
  */
-public record Member(String id, int weight, Set<String> commandTypes) {
+public record Member(String id, int weight, Set<String> aggregateTypes) {
 
     /** The smallest weight. */
     public static final int MIN_WEIGHT = 1;
@@ -32,9 +32,9 @@ public record Member(String id, int weight, Set<String> commandTypes) {
      *
      * @param id           the stable member id
      * @param weight       the relative capacity
-     * @param commandTypes the command types the member can handle
-     * @throws NullPointerException     if {@code id}, {@code commandTypes} or one of the types is null
-     * @throws IllegalArgumentException if {@code id} or a command type is blank, or the weight is out of range
+     * @param aggregateTypes the aggregate types the member can host
+     * @throws NullPointerException     if {@code id}, {@code aggregateTypes} or one of the types is null
+     * @throws IllegalArgumentException if {@code id} or an aggregate type is blank, or the weight is out of range
      */
     public Member {
         Objects.requireNonNull(id, "id must not be null");
@@ -45,27 +45,27 @@ public record Member(String id, int weight, Set<String> commandTypes) {
             throw new IllegalArgumentException(
                     "weight must be between " + MIN_WEIGHT + " and " + MAX_WEIGHT + ", but was " + weight);
         }
-        Objects.requireNonNull(commandTypes, () -> "commandTypes of member '" + id + "' must not be null");
+        Objects.requireNonNull(aggregateTypes, () -> "aggregateTypes of member '" + id + "' must not be null");
         TreeSet<String> types = new TreeSet<>();
-        for (String type : commandTypes) {
-            Objects.requireNonNull(type, () -> "commandTypes of member '" + id + "' must not contain null");
+        for (String type : aggregateTypes) {
+            Objects.requireNonNull(type, () -> "aggregateTypes of member '" + id + "' must not contain null");
             if (type.isBlank()) {
                 throw new IllegalArgumentException(
-                        "commandTypes of member '" + id + "' must not contain a blank type, but had '" + type + "'");
+                        "aggregateTypes of member '" + id + "' must not contain a blank type, but had '" + type + "'");
             }
             types.add(type);
         }
         // Sorted so that toString and error messages read the same on every node and every run.
-        commandTypes = Collections.unmodifiableSortedSet(types);
+        aggregateTypes = Collections.unmodifiableSortedSet(types);
     }
 
     /**
-     * Whether this member can handle a command type.
+     * Whether this member can host an aggregate type.
      *
-     * @param commandType the command type name
-     * @return true if it is one of {@link #commandTypes()}
+     * @param aggregateType the aggregate type name
+     * @return true if it is one of {@link #aggregateTypes()}
      */
-    public boolean canHandle(String commandType) {
-        return commandTypes.contains(commandType);
+    public boolean hosts(String aggregateType) {
+        return aggregateTypes.contains(aggregateType);
     }
 }

@@ -1,20 +1,20 @@
 package io.gyre.routing;
 
-import io.gyre.command.NoHandlerForCommandException;
+import io.gyre.GyreTransientException;
 import java.util.List;
 
 /**
- * No member of a ring can handle a command type, so commands of that type have no owner.
+ * No member of a ring hosts an aggregate type, so commands for aggregates of that type have no owner right now.
  *
- * <p>Not transient for a given ring: retrying against the same membership cannot help. It goes away only when a
- * member that handles the type joins. A {@link NoHandlerForCommandException}, as on a single node.
+ * <p>Transient: while the membership settles (a node that hosts the type is still joining, or restarting) the
+ * gateway retries the command until its deadline, which then reports it as not executed with this as its cause.
  */
-public class NoEligibleMemberException extends NoHandlerForCommandException {
+public class NoEligibleMemberException extends GyreTransientException {
 
     private static final long serialVersionUID = 1L;
 
-    /** @serial the command type that no member handles */
-    private final String commandType;
+    /** @serial the aggregate type that no member hosts */
+    private final String aggregateType;
     /** @serial the version of the ring that was asked */
     private final long ringVersion;
     /** @serial the ids of the ring's members */
@@ -23,30 +23,49 @@ public class NoEligibleMemberException extends NoHandlerForCommandException {
     /**
      * Creates the exception.
      *
-     * @param commandType the command type that no member handles
+     * @param aggregateType the aggregate type that no member hosts
      * @param ringVersion the version of the ring that was asked
-     * @param members     the ring's members, named in the message with the types they handle
+     * @param members     the ring's members, named in the message with the types they host
      */
-    public NoEligibleMemberException(String commandType, long ringVersion, List<Member> members) {
-        super(message(commandType, ringVersion, members));
-        this.commandType = commandType;
+    public NoEligibleMemberException(String aggregateType, long ringVersion, List<Member> members) {
+        this(message(aggregateType, ringVersion, members), aggregateType, ringVersion, members);
+    }
+
+    private NoEligibleMemberException(String message, String type, long ringVersion, List<Member> members) {
+        super(message);
+        this.aggregateType = type;
         this.ringVersion = ringVersion;
         this.memberIds = members.stream().map(Member::id).toList();
     }
 
-    private static String message(String commandType, long ringVersion, List<Member> members) {
-        StringBuilder sb = new StringBuilder("no member can handle command type '").append(commandType)
+    /**
+     * No member advertises a handler for a command type, so the aggregate type it belongs to is not known yet.
+     *
+     * @param commandType the command type name
+     * @param ringVersion the version of the ring that was asked
+     * @param members     the ring's members
+     * @return the exception; its {@link #aggregateType()} is the command type's name
+     */
+    public static NoEligibleMemberException forCommandType(String commandType, long ringVersion,
+                                                           List<Member> members) {
+        return new NoEligibleMemberException("No member handles command type '" + commandType + "' in ring version "
+                + ringVersion + " (members " + members.stream().map(Member::id).toList() + "); a node that "
+                + "handles it may still be joining", commandType, ringVersion, members);
+    }
+
+    private static String message(String aggregateType, long ringVersion, List<Member> members) {
+        StringBuilder sb = new StringBuilder("No member hosts aggregate type '").append(aggregateType)
                 .append("' in ring version ").append(ringVersion).append("; members: [");
         for (int i = 0; i < members.size(); i++) {
             Member m = members.get(i);
-            sb.append(i == 0 ? "" : ", ").append(m.id()).append(" handles ").append(m.commandTypes());
+            sb.append(i == 0 ? "" : ", ").append(m.id()).append(" hosts ").append(m.aggregateTypes());
         }
-        return sb.append(']').toString();
+        return sb.append("]; a node that hosts it may still be joining").toString();
     }
 
-    /** @return the command type that no member handles */
-    public String commandType() {
-        return commandType;
+    /** @return the aggregate type that no member hosts */
+    public String aggregateType() {
+        return aggregateType;
     }
 
     /** @return the version of the ring that was asked */

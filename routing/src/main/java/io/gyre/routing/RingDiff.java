@@ -40,8 +40,8 @@ public final class RingDiff {
     }
 
     /**
-     * The diff of the rings as if every member handled every command type: the right diff when all members
-     * handle the same types, the usual cluster.
+     * The diff of the rings as if every member hosted every aggregate type: the right diff when all members
+     * host the same types, the usual cluster.
      *
      * @param older the ring before the change
      * @param newer the ring after the change
@@ -55,20 +55,20 @@ public final class RingDiff {
     }
 
     /**
-     * The diff of the owners of one command type.
+     * The diff of the owners of one aggregate type.
      *
      * @param older       the ring before the change
      * @param newer       the ring after the change
-     * @param commandType the command type name
+     * @param aggregateType the aggregate type name
      * @return the moved ranges
      * @throws NullPointerException      if an argument is null
-     * @throws IllegalArgumentException  if {@code commandType} is blank
-     * @throws NoEligibleMemberException if no member of one of the rings handles {@code commandType}
+     * @throws IllegalArgumentException  if {@code aggregateType} is blank
+     * @throws NoEligibleMemberException if no member of one of the rings hosts {@code aggregateType}
      */
-    public static RingDiff between(HashRing older, HashRing newer, String commandType) {
+    public static RingDiff between(HashRing older, HashRing newer, String aggregateType) {
         Objects.requireNonNull(older, "older must not be null");
         Objects.requireNonNull(newer, "newer must not be null");
-        return between(older, older.tableFor(commandType), newer, newer.tableFor(commandType));
+        return between(older, older.tableFor(aggregateType), newer, newer.tableFor(aggregateType));
     }
 
     private static RingDiff between(HashRing older, OwnerTable olderTable, HashRing newer, OwnerTable newerTable) {

@@ -1,7 +1,7 @@
 /**
  * The consistent-hash ring that decides which cluster member owns each aggregate.
  *
- * <p>{@link io.gyre.routing.HashRing} maps a routing key and a command type to the owning
+ * <p>{@link io.gyre.routing.HashRing} maps a routing key and an aggregate type to the owning
  * {@link io.gyre.routing.Member}; {@link io.gyre.routing.RingDiff} says which key ranges moved between two rings;
  * {@link io.gyre.routing.RoutingHash} is the hash that places keys, fixed for every JVM and every version.
  *

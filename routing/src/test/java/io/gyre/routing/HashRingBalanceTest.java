@@ -36,7 +36,7 @@ class HashRingBalanceTest {
     void a_member_of_twice_the_weight_owns_twice_the_share(String ids, int n) {
         List<Member> members = new ArrayList<>(TestMembers.idSet(ids, n));
         Member heavy = members.get(0);
-        members.set(0, new Member(heavy.id(), 2, heavy.commandTypes()));
+        members.set(0, new Member(heavy.id(), 2, heavy.aggregateTypes()));
 
         Map<String, Double> ownership = HashRing.of(1, members).ownership();
         double heavyShare = ownership.get(heavy.id());

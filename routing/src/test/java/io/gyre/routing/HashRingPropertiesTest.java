@@ -103,15 +103,15 @@ class HashRingPropertiesTest {
 
     @Property(tries = 200)
     void a_member_never_owns_a_key_for_a_type_it_cannot_handle(@ForAll("members") List<Member> members,
-                                                              @ForAll("commandType") String type) {
+                                                              @ForAll("aggregateType") String type) {
         HashRing ring = HashRing.of(1, members);
 
         if (handledTypes(members).contains(type)) {
             for (String key : KEYS) {
-                assertThat(ring.owner(key, type).canHandle(type)).isTrue();
+                assertThat(ring.owner(key, type).hosts(type)).isTrue();
             }
             ring.ownership(type).forEach((id, share) -> {
-                boolean handles = members.stream().filter(m -> m.id().equals(id)).allMatch(m -> m.canHandle(type));
+                boolean handles = members.stream().filter(m -> m.id().equals(id)).allMatch(m -> m.hosts(type));
                 assertThat(share > 0).isEqualTo(handles);
             });
         } else {
@@ -168,7 +168,7 @@ class HashRingPropertiesTest {
 
     private static Set<String> handledTypes(List<Member> members) {
         Set<String> types = new TreeSet<>();
-        members.forEach(m -> types.addAll(m.commandTypes()));
+        members.forEach(m -> types.addAll(m.aggregateTypes()));
         return types;
     }
 
@@ -190,7 +190,7 @@ class HashRingPropertiesTest {
     }
 
     @Provide
-    Arbitrary<String> commandType() {
+    Arbitrary<String> aggregateType() {
         return Arbitraries.of("A", "B", "C", "Unknown");
     }
 

@@ -77,17 +77,18 @@ class HashRingTest {
     }
 
     @Test
-    void a_command_type_nobody_handles_is_refused_naming_the_type_and_the_members() {
+    void an_aggregate_type_nobody_hosts_is_refused_naming_the_type_and_the_members() {
         HashRing ring = HashRing.of(3, List.of(OPENER, WITHDRAWER));
 
         assertThatThrownBy(() -> ring.owner("acc-1", "CloseAccount"))
                 .isInstanceOfSatisfying(NoEligibleMemberException.class, e -> {
-                    assertThat(e.commandType()).isEqualTo("CloseAccount");
+                    assertThat(e.aggregateType()).isEqualTo("CloseAccount");
                     assertThat(e.ringVersion()).isEqualTo(3);
                     assertThat(e.memberIds()).containsExactly("node-a", "node-b");
                 })
-                .hasMessage("no member can handle command type 'CloseAccount' in ring version 3; members: "
-                        + "[node-a handles [OpenAccount, Withdraw], node-b handles [Withdraw]]");
+                .hasMessage("No member hosts aggregate type 'CloseAccount' in ring version 3; members: "
+                        + "[node-a hosts [OpenAccount, Withdraw], node-b hosts [Withdraw]]; a node that hosts it may "
+                        + "still be joining");
     }
 
     @Test
@@ -113,7 +114,7 @@ class HashRingTest {
 
         assertThatThrownBy(() -> ring.owner("acc-1", null))
                 .isInstanceOf(NullPointerException.class)
-                .hasMessage("commandType must not be null");
+                .hasMessage("aggregateType must not be null");
     }
 
     @Test
@@ -122,7 +123,7 @@ class HashRingTest {
 
         assertThatThrownBy(() -> ring.owner("acc-1", "  "))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("commandType must not be blank, but was '  '");
+                .hasMessage("aggregateType must not be blank, but was '  '");
     }
 
     @Test

@@ -44,17 +44,17 @@ class MemberTest {
     void null_command_types_are_refused_naming_the_member() {
         assertThatThrownBy(() -> new Member("node-1", 1, null))
                 .isInstanceOf(NullPointerException.class)
-                .hasMessage("commandTypes of member 'node-1' must not be null");
+                .hasMessage("aggregateTypes of member 'node-1' must not be null");
         assertThatThrownBy(() -> new Member("node-1", 1, new HashSet<>(Arrays.asList("A", null))))
                 .isInstanceOf(NullPointerException.class)
-                .hasMessage("commandTypes of member 'node-1' must not contain null");
+                .hasMessage("aggregateTypes of member 'node-1' must not contain null");
     }
 
     @Test
     void a_blank_command_type_is_refused_naming_the_member() {
         assertThatThrownBy(() -> new Member("node-1", 1, Set.of("A", " ")))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("commandTypes of member 'node-1' must not contain a blank type, but had ' '");
+                .hasMessage("aggregateTypes of member 'node-1' must not contain a blank type, but had ' '");
     }
 
     @Test
@@ -63,10 +63,10 @@ class MemberTest {
         Member member = new Member("node-1", 1, types);
         types.add("Close");
 
-        assertThat(member.commandTypes()).containsExactly("Deposit", "Open", "Withdraw");
-        assertThatThrownBy(() -> member.commandTypes().add("Close")).isInstanceOf(UnsupportedOperationException.class);
-        assertThat(member.canHandle("Open")).isTrue();
-        assertThat(member.canHandle("Close")).isFalse();
+        assertThat(member.aggregateTypes()).containsExactly("Deposit", "Open", "Withdraw");
+        assertThatThrownBy(() -> member.aggregateTypes().add("Close")).isInstanceOf(UnsupportedOperationException.class);
+        assertThat(member.hosts("Open")).isTrue();
+        assertThat(member.hosts("Close")).isFalse();
     }
 
     @Test

@@ -7,7 +7,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.function.IntFunction;
 
-/** Member sets with the kinds of ids clusters use, all handling the command type {@link #COMMAND}. */
+/** Member sets with the kinds of ids clusters use, all handling the aggregate type {@link #COMMAND}. */
 final class TestMembers {
 
     static final String COMMAND = "Withdraw";

@@ -76,6 +76,22 @@ public final class AggregateCache {
         entries.keySet().removeIf(aggregateIds);
     }
 
+    /** @return the ids of the cached aggregates, a copy */
+    public synchronized java.util.List<String> ids() {
+        return java.util.List.copyOf(entries.keySet());
+    }
+
+    /**
+     * Forgets some aggregates.
+     *
+     * @param aggregateIds the ids to forget; ids not cached are ignored
+     */
+    public synchronized void removeAll(java.util.Collection<String> aggregateIds) {
+        for (String id : aggregateIds) {
+            entries.remove(id);
+        }
+    }
+
     /** @return the number of cached aggregates */
     public synchronized int size() {
         return entries.size();

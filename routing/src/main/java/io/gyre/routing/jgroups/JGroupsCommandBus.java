@@ -4,6 +4,7 @@ import io.gyre.GyreException;
 import io.gyre.Metadata;
 import io.gyre.command.CommandBus;
 import io.gyre.command.CommandBusClosedException;
+import io.gyre.command.CachedAggregates;
 import io.gyre.command.CommandBusContext;
 import io.gyre.command.CommandDispatch;
 import io.gyre.command.CommandMessage;
@@ -12,13 +13,17 @@ import io.gyre.command.CommandOutcomeUnknownException;
 import io.gyre.command.Deadline;
 import io.gyre.command.LocalCommandBus;
 import io.gyre.command.MissingTargetAggregateIdException;
+import io.gyre.command.NoHandlerForCommandException;
 import io.gyre.command.internal.TargetIdAccessor;
+import io.gyre.routing.HandlerNotAvailableException;
 import io.gyre.routing.HashRing;
 import io.gyre.routing.Member;
 import io.gyre.routing.MemberLeftException;
 import io.gyre.routing.MessageTooLargeException;
+import io.gyre.routing.MovedRange;
 import io.gyre.routing.NoEligibleMemberException;
 import io.gyre.routing.NotOwnerException;
+import io.gyre.routing.RingDiff;
 import io.gyre.routing.jgroups.internal.BusConfig;
 import io.gyre.routing.jgroups.internal.ClusterChannel;
 import io.gyre.routing.jgroups.internal.DefaultStack;
@@ -50,6 +55,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -141,8 +147,12 @@ public final class JGroupsCommandBus implements CommandBus {
     private @Nullable CommandBusContext context;
     private @Nullable ScheduledExecutorService timer;
     private volatile @Nullable Membership membership;
-    private Set<String> localTypes = Set.of();
+    /** The aggregate types this member hosts, each with the command type names it handles for it. */
+    private Map<String, Set<String>> hosted = Map.of();
     private @Nullable Advertisement ownAd;
+    private @Nullable ExecutorService membershipWork;
+    private final Object viewLock = new Object();
+    private final Set<String> upgradesLogged = ConcurrentHashMap.newKeySet();
 
     private JGroupsCommandBus(BusConfig config) {
         this.config = config;
@@ -194,10 +204,16 @@ public final class JGroupsCommandBus implements CommandBus {
         this.context = nodeContext;
         this.local = nodeContext.localBus();
         this.serializer = nodeContext.serializer();
-        this.localTypes = nodeContext.commandTypes().stream().map(type -> nodeContext.serializer().types().nameOf(type))
-                .collect(Collectors.toUnmodifiableSet());
-        this.ownAd = new Advertisement(selfId, config.weight(), localTypes);
+        Map<String, Set<String>> byAggregate = new java.util.TreeMap<>();
+        for (Class<?> commandType : nodeContext.commandTypes()) {
+            String aggregateType = Objects.requireNonNull(local.aggregateTypeOf(commandType), commandType.getName());
+            byAggregate.computeIfAbsent(aggregateType, type -> new java.util.TreeSet<>())
+                    .add(nodeContext.serializer().types().nameOf(commandType));
+        }
+        this.ownAd = new Advertisement(selfId, config.weight(), byAggregate);
+        this.hosted = ownAd.hosted();
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("gyre-cluster-timer-" + selfId));
+        this.membershipWork = Executors.newSingleThreadExecutor(daemon("gyre-cluster-membership-" + selfId));
         ClusterChannel.Listener listener = new ClusterChannel.Listener() {
             @Override
             public void onFrame(Address from, byte[] buffer, int offset, int length) {
@@ -219,12 +235,12 @@ public final class JGroupsCommandBus implements CommandBus {
                 throw new IllegalStateException("no view after connecting");
             }
         } catch (Exception e) {
-            timer.shutdownNow();
+            shutdownThreads();
             if (channel != null) {
                 channel.close();
             }
-            throw new CommandBusClosedException("Member " + selfId + " could not join cluster '" + config.cluster()
-                    + "': " + e);
+            throw new ClusterJoinException("Member " + selfId + " could not join cluster '" + config.cluster()
+                    + "' with " + discoverySettings(), e);
         }
         state = State.RUNNING;
         advertise();
@@ -275,18 +291,22 @@ public final class JGroupsCommandBus implements CommandBus {
                     + (now == State.NEW ? "not started" : "closed") + "; " + command + " was not sent"));
         }
         try {
-            String type = serializer().types().nameOf(command.payloadType());
+            String commandType = serializer().types().nameOf(command.payloadType());
             Membership.Snapshot stale = staleOnce.getAndSet(null);
             Membership.Snapshot snapshot = stale != null ? stale : current.current();
-            Member owner = ownerOf(snapshot, command.routingKey(), type);
+            String aggregateType = aggregateTypeOf(command.payloadType(), commandType, snapshot);
+            Member owner = ownerOf(snapshot, command.routingKey(), aggregateType);
             if (owner.id().equals(selfId)) {
+                if (localBus().aggregateTypeOf(command.payloadType()) == null) {
+                    throw handlerNotAvailable(aggregateType, commandType, command.routingKey());
+                }
                 return localBus().dispatch(command, this::checkStillOwner);
             }
             Address target = Objects.requireNonNull(snapshot.addresses().get(owner.id()), owner.id());
             MemberOutbox outbox = outboxFor(target, owner.id());
             CommandDispatch dispatch = new CommandDispatch(command);
-            if (outbox == null || !outbox.offer(new OutboundCommand(dispatch, owner.id(), type, snapshot.version(),
-                    serializer(), pending, outbox))) {
+            if (outbox == null || !outbox.offer(new OutboundCommand(dispatch, owner.id(), aggregateType, commandType,
+                    snapshot.version(), serializer(), pending, outbox))) {
                 dispatch.failNotRun(new MemberLeftException("Member " + owner.id() + " left before " + command
                         + " could be sent"));
             }
@@ -294,6 +314,41 @@ public final class JGroupsCommandBus implements CommandBus {
         } catch (GyreException e) {
             return CommandDispatch.refused(command, e);
         }
+    }
+
+    /**
+     * The aggregate type a command targets: this node's own when it handles the command, else the one the members
+     * that handle it advertise. Ownership is per aggregate type, never per command type, so that every command for
+     * one aggregate goes to its one owner.
+     */
+    private String aggregateTypeOf(Class<?> payloadType, String commandType, Membership.Snapshot snapshot) {
+        String local = localBus().aggregateTypeOf(payloadType);
+        if (local != null) {
+            return local;
+        }
+        String advertised = snapshot.aggregateOf(commandType);
+        if (advertised == null) {
+            HashRing ring = snapshot.ring();
+            throw NoEligibleMemberException.forCommandType(commandType, snapshot.version(),
+                    ring == null ? List.of() : ring.members());
+        }
+        return advertised;
+    }
+
+    /**
+     * This member owns the aggregate but has no handler for the command, which another member has: a rolling
+     * upgrade. Transient, and logged once per command type.
+     */
+    private HandlerNotAvailableException handlerNotAvailable(String aggregateType, String commandType, String key) {
+        List<String> handlers = membership().handlersOf(aggregateType, commandType);
+        if (upgradesLogged.add(commandType)) {
+            log.warn("Member {} owns aggregates of type {} but has no handler for {}, which members {} handle: a "
+                    + "rolling upgrade is in progress; such commands wait (until their deadline) for this member to "
+                    + "be upgraded or for ownership to move", selfId, aggregateType, commandType, handlers);
+        }
+        return new HandlerNotAvailableException("Member " + selfId + " owns " + aggregateType + " '" + key
+                + "' but has no handler for " + commandType + " yet (members " + handlers + " have one): a rolling "
+                + "upgrade is in progress; the command was not run");
     }
 
     /** @return the outbox to a member of the current view, created on first use; null for one not in the view */
@@ -310,13 +365,12 @@ public final class JGroupsCommandBus implements CommandBus {
                 config.maxInFlightPerMember(), config.maxMessageBytes() + WireFormat.FRAME_OVERHEAD));
     }
 
-    private Member ownerOf(Membership.Snapshot snapshot, String key, String type) {
+    private Member ownerOf(Membership.Snapshot snapshot, String key, String aggregateType) {
         HashRing ring = snapshot.ring();
         if (ring == null) {
-            throw new CommandBusClosedException("No member of cluster '" + config.cluster() + "' takes commands right "
-                    + "now (ring version " + snapshot.version() + ")");
+            throw new NoEligibleMemberException(aggregateType, snapshot.version(), List.of());
         }
-        return ring.owner(key, type);
+        return ring.owner(key, aggregateType);
     }
 
     /** Runs on the worker thread right before the handler: only the current owner may run a command. */
@@ -327,12 +381,13 @@ public final class JGroupsCommandBus implements CommandBus {
             throw new NotOwnerException("Member " + selfId + " is leaving and no longer runs " + command);
         }
         Membership.Snapshot snapshot = current.current();
-        String type = serializer().types().nameOf(command.payloadType());
-        Member owner = ownerOf(snapshot, command.routingKey(), type);
+        String aggregateType = Objects.requireNonNull(localBus().aggregateTypeOf(command.payloadType()));
+        Member owner = ownerOf(snapshot, command.routingKey(), aggregateType);
         if (!owner.id().equals(selfId)) {
             refused.incrementAndGet();
-            throw new NotOwnerException("Member " + selfId + " does not own '" + command.routingKey() + "' in ring "
-                    + "version " + snapshot.version() + " (owner: " + owner.id() + "); " + command + " was not run");
+            throw new NotOwnerException("Member " + selfId + " does not own " + aggregateType + " '"
+                    + command.routingKey() + "' in ring version " + snapshot.version() + " (owner: " + owner.id()
+                    + "); " + command + " was not run", snapshot.version());
         }
     }
 
@@ -362,6 +417,8 @@ public final class JGroupsCommandBus implements CommandBus {
                 applied(membership().onAdvertisement(from, ad));
             } else if (message instanceof Leaving) {
                 applied(membership().onLeaving(from));
+            } else if (message instanceof WireMessage.AdvertisementRequest) {
+                advertiseLater();
             }
         }
     }
@@ -372,14 +429,36 @@ public final class JGroupsCommandBus implements CommandBus {
                     + "reached member " + selfId + ", over its limit of " + config.maxMessageBytes() + " bytes"));
             return;
         }
+        Membership.Snapshot snapshot = membership().current();
         if (state != State.RUNNING) {
             refused.incrementAndGet();
             reply(from, request.requestId(), null, new NotOwnerException("Member " + selfId + " is leaving; "
-                    + "command " + request.commandId() + " for '" + request.routingKey() + "' was not run"));
+                    + "command " + request.commandId() + " for '" + request.routingKey() + "' was not run",
+                    snapshot.version()));
             return;
         }
         CommandMessage command;
         try {
+            Member owner = ownerOf(snapshot, request.routingKey(), request.aggregateType());
+            if (!owner.id().equals(selfId)) {
+                refused.incrementAndGet();
+                if (request.ringVersion() > snapshot.version()) {
+                    // The sender's ring is newer than this member's: this one may have missed an advertisement.
+                    reconcileLater();
+                }
+                throw new NotOwnerException("Member " + selfId + " does not own " + request.aggregateType() + " '"
+                        + request.routingKey() + "' in ring version " + snapshot.version() + " (owner: " + owner.id()
+                        + "; sender's ring version " + request.ringVersion() + ")", snapshot.version());
+            }
+            Set<String> handled = hosted.get(request.aggregateType());
+            if (handled == null || !handled.contains(request.commandType())) {
+                if (membership().handlersOf(request.aggregateType(), request.commandType()).isEmpty()) {
+                    throw new NoHandlerForCommandException("No member of cluster '" + config.cluster() + "' handles "
+                            + "command type '" + request.commandType() + "' for aggregate type "
+                            + request.aggregateType() + "; command " + request.commandId() + " was refused");
+                }
+                throw handlerNotAvailable(request.aggregateType(), request.commandType(), request.routingKey());
+            }
             Serializer wire = serializer();
             Object payload = wire.deserialize(new SerializedValue(request.commandType(), request.payload()));
             Metadata metadata = wire.deserializeMetadata(request.metadata());
@@ -393,13 +472,6 @@ public final class JGroupsCommandBus implements CommandBus {
             if (command.isLate()) {
                 throw new CommandNotExecutedException(command + " reached member " + selfId + " after its deadline "
                         + "and was dropped unrun", request.commandId());
-            }
-            Member owner = ownerOf(membership().current(), key, request.commandType());
-            if (!owner.id().equals(selfId)) {
-                refused.incrementAndGet();
-                throw new NotOwnerException("Member " + selfId + " does not own '" + key + "' in ring version "
-                        + membership().current().version() + " (owner: " + owner.id() + "; sender's ring version "
-                        + request.ringVersion() + ")");
             }
         } catch (GyreException e) {
             reply(from, request.requestId(), null, e);
@@ -443,8 +515,13 @@ public final class JGroupsCommandBus implements CommandBus {
                 return;
             }
             RuntimeException failure = ErrorCodec.decode(error, request.member());
+            if (failure instanceof NotOwnerException notOwner && notOwner.ringVersion() != NotOwnerException
+                    .UNKNOWN_VERSION && notOwner.ringVersion() != membership().current().version()) {
+                // The owner's ring differs from this member's: make sure neither misses an advertisement.
+                reconcileLater();
+            }
             if (failure instanceof NotOwnerException || failure instanceof CommandNotExecutedException
-                    || failure instanceof MessageTooLargeException) {
+                    || failure instanceof MessageTooLargeException || failure instanceof HandlerNotAvailableException) {
                 // The member refused it before running it: nothing of it was stored there.
                 dispatch.failNotRun(failure);
             } else {
@@ -456,17 +533,24 @@ public final class JGroupsCommandBus implements CommandBus {
     }
 
     private void onView(View view) {
-        Membership current = membership;
-        if (current == null) {
-            Advertisement ad = Objects.requireNonNull(ownAd);
-            membership = new Membership(channel().address(), ad, view);
-            joined.countDown();
+        Membership.Change change;
+        synchronized (viewLock) {
+            Membership current = membership;
+            if (current == null) {
+                Advertisement ad = Objects.requireNonNull(ownAd);
+                membership = new Membership(channel().address(), ad, view);
+                joined.countDown();
+                return;
+            }
+            change = current.onView(view);
+        }
+        if (!change.changed()) {
             return;
         }
-        Membership.Change change = current.onView(view);
-        if (view instanceof MergeView && context != null) {
+        CachedAggregates caches = context == null ? null : context.cachedAggregates();
+        if (view instanceof MergeView && caches != null) {
             // Both sides of a partition may have written any aggregate: nothing cached here can be trusted.
-            context.evictCachedAggregates(id -> true);
+            caches.evictAll();
         }
         if (!change.departed().isEmpty()) {
             for (Address departed : change.departed()) {
@@ -480,44 +564,107 @@ public final class JGroupsCommandBus implements CommandBus {
                             + request.dispatch().command()));
         }
         applied(change);
-        ScheduledExecutorService scheduler = timer;
-        if (scheduler != null && state == State.RUNNING) {
-            try {
-                scheduler.execute(this::advertise);
-            } catch (RuntimeException e) {
-                log.debug("Not advertising: {}", e.toString());
-            }
+        if (state == State.RUNNING) {
+            advertiseLater();
         }
         log.info("Member {}: view {} -> ring version {} with members {}", selfId, view.getViewId(),
                 change.after().version(), change.after().addresses().keySet());
     }
 
-    /** Drops cached aggregates whose ownership moved away from or to this member. */
+    /**
+     * Drops the cached aggregates whose ownership moved away from or to this member, per hosted aggregate type, on
+     * the membership thread (never on a JGroups thread, which also carries heartbeats): one hash and one search
+     * per cached id ({@link RingDiff}), over a copy of the cache's ids, so the cache stays usable meanwhile.
+     * Changes are queued in the order they were applied.
+     */
     private void applied(Membership.Change change) {
-        if (change.before() == change.after() || context == null) {
+        if (!change.changed() || context == null) {
             return;
         }
-        Membership.Snapshot before = change.before();
-        Membership.Snapshot after = change.after();
-        context.evictCachedAggregates(id -> {
-            for (String type : localTypes) {
-                if (ownsIn(before, id, type) != ownsIn(after, id, type)) {
-                    return true;
-                }
-            }
-            return false;
-        });
-    }
-
-    private boolean ownsIn(Membership.Snapshot snapshot, String key, String type) {
-        HashRing ring = snapshot.ring();
-        if (ring == null) {
-            return false;
+        ExecutorService work = membershipWork;
+        if (work == null) {
+            return;
         }
         try {
-            return ring.owner(key, type).id().equals(selfId);
+            work.execute(() -> evictMoved(change.before(), change.after()));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            log.debug("Not evicting after the bus stopped: {}", e.toString());
+        }
+    }
+
+    private void evictMoved(Membership.Snapshot before, Membership.Snapshot after) {
+        CachedAggregates caches = Objects.requireNonNull(context).cachedAggregates();
+        long started = System.nanoTime();
+        int evicted = 0;
+        for (String aggregateType : hosted.keySet()) {
+            List<String> ids = caches.ids(aggregateType);
+            if (ids.isEmpty()) {
+                continue;
+            }
+            RingDiff diff = diff(before.ring(), after.ring(), aggregateType);
+            List<String> moved = new ArrayList<>();
+            for (String id : ids) {
+                if (diff == null) {
+                    moved.add(id);
+                    continue;
+                }
+                MovedRange range = diff.movedRangeOf(id);
+                if (range != null && (range.from().equals(selfId) || range.to().equals(selfId))) {
+                    moved.add(id);
+                }
+            }
+            caches.evict(aggregateType, moved);
+            evicted += moved.size();
+        }
+        if (evicted > 0 && log.isDebugEnabled()) {
+            log.debug("Member {} dropped {} cached aggregates that moved, in {} µs", selfId, evicted,
+                    (System.nanoTime() - started) / 1000);
+        }
+    }
+
+    /** @return the keys that moved for an aggregate type, or null when every key may have (a ring came or went) */
+    private static @Nullable RingDiff diff(@Nullable HashRing before, @Nullable HashRing after, String aggregateType) {
+        if (before == null || after == null) {
+            return null;
+        }
+        try {
+            return RingDiff.between(before, after, aggregateType);
         } catch (NoEligibleMemberException e) {
-            return false;
+            return null;
+        }
+    }
+
+    /** Asks the members that have not advertised themselves to do so, and advertises this member again. */
+    private void reconcileLater() {
+        ScheduledExecutorService scheduler = timer;
+        if (scheduler == null || state != State.RUNNING) {
+            return;
+        }
+        try {
+            scheduler.execute(() -> {
+                advertise();
+                for (Address missing : membership().notAdvertised()) {
+                    try {
+                        channel().send(missing, WireFormat.encode(new WireMessage.AdvertisementRequest(selfId)));
+                    } catch (Exception e) {
+                        log.debug("Asking {} to advertise itself failed: {}", missing, e.toString());
+                    }
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            log.debug("Not reconciling after the bus stopped: {}", e.toString());
+        }
+    }
+
+    private void advertiseLater() {
+        ScheduledExecutorService scheduler = timer;
+        if (scheduler == null || state != State.RUNNING) {
+            return;
+        }
+        try {
+            scheduler.execute(this::advertise);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            log.debug("Not advertising: {}", e.toString());
         }
     }
 
@@ -538,6 +685,9 @@ public final class JGroupsCommandBus implements CommandBus {
         pending.failIf(request -> now - request.expireAt() > 0, request -> new CommandOutcomeUnknownException(
                 "Member " + request.member() + " did not answer " + request.dispatch().command() + " before its "
                         + "deadline", request.dispatch().command().commandId()));
+        if (!membership().allAdvertised()) {
+            reconcileLater();
+        }
         View view = channel().view();
         if (view != null) {
             outboxes.entrySet().removeIf(entry -> {
@@ -603,6 +753,20 @@ public final class JGroupsCommandBus implements CommandBus {
         if (timer != null) {
             timer.shutdownNow();
         }
+        if (membershipWork != null) {
+            membershipWork.shutdownNow();
+        }
+    }
+
+    /** @return the discovery settings this member used, for messages */
+    private String discoverySettings() {
+        if (config.stackFile() != null) {
+            return "the stack file " + config.stackFile();
+        }
+        int first = config.bindPort();
+        return "bind address " + config.bindAddress().getHostAddress() + ", ports " + first + " to "
+                + (first + config.portRange()) + ", initial hosts " + (config.initialHosts().isEmpty()
+                ? "[this member's own address and ports]" : config.initialHosts().toString());
     }
 
     /**

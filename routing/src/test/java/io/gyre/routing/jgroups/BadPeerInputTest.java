@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gyre.command.MissingTargetAggregateIdException;
+import io.gyre.command.NoHandlerForCommandException;
 import io.gyre.eventstore.InMemoryEventStore;
 import io.gyre.eventstore.TrackingToken;
 import io.gyre.routing.MessageTooLargeException;
@@ -15,7 +16,6 @@ import io.gyre.routing.jgroups.internal.WireMessage;
 import io.gyre.routing.testmodel.LedgerMessages.OpenLedger;
 import io.gyre.routing.testmodel.LedgerMessages.Post;
 import io.gyre.serialization.SerializationException;
-import io.gyre.serialization.UnregisteredTypeException;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
@@ -78,7 +78,7 @@ class BadPeerInputTest {
     }
 
     private RuntimeException send(String commandId, String type, String routingKey, String payload) throws Exception {
-        byte[] bytes = WireFormat.encode(new WireMessage.CommandRequest(1, 0, commandId, 1, false,
+        byte[] bytes = WireFormat.encode(new WireMessage.CommandRequest(1, 0, "Ledger", commandId, 1, false,
                 java.util.concurrent.TimeUnit.SECONDS.toNanos(30), type, routingKey, "{}", payload));
         peer.send(new BytesMessage(member, bytes));
         WireMessage.Reply reply = replies.poll(10, TimeUnit.SECONDS);
@@ -93,9 +93,9 @@ class BadPeerInputTest {
 
     @Test
     void a_command_type_the_member_does_not_know_is_refused_naming_it() throws Exception {
-        assertThat(send("NoSuchCommand", "ledger-1", "{}")).isInstanceOf(UnregisteredTypeException.class)
+        assertThat(send("NoSuchCommand", "ledger-1", "{}")).isInstanceOf(NoHandlerForCommandException.class)
                 .hasMessageContaining("'NoSuchCommand'");
-        assertThat(send("java.lang.Runtime", "ledger-1", "{}")).isInstanceOf(UnregisteredTypeException.class);
+        assertThat(send("java.lang.Runtime", "ledger-1", "{}")).isInstanceOf(NoHandlerForCommandException.class);
         assertNothingStoredAndStillServing();
     }
 
@@ -134,7 +134,7 @@ class BadPeerInputTest {
         cluster.awaitConvergence(Duration.ofSeconds(20));
         String type = postType();
         String remote = java.util.stream.IntStream.range(0, 1000).mapToObj(i -> "ledger-r" + i)
-                .filter(id -> cluster.bus("node-a").ring().owner(id, type).id().equals("node-b"))
+                .filter(id -> cluster.bus("node-a").ring().owner(id, "Ledger").id().equals("node-b"))
                 .findFirst().orElseThrow();
         cluster.node("node-b").commandGateway().sendAndWait(new OpenLedger(remote));
         assertThatThrownBy(() -> cluster.node("node-a").commandGateway()

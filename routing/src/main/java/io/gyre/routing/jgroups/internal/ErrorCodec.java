@@ -19,6 +19,8 @@ import io.gyre.eventstore.EventStoreException;
 import io.gyre.eventstore.StreamId;
 import io.gyre.routing.MemberLeftException;
 import io.gyre.routing.MessageTooLargeException;
+import io.gyre.routing.HandlerNotAvailableException;
+import io.gyre.routing.NoEligibleMemberException;
 import io.gyre.routing.NotOwnerException;
 import io.gyre.routing.RemoteCommandException;
 import io.gyre.routing.jgroups.internal.WireMessage.WireError;
@@ -45,12 +47,13 @@ public final class ErrorCodec {
     private static final int HANDLER = 5;
     private static final int NOT_EXECUTED = 6;
     private static final int OUTCOME_UNKNOWN = 7;
+    private static final int NOT_OWNER = 8;
 
     /** Gyre exceptions rebuilt from their message, most specific first. */
     private static final Map<Class<?>, Function<String, GyreException>> BY_MESSAGE_TYPES = new LinkedHashMap<>();
 
     static {
-        BY_MESSAGE_TYPES.put(NotOwnerException.class, NotOwnerException::new);
+        BY_MESSAGE_TYPES.put(HandlerNotAvailableException.class, HandlerNotAvailableException::new);
         BY_MESSAGE_TYPES.put(MemberLeftException.class, MemberLeftException::new);
         BY_MESSAGE_TYPES.put(MessageTooLargeException.class, MessageTooLargeException::new);
         BY_MESSAGE_TYPES.put(NoHandlerForCommandException.class, NoHandlerForCommandException::new);
@@ -83,6 +86,13 @@ public final class ErrorCodec {
         if (cause instanceof ConcurrencyConflictException conflict) {
             return new WireError(CONFLICT, type, message, conflict.stream().aggregateType(), conflict.aggregateId(),
                     conflict.expectedSequence(), conflict.actualSequence());
+        }
+        if (cause instanceof NotOwnerException notOwner) {
+            return new WireError(NOT_OWNER, type, message, "", "", notOwner.ringVersion(), 0);
+        }
+        if (cause instanceof NoEligibleMemberException) {
+            // Only the sender's ring decides that; on the wire it is the member's "not here".
+            return new WireError(NOT_OWNER, type, message, "", "", NotOwnerException.UNKNOWN_VERSION, 0);
         }
         if (cause instanceof CommandNotExecutedException notExecuted) {
             return new WireError(NOT_EXECUTED, type, message, notExecuted.commandId(), "", 0, 0);
@@ -120,6 +130,8 @@ public final class ErrorCodec {
             case CONFLICT:
                 return new ConcurrencyConflictException(StreamId.of(error.text1(), error.text2()), error.number1(),
                         error.number2());
+            case NOT_OWNER:
+                return new NotOwnerException(error.message(), error.number1());
             case NOT_EXECUTED:
                 return new CommandNotExecutedException(error.message() + " (on member " + member + ")", error.text1());
             case OUTCOME_UNKNOWN:

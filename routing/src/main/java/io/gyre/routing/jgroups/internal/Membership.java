@@ -1,5 +1,6 @@
 package io.gyre.routing.jgroups.internal;
 
+import io.gyre.eventstore.StreamId;
 import io.gyre.routing.HashRing;
 import io.gyre.routing.Member;
 import io.gyre.routing.jgroups.internal.WireMessage.Advertisement;
@@ -10,30 +11,48 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import org.jgroups.Address;
 import org.jgroups.View;
+import org.jgroups.ViewId;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Who is in the cluster and what each member handles, turned into the ring every member computes alike: the
- * members of the current JGroups view that have advertised themselves and have not announced their departure,
- * in any order (the ring does not depend on it). Updates are serialized; readers take the current
- * {@link Snapshot} without locking. Internal: not part of Gyre's API.
+ * Who is in the cluster and what each member hosts, turned into the ring every member computes alike: the members
+ * of the current JGroups view that have advertised themselves and have not announced their departure, each with
+ * the aggregate types it hosts (the order does not matter to the ring). Each aggregate type is owned through the
+ * ring of the members that host it.
+ *
+ * <p>Every change (view, advertisement, departure) is applied under this object's lock, one after another; a view
+ * older than the current one is ignored, so views never apply out of order however JGroups delivers them. Readers
+ * take the current {@link Snapshot} without locking. Internal: not part of Gyre's API.
  */
 public final class Membership {
 
     private static final Logger log = LoggerFactory.getLogger(Membership.class);
+    /** The longest command type name an advertisement may carry. */
+    private static final int MAX_COMMAND_TYPE_NAME = 1000;
 
     /**
      * One state of the ring.
      *
-     * @param ring      the ring, or null when no member can take commands
-     * @param addresses each member id's JGroups address
-     * @param version   monotonic: the view id in the high bits, the rebuilds within the view in the low 20
+     * @param ring               the ring, or null when no member can take commands
+     * @param addresses          each member id's JGroups address
+     * @param version            monotonic: the view id in the high bits, the rebuilds within the view in the low 20
+     * @param aggregateOfCommand for each command type some member handles, the aggregate type it belongs to
      */
-    public record Snapshot(@Nullable HashRing ring, Map<String, Address> addresses, long version) {
+    public record Snapshot(@Nullable HashRing ring, Map<String, Address> addresses, long version,
+                           Map<String, String> aggregateOfCommand) {
+
+        /**
+         * @param commandType a command type name
+         * @return the aggregate type some member handles it for, or null when no member does
+         */
+        public @Nullable String aggregateOf(String commandType) {
+            return aggregateOfCommand.get(commandType);
+        }
     }
 
     /**
@@ -44,26 +63,31 @@ public final class Membership {
      * @param departed members that left the view
      */
     public record Change(Snapshot before, Snapshot after, Set<Address> departed) {
+
+        /** @return true when the ring or the members' addresses changed */
+        public boolean changed() {
+            return before != after;
+        }
     }
 
     private final Address self;
     private final Map<Address, Advertisement> advertisements = new HashMap<>();
     private final Set<Address> leaving = new HashSet<>();
     private List<Address> viewMembers;
-    private long viewId;
+    private ViewId viewId;
     private long revision;
     private volatile Snapshot current;
 
     /**
-     * @param self   this member's address
-     * @param ownAd  this member's advertisement
-     * @param view   the view this member joined with
+     * @param self  this member's address
+     * @param ownAd this member's advertisement
+     * @param view  the view this member joined with
      */
     public Membership(Address self, Advertisement ownAd, View view) {
         this.self = self;
         this.advertisements.put(self, ownAd);
         this.viewMembers = List.copyOf(view.getMembers());
-        this.viewId = view.getViewId().getId();
+        this.viewId = view.getViewId();
         this.current = build();
     }
 
@@ -73,15 +97,19 @@ public final class Membership {
     }
 
     /**
-     * @param view the new view
-     * @return what changed
+     * @param view a new view
+     * @return what changed; nothing when the view is not newer than the current one
      */
     public synchronized Change onView(View view) {
         Snapshot before = current;
+        if (view.getViewId().compareTo(viewId) <= 0) {
+            log.debug("Ignoring view {}: not newer than the current {}", view.getViewId(), viewId);
+            return new Change(before, before, Set.of());
+        }
         Set<Address> departed = new HashSet<>(viewMembers);
         departed.removeAll(view.getMembers());
         viewMembers = List.copyOf(view.getMembers());
-        viewId = view.getViewId().getId();
+        viewId = view.getViewId();
         revision = 0;
         advertisements.keySet().removeIf(address -> !address.equals(self) && departed.contains(address));
         leaving.removeAll(departed);
@@ -96,10 +124,9 @@ public final class Membership {
      */
     public synchronized Change onAdvertisement(Address from, Advertisement ad) {
         Snapshot before = current;
-        try {
-            new Member(ad.memberId(), ad.weight(), ad.commandTypes());
-        } catch (RuntimeException e) {
-            log.error("Ignoring the advertisement of {}: {}", from, e.getMessage());
+        String problem = problemWith(ad);
+        if (problem != null) {
+            log.error("Ignoring the advertisement of {}: {}", from, problem);
             return new Change(before, before, Set.of());
         }
         Advertisement previous = advertisements.put(from, ad);
@@ -109,6 +136,25 @@ public final class Membership {
         revision++;
         current = build();
         return new Change(before, current, Set.of());
+    }
+
+    /** @return why an advertisement cannot be believed, or null when it is well formed */
+    private static @Nullable String problemWith(Advertisement ad) {
+        try {
+            new Member(ad.memberId(), ad.weight(), ad.hosted().keySet());
+            for (Map.Entry<String, Set<String>> hosted : ad.hosted().entrySet()) {
+                StreamId.checkTypeName(hosted.getKey());
+                for (String command : hosted.getValue()) {
+                    if (command.isBlank() || command.length() > MAX_COMMAND_TYPE_NAME) {
+                        return "a command type name of " + command.length() + " characters for aggregate type "
+                                + hosted.getKey();
+                    }
+                }
+            }
+            return null;
+        } catch (RuntimeException e) {
+            return e.getMessage();
+        }
     }
 
     /**
@@ -130,9 +176,42 @@ public final class Membership {
         return advertisements.keySet().containsAll(viewMembers);
     }
 
+    /** @return the members of the current view that have not advertised themselves */
+    public synchronized List<Address> notAdvertised() {
+        List<Address> missing = new ArrayList<>();
+        for (Address member : viewMembers) {
+            if (!advertisements.containsKey(member)) {
+                missing.add(member);
+            }
+        }
+        return missing;
+    }
+
+    /** @return the number of members in the current view */
+    public synchronized int viewSize() {
+        return viewMembers.size();
+    }
+
+    /**
+     * @param aggregateType an aggregate type
+     * @param commandType   a command type name
+     * @return the ids of the members that advertise handling the command for that aggregate type
+     */
+    public synchronized List<String> handlersOf(String aggregateType, String commandType) {
+        List<String> handlers = new ArrayList<>();
+        for (Address address : viewMembers) {
+            Advertisement ad = advertisements.get(address);
+            if (ad != null && ad.hosted().getOrDefault(aggregateType, Set.of()).contains(commandType)) {
+                handlers.add(ad.memberId());
+            }
+        }
+        return handlers;
+    }
+
     private Snapshot build() {
         Map<String, Member> members = new LinkedHashMap<>();
         Map<String, Address> addresses = new HashMap<>();
+        Map<String, String> aggregateOfCommand = new TreeMap<>();
         int totalWeight = 0;
         for (Address address : viewMembers) {
             Advertisement ad = advertisements.get(address);
@@ -151,11 +230,21 @@ public final class Membership {
                 continue;
             }
             totalWeight += ad.weight();
-            members.put(ad.memberId(), new Member(ad.memberId(), ad.weight(), ad.commandTypes()));
+            members.put(ad.memberId(), new Member(ad.memberId(), ad.weight(), ad.hosted().keySet()));
             addresses.put(ad.memberId(), address);
+            for (Map.Entry<String, Set<String>> hosted : ad.hosted().entrySet()) {
+                for (String command : hosted.getValue()) {
+                    String other = aggregateOfCommand.putIfAbsent(command, hosted.getKey());
+                    if (other != null && !other.equals(hosted.getKey())) {
+                        log.error("Member '{}' handles command type {} for aggregate type {}, another member for {};"
+                                + " commands of that type go to {}", ad.memberId(), command, hosted.getKey(), other,
+                                other);
+                    }
+                }
+            }
         }
-        long version = (viewId << 20) | (revision & 0xF_FFFF);
+        long version = (viewId.getId() << 20) | (revision & 0xF_FFFF);
         HashRing ring = members.isEmpty() ? null : HashRing.of(version, new ArrayList<>(members.values()));
-        return new Snapshot(ring, Map.copyOf(addresses), version);
+        return new Snapshot(ring, Map.copyOf(addresses), version, Map.copyOf(aggregateOfCommand));
     }
 }

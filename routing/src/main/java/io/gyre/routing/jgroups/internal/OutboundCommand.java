@@ -23,6 +23,7 @@ public final class OutboundCommand implements MemberOutbox.Outgoing {
 
     private final CommandDispatch dispatch;
     private final String memberId;
+    private final String aggregateType;
     private final String commandType;
     private final long ringVersion;
     private final Serializer serializer;
@@ -32,17 +33,19 @@ public final class OutboundCommand implements MemberOutbox.Outgoing {
 
     /**
      * @param dispatch    the delivery to complete with the member's reply
-     * @param memberId    the owner's member id
-     * @param commandType the command's registered type name
+     * @param memberId      the owner's member id
+     * @param aggregateType the target aggregate's type name
+     * @param commandType   the command's registered type name
      * @param ringVersion the ring version it was routed with
      * @param serializer  the node's serializer
      * @param pending     where sent commands wait for their reply
      * @param outbox      the owner's outbox
      */
-    public OutboundCommand(CommandDispatch dispatch, String memberId, String commandType, long ringVersion,
-                           Serializer serializer, PendingRequests pending, MemberOutbox outbox) {
+    public OutboundCommand(CommandDispatch dispatch, String memberId, String aggregateType, String commandType,
+                           long ringVersion, Serializer serializer, PendingRequests pending, MemberOutbox outbox) {
         this.dispatch = dispatch;
         this.memberId = memberId;
+        this.aggregateType = aggregateType;
         this.commandType = commandType;
         this.ringVersion = ringVersion;
         this.serializer = serializer;
@@ -71,8 +74,9 @@ public final class OutboundCommand implements MemberOutbox.Outgoing {
         long remaining = command.deadline() == null ? Long.MAX_VALUE : command.deadline().remainingNanos();
         long id = pending.nextId();
         long expireAt = System.nanoTime() + Math.min(remaining, TimeUnit.HOURS.toNanos(1)) + EXPIRY_GRACE_NANOS;
-        CommandRequest request = new CommandRequest(id, ringVersion, command.commandId(), command.attempt(),
-                command.callerChosenId(), remaining, commandType, command.routingKey(), metadata, payload.data());
+        CommandRequest request = new CommandRequest(id, ringVersion, aggregateType, command.commandId(),
+                command.attempt(), command.callerChosenId(), remaining, commandType, command.routingKey(), metadata,
+                payload.data());
         // Registered last, once nothing can fail any more, and before the frame leaves: a reply may come at once.
         requestId = id;
         pending.register(new PendingRequests.Pending(id, outbox.target(), memberId, dispatch, outbox, expireAt));

@@ -1,6 +1,7 @@
 package io.gyre.routing.jgroups.internal;
 
 import io.gyre.routing.jgroups.internal.WireMessage.Advertisement;
+import io.gyre.routing.jgroups.internal.WireMessage.AdvertisementRequest;
 import io.gyre.routing.jgroups.internal.WireMessage.CommandRequest;
 import io.gyre.routing.jgroups.internal.WireMessage.Leaving;
 import io.gyre.routing.jgroups.internal.WireMessage.Reply;
@@ -15,8 +16,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
@@ -36,7 +39,9 @@ public final class WireFormat {
     private static final byte REPLY = 2;
     private static final byte ADVERTISEMENT = 3;
     private static final byte LEAVING = 4;
+    private static final byte ADVERTISEMENT_REQUEST = 5;
     private static final int MAX_STRING_BYTES = 64 * 1024 * 1024;
+    private static final int MAX_HOSTED_TYPES = 10_000;
     private static final int MAX_COMMAND_TYPES = 100_000;
 
     private WireFormat() {
@@ -119,6 +124,7 @@ public final class WireFormat {
             out.writeByte(COMMAND);
             out.writeLong(c.requestId());
             out.writeLong(c.ringVersion());
+            writeString(out, c.aggregateType());
             writeString(out, c.commandId());
             out.writeInt(c.attempt());
             out.writeBoolean(c.callerChosenId());
@@ -150,13 +156,20 @@ public final class WireFormat {
             out.writeByte(ADVERTISEMENT);
             writeString(out, a.memberId());
             out.writeInt(a.weight());
-            out.writeInt(a.commandTypes().size());
-            for (String type : a.commandTypes()) {
-                writeString(out, type);
+            out.writeInt(a.hosted().size());
+            for (Map.Entry<String, Set<String>> hosted : a.hosted().entrySet()) {
+                writeString(out, hosted.getKey());
+                out.writeInt(hosted.getValue().size());
+                for (String command : hosted.getValue()) {
+                    writeString(out, command);
+                }
             }
         } else if (message instanceof Leaving l) {
             out.writeByte(LEAVING);
             writeString(out, l.memberId());
+        } else if (message instanceof AdvertisementRequest r) {
+            out.writeByte(ADVERTISEMENT_REQUEST);
+            writeString(out, r.memberId());
         }
     }
 
@@ -216,24 +229,37 @@ public final class WireFormat {
     private static WireMessage read(DataInputStream in) throws IOException {
         byte kind = in.readByte();
         return switch (kind) {
-            case COMMAND -> new CommandRequest(in.readLong(), in.readLong(), readString(in), in.readInt(),
-                    in.readBoolean(), in.readLong(), readString(in), readString(in), readString(in),
+            case COMMAND -> new CommandRequest(in.readLong(), in.readLong(), readString(in), readString(in),
+                    in.readInt(), in.readBoolean(), in.readLong(), readString(in), readString(in), readString(in),
                     readString(in));
             case REPLY -> readReply(in);
             case ADVERTISEMENT -> {
                 String memberId = readString(in);
                 int weight = in.readInt();
                 int count = in.readInt();
-                if (count < 0 || count > MAX_COMMAND_TYPES) {
-                    throw new SerializationException("Advertisement with " + count + " command types", null);
+                if (count < 0 || count > MAX_HOSTED_TYPES) {
+                    throw new SerializationException("Advertisement with " + count + " aggregate types", null);
                 }
-                Set<String> types = new LinkedHashSet<>();
+                Map<String, Set<String>> hosted = new LinkedHashMap<>();
+                int commands = 0;
                 for (int i = 0; i < count; i++) {
-                    types.add(readString(in));
+                    String type = readString(in);
+                    int handled = in.readInt();
+                    commands += Math.max(0, handled);
+                    if (handled < 0 || commands > MAX_COMMAND_TYPES) {
+                        throw new SerializationException("Advertisement with more than " + MAX_COMMAND_TYPES
+                                + " command types", null);
+                    }
+                    Set<String> types = new LinkedHashSet<>();
+                    for (int j = 0; j < handled; j++) {
+                        types.add(readString(in));
+                    }
+                    hosted.put(type, types);
                 }
-                yield new Advertisement(memberId, weight, types);
+                yield new Advertisement(memberId, weight, hosted);
             }
             case LEAVING -> new Leaving(readString(in));
+            case ADVERTISEMENT_REQUEST -> new AdvertisementRequest(readString(in));
             default -> throw new SerializationException("Unknown cluster message kind " + kind, null);
         };
     }

@@ -1,6 +1,7 @@
 package io.gyre.routing.jgroups.internal;
 
 import io.gyre.serialization.SerializedValue;
+import java.util.Map;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
@@ -12,6 +13,7 @@ public sealed interface WireMessage {
      *
      * @param requestId      the sender's id for matching the reply
      * @param ringVersion    the sender's ring version when it routed the command
+     * @param aggregateType  the type name of the target aggregate, whose ring the sender routed by
      * @param commandId      the command id, the same in every attempt
      * @param attempt        the attempt number
      * @param callerChosenId whether the caller chose the command id
@@ -22,8 +24,9 @@ public sealed interface WireMessage {
      * @param metadata       the metadata as JSON
      * @param payload        the command as JSON
      */
-    record CommandRequest(long requestId, long ringVersion, String commandId, int attempt, boolean callerChosenId,
-                          long remainingNanos, String commandType, String routingKey, String metadata, String payload)
+    record CommandRequest(long requestId, long ringVersion, String aggregateType, String commandId, int attempt,
+                          boolean callerChosenId, long remainingNanos, String commandType, String routingKey,
+                          String metadata, String payload)
             implements WireMessage {
     }
 
@@ -42,11 +45,28 @@ public sealed interface WireMessage {
      * A member's description of itself, sent to every member on joining, on every view change, and when its
      * capabilities change; not answered.
      *
-     * @param memberId     the member's stable id
-     * @param weight       its share of keys relative to other members
-     * @param commandTypes the command type names it handles
+     * @param memberId the member's stable id
+     * @param weight   its share of keys relative to other members
+     * @param hosted   the aggregate types it hosts, each with the names of the command types it handles for it
      */
-    record Advertisement(String memberId, int weight, Set<String> commandTypes) implements WireMessage {
+    record Advertisement(String memberId, int weight, Map<String, Set<String>> hosted) implements WireMessage {
+
+        /** Copies the types, in name order, so that every member reads the same advertisement the same way. */
+        public Advertisement {
+            java.util.TreeMap<String, Set<String>> copy = new java.util.TreeMap<>();
+            hosted.forEach((type, commands) -> copy.put(type, java.util.Collections.unmodifiableSortedSet(
+                    new java.util.TreeSet<>(commands))));
+            hosted = java.util.Collections.unmodifiableSortedMap(copy);
+        }
+    }
+
+    /**
+     * Asks a member to send its {@link Advertisement} again, to everyone: sent by a member whose view holds a
+     * member it has no advertisement from, or that learned its ring disagrees with a peer's; not answered otherwise.
+     *
+     * @param memberId the asking member's id
+     */
+    record AdvertisementRequest(String memberId) implements WireMessage {
     }
 
     /**

@@ -6,6 +6,7 @@ import io.gyre.routing.HashRing;
 import io.gyre.routing.jgroups.internal.WireMessage.Advertisement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.jgroups.Address;
 import org.jgroups.View;
@@ -14,7 +15,7 @@ import org.junit.jupiter.api.Test;
 
 class MembershipTest {
 
-    private static final Set<String> TYPES = Set.of("Post");
+    private static final Map<String, Set<String>> TYPES = Map.of("Ledger", Set.of("Post"));
 
     private static List<Address> addresses(int count) {
         List<Address> addresses = new ArrayList<>();
@@ -64,5 +65,42 @@ class MembershipTest {
         assertThat(membership.current().ring().members()).hasSize(HashRing.MAX_TOTAL_WEIGHT / 100);
         Membership.Change change = membership.onView(View.create(members.get(0), 2, members.get(0), members.get(1)));
         assertThat(change.after().addresses()).containsOnlyKeys("m0", "m1");
+    }
+
+    @Test
+    void a_view_older_than_the_current_one_is_ignored() {
+        List<Address> members = addresses(3);
+        Membership membership = new Membership(members.get(0), new Advertisement("a", 1, TYPES),
+                View.create(members.get(0), 1, members.get(0)));
+        membership.onView(View.create(members.get(0), 3, members.toArray(Address[]::new)));
+        membership.onAdvertisement(members.get(1), new Advertisement("b", 1, TYPES));
+        membership.onAdvertisement(members.get(2), new Advertisement("c", 1, TYPES));
+        Membership.Snapshot three = membership.current();
+
+        Membership.Change late = membership.onView(View.create(members.get(0), 2, members.get(0), members.get(1)));
+
+        assertThat(late.changed()).isFalse();
+        assertThat(membership.current()).isSameAs(three);
+        assertThat(membership.current().addresses()).containsOnlyKeys("a", "b", "c");
+    }
+
+    @Test
+    void commands_are_known_by_the_aggregate_type_their_members_advertise_and_malformed_types_are_refused() {
+        List<Address> members = addresses(2);
+        Membership membership = new Membership(members.get(0), new Advertisement("a", 1,
+                Map.of("Ledger", Set.of("Post", "OpenLedger"))), View.create(members.get(0), 1,
+                members.toArray(Address[]::new)));
+        membership.onAdvertisement(members.get(1), new Advertisement("b", 1,
+                Map.of("Ledger", Set.of("Post", "Withdraw"), "Tally", Set.of("Count"))));
+        Membership.Snapshot snapshot = membership.current();
+        assertThat(snapshot.aggregateOf("Withdraw")).isEqualTo("Ledger");
+        assertThat(snapshot.aggregateOf("Count")).isEqualTo("Tally");
+        assertThat(snapshot.aggregateOf("Nothing")).isNull();
+        assertThat(membership.handlersOf("Ledger", "Withdraw")).containsExactly("b");
+        assertThat(snapshot.ring().owner("t-1", "Tally").id()).isEqualTo("b");
+
+        Membership.Change refused = membership.onAdvertisement(members.get(1), new Advertisement("b", 1,
+                Map.of("bad name!", Set.of("Post"))));
+        assertThat(refused.changed()).isFalse();
     }
 }
