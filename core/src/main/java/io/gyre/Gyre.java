@@ -420,9 +420,15 @@ public final class Gyre implements AutoCloseable {
 
             LocalCommandBus local = localBus.build();
             List<EventSourcedRepository<?>> repositories = new ArrayList<>();
+            Map<Class<?>, String> eventOwners = new java.util.HashMap<>();
             for (AggregateModel<?> model : aggregates.values()) {
-                EventSourcedRepository<?> repository =
-                        new EventSourcedRepository<>(model, store, serializer, clock, new AggregateCache(cacheSize));
+                for (Class<?> eventType : model.eventTypes()) {
+                    eventOwners.putIfAbsent(eventType, model.typeName());
+                }
+            }
+            for (AggregateModel<?> model : aggregates.values()) {
+                EventSourcedRepository<?> repository = new EventSourcedRepository<>(model, store, serializer, clock,
+                        new AggregateCache(cacheSize), eventOwners::get);
                 repositories.add(repository);
                 for (Class<?> commandType : model.commandHandlers().keySet()) {
                     local.subscribe(commandType, model.typeName(), repository::handle);

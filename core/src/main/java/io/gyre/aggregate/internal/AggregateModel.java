@@ -146,7 +146,15 @@ public final class AggregateModel<A> {
     }
 
     /**
-     * Applies an event to an aggregate through the event sourcing handler whose parameter type is the most
+     * @param eventClass an event class
+     * @return true when an {@code @EventSourcingHandler} of this aggregate takes it (or a supertype of it)
+     */
+    public boolean handlesEvent(Class<?> eventClass) {
+        return handlerForEventClass.get(eventClass).isPresent();
+    }
+
+    /**
+     * Applies an event to an aggregate through the {@code @EventSourcingHandler} for its class, or for the most
      * specific supertype of the event's class; does nothing when there is none.
      *
      * @param aggregate the instance

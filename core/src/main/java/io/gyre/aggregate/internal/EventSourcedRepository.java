@@ -72,6 +72,7 @@ public final class EventSourcedRepository<A> {
     private final Serializer serializer;
     private final Clock clock;
     private final AggregateCache cache;
+    private final java.util.function.Function<Class<?>, @Nullable String> eventOwners;
 
     /**
      * @param model      the aggregate's model
@@ -82,6 +83,21 @@ public final class EventSourcedRepository<A> {
      */
     public EventSourcedRepository(AggregateModel<A> model, EventStore store, Serializer serializer, Clock clock,
                                   AggregateCache cache) {
+        this(model, store, serializer, clock, cache, eventClass -> null);
+    }
+
+    /**
+     * @param model       the aggregate's model
+     * @param store       the event store
+     * @param serializer  turns events into stored form and back
+     * @param clock       stamps applied events
+     * @param cache       aggregates this node keeps loaded
+     * @param eventOwners for an event class, the name of the registered aggregate type whose handlers take it, or
+     *                    null; a stream holding another aggregate's event is refused instead of loaded
+     */
+    public EventSourcedRepository(AggregateModel<A> model, EventStore store, Serializer serializer, Clock clock,
+                                  AggregateCache cache, java.util.function.Function<Class<?>, @Nullable String> eventOwners) {
+        this.eventOwners = Objects.requireNonNull(eventOwners, "eventOwners");
         this.model = Objects.requireNonNull(model, "model");
         this.store = Objects.requireNonNull(store, "store");
         this.serializer = Objects.requireNonNull(serializer, "serializer");
@@ -353,7 +369,9 @@ public final class EventSourcedRepository<A> {
                     throw new IllegalStateException("Event " + event.sequence() + " read for " + stream
                             + " belongs to aggregate type '" + event.aggregateType() + "'");
                 }
-                invocation.source(deserialize(event), serializer.deserializeMetadata(event.metadata()));
+                Object payload = deserialize(event);
+                checkBelongsHere(stream, event, payload);
+                invocation.source(payload, serializer.deserializeMetadata(event.metadata()));
                 lastSequence = event.sequence();
             }
         }
@@ -361,6 +379,23 @@ public final class EventSourcedRepository<A> {
             throw new AggregateNotFoundException(model.typeName(), stream.aggregateId());
         }
         return new AggregateCache.Entry(instance, lastSequence);
+    }
+
+    /**
+     * An event that only another aggregate type's handlers take cannot be part of this aggregate's history: it was
+     * written into the wrong stream (by hand, or by a version of the application that mixed types up). Skipping it
+     * would silently source a wrong state.
+     */
+    private void checkBelongsHere(StreamId stream, StoredEvent event, Object payload) {
+        if (model.handlesEvent(payload.getClass())) {
+            return;
+        }
+        String owner = eventOwners.apply(payload.getClass());
+        if (owner != null && !owner.equals(model.typeName())) {
+            throw new AggregateLifecycleException("Event " + event.sequence() + " (" + event.type() + ") in the "
+                    + "stream of " + stream + " belongs to aggregate type " + owner + ", not " + model.typeName()
+                    + ": the stream holds another aggregate's event and cannot be loaded as " + model.typeName());
+        }
     }
 
     private Object deserialize(StoredEvent event) {

@@ -246,8 +246,55 @@ public final class JGroupsCommandBus implements CommandBus {
         advertise();
         timer.scheduleAtFixedRate(this::sweep, 250, 250, TimeUnit.MILLISECONDS);
         awaitAdvertisements();
+        awaitMinMembers();
+        timer.scheduleAtFixedRate(this::warnIfSmall, 30, 30, TimeUnit.SECONDS);
         log.info("Member {} joined cluster '{}' as {}; ring members {}", selfId, config.cluster(),
                 channel().address(), members());
+        warnIfSmall();
+    }
+
+    /**
+     * The start gate: waits, up to the start timeout, for a ring of at least {@code minMembers}. Two nodes whose
+     * discovery settings miss each other would otherwise each run as a cluster of one, each owning every aggregate.
+     */
+    private void awaitMinMembers() {
+        if (config.minMembers() <= 1) {
+            return;
+        }
+        long deadline = System.nanoTime() + config.startTimeout().toNanos();
+        while (members().size() < config.minMembers() && System.nanoTime() - deadline < 0) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (members().size() < config.minMembers()) {
+            List<String> found = members();
+            close();
+            throw new ClusterJoinException("Member " + selfId + " found " + found.size() + " member(s) " + found
+                    + " of cluster '" + config.cluster() + "' within " + config.startTimeout() + ", fewer than "
+                    + "minMembers " + config.minMembers() + "; discovery used " + discoverySettings() + ". Check that "
+                    + "the other nodes are up and that their discovery settings reach each other", null);
+        }
+    }
+
+    /**
+     * Warns, at start and every 30 s, while the ring is smaller than {@code minMembers}: a silent cluster of one
+     * owns every aggregate, next to another cluster of one that owns them too.
+     */
+    private void warnIfSmall() {
+        if (state != State.RUNNING) {
+            return;
+        }
+        int expected = Math.max(config.minMembers(), config.initialHosts().size() > 1 ? 2 : 1);
+        List<String> now = members();
+        if (now.size() < expected) {
+            log.warn("Member {} sees {} member(s) {} of cluster '{}', fewer than the {} expected; discovery uses {}. "
+                    + "Members that do not see each other each own every aggregate", selfId, now.size(), now,
+                    config.cluster(), expected, discoverySettings());
+        }
     }
 
     /**
@@ -866,6 +913,8 @@ public final class JGroupsCommandBus implements CommandBus {
         private Duration suspectAfter = Duration.ofSeconds(3);
         private int maxInFlightPerMember = 1024;
         private Duration leaveTimeout = Duration.ofSeconds(30);
+        private int minMembers = 1;
+        private Duration startTimeout = Duration.ofSeconds(60);
         private int maxMessageBytes = 8 * 1024 * 1024;
         private Consumer<List<Protocol>> stackCustomizer = protocols -> { };
 
@@ -980,6 +1029,33 @@ public final class JGroupsCommandBus implements CommandBus {
         }
 
         /**
+         * @param minMembers the fewest members, this one included, the ring must have before the node starts
+         *                   taking commands, 1 to 1000 (default 1: no gate). Starting waits up to the
+         *                   {@link #startTimeout(Duration) start timeout} and then fails with a
+         *                   {@link ClusterJoinException} naming the discovery settings; while running, the node
+         *                   warns every 30 s as long as it sees fewer. Set it to the cluster's size (or a majority
+         *                   of it) so that two nodes whose discovery misses each other never both own everything.
+         * @return this builder
+         */
+        public Builder minMembers(int minMembers) {
+            if (minMembers < 1 || minMembers > 1000) {
+                throw new IllegalArgumentException("minMembers must be between 1 and 1000, but was " + minMembers);
+            }
+            this.minMembers = minMembers;
+            return this;
+        }
+
+        /**
+         * @param startTimeout how long starting waits for {@link #minMembers(int)} members, 1 s to 1 hour (default
+         *                     60 s)
+         * @return this builder
+         */
+        public Builder startTimeout(Duration startTimeout) {
+            this.startTimeout = checkDuration("startTimeout", startTimeout, Duration.ofSeconds(1), Duration.ofHours(1));
+            return this;
+        }
+
+        /**
          * @param leaveTimeout how long a graceful leave waits for the commands in progress, 0 to 1 hour
          *                     (default 30 s)
          * @return this builder
@@ -1018,7 +1094,7 @@ public final class JGroupsCommandBus implements CommandBus {
         public JGroupsCommandBus build() {
             return new JGroupsCommandBus(new BusConfig(cluster, nodeName, weight, bindAddress, bindPort, portRange,
                     initialHosts, stackFile, suspectAfter, leaveTimeout, maxMessageBytes, maxInFlightPerMember,
-                    stackCustomizer));
+                    minMembers, startTimeout, stackCustomizer));
         }
 
         private static String checkName(String what, String value) {

@@ -26,12 +26,14 @@ import org.jspecify.annotations.Nullable;
  * @param leaveTimeout         how long a graceful leave waits for the commands in progress
  * @param maxMessageBytes      the largest command or reply on the wire
  * @param maxInFlightPerMember commands sent to one member and not answered at once
+ * @param minMembers           the fewest ring members before the node starts taking commands
+ * @param startTimeout         how long starting waits for them
  * @param stackCustomizer      edits the default stack before the channel is created
  */
 public record BusConfig(String cluster, @Nullable String nodeName, int weight, InetAddress bindAddress, int bindPort,
                         int portRange, List<InetSocketAddress> initialHosts, @Nullable Path stackFile,
                         Duration suspectAfter, Duration leaveTimeout, int maxMessageBytes, int maxInFlightPerMember,
-                        Consumer<List<Protocol>> stackCustomizer) {
+                        int minMembers, Duration startTimeout, Consumer<List<Protocol>> stackCustomizer) {
 
     /** Checks the parts that have no setter to check them and copies the hosts. */
     public BusConfig {
@@ -40,6 +42,7 @@ public record BusConfig(String cluster, @Nullable String nodeName, int weight, I
         initialHosts = List.copyOf(initialHosts);
         Objects.requireNonNull(suspectAfter, "suspectAfter");
         Objects.requireNonNull(leaveTimeout, "leaveTimeout");
+        Objects.requireNonNull(startTimeout, "startTimeout");
         Objects.requireNonNull(stackCustomizer, "stackCustomizer");
     }
 }
