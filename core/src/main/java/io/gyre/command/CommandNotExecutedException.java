@@ -1,5 +1,7 @@
 package io.gyre.command;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The command's deadline passed before it ran: it was dropped unrun (waiting for capacity, queued behind other
  * commands of its aggregate, or waiting for a retry) and nothing of it is stored, on any node. Sending it again is
@@ -15,5 +17,14 @@ public final class CommandNotExecutedException extends CommandTimeoutException {
      */
     public CommandNotExecutedException(String message, String commandId) {
         super(message, commandId);
+    }
+
+    /**
+     * @param message   names the command, the deadline and what happened
+     * @param commandId the command's id
+     * @param cause     the failure of the command's last attempt before the deadline, or null
+     */
+    public CommandNotExecutedException(String message, String commandId, @Nullable Throwable cause) {
+        super(message, commandId, cause);
     }
 }

@@ -1,5 +1,7 @@
 package io.gyre.command;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The command's deadline passed while it may have been running or committing (on this node, or sent to another
  * member that has not answered): it may be stored, or not. Send it again under the same
@@ -17,5 +19,14 @@ public final class CommandOutcomeUnknownException extends CommandTimeoutExceptio
      */
     public CommandOutcomeUnknownException(String message, String commandId) {
         super(message, commandId);
+    }
+
+    /**
+     * @param message   names the command, the deadline and what happened
+     * @param commandId the command's id
+     * @param cause     the failure of the command's last attempt before the deadline, or null
+     */
+    public CommandOutcomeUnknownException(String message, String commandId, @Nullable Throwable cause) {
+        super(message, commandId, cause);
     }
 }

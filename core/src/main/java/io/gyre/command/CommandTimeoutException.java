@@ -1,6 +1,7 @@
 package io.gyre.command;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A command's deadline passed before its caller learned its outcome. The two cases need different handling, so
@@ -26,7 +27,16 @@ public abstract sealed class CommandTimeoutException extends io.gyre.GyreTransie
      * @param commandId the command's id
      */
     protected CommandTimeoutException(String message, String commandId) {
-        super(message);
+        this(message, commandId, null);
+    }
+
+    /**
+     * @param message   names the command, the deadline and what happened
+     * @param commandId the command's id
+     * @param cause     the failure of the command's last attempt before the deadline, or null
+     */
+    protected CommandTimeoutException(String message, String commandId, @Nullable Throwable cause) {
+        super(message, cause);
         this.commandId = Objects.requireNonNull(commandId, "commandId");
     }
 

@@ -53,6 +53,8 @@ final class SentCommand {
     private volatile @Nullable CommandDispatch current;
     private volatile DeadlineTimer.@Nullable Timeout deadlineTimeout;
     private volatile DeadlineTimer.@Nullable Timeout retryTimeout;
+    /** The failure of the last delivery, retried; the cause of a deadline's answer. */
+    private volatile @Nullable Throwable lastFailure;
 
     SentCommand(CommandMessage message, CommandBus bus, RetryPolicy policy, DeadlineTimer timer,
                 CompletableFuture<Object> caller, Executor completion, Consumer<SentCommand> onFinish) {
@@ -114,6 +116,7 @@ final class SentCommand {
             finish(null, cause);
             return;
         }
+        lastFailure = cause;
         if (deadline.hasPassed()) {
             return; // the deadline's timer answers, with what is known of every delivery
         }
@@ -153,14 +156,19 @@ final class SentCommand {
     }
 
     private RuntimeException timedOut(boolean mayHaveRun, String reason) {
+        Throwable last = lastFailure;
+        String retried = last == null ? "" : "; the last attempt failed with: " + last.getMessage();
+        RuntimeException timeout;
         if (mayHaveRun) {
-            return new CommandOutcomeUnknownException(message + " has no known outcome: " + reason + " while it may "
-                    + "have been running or committing. Send it again under command id " + message.commandId()
-                    + " (CommandMessage.withCommandId) to get its stored outcome, or run it once if it was not stored",
-                    message.commandId());
+            timeout = new CommandOutcomeUnknownException(message + " has no known outcome: " + reason + " while it "
+                    + "may have been running or committing. Send it again under command id " + message.commandId()
+                    + " (CommandMessage.withCommandId) to get its stored outcome, or run it once if it was not stored"
+                    + retried, message.commandId(), last);
+        } else {
+            timeout = new CommandNotExecutedException(message + " was not executed: " + reason + " before it ran, "
+                    + "and nothing of it is stored; it is safe to send again" + retried, message.commandId(), last);
         }
-        return new CommandNotExecutedException(message + " was not executed: " + reason + " before it ran, and "
-                + "nothing of it is stored; it is safe to send again", message.commandId());
+        return timeout;
     }
 
     private void finish(@Nullable Object value, @Nullable Throwable failure) {

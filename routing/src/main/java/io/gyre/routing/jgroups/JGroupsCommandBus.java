@@ -748,9 +748,11 @@ public final class JGroupsCommandBus implements CommandBus {
     }
 
     /**
-     * Leaves the cluster gracefully: announces the departure so the others drop this member from their rings,
-     * refuses new commands with a transient "not owner", waits (up to the leave timeout) for the commands it
-     * accepted and the commands it sent, then disconnects. Idempotent.
+     * Leaves the cluster gracefully, handing its aggregates over without ever letting two members run one
+     * aggregate's commands at once: first this member stops starting commands (they are refused with a transient
+     * "not owner" and their senders retry) and lets the ones already running finish; only then does it announce its
+     * departure, so the others take its aggregates over from a finished state; then it waits (up to the leave
+     * timeout in all) for the commands it sent to others, and disconnects. Idempotent.
      */
     @Override
     public void close() {
@@ -762,6 +764,8 @@ public final class JGroupsCommandBus implements CommandBus {
             return;
         }
         state = State.LEAVING;
+        long deadline = System.nanoTime() + config.leaveTimeout().toNanos();
+        awaitUntil(deadline, () -> localBus().pendingCommands() == 0);
         Membership current = membership();
         try {
             channel().broadcast(WireFormat.encode(new Leaving(selfId)));
@@ -769,16 +773,8 @@ public final class JGroupsCommandBus implements CommandBus {
             log.warn("Member {} could not announce its departure: {}", selfId, e.toString());
         }
         applied(current.onLeaving(channel().address()));
-        long deadline = System.nanoTime() + config.leaveTimeout().toNanos();
-        while ((localBus().pendingCommands() > 0 || pending.size() > 0 || waitingRemoteCommands() > 0)
-                && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
+        awaitUntil(deadline, () -> localBus().pendingCommands() == 0 && pending.size() == 0
+                && waitingRemoteCommands() == 0);
         state = State.CLOSED;
         closeOutboxes();
         pending.failIf(request -> true, request -> new CommandBusClosedException("Member " + selfId
@@ -786,6 +782,17 @@ public final class JGroupsCommandBus implements CommandBus {
         channel().disconnectAndClose();
         shutdownThreads();
         log.info("Member {} left cluster '{}'", selfId, config.cluster());
+    }
+
+    private static void awaitUntil(long deadline, java.util.function.BooleanSupplier done) {
+        while (!done.getAsBoolean() && System.nanoTime() - deadline < 0) {
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     private void closeOutboxes() {

@@ -32,6 +32,7 @@ public class Ledger {
 
     @CommandHandler
     long handle(Post command) {
+        OwnerProbe.ran(id, node());
         apply(new Posted(id, command.amount(), balance, node(), command.ref()));
         return balance;
     }
