@@ -153,6 +153,7 @@ public final class JGroupsCommandBus implements CommandBus {
     private @Nullable ExecutorService membershipWork;
     private final Object viewLock = new Object();
     private final Set<String> upgradesLogged = ConcurrentHashMap.newKeySet();
+    private volatile @Nullable Eviction lastEviction;
 
     private JGroupsCommandBus(BusConfig config) {
         this.config = config;
@@ -189,6 +190,21 @@ public final class JGroupsCommandBus implements CommandBus {
     /** @return commands sent to other members and not answered yet */
     public int pendingRemoteCommands() {
         return pending.size();
+    }
+
+    /**
+     * What the last ring change cost this member's cache.
+     *
+     * @param scanned  cached aggregates looked at
+     * @param evicted  those dropped because their owner changed to or from this member
+     * @param micros   how long it took, on the membership thread
+     */
+    public record Eviction(int scanned, int evicted, long micros) {
+    }
+
+    /** @return what the last ring change cost the cache, or null before the first one */
+    public @Nullable Eviction lastEviction() {
+        return lastEviction;
     }
 
     /** @return commands waiting in outboxes to be sent to other members */
@@ -281,20 +297,52 @@ public final class JGroupsCommandBus implements CommandBus {
     }
 
     /**
-     * Warns, at start and every 30 s, while the ring is smaller than {@code minMembers}: a silent cluster of one
-     * owns every aggregate, next to another cluster of one that owns them too.
+     * Warns, at start and every 30 s, while the ring is smaller than {@code minMembers} or a configured initial host
+     * has no member of the view on it: two nodes whose discovery misses each other each run as a cluster of one,
+     * each owning every aggregate, and nothing else would say so.
      */
     private void warnIfSmall() {
         if (state != State.RUNNING) {
             return;
         }
-        int expected = Math.max(config.minMembers(), config.initialHosts().size() > 1 ? 2 : 1);
         List<String> now = members();
-        if (now.size() < expected) {
-            log.warn("Member {} sees {} member(s) {} of cluster '{}', fewer than the {} expected; discovery uses {}. "
-                    + "Members that do not see each other each own every aggregate", selfId, now.size(), now,
-                    config.cluster(), expected, discoverySettings());
+        if (now.size() < config.minMembers()) {
+            log.warn("Member {} sees {} member(s) {} of cluster '{}', fewer than the {} expected (minMembers); "
+                    + "discovery uses {}. Members that do not see each other each own every aggregate", selfId,
+                    now.size(), now, config.cluster(), config.minMembers(), discoverySettings());
         }
+        List<InetSocketAddress> unreached = unreachedInitialHosts();
+        if (!unreached.isEmpty()) {
+            log.warn("Member {} sees {} member(s) {} of cluster '{}' and none on the initial hosts {} (each with "
+                    + "ports up to {} above it); discovery uses {}. If nodes run there, they do not see this one and "
+                    + "each owns every aggregate", selfId, now.size(), now, config.cluster(), unreached,
+                    config.portRange(), discoverySettings());
+        }
+    }
+
+    /** @return the configured initial hosts on whose port range no member of the current view is */
+    private List<InetSocketAddress> unreachedInitialHosts() {
+        if (config.stackFile() != null || config.initialHosts().isEmpty()) {
+            return List.of();
+        }
+        View view = channel().view();
+        List<InetSocketAddress> unreached = new ArrayList<>();
+        for (InetSocketAddress host : config.initialHosts()) {
+            boolean reached = false;
+            for (Address member : view == null ? List.<Address>of() : view.getMembers()) {
+                if (channel().physicalAddress(member) instanceof IpAddress physical
+                        && physical.getIpAddress().equals(host.getAddress())
+                        && physical.getPort() >= host.getPort()
+                        && physical.getPort() <= host.getPort() + config.portRange()) {
+                    reached = true;
+                    break;
+                }
+            }
+            if (!reached) {
+                unreached.add(host);
+            }
+        }
+        return unreached;
     }
 
     /**
@@ -643,8 +691,10 @@ public final class JGroupsCommandBus implements CommandBus {
         CachedAggregates caches = Objects.requireNonNull(context).cachedAggregates();
         long started = System.nanoTime();
         int evicted = 0;
+        int scanned = 0;
         for (String aggregateType : hosted.keySet()) {
             List<String> ids = caches.ids(aggregateType);
+            scanned += ids.size();
             if (ids.isEmpty()) {
                 continue;
             }
@@ -663,9 +713,11 @@ public final class JGroupsCommandBus implements CommandBus {
             caches.evict(aggregateType, moved);
             evicted += moved.size();
         }
+        long micros = (System.nanoTime() - started) / 1000;
+        lastEviction = new Eviction(scanned, evicted, micros);
         if (evicted > 0 && log.isDebugEnabled()) {
-            log.debug("Member {} dropped {} cached aggregates that moved, in {} µs", selfId, evicted,
-                    (System.nanoTime() - started) / 1000);
+            log.debug("Member {} dropped {} of {} cached aggregates that moved, in {} µs", selfId, evicted, scanned,
+                    micros);
         }
     }
 

@@ -151,7 +151,7 @@ final class TestCluster implements AutoCloseable {
         buses.clear();
     }
 
-    private static int freeBasePort() {
+    static int freeBasePort() {
         for (int attempt = 0; attempt < 200; attempt++) {
             int base = 20_000 + ThreadLocalRandom.current().nextInt(30_000);
             if (free(base, PORT_RANGE) && free(base + 100, PORT_RANGE + 3)) {

@@ -122,6 +122,14 @@ public final class ClusterChannel implements AutoCloseable {
         return channel.getAddress();
     }
 
+    /**
+     * @param member a member of the view
+     * @return its physical (transport) address, or null when the transport does not know it
+     */
+    public @Nullable Object physicalAddress(Address member) {
+        return channel.down(new org.jgroups.Event(org.jgroups.Event.GET_PHYSICAL_ADDRESS, member));
+    }
+
     /** @return the current view, or null before joining */
     public @Nullable View view() {
         return channel.getView();

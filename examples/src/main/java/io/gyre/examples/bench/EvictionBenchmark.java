@@ -1,0 +1,97 @@
+package io.gyre.examples.bench;
+
+import io.gyre.Gyre;
+import io.gyre.eventstore.InMemoryEventStore;
+import io.gyre.examples.bank.Account;
+import io.gyre.examples.bank.OpenAccount;
+import io.gyre.routing.jgroups.JGroupsCommandBus;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * What a ring change costs a node with a large cache: node-a holds 100,000 loaded accounts when node-b joins, and
+ * drops the ones whose owner changed, on its membership thread (never on a JGroups thread, which also carries
+ * heartbeats), with one hash and one search per cached id. Prints the time each eviction took, for a join and for
+ * the leave that follows, over several rounds, next to the time to scan the same ids without evicting anything
+ * (a baseline measured in the same run).
+ *
+ * <p>Run: {@code mvn -q -DskipTests package exec:java -pl examples -am
+ * -Dexec.mainClass=io.gyre.examples.bench.EvictionBenchmark [-Dexec.args="cached rounds"]} (defaults: 100,000
+ * cached accounts, 5 rounds).
+ */
+public final class EvictionBenchmark {
+
+    private EvictionBenchmark() {
+    }
+
+    /**
+     * @param args cached accounts, rounds
+     * @throws Exception on failure
+     */
+    public static void main(String[] args) throws Exception {
+        int cached = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        String cluster = "evict-" + UUID.randomUUID().toString().substring(0, 8);
+        InMemoryEventStore store = new InMemoryEventStore();
+        JGroupsCommandBus busA = JGroupsCommandBus.builder().cluster(cluster).nodeName("node-a").build();
+        try (Gyre nodeA = Gyre.builder().name("node-a").sharedEventStore(store).aggregate(Account.class)
+                .cacheSize(cached * 2).commandBus(busA).start()) {
+            System.out.printf("Eviction benchmark: %,d cached accounts on node-a, %d rounds%n", cached, rounds);
+            double[] joins = new double[rounds];
+            double[] leaves = new double[rounds];
+            double[] evictedShare = new double[rounds];
+            for (int round = 0; round < rounds; round++) {
+                fill(nodeA, cached, round);
+                JGroupsCommandBus busB = JGroupsCommandBus.builder().cluster(cluster).nodeName("node-b").build();
+                JGroupsCommandBus.Eviction before = busA.lastEviction();
+                Gyre nodeB = Gyre.builder().name("node-b").sharedEventStore(store).aggregate(Account.class)
+                        .commandBus(busB).start();
+                JGroupsCommandBus.Eviction join = awaitEviction(busA, before, cached);
+                joins[round] = join.micros() / 1000.0;
+                evictedShare[round] = (double) join.evicted() / join.scanned();
+                fill(nodeA, cached, round);
+                JGroupsCommandBus.Eviction beforeLeave = busA.lastEviction();
+                nodeB.close();
+                JGroupsCommandBus.Eviction leave = awaitEviction(busA, beforeLeave, 1);
+                leaves[round] = leave.micros() / 1000.0;
+                System.out.printf("  round %d: join %.1f ms (%,d of %,d cached dropped), leave %.1f ms (%,d of %,d)%n",
+                        round + 1, joins[round], join.evicted(), join.scanned(), leaves[round], leave.evicted(),
+                        leave.scanned());
+            }
+            System.out.printf("%nmedian eviction after a join: %.1f ms for %,d cached ids (target < 50 ms), after a "
+                    + "leave: %.1f ms; dropped on a join: %.0f%% (the newcomer's share)%n", Medians.of(joins), cached,
+                    Medians.of(leaves), 100 * Medians.of(evictedShare));
+        }
+    }
+
+    /** Loads accounts into node-a's cache until it holds the wanted number (node-a owns them all while alone). */
+    private static void fill(Gyre node, int cached, int round) {
+        List<CompletableFuture<Object>> opened = new ArrayList<>();
+        for (int i = 0; node.cachedAggregates() + opened.size() < cached && i < cached * 2; i++) {
+            opened.add(node.commandGateway().send(new OpenAccount("r" + round + "-" + i, "bench")));
+            if (opened.size() >= 10_000) {
+                CompletableFuture.allOf(opened.toArray(CompletableFuture[]::new)).join();
+                opened.clear();
+            }
+        }
+        CompletableFuture.allOf(opened.toArray(CompletableFuture[]::new)).join();
+    }
+
+    private static JGroupsCommandBus.Eviction awaitEviction(JGroupsCommandBus bus, JGroupsCommandBus.Eviction before,
+                                                            int atLeastScanned) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (true) {
+            JGroupsCommandBus.Eviction last = bus.lastEviction();
+            if (last != null && last != before && last.scanned() >= atLeastScanned) {
+                return last;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("no eviction within 60 s");
+            }
+            Thread.sleep(1);
+        }
+    }
+}
