@@ -336,29 +336,44 @@ public final class Statements {
     }
 
     /**
-     * Maps a row of {@link #findCommand()}.
+     * Maps a row of {@link #findCommand()}. The table has no CHECK on its outcome columns (it would cost every
+     * append), so a row is checked here: a result has no refusal columns and its value's type and text together
+     * or neither, a refusal has its type and message, no result and no events.
      *
      * @param rows      positioned on a row
      * @param stream    the stream looked up
      * @param commandId the command looked up
      * @return the record
      * @throws SQLException              when a column cannot be read
-     * @throws EventStoreSchemaException when the row's outcome is neither a result nor a refusal
+     * @throws EventStoreSchemaException when the row is neither a result nor a refusal
      */
     public CommandRecord command(ResultSet rows, StreamId stream, String commandId) throws SQLException {
         long decidedAt = rows.getLong(1);
         int eventCount = rows.getInt(2);
         String kind = rows.getString(3);
+        String resultType = rows.getString(4);
+        String result = rows.getString(5);
+        String refusalType = rows.getString(6);
+        String refusalMessage = rows.getString(7);
         CommandOutcome outcome;
-        if (RESULT.equals(kind)) {
-            String type = rows.getString(4);
-            outcome = CommandOutcome.Result.of(type == null ? null : new SerializedValue(type, rows.getString(5)));
-        } else if (REFUSAL.equals(kind)) {
-            outcome = new CommandOutcome.Refusal(rows.getString(6), rows.getString(7));
+        if (RESULT.equals(kind) && refusalType == null && refusalMessage == null
+                && (resultType == null) == (result == null)) {
+            outcome = CommandOutcome.Result.of(resultType == null ? null : new SerializedValue(resultType, result));
+        } else if (REFUSAL.equals(kind) && refusalType != null && !refusalType.isBlank() && refusalMessage != null
+                && resultType == null && result == null && eventCount == 0) {
+            outcome = new CommandOutcome.Refusal(refusalType, refusalMessage);
         } else {
-            throw new EventStoreSchemaException("Command " + commandId + " of " + stream + " has outcome '" + kind
-                    + "' in table " + commands + ", where only 'result' and 'refusal' are known; was it written by "
-                    + "a newer version of Gyre?", null);
+            throw new EventStoreSchemaException("Command " + commandId + " of " + stream + " has a row in table "
+                    + commands + " that is neither a result nor a refusal (outcome '" + kind + "', result type "
+                    + resultType + ", result " + (result == null ? "absent" : "present") + ", refusal type "
+                    + refusalType + ", refusal message " + (refusalMessage == null ? "absent" : "present")
+                    + ", " + eventCount + " events); was it written by another program or a newer version of Gyre?",
+                    null);
+        }
+        if (decidedAt < -1 || eventCount < 0) {
+            throw new EventStoreSchemaException("Command " + commandId + " of " + stream + " has a row in table "
+                    + commands + " decided at " + decidedAt + " with " + eventCount + " events, which no decision "
+                    + "can have", null);
         }
         return new CommandRecord(stream, commandId, decidedAt, eventCount, outcome);
     }
