@@ -4,8 +4,9 @@ import io.gyre.GyreNonTransientException;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The database lacks what the event store needs (a table, a column, the unique key on aggregate id and sequence
- * number) or refused a statement as malformed. The message names what is missing and how to create it.
+ * The database lacks what the event store needs (a table, a column, the unique key on aggregate type, id and
+ * sequence number or on aggregate type, id and command id), refused a statement as malformed, or holds data a
+ * schema migration cannot carry over. The message names what is wrong and how to fix it.
  */
 public class EventStoreSchemaException extends GyreNonTransientException {
 

@@ -3,6 +3,7 @@ package io.gyre.eventstore.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gyre.eventstore.AppendRequest;
+import io.gyre.eventstore.CommandOutcome;
 import io.gyre.eventstore.ConcurrencyConflictException;
 import io.gyre.eventstore.DuplicateCommandException;
 import io.gyre.eventstore.EventData;
@@ -10,6 +11,8 @@ import io.gyre.eventstore.EventRejectedException;
 import io.gyre.eventstore.ExpectedSequence;
 import io.gyre.eventstore.StoredEvent;
 import io.gyre.eventstore.StreamId;
+import io.gyre.eventstore.conformance.Events;
+import io.gyre.serialization.SerializedValue;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -196,6 +199,46 @@ class GroupedAppendsTest {
             }
         }
 
+        @Test
+        void decisions_without_events_in_a_group_each_get_their_own_outcome() throws Exception {
+            open();
+            store.append(append("moved", ExpectedSequence.noStream(), "cmd-moved-0", "{}"));
+            store.append(append("moved", ExpectedSequence.exactly(0), "cmd-moved-1", "{}"));
+            store.append(append("still", ExpectedSequence.noStream(), "cmd-still-0", "{}"));
+            store.append(Events.refusal(account("decided"), ExpectedSequence.noStream(), "cmd-twice", "first"));
+
+            CommitControl.Hold hold = control.holdNextInsert(true);
+            CompletableFuture<Object> first = submit(append("first", ExpectedSequence.noStream(), "cmd-first", "{}"));
+            assertThat(hold.inserted.await(10, TimeUnit.SECONDS)).isTrue();
+            Map<String, CompletableFuture<Object>> group = new LinkedHashMap<>();
+            group.put("refusal", submit(Events.refusal(account("still"), ExpectedSequence.exactly(0), "cmd-no",
+                    "no")));
+            group.put("result", submit(Events.noChange(account("fresh"), ExpectedSequence.noStream(), "cmd-query",
+                    new SerializedValue("java.lang.Long", "0"))));
+            group.put("moved", submit(Events.refusal(account("moved"), ExpectedSequence.exactly(0), "cmd-late",
+                    "stale")));
+            group.put("twice", submit(Events.refusal(account("decided"), ExpectedSequence.noStream(), "cmd-twice",
+                    "second")));
+            group.put("events", submit(append("good", ExpectedSequence.noStream(), "cmd-good", "{}")));
+            awaitQueued(group.size());
+            hold.release.countDown();
+
+            assertThat(first.get(10, TimeUnit.SECONDS)).isNull();
+            assertThat(group.get("refusal").get(10, TimeUnit.SECONDS)).isNull();
+            assertThat(group.get("result").get(10, TimeUnit.SECONDS)).isNull();
+            assertThat(group.get("events").get(10, TimeUnit.SECONDS)).isNull();
+            assertThat(failure(group.get("moved"))).isInstanceOfSatisfying(ConcurrencyConflictException.class,
+                    conflict -> assertThat(conflict.actualSequence()).isEqualTo(1));
+            assertThat(failure(group.get("twice"))).isInstanceOfSatisfying(DuplicateCommandException.class,
+                    duplicate -> assertThat(duplicate.stored().outcome())
+                            .isEqualTo(new CommandOutcome.Refusal("com.example.InsufficientFunds", "first")));
+            assertThat(store.findCommand(account("still"), "cmd-no")).isPresent();
+            assertThat(store.findCommand(account("fresh"), "cmd-query")).isPresent();
+            assertThat(store.findCommand(account("moved"), "cmd-late")).isEmpty();
+            assertThat(store.readStream(account("good")).count()).isEqualTo(1);
+            assertThat(store.readStream(account("still")).count()).isEqualTo(1);
+        }
+
         CompletableFuture<Object> submit(AppendRequest request) {
             return CompletableFuture.supplyAsync(() -> {
                 store.append(request);
@@ -221,7 +264,7 @@ class GroupedAppendsTest {
             throw new AssertionError(callersWaiting + " callers never queued for the next transaction");
         }
 
-        private static Throwable failure(CompletableFuture<Object> append)
+        static Throwable failure(CompletableFuture<Object> append)
                 throws InterruptedException, TimeoutException {
             try {
                 append.get(10, TimeUnit.SECONDS);
@@ -268,6 +311,42 @@ class GroupedAppendsTest {
             }
             assertThat(transactionsOf("queued-%")).as("transactions that stored the six queued appends")
                     .isEqualTo(1);
+        }
+
+        @Test
+        void decisions_queued_behind_a_busy_transaction_share_the_next_one_even_when_one_finds_its_stream_moved()
+                throws Exception {
+            open();
+            store.append(append("queued-moved", ExpectedSequence.noStream(), "cmd-moved-0", "{}"));
+            store.append(append("queued-moved", ExpectedSequence.exactly(0), "cmd-moved-1", "{}"));
+            CommitControl.Hold hold = control.holdNextInsert(true);
+            CompletableFuture<Object> first = submit(append("first", ExpectedSequence.noStream(), "cmd-first", "{}"));
+            assertThat(hold.inserted.await(10, TimeUnit.SECONDS)).isTrue();
+            List<CompletableFuture<Object>> stored = new ArrayList<>();
+            stored.add(submit(append("queued-0", ExpectedSequence.noStream(), "cmd-queued-0", "{}")));
+            stored.add(submit(Events.refusal(account("queued-1"), ExpectedSequence.noStream(), "cmd-queued-1", "no")));
+            stored.add(submit(append("queued-2", ExpectedSequence.noStream(), "cmd-queued-2", "{}")));
+            stored.add(submit(Events.noChange(account("queued-3"), ExpectedSequence.noStream(), "cmd-queued-3",
+                    null)));
+            CompletableFuture<Object> moved = submit(Events.refusal(account("queued-moved"),
+                    ExpectedSequence.exactly(0), "cmd-late", "stale"));
+            awaitQueued(stored.size() + 1);
+            hold.release.countDown();
+            first.get(10, TimeUnit.SECONDS);
+            for (CompletableFuture<Object> each : stored) {
+                each.get(10, TimeUnit.SECONDS);
+            }
+            assertThat(failure(moved)).isInstanceOfSatisfying(ConcurrencyConflictException.class,
+                    conflict -> assertThat(conflict.actualSequence()).isEqualTo(1));
+            try (Connection connection = dataSource().getConnection();
+                 PreparedStatement query = connection.prepareStatement("SELECT COUNT(DISTINCT t) FROM ("
+                         + "SELECT CAST(transaction_id AS text) AS t FROM " + tables().events()
+                         + " WHERE aggregate_id IN ('queued-0', 'queued-2') UNION ALL SELECT CAST(xmin AS text) FROM "
+                         + tables().commands() + " WHERE command_id LIKE 'cmd-queued-%') AS written");
+                 ResultSet rows = query.executeQuery()) {
+                rows.next();
+                assertThat(rows.getLong(1)).as("transactions that stored the four queued decisions").isEqualTo(1);
+            }
         }
 
         private long transactionsOf(String aggregatePattern) throws SQLException {

@@ -168,6 +168,23 @@ class JdbcEventStoreBadInputTest {
         }
 
         @Test
+        void a_command_row_that_is_neither_a_result_nor_a_refusal_is_refused_naming_the_command() throws SQLException {
+            TableNames tables = JdbcFixtures.randomTables();
+            JdbcEventStore store = create(tables);
+            String insert = "INSERT INTO " + tables.commands() + " (aggregate_type, aggregate_id, command_id, "
+                    + "decided_at, event_count, outcome, refusal_type) VALUES ('Conformance', 'acc', ";
+            execute(insert + "'cmd-no-message', -1, 0, 'refusal', 'com.example.Refused')");
+            execute(insert + "'cmd-unknown', -1, 0, 'maybe', NULL)");
+            for (String commandId : List.of("cmd-no-message", "cmd-unknown")) {
+                assertThatThrownBy(() -> store.findCommand(Events.stream("acc"), commandId)).as(commandId)
+                        .isInstanceOf(EventStoreSchemaException.class)
+                        .hasMessageContaining("Command " + commandId + " of Conformance 'acc'")
+                        .hasMessageContaining("neither a result nor a refusal")
+                        .hasMessageContaining(tables.commands());
+            }
+        }
+
+        @Test
         void creating_the_schema_twice_is_harmless() {
             TableNames tables = JdbcFixtures.randomTables();
             JdbcEventStore first = create(tables);

@@ -1,11 +1,26 @@
 package io.gyre.eventstore.jdbc.internal;
 
+import io.gyre.eventstore.AppendRequest;
+import io.gyre.eventstore.CommandOutcome;
+import io.gyre.eventstore.CommandRecord;
+import io.gyre.eventstore.EventData;
+import io.gyre.eventstore.StoredEvent;
+import io.gyre.eventstore.StreamId;
+import io.gyre.eventstore.jdbc.EventStoreSchemaException;
 import io.gyre.eventstore.jdbc.TableNames;
+import io.gyre.serialization.SerializedValue;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.List;
 import java.util.StringJoiner;
+import org.jspecify.annotations.Nullable;
 
 /**
- * The SQL of one event store, built once from its validated table names; every value is a bind parameter.
- * Internal: not part of Gyre's API.
+ * The SQL of one event store, built once from its validated table names, and next to it the binding of its
+ * parameters and the mapping of its rows; every value is a bind parameter. Internal: not part of Gyre's API.
  *
  * <p>A decision with events is one row in the commands table and one per event in the events table, written
  * atomically: on PostgreSQL by one statement (the command row in a data-modifying WITH clause), so an append stays
@@ -191,6 +206,176 @@ public final class Statements {
     /** @return the highest position stored, NULL when empty */
     public String highestPosition() {
         return "SELECT MAX(global_position) FROM " + events;
+    }
+
+    /** The outcome column's value for a command that returned. */
+    private static final String RESULT = "result";
+    /** The outcome column's value for a command that refused. */
+    private static final String REFUSAL = "refusal";
+
+    /**
+     * Binds the row of a command that stored events to {@link #insertCommand()} or the head of
+     * {@link #insertCommandWithEvents(int)}: {@value #PARAMETERS_PER_COMMAND} parameters.
+     *
+     * @param insert  the statement
+     * @param from    the index of the first parameter
+     * @param request a decision with events
+     * @return the index of the next parameter
+     * @throws SQLException when the driver refuses a value
+     */
+    public static int bindCommand(PreparedStatement insert, int from, AppendRequest request) throws SQLException {
+        SerializedValue value = resultOf(request);
+        int p = from;
+        insert.setString(p++, request.aggregateType());
+        insert.setString(p++, request.aggregateId());
+        insert.setString(p++, request.commandId());
+        insert.setLong(p++, request.expected().lastSequence());
+        insert.setInt(p++, request.events().size());
+        insert.setString(p++, value == null ? null : value.type());
+        insert.setString(p++, value == null ? null : value.data());
+        return p;
+    }
+
+    /**
+     * Binds a chunk of a command's events: {@value #PARAMETERS_PER_EVENT} parameters each.
+     *
+     * @param insert  the statement
+     * @param from    the index of the first parameter
+     * @param request the decision
+     * @param chunk   some of its events, in order
+     * @param before  the sequence number just before the chunk's first event
+     * @throws SQLException when the driver refuses a value
+     */
+    public static void bindEvents(PreparedStatement insert, int from, AppendRequest request, List<EventData> chunk,
+                                  long before) throws SQLException {
+        int p = from;
+        long sequence = before + 1;
+        for (EventData event : chunk) {
+            insert.setString(p++, request.aggregateType());
+            insert.setString(p++, request.aggregateId());
+            insert.setLong(p++, sequence++);
+            insert.setString(p++, event.eventId());
+            insert.setString(p++, request.commandId());
+            insert.setString(p++, event.type());
+            insert.setString(p++, event.payload());
+            insert.setString(p++, event.metadata());
+            insert.setObject(p++, OffsetDateTime.ofInstant(event.timestamp(), ZoneOffset.UTC));
+        }
+    }
+
+    /**
+     * Binds a decision without events to {@link #insertDecision(boolean)}, the variant for its expected sequence.
+     *
+     * @param insert  the statement
+     * @param request a decision without events
+     * @throws SQLException when the driver refuses a value
+     */
+    public static void bindDecision(PreparedStatement insert, AppendRequest request) throws SQLException {
+        long decidedAt = request.expected().lastSequence();
+        int p = 1;
+        insert.setString(p++, request.aggregateType());
+        insert.setString(p++, request.aggregateId());
+        insert.setString(p++, request.commandId());
+        insert.setLong(p++, decidedAt);
+        if (request.outcome() instanceof CommandOutcome.Refusal refusal) {
+            insert.setString(p++, REFUSAL);
+            insert.setString(p++, null);
+            insert.setString(p++, null);
+            insert.setString(p++, refusal.exceptionType());
+            insert.setString(p++, refusal.message());
+        } else {
+            SerializedValue value = resultOf(request);
+            insert.setString(p++, RESULT);
+            insert.setString(p++, value == null ? null : value.type());
+            insert.setString(p++, value == null ? null : value.data());
+            insert.setString(p++, null);
+            insert.setString(p++, null);
+        }
+        insert.setString(p++, request.aggregateType());
+        insert.setString(p++, request.aggregateId());
+        insert.setLong(p++, decidedAt + 1);
+        if (decidedAt >= 0) {
+            insert.setString(p++, request.aggregateType());
+            insert.setString(p++, request.aggregateId());
+            insert.setLong(p, decidedAt);
+        }
+    }
+
+    private static @Nullable SerializedValue resultOf(AppendRequest request) {
+        if (request.outcome() instanceof CommandOutcome.Result result) {
+            return result.value();
+        }
+        throw new IllegalArgumentException("a refusal stores no events, but command " + request.commandId()
+                + " for " + request.stream() + " has " + request.events().size());
+    }
+
+    /**
+     * Binds the stream of {@link #lastSequence()}, {@link #findCommand()} (then the command id at 3) or
+     * {@link #readStreamPage()} (then the first sequence and page size at 3 and 4).
+     *
+     * @param query  the statement
+     * @param stream the stream
+     * @throws SQLException when the driver refuses a value
+     */
+    public static void bindStream(PreparedStatement query, StreamId stream) throws SQLException {
+        query.setString(1, stream.aggregateType());
+        query.setString(2, stream.aggregateId());
+    }
+
+    /**
+     * Maps a row of {@link #readStreamPage()}, {@link #readAllPostgres()} or {@link #readAllH2()}.
+     *
+     * @param rows positioned on a row
+     * @return the event
+     * @throws SQLException when a column cannot be read
+     */
+    public static StoredEvent event(ResultSet rows) throws SQLException {
+        return new StoredEvent(rows.getLong(1), rows.getString(2), rows.getString(3), rows.getLong(4),
+                rows.getString(5), rows.getString(6), rows.getString(7), rows.getString(8), rows.getString(9),
+                rows.getObject(10, OffsetDateTime.class).toInstant());
+    }
+
+    /**
+     * Maps a row of {@link #findCommand()}. The table has no CHECK on its outcome columns (it would cost every
+     * append), so a row is checked here: a result has no refusal columns and its value's type and text together
+     * or neither, a refusal has its type and message, no result and no events.
+     *
+     * @param rows      positioned on a row
+     * @param stream    the stream looked up
+     * @param commandId the command looked up
+     * @return the record
+     * @throws SQLException              when a column cannot be read
+     * @throws EventStoreSchemaException when the row is neither a result nor a refusal
+     */
+    public CommandRecord command(ResultSet rows, StreamId stream, String commandId) throws SQLException {
+        long decidedAt = rows.getLong(1);
+        int eventCount = rows.getInt(2);
+        String kind = rows.getString(3);
+        String resultType = rows.getString(4);
+        String result = rows.getString(5);
+        String refusalType = rows.getString(6);
+        String refusalMessage = rows.getString(7);
+        CommandOutcome outcome;
+        if (RESULT.equals(kind) && refusalType == null && refusalMessage == null
+                && (resultType == null) == (result == null)) {
+            outcome = CommandOutcome.Result.of(resultType == null ? null : new SerializedValue(resultType, result));
+        } else if (REFUSAL.equals(kind) && refusalType != null && !refusalType.isBlank() && refusalMessage != null
+                && resultType == null && result == null && eventCount == 0) {
+            outcome = new CommandOutcome.Refusal(refusalType, refusalMessage);
+        } else {
+            throw new EventStoreSchemaException("Command " + commandId + " of " + stream + " has a row in table "
+                    + commands + " that is neither a result nor a refusal (outcome '" + kind + "', result type "
+                    + resultType + ", result " + (result == null ? "absent" : "present") + ", refusal type "
+                    + refusalType + ", refusal message " + (refusalMessage == null ? "absent" : "present")
+                    + ", " + eventCount + " events); was it written by another program or a newer version of Gyre?",
+                    null);
+        }
+        if (decidedAt < -1 || eventCount < 0) {
+            throw new EventStoreSchemaException("Command " + commandId + " of " + stream + " has a row in table "
+                    + commands + " decided at " + decidedAt + " with " + eventCount + " events, which no decision "
+                    + "can have", null);
+        }
+        return new CommandRecord(stream, commandId, decidedAt, eventCount, outcome);
     }
 
     /** @return true for PostgreSQL */

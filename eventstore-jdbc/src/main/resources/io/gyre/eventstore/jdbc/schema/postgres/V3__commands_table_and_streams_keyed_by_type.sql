@@ -26,11 +26,9 @@ CREATE TABLE IF NOT EXISTS ${commands} (
     recorded_at     TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP,
     -- One decision per command id and aggregate, whichever delivery commits first: appends with events and
     -- decisions without events share this key.
-    CONSTRAINT ${commands_name}_key PRIMARY KEY (aggregate_type, aggregate_id, command_id),
-    CONSTRAINT ${commands_name}_outcome CHECK (
-        (outcome = 'result' AND refusal_type IS NULL AND refusal_message IS NULL)
-        OR (outcome = 'refusal' AND refusal_type IS NOT NULL AND refusal_message IS NOT NULL
-            AND result_type IS NULL AND result IS NULL AND event_count = 0))
+    CONSTRAINT ${commands_name}_key PRIMARY KEY (aggregate_type, aggregate_id, command_id)
+    -- No CHECK on the outcome columns: PostgreSQL spent about 7 microseconds of a 150-microsecond append
+    -- evaluating one; the store writes only consistent rows and refuses inconsistent ones when it reads them.
 );
 
 -- Every command stored so far stored events (a refusal was not kept): its record comes from its first event.

@@ -1,0 +1,66 @@
+package io.gyre.eventstore.jdbc.internal;
+
+import io.gyre.eventstore.StoredEvent;
+import io.gyre.eventstore.TrackedEvent;
+import io.gyre.eventstore.TrackingToken;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * PostgreSQL's global log, ordered by transaction: every event row records its inserting transaction
+ * ({@code pg_current_xact_id()}). Readers order the log by (transaction id, position) and read only rows of
+ * transactions older than the oldest transaction still running ({@code pg_snapshot_xmin(pg_current_snapshot())},
+ * evaluated in the query's own snapshot). Every such transaction has finished, so that part of the log is final:
+ * a transaction that commits late is read when it finishes, in its place, and a rolled-back one simply never
+ * appears. A long transaction anywhere on the server delays readers (never appenders) until it ends. Appends
+ * have nothing to do. Internal: not part of Gyre's API.
+ */
+public final class PostgresGlobalLog implements GlobalLog {
+
+    private final Connections connections;
+    private final Failures failures;
+
+    /**
+     * @param connections where connections come from
+     * @param failures    translates driver errors
+     */
+    public PostgresGlobalLog(Connections connections, Failures failures) {
+        this.connections = Objects.requireNonNull(connections, "connections");
+        this.failures = Objects.requireNonNull(failures, "failures");
+    }
+
+    @Override
+    public List<TrackedEvent> readAll(TrackingToken after, int maxCount) {
+        try (Connection connection = connections.open();
+             PreparedStatement query = connections.prepare(connection, connections.sql().readAllPostgres())) {
+            query.setString(1, Long.toString(after.commitOrder()));
+            query.setLong(2, after.position());
+            query.setInt(3, maxCount);
+            List<TrackedEvent> batch = new ArrayList<>();
+            try (ResultSet rows = query.executeQuery()) {
+                while (rows.next()) {
+                    StoredEvent event = Statements.event(rows);
+                    batch.add(new TrackedEvent(event, new TrackingToken(rows.getLong(11), event.position())));
+                }
+            }
+            return batch;
+        } catch (SQLException e) {
+            throw failures.of("Reading the global log after " + after, e);
+        }
+    }
+
+    @Override
+    public void enterAppend() {
+        // The transaction id on every row is all a reader needs.
+    }
+
+    @Override
+    public void leaveAppend() {
+        // As above.
+    }
+}
