@@ -49,13 +49,13 @@ public final class EvictionBenchmark {
                 JGroupsCommandBus.Eviction before = busA.lastEviction();
                 Gyre nodeB = Gyre.builder().name("node-b").sharedEventStore(store).aggregate(Account.class)
                         .commandBus(busB).start();
-                JGroupsCommandBus.Eviction join = awaitEviction(busA, before, cached);
+                JGroupsCommandBus.Eviction join = awaitEviction(busA, before);
                 joins[round] = join.micros() / 1000.0;
                 evictedShare[round] = (double) join.evicted() / join.scanned();
                 fill(nodeA, cached, round);
                 JGroupsCommandBus.Eviction beforeLeave = busA.lastEviction();
                 nodeB.close();
-                JGroupsCommandBus.Eviction leave = awaitEviction(busA, beforeLeave, 1);
+                JGroupsCommandBus.Eviction leave = awaitEviction(busA, beforeLeave);
                 leaves[round] = leave.micros() / 1000.0;
                 System.out.printf("  round %d: join %.1f ms (%,d of %,d cached dropped), leave %.1f ms (%,d of %,d)%n",
                         round + 1, joins[round], join.evicted(), join.scanned(), leaves[round], leave.evicted(),
@@ -70,22 +70,23 @@ public final class EvictionBenchmark {
     /** Loads accounts into node-a's cache until it holds the wanted number (node-a owns them all while alone). */
     private static void fill(Gyre node, int cached, int round) {
         List<CompletableFuture<Object>> opened = new ArrayList<>();
-        for (int i = 0; node.cachedAggregates() + opened.size() < cached && i < cached * 2; i++) {
-            opened.add(node.commandGateway().send(new OpenAccount("r" + round + "-" + i, "bench")));
-            if (opened.size() >= 10_000) {
-                CompletableFuture.allOf(opened.toArray(CompletableFuture[]::new)).join();
-                opened.clear();
+        for (int batch = 0; node.cachedAggregates() < cached; batch++) {
+            int missing = cached - node.cachedAggregates();
+            for (int i = 0; i < missing; i++) {
+                opened.add(node.commandGateway().send(new OpenAccount("r" + round + "-" + batch + "-" + i, "bench")));
             }
+            CompletableFuture.allOf(opened.toArray(CompletableFuture[]::new)).join();
+            opened.clear();
         }
-        CompletableFuture.allOf(opened.toArray(CompletableFuture[]::new)).join();
     }
 
-    private static JGroupsCommandBus.Eviction awaitEviction(JGroupsCommandBus bus, JGroupsCommandBus.Eviction before,
-                                                            int atLeastScanned) throws InterruptedException {
+    /** @return the first eviction after {@code before} that dropped something: the ring change of interest */
+    private static JGroupsCommandBus.Eviction awaitEviction(JGroupsCommandBus bus, JGroupsCommandBus.Eviction before)
+            throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (true) {
             JGroupsCommandBus.Eviction last = bus.lastEviction();
-            if (last != null && last != before && last.scanned() >= atLeastScanned) {
+            if (last != null && last != before && last.evicted() > 0) {
                 return last;
             }
             if (System.nanoTime() > deadline) {

@@ -45,9 +45,13 @@ class JoinTogetherTest {
         for (int round = 0; round < 20; round++) {
             List<String> pair = ThreadLocalRandom.current().nextBoolean() ? List.of("node-b", "node-c")
                     : List.of("node-c", "node-b");
-            CompletableFuture<?>[] leaving = pair.stream().map(node -> CompletableFuture.runAsync(
-                    () -> (ThreadLocalRandom.current().nextBoolean() ? (Runnable) () -> cluster.crash(node)
-                            : () -> cluster.leave(node)).run())).toArray(CompletableFuture[]::new);
+            CompletableFuture<?>[] leaving = pair.stream().map(node -> CompletableFuture.runAsync(() -> {
+                if (ThreadLocalRandom.current().nextBoolean()) {
+                    cluster.crash(node);
+                } else {
+                    cluster.leave(node);
+                }
+            })).toArray(CompletableFuture[]::new);
             CompletableFuture.allOf(leaving).join();
             CompletableFuture<?>[] joining = pair.stream().map(node -> CompletableFuture.runAsync(
                     () -> cluster.start(node))).toArray(CompletableFuture[]::new);
