@@ -25,6 +25,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -43,8 +44,9 @@ import java.util.concurrent.Executors;
  * </pre>
  *
  * <p>Arguments, as {@code --key=value}: {@code node}, {@code cluster}, {@code http-port}, {@code bind-port}
- * (first JGroups port; the range is 20), {@code jdbc-url}, {@code jdbc-user}, {@code jdbc-password},
- * {@code clock-offset-seconds}. SIGTERM leaves the cluster gracefully: requests in progress finish first.
+ * (first JGroups port), {@code port-range} (ports above it to try, and to probe on each initial host; default 20),
+ * {@code initial-hosts} ({@code host:port,host:port}; default this node's own address and port), {@code jdbc-url},
+ * {@code jdbc-user}, {@code jdbc-password}, {@code clock-offset-seconds}. SIGTERM leaves the cluster gracefully: requests in progress finish first.
  */
 public final class BankNode {
 
@@ -74,8 +76,14 @@ public final class BankNode {
         config.setInitializationFailTimeout(-1);
         config.setPoolName(name + "-db");
         this.pool = new HikariDataSource(config);
-        this.bus = JGroupsCommandBus.builder().cluster(options.getOrDefault("cluster", "bank")).nodeName(name)
-                .bindPort(Integer.parseInt(options.getOrDefault("bind-port", "7800")), 20).build();
+        JGroupsCommandBus.Builder cluster = JGroupsCommandBus.builder().cluster(options.getOrDefault("cluster", "bank"))
+                .nodeName(name).bindPort(Integer.parseInt(options.getOrDefault("bind-port", "7800")),
+                        Integer.parseInt(options.getOrDefault("port-range", "20")));
+        String hosts = options.get("initial-hosts");
+        if (hosts != null && !hosts.isBlank()) {
+            cluster.initialHosts(Arrays.stream(hosts.split(",")).map(String::trim).map(BankNode::hostAndPort).toList());
+        }
+        this.bus = cluster.build();
         Clock clock = Clock.offset(Clock.systemUTC(),
                 Duration.ofSeconds(Long.parseLong(options.getOrDefault("clock-offset-seconds", "0"))));
         this.node = Gyre.builder().name(name).eventStore(JdbcEventStore.postgres(pool)).aggregate(Account.class)
@@ -272,6 +280,14 @@ public final class BankNode {
         try (OutputStream out = exchange.getResponseBody()) {
             out.write(bytes);
         }
+    }
+
+    private static InetSocketAddress hostAndPort(String text) {
+        int colon = text.lastIndexOf(':');
+        if (colon <= 0 || colon == text.length() - 1) {
+            throw new IllegalArgumentException("--initial-hosts takes host:port entries, but had '" + text + "'");
+        }
+        return new InetSocketAddress(text.substring(0, colon), Integer.parseInt(text.substring(colon + 1)));
     }
 
     private static String required(Map<String, String> options, String key) {

@@ -24,6 +24,8 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class EvictionBenchmark {
 
+    private static final java.util.concurrent.atomic.AtomicLong NEXT_ID = new java.util.concurrent.atomic.AtomicLong();
+
     private EvictionBenchmark() {
     }
 
@@ -70,10 +72,10 @@ public final class EvictionBenchmark {
     /** Loads accounts into node-a's cache until it holds the wanted number (node-a owns them all while alone). */
     private static void fill(Gyre node, int cached, int round) {
         List<CompletableFuture<Object>> opened = new ArrayList<>();
-        for (int batch = 0; node.cachedAggregates() < cached; batch++) {
+        while (node.cachedAggregates() < cached) {
             int missing = cached - node.cachedAggregates();
             for (int i = 0; i < missing; i++) {
-                opened.add(node.commandGateway().send(new OpenAccount("r" + round + "-" + batch + "-" + i, "bench")));
+                opened.add(node.commandGateway().send(new OpenAccount("acc-" + NEXT_ID.incrementAndGet(), "bench")));
             }
             CompletableFuture.allOf(opened.toArray(CompletableFuture[]::new)).join();
             opened.clear();

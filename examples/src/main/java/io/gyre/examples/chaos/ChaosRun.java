@@ -131,11 +131,17 @@ public final class ChaosRun {
             // One block of free ports for everything: JGroups takes base..base+20 and, for failure detection,
             // 100 above those; the HTTP ports sit in between, so no node can take another's port.
             int bindPort = freePorts(150);
+            // Each node gets a JGroups port of its own and probes exactly the others' (port range 0): nodes starting
+            // together never race for the first free port of a shared range, and a port that is taken fails the
+            // start with a message naming it.
+            String initialHosts = java.util.stream.IntStream.range(0, settings.nodes())
+                    .mapToObj(i -> "127.0.0.1:" + (bindPort + i)).collect(java.util.stream.Collectors.joining(","));
             for (int i = 0; i < settings.nodes(); i++) {
                 String name = "node-" + (i + 1);
                 int httpPort = bindPort + 50 + i;
                 nodes.add(new NodeProcess(name, httpPort, List.of("--node=" + name, "--cluster=" + cluster,
-                        "--http-port=" + httpPort, "--bind-port=" + bindPort, "--jdbc-url=" + jdbcUrl,
+                        "--http-port=" + httpPort, "--bind-port=" + (bindPort + i), "--port-range=0",
+                        "--initial-hosts=" + initialHosts, "--jdbc-url=" + jdbcUrl,
                         "--clock-offset-seconds=" + (i == 0 ? 86_400 * 30 : 0)), workDir.resolve(name + ".log")));
             }
             for (NodeProcess node : nodes) {
@@ -219,7 +225,9 @@ public final class ChaosRun {
     /** @return a free port whose following {@code following} ports are free too */
     private static int freePorts(int following) throws IOException {
         for (int attempt = 0; attempt < 500; attempt++) {
-            int base = 20_000 + ThreadLocalRandom.current().nextInt(30_000);
+            // Below the kernel's ephemeral range (32768 and up by default), where outgoing connections would take
+            // ports of the block between this check and the nodes' binds.
+            int base = 10_000 + ThreadLocalRandom.current().nextInt(20_000);
             if (free(base, following)) {
                 return base;
             }

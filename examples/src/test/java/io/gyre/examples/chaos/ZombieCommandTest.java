@@ -54,10 +54,12 @@ class ZombieCommandTest {
         String jdbcUrl = postgres.getJdbcUrl("postgres", "postgres");
         String cluster = "zombie-" + UUID.randomUUID().toString().substring(0, 8);
         int bindPort = freePorts(150);
+        String initialHosts = "127.0.0.1:" + (bindPort + 1) + ",127.0.0.1:" + (bindPort + 2);
         for (int i = 1; i <= 2; i++) {
             nodes.add(new NodeProcess("node-" + i, bindPort + 50 + i, List.of("--node=node-" + i,
-                    "--cluster=" + cluster, "--http-port=" + (bindPort + 50 + i), "--bind-port=" + bindPort,
-                    "--jdbc-url=" + jdbcUrl), workDir.resolve("node-" + i + ".log")));
+                    "--cluster=" + cluster, "--http-port=" + (bindPort + 50 + i), "--bind-port=" + (bindPort + i),
+                    "--port-range=0", "--initial-hosts=" + initialHosts, "--jdbc-url=" + jdbcUrl),
+                    workDir.resolve("node-" + i + ".log")));
         }
         for (NodeProcess node : nodes) {
             node.start();
@@ -264,7 +266,9 @@ class ZombieCommandTest {
 
     private static int freePorts(int count) throws IOException {
         for (int attempt = 0; attempt < 200; attempt++) {
-            int base = 20_000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(30_000);
+            // Below the kernel's ephemeral range (32768 and up by default), where outgoing connections would take
+            // ports of the block between this check and the nodes' binds.
+            int base = 10_000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(20_000);
             boolean free = true;
             for (int port = base; port <= base + count && free; port++) {
                 try (ServerSocket socket = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {

@@ -153,7 +153,9 @@ final class TestCluster implements AutoCloseable {
 
     static int freeBasePort() {
         for (int attempt = 0; attempt < 200; attempt++) {
-            int base = 20_000 + ThreadLocalRandom.current().nextInt(30_000);
+            // Below the kernel's ephemeral range (32768 and up by default), where outgoing connections would take
+            // ports of the block between this check and the nodes' binds.
+            int base = 10_000 + ThreadLocalRandom.current().nextInt(20_000);
             if (free(base, PORT_RANGE) && free(base + 100, PORT_RANGE + 3)) {
                 return base;
             }
