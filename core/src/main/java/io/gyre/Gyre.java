@@ -480,8 +480,13 @@ public final class Gyre implements AutoCloseable {
             @Override
             public void evict(String aggregateType, java.util.Collection<String> ids) {
                 AggregateCache cache = of(aggregateType);
-                if (cache != null) {
-                    cache.removeAll(ids);
+                if (cache == null) {
+                    return;
+                }
+                // In slices, so that commands reach the cache between them instead of waiting for the whole batch.
+                List<String> all = List.copyOf(ids);
+                for (int from = 0; from < all.size(); from += 1024) {
+                    cache.removeAll(all.subList(from, Math.min(all.size(), from + 1024)));
                 }
             }
 

@@ -134,6 +134,28 @@ public final class RingDiff {
     }
 
     /**
+     * The keys whose owner changed to or from one member, as a test that costs one hash and one bit per key: the
+     * question a member asks of every aggregate it has cached after a ring change, thousands of times in a row.
+     * Moved ranges are whole cells, so a bit per cell of the ring (128 KiB) answers it exactly.
+     *
+     * @param memberId the member
+     * @return the test, true for a key that moved to or away from the member
+     * @throws NullPointerException if {@code memberId} is null
+     */
+    public java.util.function.Predicate<CharSequence> movedToOrFrom(String memberId) {
+        Objects.requireNonNull(memberId, "memberId must not be null");
+        java.util.BitSet cells = new java.util.BitSet(OwnerTable.CELLS);
+        for (MovedRange r : movedRanges) {
+            if (r.from().equals(memberId) || r.to().equals(memberId)) {
+                int first = (int) (r.range().first() >>> OwnerTable.CELL_SHIFT);
+                int last = (int) (r.range().last() >>> OwnerTable.CELL_SHIFT);
+                cells.set(first, last + 1);
+            }
+        }
+        return key -> cells.get((int) (RoutingHash.hash(key) >>> OwnerTable.CELL_SHIFT));
+    }
+
+    /**
      * The moved range that contains a key, if the key moved.
      *
      * @param routingKey the routing key

@@ -46,6 +46,22 @@ class RingDiffTest {
     }
 
     @Test
+    void the_per_member_test_says_exactly_which_keys_moved_to_or_from_that_member() {
+        HashRing older = HashRing.of(1, TestMembers.nodes(4));
+        HashRing newer = HashRing.of(2, TestMembers.nodes(5));
+        RingDiff diff = RingDiff.between(older, newer);
+        for (Member member : newer.members()) {
+            java.util.function.Predicate<CharSequence> moved = diff.movedToOrFrom(member.id());
+            for (String key : TestMembers.keys(5000, 7)) {
+                String before = older.owner(key, COMMAND).id();
+                String after = newer.owner(key, COMMAND).id();
+                boolean expected = !before.equals(after) && (before.equals(member.id()) || after.equals(member.id()));
+                assertThat(moved.test(key)).as("%s for %s", key, member.id()).isEqualTo(expected);
+            }
+        }
+    }
+
+    @Test
     void moved_ranges_are_sorted_disjoint_and_add_up_to_the_change_in_ownership() {
         HashRing older = HashRing.of(1, TestMembers.nodes(8));
         HashRing newer = HashRing.of(2, TestMembers.nodes(9));

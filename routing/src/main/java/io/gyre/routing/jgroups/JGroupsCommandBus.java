@@ -20,7 +20,6 @@ import io.gyre.routing.HashRing;
 import io.gyre.routing.Member;
 import io.gyre.routing.MemberLeftException;
 import io.gyre.routing.MessageTooLargeException;
-import io.gyre.routing.MovedRange;
 import io.gyre.routing.NoEligibleMemberException;
 import io.gyre.routing.NotOwnerException;
 import io.gyre.routing.RingDiff;
@@ -699,14 +698,11 @@ public final class JGroupsCommandBus implements CommandBus {
                 continue;
             }
             RingDiff diff = diff(before.ring(), after.ring(), aggregateType);
+            java.util.function.Predicate<CharSequence> movedHere = diff == null ? id -> true
+                    : diff.movedToOrFrom(selfId);
             List<String> moved = new ArrayList<>();
             for (String id : ids) {
-                if (diff == null) {
-                    moved.add(id);
-                    continue;
-                }
-                MovedRange range = diff.movedRangeOf(id);
-                if (range != null && (range.from().equals(selfId) || range.to().equals(selfId))) {
+                if (movedHere.test(id)) {
                     moved.add(id);
                 }
             }
