@@ -153,6 +153,11 @@ public final class JGroupsCommandBus implements CommandBus {
     private final Object viewLock = new Object();
     private final Set<String> upgradesLogged = ConcurrentHashMap.newKeySet();
     private volatile @Nullable Eviction lastEviction;
+    private final AtomicLong fromOutsideView = new AtomicLong();
+    private final AtomicLong commandsFromNonMembers = new AtomicLong();
+    private final AtomicLong misdirectedReplies = new AtomicLong();
+    private final AtomicLong refusedAdvertisements = new AtomicLong();
+    private final AtomicLong leavesFromNonMembers = new AtomicLong();
 
     private JGroupsCommandBus(BusConfig config) {
         this.config = config;
@@ -206,6 +211,29 @@ public final class JGroupsCommandBus implements CommandBus {
         return lastEviction;
     }
 
+    /**
+     * What this member refused to believe: messages from addresses outside the view, commands from view members
+     * that are not on the ring, replies from another member than the one asked, advertisements that break the
+     * rules (weight above {@code maxMemberWeight}, malformed names), and departures announced by non-members.
+     * Only members of the ring route commands here or are believed; on a cluster without TLS this is the only
+     * guard, so non-zero counts there deserve a look.
+     *
+     * @param fromOutsideView        messages dropped because their sender is not in the view
+     * @param commandsFromNonMembers commands refused because their sender is not on the ring
+     * @param misdirectedReplies     replies ignored because another member than the one asked sent them
+     * @param refusedAdvertisements  advertisements refused
+     * @param leavesFromNonMembers   departure notices ignored because their sender is not on the ring
+     */
+    public record Distrust(long fromOutsideView, long commandsFromNonMembers, long misdirectedReplies,
+                           long refusedAdvertisements, long leavesFromNonMembers) {
+    }
+
+    /** @return what this member refused to believe so far */
+    public Distrust distrust() {
+        return new Distrust(fromOutsideView.get(), commandsFromNonMembers.get(), misdirectedReplies.get(),
+                refusedAdvertisements.get(), leavesFromNonMembers.get());
+    }
+
     /** @return commands waiting in outboxes to be sent to other members */
     public int waitingRemoteCommands() {
         return outboxes.values().stream().mapToInt(MemberOutbox::waitingCommands).sum();
@@ -256,6 +284,11 @@ public final class JGroupsCommandBus implements CommandBus {
             }
             throw new ClusterJoinException("Member " + selfId + " could not join cluster '" + config.cluster()
                     + "' with " + discoverySettings(), e);
+        }
+        if (config.insecureWithoutTls() && config.tls() == null && !config.bindAddress().isLoopbackAddress()) {
+            log.warn("Member {} listens on {} WITHOUT TLS (insecureWithoutTls): anyone who reaches that address can join "
+                    + "cluster '{}', be given aggregates to own and have commands run", selfId,
+                    config.bindAddress().getHostAddress(), config.cluster());
         }
         state = State.RUNNING;
         advertise();
@@ -364,6 +397,20 @@ public final class JGroupsCommandBus implements CommandBus {
         }
     }
 
+    /** @return JGroups' TLS settings from this bus's, or null without TLS: mutual authentication required */
+    private org.jgroups.util.@Nullable TLS transportTls() {
+        ClusterTls tls = config.tls();
+        if (tls == null) {
+            return null;
+        }
+        return new org.jgroups.util.TLS().enabled(true)
+                .setKeystorePath(tls.keyStore().toString()).setKeystorePassword(new String(tls.keyStorePassword()))
+                .setKeystoreType(tls.keyStoreType())
+                .setTruststorePath(tls.trustStore().toString())
+                .setTruststorePassword(new String(tls.trustStorePassword())).setTruststoreType(tls.trustStoreType())
+                .setClientAuth(org.jgroups.util.TLSClientAuth.NEED);
+    }
+
     private List<Protocol> defaultProtocols() {
         List<PhysicalAddress> initial = new ArrayList<>();
         for (InetSocketAddress host : config.initialHosts().isEmpty()
@@ -371,7 +418,8 @@ public final class JGroupsCommandBus implements CommandBus {
             initial.add(new IpAddress(host.getAddress(), host.getPort()));
         }
         List<Protocol> protocols = new ArrayList<>(DefaultStack.protocols(config.bindAddress(), config.bindPort(),
-                config.portRange(), initial, config.suspectAfter().toMillis(), false));
+                config.portRange(), initial, config.suspectAfter().toMillis(), false, transportTls(),
+                config.maxMessageBytes() + 64 * 1024));
         config.stackCustomizer().accept(protocols);
         return protocols;
     }
@@ -494,6 +542,15 @@ public final class JGroupsCommandBus implements CommandBus {
             Thread.currentThread().interrupt();
             return;
         }
+        View view = channel().view();
+        if (view == null || !view.containsMember(from)) {
+            // Not even in the view: nothing it says is believed, and nothing is decoded for it.
+            if (fromOutsideView.incrementAndGet() % 1000 == 1) {
+                log.warn("Member {} dropped a message from {}, which is not in its view {}", selfId, from,
+                        view == null ? "(none yet)" : view.getViewId());
+            }
+            return;
+        }
         List<WireFormat.Decoded> messages;
         try {
             messages = WireFormat.decode(buffer, offset, length);
@@ -504,17 +561,52 @@ public final class JGroupsCommandBus implements CommandBus {
         for (WireFormat.Decoded decoded : messages) {
             WireMessage message = decoded.message();
             if (message instanceof CommandRequest request) {
+                if (!onRing(from)) {
+                    // In the view but not (or no longer) on the ring: a member still joining, or one that never
+                    // advertised itself. Its command is not run; a real member retries once its advertisement is in.
+                    commandsFromNonMembers.incrementAndGet();
+                    reply(from, request.requestId(), null, new NotOwnerException("Member " + selfId + " runs "
+                            + "commands only for members of its ring, and " + from + " is not on it (ring version "
+                            + membership().current().version() + "); command " + request.commandId()
+                            + " was not run", membership().current().version()));
+                    continue;
+                }
                 onCommand(from, request, decoded.length());
             } else if (message instanceof Reply reply) {
                 onReply(from, reply);
             } else if (message instanceof Advertisement ad) {
-                applied(membership().onAdvertisement(from, ad));
+                if (ad.weight() > config.maxMemberWeight()) {
+                    refusedAdvertisements.incrementAndGet();
+                    log.error("Member {} refused the advertisement of {} ('{}'): weight {} is above the cluster's "
+                            + "maxMemberWeight {}", selfId, from, ad.memberId(), ad.weight(),
+                            config.maxMemberWeight());
+                    continue;
+                }
+                Membership.Change change = membership().onAdvertisement(from, ad);
+                if (!change.changed() && !ad.equals(ownAdOf(from))) {
+                    refusedAdvertisements.incrementAndGet();
+                }
+                applied(change);
             } else if (message instanceof Leaving) {
+                if (!onRing(from)) {
+                    leavesFromNonMembers.incrementAndGet();
+                    continue;
+                }
                 applied(membership().onLeaving(from));
             } else if (message instanceof WireMessage.AdvertisementRequest) {
                 advertiseLater();
             }
         }
+    }
+
+    /** @return true when an address belongs to a member of the current ring */
+    private boolean onRing(Address address) {
+        return membership().current().addresses().containsValue(address);
+    }
+
+    /** @return the advertisement this member holds for an address, or null */
+    private @Nullable Advertisement ownAdOf(Address address) {
+        return membership().advertisementOf(address);
     }
 
     private void onCommand(Address from, CommandRequest request, int size) {
@@ -592,6 +684,7 @@ public final class JGroupsCommandBus implements CommandBus {
             return;
         }
         if (!expected.target().equals(from)) {
+            misdirectedReplies.incrementAndGet();
             log.warn("Reply to request {} came from {} instead of {}; ignored", reply.requestId(), from,
                     expected.target());
             return;
@@ -969,6 +1062,10 @@ public final class JGroupsCommandBus implements CommandBus {
         private int maxInFlightPerMember = 1024;
         private Duration leaveTimeout = Duration.ofSeconds(30);
         private int minMembers = 1;
+        private @Nullable ClusterTls tls;
+        private boolean insecureWithoutTls;
+        private boolean bindAddressSet;
+        private int maxMemberWeight = 10;
         private Duration startTimeout = Duration.ofSeconds(60);
         private int maxMessageBytes = 8 * 1024 * 1024;
         private Consumer<List<Protocol>> stackCustomizer = protocols -> { };
@@ -1015,6 +1112,7 @@ public final class JGroupsCommandBus implements CommandBus {
          */
         public Builder bindAddress(InetAddress bindAddress) {
             this.bindAddress = Objects.requireNonNull(bindAddress, "bindAddress");
+            this.bindAddressSet = true;
             return this;
         }
 
@@ -1084,6 +1182,46 @@ public final class JGroupsCommandBus implements CommandBus {
         }
 
         /**
+         * Secures the cluster with mutual TLS: every connection is encrypted, and only members whose certificate the
+         * trust store vouches for can join, route or be believed. Required on any address but loopback, unless
+         * {@link #insecureWithoutTls()} says otherwise.
+         *
+         * @param tls the key and trust stores
+         * @return this builder
+         */
+        public Builder tls(ClusterTls tls) {
+            this.tls = Objects.requireNonNull(tls, "tls");
+            return this;
+        }
+
+        /**
+         * Accepts running on a non-loopback address without TLS: then anyone who can reach this node's ports can
+         * join the cluster, be given aggregates to own, and have commands run. Only for networks where nothing else
+         * can connect; the node logs a warning at every start.
+         *
+         * @return this builder
+         */
+        public Builder insecureWithoutTls() {
+            this.insecureWithoutTls = true;
+            return this;
+        }
+
+        /**
+         * @param maxMemberWeight the largest weight a member may claim in its advertisement, 1 to 100 (default 10):
+         *                        an advertisement above it is refused and counted, so no member can take more than
+         *                        that share of the ring however it presents itself
+         * @return this builder
+         */
+        public Builder maxMemberWeight(int maxMemberWeight) {
+            if (maxMemberWeight < Member.MIN_WEIGHT || maxMemberWeight > Member.MAX_WEIGHT) {
+                throw new IllegalArgumentException("maxMemberWeight must be between " + Member.MIN_WEIGHT + " and "
+                        + Member.MAX_WEIGHT + ", but was " + maxMemberWeight);
+            }
+            this.maxMemberWeight = maxMemberWeight;
+            return this;
+        }
+
+        /**
          * @param minMembers the fewest members, this one included, the ring must have before the node starts
          *                   taking commands, 1 to 1000 (default 1: no gate). Starting waits up to the
          *                   {@link #startTimeout(Duration) start timeout} and then fails with a
@@ -1145,11 +1283,31 @@ public final class JGroupsCommandBus implements CommandBus {
             return this;
         }
 
-        /** @return the bus, connected when its node starts; it keeps no reference to this builder */
+        /**
+         * @return the bus, connected when its node starts; it keeps no reference to this builder
+         * @throws IllegalStateException when settings contradict each other (a stack file together with a bind
+         *                               address, initial hosts or TLS, which the file sets), when the weight is above
+         *                               the cluster's maximum, or when the node would listen on a non-loopback
+         *                               address without TLS and without {@link #insecureWithoutTls()}
+         */
         public JGroupsCommandBus build() {
+            if (stackFile != null && (bindAddressSet || !initialHosts.isEmpty() || tls != null)) {
+                throw new IllegalStateException("A stack file (" + stackFile + ") sets the transport, discovery and "
+                        + "TLS itself: do not combine it with bindAddress, initialHosts or tls");
+            }
+            if (weight > maxMemberWeight) {
+                throw new IllegalStateException("weight " + weight + " is above maxMemberWeight " + maxMemberWeight
+                        + "; raise maxMemberWeight on every node of the cluster");
+            }
+            if (stackFile == null && tls == null && !insecureWithoutTls && !bindAddress.isLoopbackAddress()) {
+                throw new IllegalStateException("Member " + (nodeName == null ? "" : nodeName + " ") + "would listen "
+                        + "on " + bindAddress.getHostAddress() + " without TLS: anyone who reaches that address could "
+                        + "join the cluster and have commands run. Set tls(ClusterTls.of(...)), or accept the risk "
+                        + "with insecureWithoutTls()");
+            }
             return new JGroupsCommandBus(new BusConfig(cluster, nodeName, weight, bindAddress, bindPort, portRange,
                     initialHosts, stackFile, suspectAfter, leaveTimeout, maxMessageBytes, maxInFlightPerMember,
-                    minMembers, startTimeout, stackCustomizer));
+                    minMembers, startTimeout, tls, insecureWithoutTls, maxMemberWeight, stackCustomizer));
         }
 
         private static String checkName(String what, String value) {

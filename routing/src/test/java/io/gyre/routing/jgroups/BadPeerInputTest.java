@@ -19,6 +19,7 @@ import io.gyre.serialization.SerializationException;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -65,6 +66,13 @@ class BadPeerInputTest {
         });
         peer.connect(cluster.name());
         member = cluster.bus("node-a").addressForTest();
+        // On the ring, hosting nothing: only members of the ring have commands looked at.
+        peer.send(new BytesMessage(null, WireFormat.encode(new WireMessage.Advertisement("peer", 1, Map.of()))));
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!cluster.bus("node-a").members().contains("peer")) {
+            assertThat(System.nanoTime() < deadline).as("the peer is on node-a's ring").isTrue();
+            Thread.sleep(10);
+        }
     }
 
     @AfterEach
@@ -131,8 +139,13 @@ class BadPeerInputTest {
     @Test
     void an_oversized_command_is_refused_by_the_sending_member_before_it_leaves() throws Exception {
         cluster.start("node-b", bus -> bus.maxMessageBytes(4096));
-        cluster.awaitConvergence(Duration.ofSeconds(20));
-        String type = postType();
+        // The peer advertised itself before node-b joined, so only node-a's ring holds it: wait for the nodes.
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!(cluster.bus("node-a").members().contains("node-b")
+                && cluster.bus("node-b").members().contains("node-a"))) {
+            assertThat(System.nanoTime() < deadline).as("node-a and node-b see each other").isTrue();
+            Thread.sleep(10);
+        }
         String remote = java.util.stream.IntStream.range(0, 1000).mapToObj(i -> "ledger-r" + i)
                 .filter(id -> cluster.bus("node-a").ring().owner(id, "Ledger").id().equals("node-b"))
                 .findFirst().orElseThrow();

@@ -28,12 +28,16 @@ import org.jspecify.annotations.Nullable;
  * @param maxInFlightPerMember commands sent to one member and not answered at once
  * @param minMembers           the fewest ring members before the node starts taking commands
  * @param startTimeout         how long starting waits for them
+ * @param tls                  mutual TLS for the cluster's connections, or null
+ * @param insecureWithoutTls   the user accepted running without TLS on a non-loopback address
+ * @param maxMemberWeight      the largest weight an advertisement may claim
  * @param stackCustomizer      edits the default stack before the channel is created
  */
 public record BusConfig(String cluster, @Nullable String nodeName, int weight, InetAddress bindAddress, int bindPort,
                         int portRange, List<InetSocketAddress> initialHosts, @Nullable Path stackFile,
                         Duration suspectAfter, Duration leaveTimeout, int maxMessageBytes, int maxInFlightPerMember,
-                        int minMembers, Duration startTimeout, Consumer<List<Protocol>> stackCustomizer) {
+                        int minMembers, Duration startTimeout, io.gyre.routing.jgroups.@Nullable ClusterTls tls,
+                        boolean insecureWithoutTls, int maxMemberWeight, Consumer<List<Protocol>> stackCustomizer) {
 
     /** Checks the parts that have no setter to check them and copies the hosts. */
     public BusConfig {

@@ -8,7 +8,6 @@ import org.jgroups.protocols.BARRIER;
 import org.jgroups.protocols.DISCARD;
 import org.jgroups.protocols.FD_ALL3;
 import org.jgroups.protocols.FD_SOCK2;
-import org.jgroups.protocols.FRAG4;
 import org.jgroups.protocols.MERGE3;
 import org.jgroups.protocols.MFC;
 import org.jgroups.protocols.TCP;
@@ -21,6 +20,8 @@ import org.jgroups.protocols.pbcast.NAKACK2;
 import org.jgroups.protocols.pbcast.STABLE;
 import org.jgroups.stack.IpAddress;
 import org.jgroups.stack.Protocol;
+import org.jgroups.util.TLS;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Gyre's default JGroups stack: TCP with TCPPING discovery, tuned for fast takeover. A killed process is noticed
@@ -47,6 +48,28 @@ public final class DefaultStack {
     public static List<Protocol> protocols(InetAddress bindAddress, int bindPort, int portRange,
                                            List<PhysicalAddress> initialHosts, long suspectAfterMs,
                                            boolean withDiscard) {
+        return protocols(bindAddress, bindPort, portRange, initialHosts, suspectAfterMs, withDiscard, null,
+                DEFAULT_MAX_FRAME_BYTES);
+    }
+
+    /** The largest frame the transport takes when nobody said otherwise: 8 MiB of message and room for headers. */
+    public static final int DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024 + 64 * 1024;
+
+    /**
+     * @param bindAddress      the address TCP listens on
+     * @param bindPort         the first port TCP tries
+     * @param portRange        how many ports above it TCP may try, and TCPPING probes per initial host
+     * @param initialHosts     the members to contact first (address and base port)
+     * @param suspectAfterMs   how long without heartbeats before a hung member is suspected
+     * @param withDiscard      put DISCARD above the transport, for tests that cut the network
+     * @param tls              mutual TLS for every connection, or null for plain TCP
+     * @param maxFrameBytes    the largest frame the transport reads: a longer one closes its connection before
+     *                         anything is allocated for it
+     * @return the protocols, transport first
+     */
+    public static List<Protocol> protocols(InetAddress bindAddress, int bindPort, int portRange,
+                                           List<PhysicalAddress> initialHosts, long suspectAfterMs,
+                                           boolean withDiscard, @Nullable TLS tls, int maxFrameBytes) {
         List<PhysicalAddress> probed = new ArrayList<>();
         for (PhysicalAddress host : initialHosts) {
             IpAddress base = (IpAddress) host;
@@ -69,6 +92,13 @@ public final class DefaultStack {
         // Gyre's receiver never blocks (it queues commands on the local bus and completes replies on its own
         // executor), so messages are passed up on the thread that read them, saving a hand-off per message.
         tcp.setMessageProcessingPolicy("direct");
+        // A frame's length is read before its bytes: one over the limit closes the connection before anything is
+        // allocated, so a peer claiming a 2 GiB message costs nothing. Without FRAG4 below (TCP needs no
+        // fragmentation) this bounds every message, not only its fragments.
+        tcp.setMaxLength(maxFrameBytes);
+        if (tls != null) {
+            tcp.tls(tls);
+        }
         stack.add(tcp);
         if (withDiscard) {
             stack.add(new DISCARD());
@@ -86,7 +116,6 @@ public final class DefaultStack {
                 .setMaxJoinAttempts(10).printLocalAddress(false));
         stack.add(new UFC().setMaxCredits(10_000_000).setMinThreshold(0.4));
         stack.add(new MFC().setMaxCredits(10_000_000).setMinThreshold(0.4));
-        stack.add(new FRAG4().setFragSize(60_000));
         return stack;
     }
 }

@@ -171,6 +171,14 @@ public final class Membership {
         return new Change(before, current, Set.of());
     }
 
+    /**
+     * @param address a member's address
+     * @return the advertisement held for it, or null
+     */
+    public synchronized @Nullable Advertisement advertisementOf(Address address) {
+        return advertisements.get(address);
+    }
+
     /** @return true when every member of the current view has advertised itself */
     public synchronized boolean allAdvertised() {
         return advertisements.keySet().containsAll(viewMembers);
