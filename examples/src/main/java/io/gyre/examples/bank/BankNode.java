@@ -30,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One node of the bank service: a Gyre node on PostgreSQL in a JGroups cluster, with an HTTP front door.
@@ -46,7 +47,8 @@ import java.util.concurrent.Executors;
  * <p>Arguments, as {@code --key=value}: {@code node}, {@code cluster}, {@code http-port}, {@code bind-port}
  * (first JGroups port), {@code port-range} (ports above it to try, and to probe on each initial host; default 20),
  * {@code initial-hosts} ({@code host:port,host:port}; default this node's own address and port), {@code jdbc-url},
- * {@code jdbc-user}, {@code jdbc-password}, {@code clock-offset-seconds}. SIGTERM leaves the cluster gracefully: requests in progress finish first.
+ * {@code jdbc-user}, {@code jdbc-password}, {@code clock-offset-seconds}, {@code api-token} (or the environment
+ * variable {@code GYRE_API_TOKEN}: commands then need {@code Authorization: Bearer <token>}; health stays open). SIGTERM leaves the cluster gracefully: requests in progress finish first.
  */
 public final class BankNode {
 
@@ -62,9 +64,15 @@ public final class BankNode {
     private final String name;
     private final ExecutorService requests = Executors.newFixedThreadPool(16);
     private final java.util.concurrent.atomic.AtomicLong answered = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicInteger inProgress = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile boolean stopping;
+    /** The token a request must carry ({@code Authorization: Bearer <token>}), or null when none is configured. */
+    private final byte @Nullable [] apiToken;
 
     private BankNode(Map<String, String> options) throws IOException {
         this.name = options.getOrDefault("node", "bank-node");
+        String token = options.getOrDefault("api-token", System.getenv("GYRE_API_TOKEN"));
+        this.apiToken = token == null || token.isBlank() ? null : token.getBytes(StandardCharsets.UTF_8);
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(required(options, "jdbc-url"));
         config.setUsername(options.getOrDefault("jdbc-user", "postgres"));
@@ -90,7 +98,25 @@ public final class BankNode {
                 .commandBus(bus).clock(clock).commandTimeout(Duration.ofSeconds(10)).start();
         this.server = HttpServer.create(new InetSocketAddress("127.0.0.1",
                 Integer.parseInt(options.getOrDefault("http-port", "8080"))), 128);
-        server.createContext("/commands/", this::command);
+        server.createContext("/commands/", exchange -> {
+            if (stopping) {
+                exchange.getRequestBody().close();
+                respondAndClose(exchange, 503, error("Stopping", "node " + name + " is stopping; send the command "
+                        + "to another node", true));
+                return;
+            }
+            if (authorized(exchange)) {
+                inProgress.incrementAndGet();
+                boolean handedOver = false;
+                try {
+                    handedOver = command(exchange);
+                } finally {
+                    if (!handedOver) {
+                        inProgress.decrementAndGet();
+                    }
+                }
+            }
+        });
         server.createContext("/health", exchange -> {
             try {
                 health(exchange);
@@ -123,9 +149,20 @@ public final class BankNode {
 
     /** Finishes the requests in progress, leaves the cluster and releases the database pool. */
     void stop() {
-        // Requests in progress finish (their commands are acknowledged) before the node leaves the cluster; the server
-        // stops waiting as soon as the last one is answered, and at most for the default request timeout.
-        server.stop((int) DEFAULT_TIMEOUT.toSeconds());
+        // New commands are refused (503: send them to another node); those in progress finish and are answered
+        // before the node leaves the cluster, waiting at most the default request timeout. The JDK server's own
+        // stop(delay) would wait the whole delay whenever a client keeps an idle connection open.
+        stopping = true;
+        long deadline = System.nanoTime() + DEFAULT_TIMEOUT.toNanos();
+        while (inProgress.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        server.stop(0);
         node.close();
         requests.shutdown();
         pool.close();
@@ -141,15 +178,38 @@ public final class BankNode {
     }
 
     /**
+     * Checks the API token when one is configured: a request without it, or with another, gets 401 and nothing
+     * else. The comparison takes the same time whatever the token sent, so the token cannot be guessed by timing.
+     */
+    private boolean authorized(HttpExchange exchange) throws IOException {
+        if (apiToken == null) {
+            return true;
+        }
+        String header = exchange.getRequestHeaders().getFirst("Authorization");
+        byte[] sent = header != null && header.startsWith("Bearer ")
+                ? header.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
+        if (java.security.MessageDigest.isEqual(sent, apiToken)) {
+            return true;
+        }
+        exchange.getRequestBody().close();
+        exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+        respondAndClose(exchange, 401, error("Unauthorized", "send the API token as 'Authorization: Bearer <token>'",
+                false));
+        return false;
+    }
+
+    /**
      * Handles a command without parking the request thread on it: the response is written when the command's
      * future completes, on the HTTP executor, so a slow owner holds up only its own requests.
+     *
+     * @return true when the command was sent and its response will be written later; false when it was answered
      */
-    private void command(HttpExchange exchange) throws IOException {
+    private boolean command(HttpExchange exchange) throws IOException {
         CommandMessage message;
         try {
             if (!exchange.getRequestMethod().equals("POST")) {
                 respondAndClose(exchange, 405, error("MethodNotAllowed", "use POST", false));
-                return;
+                return false;
             }
             String type = exchange.getRequestURI().getPath().substring("/commands/".length());
             byte[] body;
@@ -159,10 +219,10 @@ public final class BankNode {
             if (body.length > MAX_BODY_BYTES) {
                 respondAndClose(exchange, 413, error("PayloadTooLarge", "commands are limited to " + MAX_BODY_BYTES
                         + " bytes", false));
-                return;
+                return false;
             }
-            Duration timeout = requestTimeout(exchange);
             try {
+                Duration timeout = requestTimeout(exchange);
                 Object payload = node.serializer().deserialize(
                         new SerializedValue(type, new String(body, StandardCharsets.UTF_8)));
                 message = CommandMessage.of(payload);
@@ -173,7 +233,7 @@ public final class BankNode {
                 message = message.withDeadline(Deadline.after(timeout));
             } catch (GyreException | IllegalArgumentException e) {
                 respondAndClose(exchange, 400, error(e.getClass().getSimpleName(), e.getMessage(), false));
-                return;
+                return false;
             }
         } catch (IOException | RuntimeException e) {
             exchange.close();
@@ -206,8 +266,10 @@ public final class BankNode {
             } finally {
                 answered.incrementAndGet();
                 exchange.close();
+                inProgress.decrementAndGet();
             }
         }, requests);
+        return true;
     }
 
     /**

@@ -88,6 +88,48 @@ class BankNodeTest {
     }
 
     @Test
+    void a_request_timeout_that_is_not_a_number_of_milliseconds_is_refused_naming_it() throws Exception {
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + port + "/commands/Deposit")).header("Request-Timeout", "soon")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"accountId\":\"h-1\",\"amount\":1}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(response.body()).contains("Request-Timeout").contains("'soon'");
+    }
+
+    @Test
+    void with_an_api_token_configured_only_requests_that_carry_it_get_through() throws Exception {
+        int tokenPort;
+        int clusterPort;
+        try (ServerSocket http = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             ServerSocket cluster = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            tokenPort = http.getLocalPort();
+            clusterPort = cluster.getLocalPort();
+        }
+        BankNode guarded = BankNode.start(Map.of("node", "bank-token", "cluster", "bank-" + UUID.randomUUID(),
+                "http-port", Integer.toString(tokenPort), "bind-port", Integer.toString(clusterPort),
+                "jdbc-url", postgres.getJdbcUrl("postgres", "postgres"), "api-token", "s3cret-token"));
+        try {
+            URI open = URI.create("http://127.0.0.1:" + tokenPort + "/commands/OpenAccount");
+            String body = "{\"accountId\":\"t-1\",\"owner\":\"tom\"}";
+            HttpResponse<String> without = HTTP.send(HttpRequest.newBuilder(open)
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(without.statusCode()).isEqualTo(401);
+            assertThat(without.headers().firstValue("WWW-Authenticate")).contains("Bearer");
+            HttpResponse<String> wrong = HTTP.send(HttpRequest.newBuilder(open).header("Authorization",
+                    "Bearer guess").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(wrong.statusCode()).isEqualTo(401);
+            HttpResponse<String> right = HTTP.send(HttpRequest.newBuilder(open).header("Authorization",
+                    "Bearer s3cret-token").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(right.statusCode()).as(right.body()).isEqualTo(200);
+        } finally {
+            guarded.stop();
+        }
+    }
+
+    @Test
     void health_names_the_node_and_the_ring() throws Exception {
         HttpResponse<String> health = HTTP.send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + port + "/health")).build(), HttpResponse.BodyHandlers.ofString());
