@@ -168,18 +168,27 @@ class CommandGatewayTest {
 
     @Test
     void futures_complete_on_the_callback_threads_never_on_the_bus_thread() throws Exception {
+        java.util.concurrent.CountDownLatch attached = new java.util.concurrent.CountDownLatch(1);
         DefaultCommandGateway gateway = gateway(fast, command -> {
             CommandDispatch dispatch = new CommandDispatch(command);
             Thread worker = new Thread(() -> {
+                try {
+                    // Complete only once the caller's stage is attached; a stage attached to a future already
+                    // complete runs on the attaching thread, whoever completed it.
+                    attached.await(5, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
                 dispatch.start();
                 dispatch.complete("done");
             }, "bus-worker");
             worker.start();
             return dispatch;
         });
-        String thread = gateway.send(new Ping("p")).thenApply(value -> Thread.currentThread().getName())
-                .get(5, TimeUnit.SECONDS);
-        assertThat(thread).isEqualTo("test-callbacks");
+        CompletableFuture<String> thread = gateway.send(new Ping("p")).thenApply(value -> Thread.currentThread()
+                .getName());
+        attached.countDown();
+        assertThat(thread.get(5, TimeUnit.SECONDS)).isEqualTo("test-callbacks");
     }
 
     @Test

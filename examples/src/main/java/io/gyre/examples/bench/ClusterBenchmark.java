@@ -33,7 +33,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * -Dexec.mainClass=io.gyre.examples.bench.ClusterBenchmark [-Dexec.args="seconds rounds clients store"]}
  * (defaults: 3 seconds per round, 5 rounds each, 12 clients, store {@code postgres} (embedded PostgreSQL);
  * {@code h2} for the embedded default, {@code memory} to leave the store's cost out and see the bus's alone);
- * {@code -Dbench.maxAppendsPerTransaction=1} turns PostgreSQL's group commit off.
+ * {@code -Dbench.maxAppendsPerTransaction=1} turns PostgreSQL's group commit off; {@code -Dbench.tls=true} compares
+ * three plain nodes with three using mutual TLS instead.
  */
 public final class ClusterBenchmark {
 
@@ -63,7 +64,12 @@ public final class ClusterBenchmark {
                 default -> throw new IllegalArgumentException("store must be h2, postgres or memory, not "
                         + storeKind);
             };
-            try (Cluster one = new Cluster(1, store, "one"); Cluster three = new Cluster(3, store, "three")) {
+            if (Boolean.getBoolean("bench.tls")) {
+                compareTls(store, seconds, rounds, clients);
+                return;
+            }
+            try (Cluster one = new Cluster(1, store, "one", bus -> { });
+                 Cluster three = new Cluster(3, store, "three", bus -> { })) {
                 one.run(1, clients);
                 three.run(1, clients);
                 List<Round> ones = new ArrayList<>();
@@ -95,6 +101,40 @@ public final class ClusterBenchmark {
         }
     }
 
+    /**
+     * Three plain nodes against three with mutual TLS, alternating rounds: what encryption and authentication cost
+     * a routed command ({@code -Dbench.tls=true}).
+     */
+    private static void compareTls(EventStore store, double seconds, int rounds, int clients) throws Exception {
+        java.nio.file.Path folder = java.nio.file.Files.createTempDirectory("gyre-bench-tls");
+        try {
+            io.gyre.routing.jgroups.ClusterTls tls = BenchCertificates.tls(folder);
+            try (Cluster plain = new Cluster(3, store, "plain", bus -> { });
+                 Cluster secured = new Cluster(3, store, "tls", bus -> bus.tls(tls))) {
+                plain.run(1, clients);
+                secured.run(1, clients);
+                List<Round> plains = new ArrayList<>();
+                List<Round> secureds = new ArrayList<>();
+                double[] ratio = new double[rounds];
+                double[] cpu = new double[rounds];
+                for (int round = 0; round < rounds; round++) {
+                    plains.add(plain.run(seconds, clients));
+                    secureds.add(secured.run(seconds, clients));
+                    ratio[round] = secureds.get(round).throughput / plains.get(round).throughput;
+                    cpu[round] = secureds.get(round).cpuMicrosPerCommand / plains.get(round).cpuMicrosPerCommand;
+                }
+                System.out.printf("%-8s %12s %10s %10s %10s %10s %10s %12s%n", "3 nodes", "commands/s", "local p50",
+                        "local p99", "remote p50", "remote p99", "remote %", "CPU/command");
+                print("plain", plains);
+                print("tls", secureds);
+                System.out.printf("%nTLS throughput / plain: %.2f (rounds %s); TLS CPU per command / plain: %.2f%n",
+                        Medians.of(ratio), format(ratio), Medians.of(cpu));
+            }
+        } finally {
+            io.gyre.examples.bank.TempFolders.deleteRecursively(folder);
+        }
+    }
+
     private static String format(double[] values) {
         StringBuilder text = new StringBuilder();
         for (double value : values) {
@@ -104,7 +144,11 @@ public final class ClusterBenchmark {
     }
 
     private static void print(int nodes, List<Round> rounds) {
-        System.out.printf("%-8d %12.0f %9.3fms %9.3fms %9sms %9sms %9.0f%% %10.1fµs%n", nodes,
+        print(Integer.toString(nodes), rounds);
+    }
+
+    private static void print(String nodes, List<Round> rounds) {
+        System.out.printf("%-8s %12.0f %9.3fms %9.3fms %9sms %9sms %9.0f%% %10.1fµs%n", nodes,
                 median(rounds, r -> r.throughput), median(rounds, r -> r.localP50), median(rounds, r -> r.localP99),
                 format(median(rounds, r -> r.remoteP50)), format(median(rounds, r -> r.remoteP99)),
                 100 * median(rounds, r -> r.remoteShare), median(rounds, r -> r.cpuMicrosPerCommand));
@@ -136,13 +180,16 @@ public final class ClusterBenchmark {
         private final HashRing ring;
         private final String type;
 
-        Cluster(int size, EventStore store, String prefix) throws InterruptedException {
+        Cluster(int size, EventStore store, String prefix,
+                java.util.function.Consumer<JGroupsCommandBus.Builder> customize) throws InterruptedException {
             this.prefix = prefix;
             String cluster = "bench-" + prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
-            int port = prefix.equals("one") ? 7800 : 7850;
+            int port = prefix.equals("one") || prefix.equals("plain") ? 7800 : 7850;
             for (int i = 0; i < size; i++) {
-                JGroupsCommandBus bus = JGroupsCommandBus.builder().cluster(cluster).nodeName(prefix + "-" + i)
-                        .bindPort(port, 20).build();
+                JGroupsCommandBus.Builder builder = JGroupsCommandBus.builder().cluster(cluster)
+                        .nodeName(prefix + "-" + i).bindPort(port, 20);
+                customize.accept(builder);
+                JGroupsCommandBus bus = builder.build();
                 buses.add(bus);
                 nodes.add(Gyre.builder().name(prefix + "-" + i).sharedEventStore(store).aggregate(Account.class)
                         .commandBus(bus).start());
