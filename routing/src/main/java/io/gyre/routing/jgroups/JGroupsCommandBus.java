@@ -1,59 +1,36 @@
 package io.gyre.routing.jgroups;
 
 import io.gyre.GyreException;
-import io.gyre.Metadata;
 import io.gyre.command.CommandBus;
 import io.gyre.command.CommandBusClosedException;
-import io.gyre.command.CachedAggregates;
 import io.gyre.command.CommandBusContext;
 import io.gyre.command.CommandDispatch;
 import io.gyre.command.CommandMessage;
-import io.gyre.command.CommandNotExecutedException;
 import io.gyre.command.CommandOutcomeUnknownException;
-import io.gyre.command.Deadline;
 import io.gyre.command.LocalCommandBus;
-import io.gyre.command.MissingTargetAggregateIdException;
-import io.gyre.command.NoHandlerForCommandException;
-import io.gyre.command.internal.TargetIdAccessor;
-import io.gyre.routing.HandlerNotAvailableException;
 import io.gyre.routing.HashRing;
 import io.gyre.routing.Member;
 import io.gyre.routing.MemberLeftException;
-import io.gyre.routing.MessageTooLargeException;
-import io.gyre.routing.NoEligibleMemberException;
-import io.gyre.routing.NotOwnerException;
-import io.gyre.routing.RingDiff;
 import io.gyre.routing.jgroups.internal.BusConfig;
 import io.gyre.routing.jgroups.internal.ClusterChannel;
-import io.gyre.routing.jgroups.internal.DefaultStack;
-import io.gyre.routing.jgroups.internal.ErrorCodec;
 import io.gyre.routing.jgroups.internal.MemberOutbox;
 import io.gyre.routing.jgroups.internal.Membership;
 import io.gyre.routing.jgroups.internal.OutboundCommand;
-import io.gyre.routing.jgroups.internal.OutboundReply;
 import io.gyre.routing.jgroups.internal.PendingRequests;
-import io.gyre.routing.jgroups.internal.PendingRequests.Pending;
 import io.gyre.routing.jgroups.internal.WireFormat;
-import io.gyre.routing.jgroups.internal.WireMessage;
 import io.gyre.routing.jgroups.internal.WireMessage.Advertisement;
-import io.gyre.routing.jgroups.internal.WireMessage.CommandRequest;
 import io.gyre.routing.jgroups.internal.WireMessage.Leaving;
-import io.gyre.routing.jgroups.internal.WireMessage.Reply;
-import io.gyre.serialization.SerializationException;
-import io.gyre.serialization.SerializedValue;
 import io.gyre.serialization.Serializer;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -63,12 +40,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 import org.jgroups.Address;
-import org.jgroups.MergeView;
-import org.jgroups.PhysicalAddress;
 import org.jgroups.View;
-import org.jgroups.stack.IpAddress;
 import org.jgroups.stack.Protocol;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -136,7 +109,6 @@ public final class JGroupsCommandBus implements CommandBus {
     private final String selfId;
     private final PendingRequests pending = new PendingRequests();
     private final Map<Address, MemberOutbox> outboxes = new ConcurrentHashMap<>();
-    private final CountDownLatch joined = new CountDownLatch(1);
     private final AtomicLong refused = new AtomicLong();
     private final AtomicReference<Membership.@Nullable Snapshot> staleOnce = new AtomicReference<>();
     private volatile State state = State.NEW;
@@ -145,23 +117,18 @@ public final class JGroupsCommandBus implements CommandBus {
     private @Nullable Serializer serializer;
     private @Nullable CommandBusContext context;
     private @Nullable ScheduledExecutorService timer;
-    private volatile @Nullable Membership membership;
     /** The aggregate types this member hosts, each with the command type names it handles for it. */
     private Map<String, Set<String>> hosted = Map.of();
-    private @Nullable Advertisement ownAd;
     private @Nullable ExecutorService membershipWork;
-    private final Object viewLock = new Object();
-    private final Set<String> upgradesLogged = ConcurrentHashMap.newKeySet();
-    private volatile @Nullable Eviction lastEviction;
-    private final AtomicLong fromOutsideView = new AtomicLong();
-    private final AtomicLong commandsFromNonMembers = new AtomicLong();
-    private final AtomicLong misdirectedReplies = new AtomicLong();
-    private final AtomicLong refusedAdvertisements = new AtomicLong();
-    private final AtomicLong leavesFromNonMembers = new AtomicLong();
+    private volatile @Nullable RingKeeper ringKeeper;
+    private final Discovery discovery;
+    private volatile @Nullable Router router;
+    private volatile @Nullable Inbound inbound;
 
     private JGroupsCommandBus(BusConfig config) {
         this.config = config;
         this.selfId = config.nodeName() != null ? config.nodeName() : defaultNodeName();
+        this.discovery = new Discovery(config, selfId);
     }
 
     /** @return a builder with defaults that work on one machine */
@@ -176,7 +143,8 @@ public final class JGroupsCommandBus implements CommandBus {
 
     /** @return the current ring, or null before the bus started or when no member can take commands */
     public @Nullable HashRing ring() {
-        Membership current = membership;
+        RingKeeper keeper = ringKeeper;
+        Membership current = keeper == null ? null : keeper.membership();
         return current == null ? null : current.current().ring();
     }
 
@@ -208,7 +176,8 @@ public final class JGroupsCommandBus implements CommandBus {
 
     /** @return what the last ring change cost the cache, or null before the first one */
     public @Nullable Eviction lastEviction() {
-        return lastEviction;
+        RingKeeper keeper = ringKeeper;
+        return keeper == null ? null : keeper.lastEviction();
     }
 
     /**
@@ -230,8 +199,8 @@ public final class JGroupsCommandBus implements CommandBus {
 
     /** @return what this member refused to believe so far */
     public Distrust distrust() {
-        return new Distrust(fromOutsideView.get(), commandsFromNonMembers.get(), misdirectedReplies.get(),
-                refusedAdvertisements.get(), leavesFromNonMembers.get());
+        Inbound in = inbound;
+        return in == null ? new Distrust(0, 0, 0, 0, 0) : in.distrust();
     }
 
     /** @return commands waiting in outboxes to be sent to other members */
@@ -253,14 +222,20 @@ public final class JGroupsCommandBus implements CommandBus {
             byAggregate.computeIfAbsent(aggregateType, type -> new java.util.TreeSet<>())
                     .add(nodeContext.serializer().types().nameOf(commandType));
         }
-        this.ownAd = new Advertisement(selfId, config.weight(), byAggregate);
+        Advertisement ownAd = new Advertisement(selfId, config.weight(), byAggregate);
         this.hosted = ownAd.hosted();
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("gyre-cluster-timer-" + selfId));
         this.membershipWork = Executors.newSingleThreadExecutor(daemon("gyre-cluster-membership-" + selfId));
+        this.ringKeeper = new RingKeeper(selfId, ownAd, this::channel, nodeContext.cachedAggregates(), timer,
+                membershipWork);
+        this.router = new Router(selfId, local, () -> ringKeeper.membership(), () -> state == State.RUNNING,
+                refused);
+        this.inbound = new Inbound(selfId, config, this::keeper, this::channel, () -> state == State.RUNNING, router,
+                local, serializer, hosted, pending, to -> outboxFor(to, String.valueOf(to)), refused);
         ClusterChannel.Listener listener = new ClusterChannel.Listener() {
             @Override
             public void onFrame(Address from, byte[] buffer, int offset, int length) {
-                JGroupsCommandBus.this.onFrame(from, buffer, offset, length);
+                Objects.requireNonNull(inbound).onFrame(from, buffer, offset, length);
             }
 
             @Override
@@ -271,10 +246,10 @@ public final class JGroupsCommandBus implements CommandBus {
         try {
             ClusterChannel created = config.stackFile() != null
                     ? ClusterChannel.of(config.stackFile(), selfId, listener)
-                    : ClusterChannel.of(defaultProtocols(), selfId, listener);
+                    : ClusterChannel.of(discovery.defaultProtocols(), selfId, listener);
             channel = created;
             created.connect(config.cluster());
-            if (!joined.await(30, TimeUnit.SECONDS)) {
+            if (!ringKeeper.awaitFirstView(30, TimeUnit.SECONDS)) {
                 throw new IllegalStateException("no view after connecting");
             }
         } catch (Exception e) {
@@ -282,152 +257,35 @@ public final class JGroupsCommandBus implements CommandBus {
             if (channel != null) {
                 channel.close();
             }
-            throw new ClusterJoinException("Member " + selfId + " could not join cluster '" + config.cluster()
-                    + "' with " + discoverySettings(), e);
+            throw discovery.joinFailed(e);
         }
-        if (config.insecureWithoutTls() && config.tls() == null && !config.bindAddress().isLoopbackAddress()) {
-            log.warn("Member {} listens on {} WITHOUT TLS (insecureWithoutTls): anyone who reaches that address can join "
-                    + "cluster '{}', be given aggregates to own and have commands run", selfId,
-                    config.bindAddress().getHostAddress(), config.cluster());
-        }
+        discovery.warnIfInsecure();
         state = State.RUNNING;
-        advertise();
+        ringKeeper.startAdvertising();
         timer.scheduleAtFixedRate(this::sweep, 250, 250, TimeUnit.MILLISECONDS);
-        awaitAdvertisements();
-        awaitMinMembers();
+        discovery.awaitAdvertisements(membership(), channel(), this::members);
+        ClusterJoinException tooFew = discovery.awaitMinMembers(this::members);
+        if (tooFew != null) {
+            close();
+            throw tooFew;
+        }
         timer.scheduleAtFixedRate(this::warnIfSmall, 30, 30, TimeUnit.SECONDS);
         log.info("Member {} joined cluster '{}' as {}; ring members {}", selfId, config.cluster(),
                 channel().address(), members());
         warnIfSmall();
     }
 
-    /**
-     * The start gate: waits, up to the start timeout, for a ring of at least {@code minMembers}. Two nodes whose
-     * discovery settings miss each other would otherwise each run as a cluster of one, each owning every aggregate.
-     */
-    private void awaitMinMembers() {
-        if (config.minMembers() <= 1) {
-            return;
-        }
-        long deadline = System.nanoTime() + config.startTimeout().toNanos();
-        while (members().size() < config.minMembers() && System.nanoTime() - deadline < 0) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        if (members().size() < config.minMembers()) {
-            List<String> found = members();
-            close();
-            throw new ClusterJoinException("Member " + selfId + " found " + found.size() + " member(s) " + found
-                    + " of cluster '" + config.cluster() + "' within " + config.startTimeout() + ", fewer than "
-                    + "minMembers " + config.minMembers() + "; discovery used " + discoverySettings() + ". Check that "
-                    + "the other nodes are up and that their discovery settings reach each other", null);
-        }
-    }
-
-    /**
-     * Warns, at start and every 30 s, while the ring is smaller than {@code minMembers} or a configured initial host
-     * has no member of the view on it: two nodes whose discovery misses each other each run as a cluster of one,
-     * each owning every aggregate, and nothing else would say so.
-     */
     private void warnIfSmall() {
-        if (state != State.RUNNING) {
-            return;
+        if (state == State.RUNNING) {
+            discovery.warnIfSmall(members(), channel());
         }
-        List<String> now = members();
-        if (now.size() < config.minMembers()) {
-            log.warn("Member {} sees {} member(s) {} of cluster '{}', fewer than the {} expected (minMembers); "
-                    + "discovery uses {}. Members that do not see each other each own every aggregate", selfId,
-                    now.size(), now, config.cluster(), config.minMembers(), discoverySettings());
-        }
-        List<InetSocketAddress> unreached = unreachedInitialHosts();
-        if (!unreached.isEmpty()) {
-            log.warn("Member {} sees {} member(s) {} of cluster '{}' and none on the initial hosts {} (each with "
-                    + "ports up to {} above it); discovery uses {}. If nodes run there, they do not see this one and "
-                    + "each owns every aggregate", selfId, now.size(), now, config.cluster(), unreached,
-                    config.portRange(), discoverySettings());
-        }
-    }
-
-    /** @return the configured initial hosts on whose port range no member of the current view is */
-    private List<InetSocketAddress> unreachedInitialHosts() {
-        if (config.stackFile() != null || config.initialHosts().isEmpty()) {
-            return List.of();
-        }
-        View view = channel().view();
-        List<InetSocketAddress> unreached = new ArrayList<>();
-        for (InetSocketAddress host : config.initialHosts()) {
-            boolean reached = false;
-            for (Address member : view == null ? List.<Address>of() : view.getMembers()) {
-                if (channel().physicalAddress(member) instanceof IpAddress physical
-                        && physical.getIpAddress().equals(host.getAddress())
-                        && physical.getPort() >= host.getPort()
-                        && physical.getPort() <= host.getPort() + config.portRange()) {
-                    reached = true;
-                    break;
-                }
-            }
-            if (!reached) {
-                unreached.add(host);
-            }
-        }
-        return unreached;
-    }
-
-    /**
-     * Waits (up to 10 s) until every member of the view has advertised itself: until then this member's ring
-     * holds too few members, and it would run commands for keys the others still own.
-     */
-    private void awaitAdvertisements() {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!membership().allAdvertised() && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-        if (!membership().allAdvertised()) {
-            log.warn("Member {}: not every member of view {} advertised itself within 10 s; starting with ring {}",
-                    selfId, channel().view(), members());
-        }
-    }
-
-    /** @return JGroups' TLS settings from this bus's, or null without TLS: mutual authentication required */
-    private org.jgroups.util.@Nullable TLS transportTls() {
-        ClusterTls tls = config.tls();
-        if (tls == null) {
-            return null;
-        }
-        return new org.jgroups.util.TLS().enabled(true)
-                .setKeystorePath(tls.keyStore().toString()).setKeystorePassword(new String(tls.keyStorePassword()))
-                .setKeystoreType(tls.keyStoreType())
-                .setTruststorePath(tls.trustStore().toString())
-                .setTruststorePassword(new String(tls.trustStorePassword())).setTruststoreType(tls.trustStoreType())
-                .setClientAuth(org.jgroups.util.TLSClientAuth.NEED);
-    }
-
-    private List<Protocol> defaultProtocols() {
-        List<PhysicalAddress> initial = new ArrayList<>();
-        for (InetSocketAddress host : config.initialHosts().isEmpty()
-                ? List.of(new InetSocketAddress(config.bindAddress(), config.bindPort())) : config.initialHosts()) {
-            initial.add(new IpAddress(host.getAddress(), host.getPort()));
-        }
-        List<Protocol> protocols = new ArrayList<>(DefaultStack.protocols(config.bindAddress(), config.bindPort(),
-                config.portRange(), initial, config.suspectAfter().toMillis(), false, transportTls(),
-                config.maxMessageBytes() + 64 * 1024));
-        config.stackCustomizer().accept(protocols);
-        return protocols;
     }
 
     @Override
     public CommandDispatch dispatch(CommandMessage command) {
         State now = state;
-        Membership current = membership;
+        RingKeeper keeper = ringKeeper;
+        Membership current = keeper == null ? null : keeper.membership();
         if (now == State.NEW || now == State.CLOSED || current == null) {
             return CommandDispatch.refused(command, new CommandBusClosedException("Member " + selfId + " is "
                     + (now == State.NEW ? "not started" : "closed") + "; " + command + " was not sent"));
@@ -436,13 +294,14 @@ public final class JGroupsCommandBus implements CommandBus {
             String commandType = serializer().types().nameOf(command.payloadType());
             Membership.Snapshot stale = staleOnce.getAndSet(null);
             Membership.Snapshot snapshot = stale != null ? stale : current.current();
-            String aggregateType = aggregateTypeOf(command.payloadType(), commandType, snapshot);
-            Member owner = ownerOf(snapshot, command.routingKey(), aggregateType);
+            Router routes = Objects.requireNonNull(router);
+            String aggregateType = routes.aggregateTypeOf(command.payloadType(), commandType, snapshot);
+            Member owner = routes.ownerOf(snapshot, command.routingKey(), aggregateType);
             if (owner.id().equals(selfId)) {
                 if (localBus().aggregateTypeOf(command.payloadType()) == null) {
-                    throw handlerNotAvailable(aggregateType, commandType, command.routingKey());
+                    throw routes.handlerNotAvailable(aggregateType, commandType, command.routingKey());
                 }
-                return localBus().dispatch(command, this::checkStillOwner);
+                return localBus().dispatch(command, routes::checkStillOwner);
             }
             Address target = Objects.requireNonNull(snapshot.addresses().get(owner.id()), owner.id());
             MemberOutbox outbox = outboxFor(target, owner.id());
@@ -456,41 +315,6 @@ public final class JGroupsCommandBus implements CommandBus {
         } catch (GyreException e) {
             return CommandDispatch.refused(command, e);
         }
-    }
-
-    /**
-     * The aggregate type a command targets: this node's own when it handles the command, else the one the members
-     * that handle it advertise. Ownership is per aggregate type, never per command type, so that every command for
-     * one aggregate goes to its one owner.
-     */
-    private String aggregateTypeOf(Class<?> payloadType, String commandType, Membership.Snapshot snapshot) {
-        String local = localBus().aggregateTypeOf(payloadType);
-        if (local != null) {
-            return local;
-        }
-        String advertised = snapshot.aggregateOf(commandType);
-        if (advertised == null) {
-            HashRing ring = snapshot.ring();
-            throw NoEligibleMemberException.forCommandType(commandType, snapshot.version(),
-                    ring == null ? List.of() : ring.members());
-        }
-        return advertised;
-    }
-
-    /**
-     * This member owns the aggregate but has no handler for the command, which another member has: a rolling
-     * upgrade. Transient, and logged once per command type.
-     */
-    private HandlerNotAvailableException handlerNotAvailable(String aggregateType, String commandType, String key) {
-        List<String> handlers = membership().handlersOf(aggregateType, commandType);
-        if (upgradesLogged.add(commandType)) {
-            log.warn("Member {} owns aggregates of type {} but has no handler for {}, which members {} handle: a "
-                    + "rolling upgrade is in progress; such commands wait (until their deadline) for this member to "
-                    + "be upgraded or for ownership to move", selfId, aggregateType, commandType, handlers);
-        }
-        return new HandlerNotAvailableException("Member " + selfId + " owns " + aggregateType + " '" + key
-                + "' but has no handler for " + commandType + " yet (members " + handlers + " have one): a rolling "
-                + "upgrade is in progress; the command was not run");
     }
 
     /** @return the outbox to a member of the current view, created on first use; null for one not in the view */
@@ -507,361 +331,20 @@ public final class JGroupsCommandBus implements CommandBus {
                 config.maxInFlightPerMember(), config.maxMessageBytes() + WireFormat.FRAME_OVERHEAD));
     }
 
-    private Member ownerOf(Membership.Snapshot snapshot, String key, String aggregateType) {
-        HashRing ring = snapshot.ring();
-        if (ring == null) {
-            throw new NoEligibleMemberException(aggregateType, snapshot.version(), List.of());
-        }
-        return ring.owner(key, aggregateType);
-    }
-
-    /** Runs on the worker thread right before the handler: only the current owner may run a command. */
-    private void checkStillOwner(CommandMessage command) {
-        Membership current = membership;
-        if (state != State.RUNNING || current == null) {
-            refused.incrementAndGet();
-            throw new NotOwnerException("Member " + selfId + " is leaving and no longer runs " + command);
-        }
-        Membership.Snapshot snapshot = current.current();
-        String aggregateType = Objects.requireNonNull(localBus().aggregateTypeOf(command.payloadType()));
-        Member owner = ownerOf(snapshot, command.routingKey(), aggregateType);
-        if (!owner.id().equals(selfId)) {
-            refused.incrementAndGet();
-            throw new NotOwnerException("Member " + selfId + " does not own " + aggregateType + " '"
-                    + command.routingKey() + "' in ring version " + snapshot.version() + " (owner: " + owner.id()
-                    + "); " + command + " was not run", snapshot.version());
-        }
-    }
-
-    private void onFrame(Address from, byte[] buffer, int offset, int length) {
-        try {
-            if (!joined.await(30, TimeUnit.SECONDS)) {
-                return;
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return;
-        }
-        View view = channel().view();
-        if (view == null || !view.containsMember(from)) {
-            // Not even in the view: nothing it says is believed, and nothing is decoded for it.
-            if (fromOutsideView.incrementAndGet() % 1000 == 1) {
-                log.warn("Member {} dropped a message from {}, which is not in its view {}", selfId, from,
-                        view == null ? "(none yet)" : view.getViewId());
-            }
-            return;
-        }
-        List<WireFormat.Decoded> messages;
-        try {
-            messages = WireFormat.decode(buffer, offset, length);
-        } catch (GyreException e) {
-            log.warn("Member {} dropped an unreadable message from {}: {}", selfId, from, e.getMessage());
-            return;
-        }
-        for (WireFormat.Decoded decoded : messages) {
-            WireMessage message = decoded.message();
-            if (message instanceof CommandRequest request) {
-                if (!onRing(from)) {
-                    // In the view but not (or no longer) on the ring: a member still joining, or one that never
-                    // advertised itself. Its command is not run; a real member retries once its advertisement is in.
-                    commandsFromNonMembers.incrementAndGet();
-                    reply(from, request.requestId(), null, new NotOwnerException("Member " + selfId + " runs "
-                            + "commands only for members of its ring, and " + from + " is not on it (ring version "
-                            + membership().current().version() + "); command " + request.commandId()
-                            + " was not run", membership().current().version()));
-                    continue;
-                }
-                onCommand(from, request, decoded.length());
-            } else if (message instanceof Reply reply) {
-                onReply(from, reply);
-            } else if (message instanceof Advertisement ad) {
-                if (ad.weight() > config.maxMemberWeight()) {
-                    refusedAdvertisements.incrementAndGet();
-                    log.error("Member {} refused the advertisement of {} ('{}'): weight {} is above the cluster's "
-                            + "maxMemberWeight {}", selfId, from, ad.memberId(), ad.weight(),
-                            config.maxMemberWeight());
-                    continue;
-                }
-                Membership.Change change = membership().onAdvertisement(from, ad);
-                if (!change.changed() && !ad.equals(ownAdOf(from))) {
-                    refusedAdvertisements.incrementAndGet();
-                }
-                applied(change);
-            } else if (message instanceof Leaving) {
-                if (!onRing(from)) {
-                    leavesFromNonMembers.incrementAndGet();
-                    continue;
-                }
-                applied(membership().onLeaving(from));
-            } else if (message instanceof WireMessage.AdvertisementRequest) {
-                advertiseLater();
-            }
-        }
-    }
-
-    /** @return true when an address belongs to a member of the current ring */
-    private boolean onRing(Address address) {
-        return membership().current().addresses().containsValue(address);
-    }
-
-    /** @return the advertisement this member holds for an address, or null */
-    private @Nullable Advertisement ownAdOf(Address address) {
-        return membership().advertisementOf(address);
-    }
-
-    private void onCommand(Address from, CommandRequest request, int size) {
-        if (size > config.maxMessageBytes()) {
-            reply(from, request.requestId(), null, new MessageTooLargeException("A command of " + size + " bytes "
-                    + "reached member " + selfId + ", over its limit of " + config.maxMessageBytes() + " bytes"));
-            return;
-        }
-        Membership.Snapshot snapshot = membership().current();
-        if (state != State.RUNNING) {
-            refused.incrementAndGet();
-            reply(from, request.requestId(), null, new NotOwnerException("Member " + selfId + " is leaving; "
-                    + "command " + request.commandId() + " for '" + request.routingKey() + "' was not run",
-                    snapshot.version()));
-            return;
-        }
-        CommandMessage command;
-        try {
-            Member owner = ownerOf(snapshot, request.routingKey(), request.aggregateType());
-            if (!owner.id().equals(selfId)) {
-                refused.incrementAndGet();
-                if (request.ringVersion() > snapshot.version()) {
-                    // The sender's ring is newer than this member's: this one may have missed an advertisement.
-                    reconcileLater();
-                }
-                throw new NotOwnerException("Member " + selfId + " does not own " + request.aggregateType() + " '"
-                        + request.routingKey() + "' in ring version " + snapshot.version() + " (owner: " + owner.id()
-                        + "; sender's ring version " + request.ringVersion() + ")", snapshot.version());
-            }
-            Set<String> handled = hosted.get(request.aggregateType());
-            if (handled == null || !handled.contains(request.commandType())) {
-                if (membership().handlersOf(request.aggregateType(), request.commandType()).isEmpty()) {
-                    throw new NoHandlerForCommandException("No member of cluster '" + config.cluster() + "' handles "
-                            + "command type '" + request.commandType() + "' for aggregate type "
-                            + request.aggregateType() + "; command " + request.commandId() + " was refused");
-                }
-                throw handlerNotAvailable(request.aggregateType(), request.commandType(), request.routingKey());
-            }
-            Serializer wire = serializer();
-            Object payload = wire.deserialize(new SerializedValue(request.commandType(), request.payload()));
-            Metadata metadata = wire.deserializeMetadata(request.metadata());
-            String key = TargetIdAccessor.of(payload.getClass()).routingKey(payload);
-            if (!key.equals(request.routingKey())) {
-                throw new MissingTargetAggregateIdException("Command " + request.commandId() + " was routed as '"
-                        + request.routingKey() + "' but targets '" + key + "'; refused");
-            }
-            command = new CommandMessage(request.commandId(), payload, key, metadata, Math.max(1, request.attempt()),
-                    request.callerChosenId(), Deadline.afterNanos(request.remainingNanos()));
-            if (command.isLate()) {
-                throw new CommandNotExecutedException(command + " reached member " + selfId + " after its deadline "
-                        + "and was dropped unrun", request.commandId());
-            }
-        } catch (GyreException e) {
-            reply(from, request.requestId(), null, e);
-            return;
-        } catch (RuntimeException e) {
-            reply(from, request.requestId(), null, new SerializationException("Command " + request.commandId()
-                    + " from " + from + " is malformed: " + e.getMessage(), e));
-            return;
-        }
-        localBus().dispatch(command, this::checkStillOwner)
-                .whenComplete((result, failure) -> reply(from, request.requestId(), result, failure));
-    }
-
-    private void reply(Address to, long requestId, @Nullable Object result, @Nullable Throwable failure) {
-        MemberOutbox outbox = outboxFor(to, String.valueOf(to));
-        if (outbox == null || !outbox.offer(new OutboundReply(requestId, result, failure, serializer(), outbox))) {
-            log.debug("Reply {} to {} not sent: the member left", requestId, to);
-        }
-    }
-
-    private void onReply(Address from, Reply reply) {
-        Pending expected = pending.get(reply.requestId());
-        if (expected == null) {
-            return;
-        }
-        if (!expected.target().equals(from)) {
-            misdirectedReplies.incrementAndGet();
-            log.warn("Reply to request {} came from {} instead of {}; ignored", reply.requestId(), from,
-                    expected.target());
-            return;
-        }
-        Pending request = pending.take(reply.requestId());
-        if (request == null) {
-            return;
-        }
-        CommandDispatch dispatch = request.dispatch();
-        WireMessage.WireError error = reply.error();
-        SerializedValue result = reply.result();
-        try {
-            if (error == null) {
-                dispatch.complete(result == null ? null : serializer().deserialize(result));
-                return;
-            }
-            RuntimeException failure = ErrorCodec.decode(error, request.member());
-            if (failure instanceof NotOwnerException notOwner && notOwner.ringVersion() != NotOwnerException
-                    .UNKNOWN_VERSION && notOwner.ringVersion() != membership().current().version()) {
-                // The owner's ring differs from this member's: make sure neither misses an advertisement.
-                reconcileLater();
-            }
-            if (failure instanceof NotOwnerException || failure instanceof CommandNotExecutedException
-                    || failure instanceof MessageTooLargeException || failure instanceof HandlerNotAvailableException) {
-                // The member refused it before running it: nothing of it was stored there.
-                dispatch.failNotRun(failure);
-            } else {
-                dispatch.completeExceptionally(failure);
-            }
-        } catch (RuntimeException e) {
-            dispatch.completeExceptionally(e);
-        }
-    }
-
     private void onView(View view) {
-        Membership.Change change;
-        synchronized (viewLock) {
-            Membership current = membership;
-            if (current == null) {
-                Advertisement ad = Objects.requireNonNull(ownAd);
-                membership = new Membership(channel().address(), ad, view);
-                joined.countDown();
-                return;
+        Membership.Change change = keeper().onView(view);
+        if (change == null || change.departed().isEmpty()) {
+            return;
+        }
+        for (Address departed : change.departed()) {
+            MemberOutbox outbox = outboxes.remove(departed);
+            if (outbox != null) {
+                outbox.close();
             }
-            change = current.onView(view);
         }
-        if (!change.changed()) {
-            return;
-        }
-        CachedAggregates caches = context == null ? null : context.cachedAggregates();
-        if (view instanceof MergeView && caches != null) {
-            // Both sides of a partition may have written any aggregate: nothing cached here can be trusted.
-            caches.evictAll();
-        }
-        if (!change.departed().isEmpty()) {
-            for (Address departed : change.departed()) {
-                MemberOutbox outbox = outboxes.remove(departed);
-                if (outbox != null) {
-                    outbox.close();
-                }
-            }
-            pending.failIf(request -> change.departed().contains(request.target()), request ->
-                    new MemberLeftException("Member " + request.member() + " left before answering "
-                            + request.dispatch().command()));
-        }
-        applied(change);
-        if (state == State.RUNNING) {
-            advertiseLater();
-        }
-        log.info("Member {}: view {} -> ring version {} with members {}", selfId, view.getViewId(),
-                change.after().version(), change.after().addresses().keySet());
-    }
-
-    /**
-     * Drops the cached aggregates whose ownership moved away from or to this member, per hosted aggregate type, on
-     * the membership thread (never on a JGroups thread, which also carries heartbeats): one hash and one search
-     * per cached id ({@link RingDiff}), over a copy of the cache's ids, so the cache stays usable meanwhile.
-     * Changes are queued in the order they were applied.
-     */
-    private void applied(Membership.Change change) {
-        if (!change.changed() || context == null) {
-            return;
-        }
-        ExecutorService work = membershipWork;
-        if (work == null) {
-            return;
-        }
-        try {
-            work.execute(() -> evictMoved(change.before(), change.after()));
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            log.debug("Not evicting after the bus stopped: {}", e.toString());
-        }
-    }
-
-    private void evictMoved(Membership.Snapshot before, Membership.Snapshot after) {
-        CachedAggregates caches = Objects.requireNonNull(context).cachedAggregates();
-        long started = System.nanoTime();
-        int evicted = 0;
-        int scanned = 0;
-        for (String aggregateType : hosted.keySet()) {
-            List<String> ids = caches.ids(aggregateType);
-            scanned += ids.size();
-            if (ids.isEmpty()) {
-                continue;
-            }
-            RingDiff diff = diff(before.ring(), after.ring(), aggregateType);
-            java.util.function.Predicate<CharSequence> movedHere = diff == null ? id -> true
-                    : diff.movedToOrFrom(selfId);
-            List<String> moved = new ArrayList<>();
-            for (String id : ids) {
-                if (movedHere.test(id)) {
-                    moved.add(id);
-                }
-            }
-            caches.evict(aggregateType, moved);
-            evicted += moved.size();
-        }
-        long micros = (System.nanoTime() - started) / 1000;
-        lastEviction = new Eviction(scanned, evicted, micros);
-        if (evicted > 0 && log.isDebugEnabled()) {
-            log.debug("Member {} dropped {} of {} cached aggregates that moved, in {} µs", selfId, evicted, scanned,
-                    micros);
-        }
-    }
-
-    /** @return the keys that moved for an aggregate type, or null when every key may have (a ring came or went) */
-    private static @Nullable RingDiff diff(@Nullable HashRing before, @Nullable HashRing after, String aggregateType) {
-        if (before == null || after == null) {
-            return null;
-        }
-        try {
-            return RingDiff.between(before, after, aggregateType);
-        } catch (NoEligibleMemberException e) {
-            return null;
-        }
-    }
-
-    /** Asks the members that have not advertised themselves to do so, and advertises this member again. */
-    private void reconcileLater() {
-        ScheduledExecutorService scheduler = timer;
-        if (scheduler == null || state != State.RUNNING) {
-            return;
-        }
-        try {
-            scheduler.execute(() -> {
-                advertise();
-                for (Address missing : membership().notAdvertised()) {
-                    try {
-                        channel().send(missing, WireFormat.encode(new WireMessage.AdvertisementRequest(selfId)));
-                    } catch (Exception e) {
-                        log.debug("Asking {} to advertise itself failed: {}", missing, e.toString());
-                    }
-                }
-            });
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            log.debug("Not reconciling after the bus stopped: {}", e.toString());
-        }
-    }
-
-    private void advertiseLater() {
-        ScheduledExecutorService scheduler = timer;
-        if (scheduler == null || state != State.RUNNING) {
-            return;
-        }
-        try {
-            scheduler.execute(this::advertise);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            log.debug("Not advertising: {}", e.toString());
-        }
-    }
-
-    private void advertise() {
-        try {
-            channel().broadcast(WireFormat.encode(Objects.requireNonNull(ownAd)));
-        } catch (Exception e) {
-            log.warn("Member {} could not advertise itself: {}", selfId, e.toString());
-        }
+        pending.failIf(request -> change.departed().contains(request.target()), request ->
+                new MemberLeftException("Member " + request.member() + " left before answering "
+                        + request.dispatch().command()));
     }
 
     /**
@@ -874,7 +357,7 @@ public final class JGroupsCommandBus implements CommandBus {
                 "Member " + request.member() + " did not answer " + request.dispatch().command() + " before its "
                         + "deadline", request.dispatch().command().commandId()));
         if (!membership().allAdvertised()) {
-            reconcileLater();
+            keeper().reconcileLater();
         }
         View view = channel().view();
         if (view != null) {
@@ -907,13 +390,13 @@ public final class JGroupsCommandBus implements CommandBus {
         state = State.LEAVING;
         long deadline = System.nanoTime() + config.leaveTimeout().toNanos();
         awaitUntil(deadline, () -> localBus().pendingCommands() == 0);
-        Membership current = membership();
+        keeper().stopAdvertising();
         try {
             channel().broadcast(WireFormat.encode(new Leaving(selfId)));
         } catch (Exception e) {
             log.warn("Member {} could not announce its departure: {}", selfId, e.toString());
         }
-        applied(current.onLeaving(channel().address()));
+        keeper().onLeaving(channel().address());
         awaitUntil(deadline, () -> localBus().pendingCommands() == 0 && pending.size() == 0
                 && waitingRemoteCommands() == 0);
         state = State.CLOSED;
@@ -951,17 +434,6 @@ public final class JGroupsCommandBus implements CommandBus {
         if (membershipWork != null) {
             membershipWork.shutdownNow();
         }
-    }
-
-    /** @return the discovery settings this member used, for messages */
-    private String discoverySettings() {
-        if (config.stackFile() != null) {
-            return "the stack file " + config.stackFile();
-        }
-        int first = config.bindPort();
-        return "bind address " + config.bindAddress().getHostAddress() + ", ports " + first + " to "
-                + (first + config.portRange()) + ", initial hosts " + (config.initialHosts().isEmpty()
-                ? "[this member's own address and ports]" : config.initialHosts().toString());
     }
 
     /**
@@ -1006,8 +478,12 @@ public final class JGroupsCommandBus implements CommandBus {
         return membership().current();
     }
 
+    private RingKeeper keeper() {
+        return Objects.requireNonNull(ringKeeper, "not started");
+    }
+
     private Membership membership() {
-        return Objects.requireNonNull(membership, "not started");
+        return Objects.requireNonNull(keeper().membership(), "not joined");
     }
 
     private ClusterChannel channel() {

@@ -1,0 +1,285 @@
+package io.gyre.routing.jgroups;
+
+import io.gyre.GyreException;
+import io.gyre.Metadata;
+import io.gyre.command.CommandDispatch;
+import io.gyre.command.CommandMessage;
+import io.gyre.command.CommandNotExecutedException;
+import io.gyre.command.Deadline;
+import io.gyre.command.LocalCommandBus;
+import io.gyre.command.MissingTargetAggregateIdException;
+import io.gyre.command.NoHandlerForCommandException;
+import io.gyre.command.internal.TargetIdAccessor;
+import io.gyre.routing.HandlerNotAvailableException;
+import io.gyre.routing.Member;
+import io.gyre.routing.MessageTooLargeException;
+import io.gyre.routing.NotOwnerException;
+import io.gyre.routing.jgroups.internal.BusConfig;
+import io.gyre.routing.jgroups.internal.ClusterChannel;
+import io.gyre.routing.jgroups.internal.ErrorCodec;
+import io.gyre.routing.jgroups.internal.MemberOutbox;
+import io.gyre.routing.jgroups.internal.Membership;
+import io.gyre.routing.jgroups.internal.OutboundReply;
+import io.gyre.routing.jgroups.internal.PendingRequests;
+import io.gyre.routing.jgroups.internal.PendingRequests.Pending;
+import io.gyre.routing.jgroups.internal.WireFormat;
+import io.gyre.routing.jgroups.internal.WireMessage;
+import io.gyre.routing.jgroups.internal.WireMessage.Advertisement;
+import io.gyre.routing.jgroups.internal.WireMessage.CommandRequest;
+import io.gyre.routing.jgroups.internal.WireMessage.Leaving;
+import io.gyre.routing.jgroups.internal.WireMessage.Reply;
+import io.gyre.serialization.SerializationException;
+import io.gyre.serialization.SerializedValue;
+import io.gyre.serialization.Serializer;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.jgroups.Address;
+import org.jgroups.View;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What other members send this one: frames are decoded only when their sender is in the view, and what they say
+ * is believed only from members of the ring. Commands are checked (size, ownership, handler, payload, deadline)
+ * and run on the local bus, their outcome queued as a reply in the sender's outbox; replies complete the
+ * deliveries they answer, only when they come from the member asked; advertisements and departures go to the
+ * {@link RingKeeper}. Each message that is not believed is counted ({@link JGroupsCommandBus.Distrust}).
+ */
+final class Inbound {
+
+    private static final Logger log = LoggerFactory.getLogger(JGroupsCommandBus.class);
+
+    private final String selfId;
+    private final BusConfig config;
+    private final Supplier<RingKeeper> keeper;
+    private final Supplier<ClusterChannel> channel;
+    private final BooleanSupplier running;
+    private final Router router;
+    private final LocalCommandBus local;
+    private final Serializer serializer;
+    private final Map<String, Set<String>> hosted;
+    private final PendingRequests pending;
+    private final Function<Address, @Nullable MemberOutbox> outboxes;
+    private final AtomicLong refused;
+    private final AtomicLong fromOutsideView = new AtomicLong();
+    private final AtomicLong commandsFromNonMembers = new AtomicLong();
+    private final AtomicLong misdirectedReplies = new AtomicLong();
+    private final AtomicLong refusedAdvertisements = new AtomicLong();
+    private final AtomicLong leavesFromNonMembers = new AtomicLong();
+
+    Inbound(String selfId, BusConfig config, Supplier<RingKeeper> keeper, Supplier<ClusterChannel> channel,
+            BooleanSupplier running, Router router, LocalCommandBus local, Serializer serializer,
+            Map<String, Set<String>> hosted, PendingRequests pending,
+            Function<Address, @Nullable MemberOutbox> outboxes, AtomicLong refused) {
+        this.selfId = selfId;
+        this.config = config;
+        this.keeper = keeper;
+        this.channel = channel;
+        this.running = running;
+        this.router = router;
+        this.local = local;
+        this.serializer = serializer;
+        this.hosted = hosted;
+        this.pending = pending;
+        this.outboxes = outboxes;
+        this.refused = refused;
+    }
+
+    /** @return what this member refused to believe so far */
+    JGroupsCommandBus.Distrust distrust() {
+        return new JGroupsCommandBus.Distrust(fromOutsideView.get(), commandsFromNonMembers.get(),
+                misdirectedReplies.get(), refusedAdvertisements.get(), leavesFromNonMembers.get());
+    }
+
+    private Membership membership() {
+        return Objects.requireNonNull(keeper.get().membership(), "not joined");
+    }
+
+    void onFrame(Address from, byte[] buffer, int offset, int length) {
+        try {
+            if (!keeper.get().awaitFirstView(30, TimeUnit.SECONDS)) {
+                return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        View view = channel.get().view();
+        if (view == null || !view.containsMember(from)) {
+            // Not even in the view: nothing it says is believed, and nothing is decoded for it.
+            if (fromOutsideView.incrementAndGet() % 1000 == 1) {
+                log.warn("Member {} dropped a message from {}, which is not in its view {}", selfId, from,
+                        view == null ? "(none yet)" : view.getViewId());
+            }
+            return;
+        }
+        List<WireFormat.Decoded> messages;
+        try {
+            messages = WireFormat.decode(buffer, offset, length);
+        } catch (GyreException e) {
+            log.warn("Member {} dropped an unreadable message from {}: {}", selfId, from, e.getMessage());
+            return;
+        }
+        for (WireFormat.Decoded decoded : messages) {
+            WireMessage message = decoded.message();
+            if (message instanceof CommandRequest request) {
+                if (!onRing(from)) {
+                    // In the view but not (or no longer) on the ring: a member still joining, or one that never
+                    // advertised itself. Its command is not run; a real member retries once its advertisement is in.
+                    commandsFromNonMembers.incrementAndGet();
+                    reply(from, request.requestId(), null, new NotOwnerException("Member " + selfId + " runs "
+                            + "commands only for members of its ring, and " + from + " is not on it (ring version "
+                            + membership().current().version() + "); command " + request.commandId()
+                            + " was not run", membership().current().version()));
+                    continue;
+                }
+                onCommand(from, request, decoded.length());
+            } else if (message instanceof Reply reply) {
+                onReply(from, reply);
+            } else if (message instanceof Advertisement ad) {
+                if (ad.weight() > config.maxMemberWeight()) {
+                    refusedAdvertisements.incrementAndGet();
+                    log.error("Member {} refused the advertisement of {} ('{}'): weight {} is above the cluster's "
+                            + "maxMemberWeight {}", selfId, from, ad.memberId(), ad.weight(),
+                            config.maxMemberWeight());
+                    continue;
+                }
+                if (!keeper.get().onAdvertisement(from, ad)) {
+                    refusedAdvertisements.incrementAndGet();
+                }
+            } else if (message instanceof Leaving) {
+                if (!onRing(from)) {
+                    leavesFromNonMembers.incrementAndGet();
+                    continue;
+                }
+                keeper.get().onLeaving(from);
+            } else if (message instanceof WireMessage.AdvertisementRequest) {
+                keeper.get().advertiseLater();
+            }
+        }
+    }
+
+    /** @return true when an address belongs to a member of the current ring */
+    private boolean onRing(Address address) {
+        return membership().current().addresses().containsValue(address);
+    }
+
+    private void onCommand(Address from, CommandRequest request, int size) {
+        if (size > config.maxMessageBytes()) {
+            reply(from, request.requestId(), null, new MessageTooLargeException("A command of " + size + " bytes "
+                    + "reached member " + selfId + ", over its limit of " + config.maxMessageBytes() + " bytes"));
+            return;
+        }
+        Membership.Snapshot snapshot = membership().current();
+        if (!running.getAsBoolean()) {
+            refused.incrementAndGet();
+            reply(from, request.requestId(), null, new NotOwnerException("Member " + selfId + " is leaving; "
+                    + "command " + request.commandId() + " for '" + request.routingKey() + "' was not run",
+                    snapshot.version()));
+            return;
+        }
+        CommandMessage command;
+        try {
+            Member owner = router.ownerOf(snapshot, request.routingKey(), request.aggregateType());
+            if (!owner.id().equals(selfId)) {
+                refused.incrementAndGet();
+                if (request.ringVersion() > snapshot.version()) {
+                    // The sender's ring is newer than this member's: this one may have missed an advertisement.
+                    keeper.get().reconcileLater();
+                }
+                throw new NotOwnerException("Member " + selfId + " does not own " + request.aggregateType() + " '"
+                        + request.routingKey() + "' in ring version " + snapshot.version() + " (owner: " + owner.id()
+                        + "; sender's ring version " + request.ringVersion() + ")", snapshot.version());
+            }
+            Set<String> handled = hosted.get(request.aggregateType());
+            if (handled == null || !handled.contains(request.commandType())) {
+                if (membership().handlersOf(request.aggregateType(), request.commandType()).isEmpty()) {
+                    throw new NoHandlerForCommandException("No member of cluster '" + config.cluster() + "' handles "
+                            + "command type '" + request.commandType() + "' for aggregate type "
+                            + request.aggregateType() + "; command " + request.commandId() + " was refused");
+                }
+                throw router.handlerNotAvailable(request.aggregateType(), request.commandType(), request.routingKey());
+            }
+            Serializer wire = serializer;
+            Object payload = wire.deserialize(new SerializedValue(request.commandType(), request.payload()));
+            Metadata metadata = wire.deserializeMetadata(request.metadata());
+            String key = TargetIdAccessor.of(payload.getClass()).routingKey(payload);
+            if (!key.equals(request.routingKey())) {
+                throw new MissingTargetAggregateIdException("Command " + request.commandId() + " was routed as '"
+                        + request.routingKey() + "' but targets '" + key + "'; refused");
+            }
+            command = new CommandMessage(request.commandId(), payload, key, metadata, Math.max(1, request.attempt()),
+                    request.callerChosenId(), Deadline.afterNanos(request.remainingNanos()));
+            if (command.isLate()) {
+                throw new CommandNotExecutedException(command + " reached member " + selfId + " after its deadline "
+                        + "and was dropped unrun", request.commandId());
+            }
+        } catch (GyreException e) {
+            reply(from, request.requestId(), null, e);
+            return;
+        } catch (RuntimeException e) {
+            reply(from, request.requestId(), null, new SerializationException("Command " + request.commandId()
+                    + " from " + from + " is malformed: " + e.getMessage(), e));
+            return;
+        }
+        local.dispatch(command, router::checkStillOwner)
+                .whenComplete((result, failure) -> reply(from, request.requestId(), result, failure));
+    }
+
+    private void reply(Address to, long requestId, @Nullable Object result, @Nullable Throwable failure) {
+        MemberOutbox outbox = outboxes.apply(to);
+        if (outbox == null || !outbox.offer(new OutboundReply(requestId, result, failure, serializer, outbox))) {
+            log.debug("Reply {} to {} not sent: the member left", requestId, to);
+        }
+    }
+
+    private void onReply(Address from, Reply reply) {
+        Pending expected = pending.get(reply.requestId());
+        if (expected == null) {
+            return;
+        }
+        if (!expected.target().equals(from)) {
+            misdirectedReplies.incrementAndGet();
+            log.warn("Reply to request {} came from {} instead of {}; ignored", reply.requestId(), from,
+                    expected.target());
+            return;
+        }
+        Pending request = pending.take(reply.requestId());
+        if (request == null) {
+            return;
+        }
+        CommandDispatch dispatch = request.dispatch();
+        WireMessage.WireError error = reply.error();
+        SerializedValue result = reply.result();
+        try {
+            if (error == null) {
+                dispatch.complete(result == null ? null : serializer.deserialize(result));
+                return;
+            }
+            RuntimeException failure = ErrorCodec.decode(error, request.member());
+            if (failure instanceof NotOwnerException notOwner && notOwner.ringVersion() != NotOwnerException
+                    .UNKNOWN_VERSION && notOwner.ringVersion() != membership().current().version()) {
+                // The owner's ring differs from this member's: make sure neither misses an advertisement.
+                keeper.get().reconcileLater();
+            }
+            if (failure instanceof NotOwnerException || failure instanceof CommandNotExecutedException
+                    || failure instanceof MessageTooLargeException || failure instanceof HandlerNotAvailableException) {
+                // The member refused it before running it: nothing of it was stored there.
+                dispatch.failNotRun(failure);
+            } else {
+                dispatch.completeExceptionally(failure);
+            }
+        } catch (RuntimeException e) {
+            dispatch.completeExceptionally(e);
+        }
+    }
+
+}

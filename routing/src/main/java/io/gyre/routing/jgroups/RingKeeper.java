@@ -1,0 +1,257 @@
+package io.gyre.routing.jgroups;
+
+import io.gyre.command.CachedAggregates;
+import io.gyre.routing.HashRing;
+import io.gyre.routing.NoEligibleMemberException;
+import io.gyre.routing.RingDiff;
+import io.gyre.routing.jgroups.internal.ClusterChannel;
+import io.gyre.routing.jgroups.internal.Membership;
+import io.gyre.routing.jgroups.internal.WireFormat;
+import io.gyre.routing.jgroups.internal.WireMessage;
+import io.gyre.routing.jgroups.internal.WireMessage.Advertisement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import org.jgroups.Address;
+import org.jgroups.MergeView;
+import org.jgroups.View;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps this member's ring: applies views, advertisements and departures to the {@link Membership} in order (the
+ * first view included, under one lock), advertises this member, asks members it has no advertisement from to
+ * send one, and drops the cached aggregates whose owner changed to or from this member. Eviction runs on a
+ * membership thread of its own, never on a JGroups thread (which also carries heartbeats): one hash and one bit
+ * per cached id ({@link RingDiff#movedToOrFrom(String)}), over a copy of the cache's ids, so commands keep using
+ * the cache meanwhile; changes are evicted in the order they were applied.
+ */
+final class RingKeeper {
+
+    private static final Logger log = LoggerFactory.getLogger(JGroupsCommandBus.class);
+
+    private final String selfId;
+    private final Advertisement ownAd;
+    private final Supplier<ClusterChannel> channel;
+    private final @Nullable CachedAggregates caches;
+    private final ScheduledExecutorService timer;
+    private final ExecutorService work;
+    private final CountDownLatch joined = new CountDownLatch(1);
+    private final Object viewLock = new Object();
+    private volatile @Nullable Membership membership;
+    private volatile JGroupsCommandBus.@Nullable Eviction lastEviction;
+    private volatile boolean advertising;
+
+    /**
+     * @param selfId  this member's id
+     * @param ownAd   this member's advertisement
+     * @param channel the channel, once created
+     * @param caches  the node's cached aggregates, or null when there are none to keep right
+     * @param timer   sends advertisements and requests for them
+     * @param work    the membership thread, for eviction
+     */
+    RingKeeper(String selfId, Advertisement ownAd, Supplier<ClusterChannel> channel, @Nullable CachedAggregates caches,
+               ScheduledExecutorService timer, ExecutorService work) {
+        this.selfId = selfId;
+        this.ownAd = ownAd;
+        this.channel = channel;
+        this.caches = caches;
+        this.timer = timer;
+        this.work = work;
+    }
+
+    /** @return the membership, or null before the first view */
+    @Nullable Membership membership() {
+        return membership;
+    }
+
+    /**
+     * Waits for the first view.
+     *
+     * @param timeout how long
+     * @return true when it came
+     * @throws InterruptedException when interrupted
+     */
+    boolean awaitFirstView(long timeout, TimeUnit unit) throws InterruptedException {
+        return joined.await(timeout, unit);
+    }
+
+    /** From now on, advertise on every view change and when asked; stops with {@link #stopAdvertising()}. */
+    void startAdvertising() {
+        advertising = true;
+        advertise();
+    }
+
+    /** Stops advertising: the member is leaving. */
+    void stopAdvertising() {
+        advertising = false;
+    }
+
+    /** @return what the last ring change cost the cache, or null before the first one */
+    JGroupsCommandBus.@Nullable Eviction lastEviction() {
+        return lastEviction;
+    }
+
+    /**
+     * Applies a view, in order: the first creates the membership; an older one than the current is ignored.
+     *
+     * @param view the view
+     * @return what changed; null for the first view
+     */
+    Membership.@Nullable Change onView(View view) {
+        Membership.Change change;
+        synchronized (viewLock) {
+            Membership current = membership;
+            if (current == null) {
+                membership = new Membership(channel.get().address(), ownAd, view);
+                joined.countDown();
+                return null;
+            }
+            change = current.onView(view);
+        }
+        if (!change.changed()) {
+            return change;
+        }
+        if (view instanceof MergeView && caches != null) {
+            // Both sides of a partition may have written any aggregate: nothing cached here can be trusted.
+            caches.evictAll();
+        }
+        applied(change);
+        advertiseLater();
+        log.info("Member {}: view {} -> ring version {} with members {}", selfId, view.getViewId(),
+                change.after().version(), change.after().addresses().keySet());
+        return change;
+    }
+
+    /**
+     * @param from the member that advertised
+     * @param ad   its advertisement
+     * @return true when it was believed (or was already known), false when refused
+     */
+    boolean onAdvertisement(Address from, Advertisement ad) {
+        Membership.Change change = current().onAdvertisement(from, ad);
+        applied(change);
+        return change.changed() || ad.equals(current().advertisementOf(from));
+    }
+
+    /** @param from a member of the ring that announced its graceful departure, this one included */
+    void onLeaving(Address from) {
+        applied(current().onLeaving(from));
+    }
+
+    /**
+     * Drops the cached aggregates whose ownership moved away from or to this member, per hosted aggregate type, on
+     * the membership thread, in the order changes were applied.
+     */
+    private void applied(Membership.Change change) {
+        if (!change.changed() || caches == null) {
+            return;
+        }
+        try {
+            work.execute(() -> evictMoved(change.before(), change.after()));
+        } catch (RejectedExecutionException e) {
+            log.debug("Not evicting after the bus stopped: {}", e.toString());
+        }
+    }
+
+    private void evictMoved(Membership.Snapshot before, Membership.Snapshot after) {
+        CachedAggregates cached = Objects.requireNonNull(caches);
+        long started = System.nanoTime();
+        int evicted = 0;
+        int scanned = 0;
+        for (Map.Entry<String, Set<String>> hosted : ownAd.hosted().entrySet()) {
+            String aggregateType = hosted.getKey();
+            List<String> ids = cached.ids(aggregateType);
+            scanned += ids.size();
+            if (ids.isEmpty()) {
+                continue;
+            }
+            RingDiff diff = diff(before.ring(), after.ring(), aggregateType);
+            Predicate<CharSequence> movedHere = diff == null ? id -> true : diff.movedToOrFrom(selfId);
+            List<String> moved = new ArrayList<>();
+            for (String id : ids) {
+                if (movedHere.test(id)) {
+                    moved.add(id);
+                }
+            }
+            cached.evict(aggregateType, moved);
+            evicted += moved.size();
+        }
+        long micros = (System.nanoTime() - started) / 1000;
+        lastEviction = new JGroupsCommandBus.Eviction(scanned, evicted, micros);
+        if (evicted > 0 && log.isDebugEnabled()) {
+            log.debug("Member {} dropped {} of {} cached aggregates that moved, in {} µs", selfId, evicted, scanned,
+                    micros);
+        }
+    }
+
+    /** @return the keys that moved for an aggregate type, or null when every key may have (a ring came or went) */
+    private static @Nullable RingDiff diff(@Nullable HashRing before, @Nullable HashRing after, String aggregateType) {
+        if (before == null || after == null) {
+            return null;
+        }
+        try {
+            return RingDiff.between(before, after, aggregateType);
+        } catch (NoEligibleMemberException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Asks the members that have not advertised themselves to do so, and advertises this member again: called when
+     * the view holds members without an advertisement, or a peer's ring turned out to differ from this one's.
+     */
+    void reconcileLater() {
+        if (!advertising) {
+            return;
+        }
+        try {
+            timer.execute(() -> {
+                advertise();
+                for (Address missing : current().notAdvertised()) {
+                    try {
+                        channel.get().send(missing, WireFormat.encode(new WireMessage.AdvertisementRequest(selfId)));
+                    } catch (Exception e) {
+                        log.debug("Asking {} to advertise itself failed: {}", missing, e.toString());
+                    }
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            log.debug("Not reconciling after the bus stopped: {}", e.toString());
+        }
+    }
+
+    /** Advertises this member soon, on the timer thread, unless it is leaving. */
+    void advertiseLater() {
+        if (!advertising) {
+            return;
+        }
+        try {
+            timer.execute(this::advertise);
+        } catch (RejectedExecutionException e) {
+            log.debug("Not advertising: {}", e.toString());
+        }
+    }
+
+    private void advertise() {
+        try {
+            channel.get().broadcast(WireFormat.encode(ownAd));
+        } catch (Exception e) {
+            log.warn("Member {} could not advertise itself: {}", selfId, e.toString());
+        }
+    }
+
+    private Membership current() {
+        return Objects.requireNonNull(membership, "no view yet");
+    }
+}
