@@ -3,13 +3,13 @@ package io.gyre;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.gyre.eventstore.StreamId;
 import io.gyre.aggregate.AggregateAlreadyExistsException;
 import io.gyre.aggregate.AggregateNotFoundException;
 import io.gyre.command.CommandGateway;
 import io.gyre.command.MissingTargetAggregateIdException;
 import io.gyre.command.NoHandlerForCommandException;
 import io.gyre.eventstore.InMemoryEventStore;
+import io.gyre.eventstore.StreamId;
 import io.gyre.eventstore.TrackingToken;
 import io.gyre.serialization.UnregisteredTypeException;
 import io.gyre.testmodel.Counter;

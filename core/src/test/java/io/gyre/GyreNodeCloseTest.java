@@ -3,7 +3,6 @@ package io.gyre;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.gyre.eventstore.StreamId;
 import io.gyre.command.CommandBusClosedException;
 import io.gyre.command.RetryPolicy;
 import io.gyre.eventstore.AppendRequest;
@@ -11,6 +10,7 @@ import io.gyre.eventstore.AppendResult;
 import io.gyre.eventstore.EventStoreException;
 import io.gyre.eventstore.ForwardingEventStore;
 import io.gyre.eventstore.InMemoryEventStore;
+import io.gyre.eventstore.StreamId;
 import io.gyre.testmodel.Counter;
 import io.gyre.testmodel.CounterCommands.Add;
 import io.gyre.testmodel.CounterCommands.CreateCounter;

@@ -2,9 +2,9 @@ package io.gyre;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.gyre.eventstore.StreamId;
 import io.gyre.eventstore.InMemoryEventStore;
 import io.gyre.eventstore.StoredEvent;
+import io.gyre.eventstore.StreamId;
 import io.gyre.serialization.SerializedValue;
 import io.gyre.testmodel.Counter;
 import io.gyre.testmodel.CounterCommands.Add;

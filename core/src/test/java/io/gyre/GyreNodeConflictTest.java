@@ -2,7 +2,6 @@ package io.gyre;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.gyre.eventstore.StreamId;
 import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.AppendResult;
 import io.gyre.eventstore.ConcurrencyConflictException;
@@ -10,6 +9,7 @@ import io.gyre.eventstore.EventStore;
 import io.gyre.eventstore.ForwardingEventStore;
 import io.gyre.eventstore.InMemoryEventStore;
 import io.gyre.eventstore.StoredEvent;
+import io.gyre.eventstore.StreamId;
 import io.gyre.testmodel.Counter;
 import io.gyre.testmodel.CounterCommands.Add;
 import io.gyre.testmodel.CounterCommands.CreateCounter;

@@ -3,7 +3,6 @@ package io.gyre;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.gyre.eventstore.StreamId;
 import io.gyre.command.CommandMessage;
 import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.AppendResult;
@@ -11,6 +10,7 @@ import io.gyre.eventstore.EventStoreException;
 import io.gyre.eventstore.ForwardingEventStore;
 import io.gyre.eventstore.InMemoryEventStore;
 import io.gyre.eventstore.StoredEvent;
+import io.gyre.eventstore.StreamId;
 import io.gyre.serialization.UnregisteredTypeException;
 import io.gyre.testmodel.Counter;
 import io.gyre.testmodel.CounterCommands.Add;

@@ -2,12 +2,12 @@ package io.gyre;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.gyre.eventstore.StreamId;
 import io.gyre.eventstore.InMemoryEventStore;
+import io.gyre.eventstore.StreamId;
+import io.gyre.testing.AggregateFixture;
 import io.gyre.testmodel.Counter;
 import io.gyre.testmodel.CounterCommands.Add;
 import io.gyre.testmodel.CounterCommands.CreateCounter;
-import io.gyre.testing.AggregateFixture;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;

@@ -1,34 +1,24 @@
 package io.gyre.routing.jgroups;
 
-import io.gyre.eventstore.StreamId;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gyre.command.MissingTargetAggregateIdException;
 import io.gyre.command.NoHandlerForCommandException;
 import io.gyre.eventstore.InMemoryEventStore;
+import io.gyre.eventstore.StreamId;
 import io.gyre.eventstore.TrackingToken;
 import io.gyre.routing.MessageTooLargeException;
-import io.gyre.routing.jgroups.internal.DefaultStack;
 import io.gyre.routing.jgroups.internal.ErrorCodec;
 import io.gyre.routing.jgroups.internal.WireFormat;
 import io.gyre.routing.jgroups.internal.WireMessage;
 import io.gyre.routing.testmodel.LedgerMessages.OpenLedger;
 import io.gyre.routing.testmodel.LedgerMessages.Post;
 import io.gyre.serialization.SerializationException;
-import java.net.InetAddress;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.jgroups.Address;
-import org.jgroups.BytesMessage;
-import org.jgroups.JChannel;
-import org.jgroups.Message;
-import org.jgroups.Receiver;
-import org.jgroups.stack.IpAddress;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -41,8 +31,7 @@ class BadPeerInputTest {
 
     private final InMemoryEventStore store = new InMemoryEventStore();
     private final TestCluster cluster = new TestCluster(store);
-    private final BlockingQueue<WireMessage.Reply> replies = new LinkedBlockingQueue<>();
-    private JChannel peer;
+    private RawPeer peer;
     private Address member;
 
     @BeforeEach
@@ -50,24 +39,10 @@ class BadPeerInputTest {
         cluster.start("node-a", bus -> bus.maxMessageBytes(4096));
         cluster.awaitConvergence(Duration.ofSeconds(20));
         cluster.node("node-a").commandGateway().sendAndWait(new OpenLedger("ledger-1"));
-        InetAddress loopback = InetAddress.getLoopbackAddress();
-        peer = new JChannel(DefaultStack.protocols(loopback, cluster.basePort(), cluster.portRange(),
-                List.of(new IpAddress(loopback, cluster.basePort())), 2000, false));
-        peer.setReceiver(new Receiver() {
-            @Override
-            public void receive(Message message) {
-                for (WireFormat.Decoded decoded : WireFormat.decode(message.getArray(), message.getOffset(),
-                        message.getLength())) {
-                    if (decoded.message() instanceof WireMessage.Reply reply) {
-                        replies.add(reply);
-                    }
-                }
-            }
-        });
-        peer.connect(cluster.name());
+        peer = new RawPeer(cluster);
         member = cluster.bus("node-a").addressForTest();
         // On the ring, hosting nothing: only members of the ring have commands looked at.
-        peer.send(new BytesMessage(null, WireFormat.encode(new WireMessage.Advertisement("peer", 1, Map.of()))));
+        peer.send(null, new WireMessage.Advertisement("peer", 1, Map.of()));
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (!cluster.bus("node-a").members().contains("peer")) {
             assertThat(System.nanoTime() < deadline).as("the peer is on node-a's ring").isTrue();
@@ -88,8 +63,8 @@ class BadPeerInputTest {
     private RuntimeException send(String commandId, String type, String routingKey, String payload) throws Exception {
         byte[] bytes = WireFormat.encode(new WireMessage.CommandRequest(1, 0, "Ledger", commandId, 1, false,
                 java.util.concurrent.TimeUnit.SECONDS.toNanos(30), type, routingKey, "{}", payload));
-        peer.send(new BytesMessage(member, bytes));
-        WireMessage.Reply reply = replies.poll(10, TimeUnit.SECONDS);
+        peer.sendRaw(member, bytes);
+        WireMessage.Reply reply = peer.nextReply();
         assertThat(reply).as("a reply").isNotNull();
         assertThat(reply.error()).as("an error").isNotNull();
         return ErrorCodec.decode(reply.error(), "node-a");
@@ -158,8 +133,8 @@ class BadPeerInputTest {
 
     @Test
     void bytes_that_are_no_message_at_all_are_dropped_and_the_member_keeps_serving() throws Exception {
-        peer.send(new BytesMessage(member, new byte[] {1, 99, 0, 0}));
-        peer.send(new BytesMessage(member, new byte[] {42}));
+        peer.sendRaw(member, new byte[] {1, 99, 0, 0});
+        peer.sendRaw(member, new byte[] {42});
         assertNothingStoredAndStillServing();
     }
 

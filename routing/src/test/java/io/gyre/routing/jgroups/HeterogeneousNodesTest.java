@@ -1,11 +1,11 @@
 package io.gyre.routing.jgroups;
 
-import io.gyre.eventstore.StreamId;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gyre.Gyre;
 import io.gyre.eventstore.InMemoryEventStore;
 import io.gyre.eventstore.StoredEvent;
+import io.gyre.eventstore.StreamId;
 import io.gyre.routing.testmodel.Ledger;
 import io.gyre.routing.testmodel.LedgerCheck;
 import io.gyre.routing.testmodel.LedgerMessages.OpenLedger;

@@ -5,27 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.gyre.eventstore.InMemoryEventStore;
 import io.gyre.eventstore.StreamId;
 import io.gyre.routing.NotOwnerException;
-import io.gyre.routing.jgroups.internal.DefaultStack;
 import io.gyre.routing.jgroups.internal.ErrorCodec;
-import io.gyre.routing.jgroups.internal.WireFormat;
 import io.gyre.routing.jgroups.internal.WireMessage;
 import io.gyre.routing.testmodel.LedgerMessages.OpenLedger;
 import io.gyre.routing.testmodel.LedgerMessages.Post;
-import java.net.InetAddress;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.jgroups.Address;
-import org.jgroups.BytesMessage;
-import org.jgroups.JChannel;
-import org.jgroups.Message;
-import org.jgroups.Receiver;
-import org.jgroups.stack.IpAddress;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -39,8 +28,7 @@ class RoguePeerTest {
     private final InMemoryEventStore store = new InMemoryEventStore();
     private final TestCluster cluster = new TestCluster(store);
     private final Freeze freezeB = new Freeze();
-    private final BlockingQueue<WireMessage.Reply> replies = new LinkedBlockingQueue<>();
-    private JChannel rogue;
+    private RawPeer rogue;
 
     @BeforeEach
     void start() throws Exception {
@@ -48,21 +36,7 @@ class RoguePeerTest {
         cluster.start("node-b", bus -> bus.customizeStack(stack -> stack.add(1, freezeB))
                 .suspectAfter(Duration.ofMinutes(5)));
         cluster.awaitConvergence(Duration.ofSeconds(20));
-        InetAddress loopback = InetAddress.getLoopbackAddress();
-        rogue = new JChannel(DefaultStack.protocols(loopback, cluster.basePort(), cluster.portRange(),
-                List.of(new IpAddress(loopback, cluster.basePort())), 60_000, false));
-        rogue.setReceiver(new Receiver() {
-            @Override
-            public void receive(Message message) {
-                for (WireFormat.Decoded decoded : WireFormat.decode(message.getArray(), message.getOffset(),
-                        message.getLength())) {
-                    if (decoded.message() instanceof WireMessage.Reply reply) {
-                        replies.add(reply);
-                    }
-                }
-            }
-        });
-        rogue.connect(cluster.name());
+        rogue = new RawPeer(cluster);
     }
 
     @AfterEach
@@ -82,10 +56,10 @@ class RoguePeerTest {
         cluster.node("node-a").commandGateway().sendAndWait(new OpenLedger(ledger));
         String payload = "{\"id\":\"" + ledger + "\",\"amount\":1000000,\"ref\":\"rogue\"}";
         String type = cluster.node("node-a").serializer().types().nameOf(Post.class);
-        rogue.send(new BytesMessage(address("node-a"), WireFormat.encode(new WireMessage.CommandRequest(1, 0,
-                "Ledger", "rogue-1", 1, false, TimeUnit.SECONDS.toNanos(30), type, ledger, "{}", payload))));
+        rogue.send(address("node-a"), new WireMessage.CommandRequest(1, 0, "Ledger", "rogue-1", 1, false,
+                TimeUnit.SECONDS.toNanos(30), type, ledger, "{}", payload));
 
-        WireMessage.Reply reply = replies.poll(10, TimeUnit.SECONDS);
+        WireMessage.Reply reply = rogue.nextReply();
         assertThat(reply).isNotNull();
         assertThat(ErrorCodec.decode(reply.error(), "node-a")).isInstanceOf(NotOwnerException.class)
                 .hasMessageContaining("not on it");
@@ -95,8 +69,8 @@ class RoguePeerTest {
 
     @Test
     void an_advertisement_above_the_weight_limit_is_refused_and_the_ring_stays_as_it_was() throws Exception {
-        rogue.send(new BytesMessage(null, WireFormat.encode(new WireMessage.Advertisement("rogue", 100,
-                Map.of("Ledger", Set.of("Post", "OpenLedger"))))));
+        rogue.send(null, new WireMessage.Advertisement("rogue", 100,
+                Map.of("Ledger", Set.of("Post", "OpenLedger"))));
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (cluster.bus("node-a").distrust().refusedAdvertisements() == 0) {
             assertThat(System.nanoTime() < deadline).as("the advertisement was refused").isTrue();
@@ -119,10 +93,9 @@ class RoguePeerTest {
         }
         // The rogue cannot see node-a's request ids, so it tries them all: each forged reply is ignored.
         for (long id = 1; id <= 50; id++) {
-            rogue.send(new BytesMessage(address("node-a"), WireFormat.encode(new WireMessage.Reply(id, null,
-                    null))));
+            rogue.send(address("node-a"), new WireMessage.Reply(id, null, null));
         }
-        rogue.send(new BytesMessage(null, WireFormat.encode(new WireMessage.Leaving("node-b"))));
+        rogue.send(null, new WireMessage.Leaving("node-b"));
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (cluster.bus("node-a").distrust().misdirectedReplies() == 0
                 || cluster.bus("node-a").distrust().leavesFromNonMembers() == 0) {

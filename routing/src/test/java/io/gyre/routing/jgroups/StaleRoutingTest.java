@@ -1,10 +1,10 @@
 package io.gyre.routing.jgroups;
 
-import io.gyre.eventstore.StreamId;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gyre.eventstore.InMemoryEventStore;
 import io.gyre.eventstore.StoredEvent;
+import io.gyre.eventstore.StreamId;
 import io.gyre.routing.HashRing;
 import io.gyre.routing.jgroups.internal.Membership;
 import io.gyre.routing.testmodel.LedgerMessages.OpenLedger;

@@ -1,10 +1,10 @@
 package io.gyre.routing.testmodel;
 
-import io.gyre.eventstore.StreamId;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gyre.eventstore.EventStore;
 import io.gyre.eventstore.StoredEvent;
+import io.gyre.eventstore.StreamId;
 import io.gyre.routing.testmodel.LedgerMessages.Posted;
 import io.gyre.serialization.SerializedValue;
 import io.gyre.serialization.Serializer;

@@ -1,0 +1,68 @@
+package io.gyre.routing.jgroups;
+
+import io.gyre.routing.jgroups.internal.DefaultStack;
+import io.gyre.routing.jgroups.internal.WireFormat;
+import io.gyre.routing.jgroups.internal.WireMessage;
+import java.net.InetAddress;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.jgroups.Address;
+import org.jgroups.BytesMessage;
+import org.jgroups.JChannel;
+import org.jgroups.Message;
+import org.jgroups.Receiver;
+import org.jgroups.stack.IpAddress;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A bare JGroups channel in a test cluster that speaks Gyre's wire format but is no Gyre node: it sends whatever
+ * a test tells it to, and keeps the replies it gets.
+ */
+final class RawPeer implements AutoCloseable {
+
+    private final JChannel channel;
+    private final BlockingQueue<WireMessage.Reply> replies = new LinkedBlockingQueue<>();
+
+    RawPeer(TestCluster cluster) throws Exception {
+        InetAddress loopback = InetAddress.getLoopbackAddress();
+        channel = new JChannel(DefaultStack.protocols(loopback, cluster.basePort(), cluster.portRange(),
+                List.of(new IpAddress(loopback, cluster.basePort())), 60_000, false));
+        channel.setReceiver(new Receiver() {
+            @Override
+            public void receive(Message message) {
+                for (WireFormat.Decoded decoded : WireFormat.decode(message.getArray(), message.getOffset(),
+                        message.getLength())) {
+                    if (decoded.message() instanceof WireMessage.Reply reply) {
+                        replies.add(reply);
+                    }
+                }
+            }
+        });
+        channel.connect(cluster.name());
+    }
+
+    /**
+     * @param to      a member, or null for everyone
+     * @param message what to send, in a frame of its own
+     */
+    void send(@Nullable Address to, WireMessage message) throws Exception {
+        channel.send(new BytesMessage(to, WireFormat.encode(message)));
+    }
+
+    /** @param to a member @param frame bytes to send as they are */
+    void sendRaw(Address to, byte[] frame) throws Exception {
+        channel.send(new BytesMessage(to, frame));
+    }
+
+    /** @return the next reply, or null when none comes within 10 s */
+    WireMessage.@Nullable Reply nextReply() throws InterruptedException {
+        return replies.poll(10, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() {
+        channel.close();
+    }
+}
