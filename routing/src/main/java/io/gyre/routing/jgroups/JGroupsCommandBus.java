@@ -170,8 +170,9 @@ public final class JGroupsCommandBus implements CommandBus {
      * @param scanned  cached aggregates looked at
      * @param evicted  those dropped because their owner changed to or from this member
      * @param micros   how long it took, on the membership thread
+     * @param cpuMicros the CPU time it took on that thread (-1 when the JVM does not measure thread CPU time)
      */
-    public record Eviction(int scanned, int evicted, long micros) {
+    public record Eviction(int scanned, int evicted, long micros, long cpuMicros) {
     }
 
     /** @return what the last ring change cost the cache, or null before the first one */

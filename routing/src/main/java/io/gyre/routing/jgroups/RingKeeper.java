@@ -9,6 +9,8 @@ import io.gyre.routing.jgroups.internal.Membership;
 import io.gyre.routing.jgroups.internal.WireFormat;
 import io.gyre.routing.jgroups.internal.WireMessage;
 import io.gyre.routing.jgroups.internal.WireMessage.Advertisement;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +51,9 @@ final class RingKeeper {
     private final CountDownLatch joined = new CountDownLatch(1);
     private final Object viewLock = new Object();
     private volatile @Nullable Membership membership;
+    /** Eviction's own CPU time, which a loaded machine does not inflate as it does the elapsed time. */
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
     private volatile JGroupsCommandBus.@Nullable Eviction lastEviction;
     private volatile boolean advertising;
 
@@ -167,6 +172,7 @@ final class RingKeeper {
     private void evictMoved(Membership.Snapshot before, Membership.Snapshot after) {
         CachedAggregates cached = Objects.requireNonNull(caches);
         long started = System.nanoTime();
+        long cpuStarted = THREADS.getCurrentThreadCpuTime();
         int evicted = 0;
         int scanned = 0;
         for (Map.Entry<String, Set<String>> hosted : ownAd.hosted().entrySet()) {
@@ -188,7 +194,8 @@ final class RingKeeper {
             evicted += moved.size();
         }
         long micros = (System.nanoTime() - started) / 1000;
-        lastEviction = new JGroupsCommandBus.Eviction(scanned, evicted, micros);
+        long cpuMicros = cpuStarted < 0 ? -1 : (THREADS.getCurrentThreadCpuTime() - cpuStarted) / 1000;
+        lastEviction = new JGroupsCommandBus.Eviction(scanned, evicted, micros, cpuMicros);
         if (evicted > 0 && log.isDebugEnabled()) {
             log.debug("Member {} dropped {} of {} cached aggregates that moved, in {} µs", selfId, evicted, scanned,
                     micros);
