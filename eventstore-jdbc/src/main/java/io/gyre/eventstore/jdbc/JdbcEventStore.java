@@ -17,13 +17,13 @@ import io.gyre.eventstore.jdbc.internal.Appender;
 import io.gyre.eventstore.jdbc.internal.CommitOrderGate;
 import io.gyre.eventstore.jdbc.internal.ConflictDiagnosis;
 import io.gyre.eventstore.jdbc.internal.Connections;
+import io.gyre.eventstore.jdbc.internal.DecisionRows;
 import io.gyre.eventstore.jdbc.internal.EmbeddedH2;
 import io.gyre.eventstore.jdbc.internal.Failures;
 import io.gyre.eventstore.jdbc.internal.GlobalLog;
 import io.gyre.eventstore.jdbc.internal.GroupAppender;
 import io.gyre.eventstore.jdbc.internal.GroupCommit;
 import io.gyre.eventstore.jdbc.internal.H2GlobalLog;
-import io.gyre.eventstore.jdbc.internal.KnownStreamHeads;
 import io.gyre.eventstore.jdbc.internal.PostgresGlobalLog;
 import io.gyre.eventstore.jdbc.internal.SchemaManager;
 import io.gyre.eventstore.jdbc.internal.SqlErrors;
@@ -99,12 +99,8 @@ import org.jspecify.annotations.Nullable;
  */
 public final class JdbcEventStore implements EventStore {
 
-    /** Streams whose last known event is remembered, about 150 bytes each. */
-    private static final int KNOWN_STREAM_HEADS = 100_000;
-
     private final Dialect dialect;
     private final TableNames tables;
-    private final KnownStreamHeads heads = new KnownStreamHeads(KNOWN_STREAM_HEADS);
     private final StreamReader reader;
     private final GlobalLog log;
     private final Appender appender;
@@ -115,17 +111,18 @@ public final class JdbcEventStore implements EventStore {
         this.dialect = dialect;
         this.tables = builder.tables;
         this.ownedPool = builder.ownedPool;
-        Connections connections = new Connections(builder.dataSource,
-                new Statements(dialect == Dialect.POSTGRES, builder.tables),
+        Statements sql = new Statements(dialect == Dialect.POSTGRES, builder.tables);
+        Connections connections = new Connections(builder.dataSource, sql,
                 builder.queryTimeout == null ? 0 : (int) builder.queryTimeout.toSeconds());
-        Failures failures = new Failures(heads);
-        this.reader = new StreamReader(connections, failures, heads, builder.readBatchSize);
+        Failures failures = new Failures();
+        this.reader = new StreamReader(connections, failures, builder.readBatchSize);
         this.log = gate == null ? new PostgresGlobalLog(connections, failures)
                 : new H2GlobalLog(connections, failures, gate);
-        ConflictDiagnosis diagnosis = new ConflictDiagnosis(reader, heads);
-        this.appender = new Appender(connections, log, diagnosis, failures, builder.maxEventBytes);
+        ConflictDiagnosis diagnosis = new ConflictDiagnosis(reader, failures);
+        DecisionRows rows = new DecisionRows(sql);
+        this.appender = new Appender(connections, rows, log, diagnosis, failures, builder.maxEventBytes);
         this.groupCommit = builder.maxAppendsPerTransaction == 1 ? null
-                : new GroupCommit<>(new GroupAppender(connections, appender, log, diagnosis, failures),
+                : new GroupCommit<>(new GroupAppender(connections, rows, appender, log, diagnosis, failures),
                 builder.maxAppendsPerTransaction, builder.appendTransactions);
     }
 
@@ -190,22 +187,13 @@ public final class JdbcEventStore implements EventStore {
         if (expected instanceof ExpectedSequence.Any) {
             return appendAfterWhateverIsStored(request);
         }
-        long lastSequence = expected.lastSequence();
-        StreamId stream = request.stream();
-        // A decision without events checks its expected event inside its own statement.
-        if (!request.decisionOnly() && lastSequence >= 0 && !heads.reaches(stream, lastSequence)) {
-            appender.checkExpectedEventExists(request);
-        }
-        if (groupCommit != null && request.events().size() <= Appender.MAX_ROWS_PER_STATEMENT) {
+        if (groupCommit != null && request.events().size() <= DecisionRows.MAX_ROWS_PER_STATEMENT) {
             groupCommit.submit(request);
         } else {
             appender.writeAlone(request);
         }
-        long last = lastSequence + request.events().size();
-        if (last >= 0) {
-            heads.advance(stream, last);
-        }
-        return new AppendResult(lastSequence + 1, last);
+        long lastSequence = expected.lastSequence();
+        return new AppendResult(lastSequence + 1, lastSequence + request.events().size());
     }
 
     private AppendResult appendAfterWhateverIsStored(AppendRequest request) {
@@ -213,8 +201,7 @@ public final class JdbcEventStore implements EventStore {
         for (int attempt = 1; ; attempt++) {
             long last = lastSequence(request.stream());
             try {
-                return append(new AppendRequest(request.stream(), ExpectedSequence.exactly(last),
-                        request.commandId(), request.events(), request.outcome()));
+                return append(request.withExpected(ExpectedSequence.exactly(last)));
             } catch (ConcurrencyConflictException e) {
                 if (attempt >= 20) {
                     throw e;

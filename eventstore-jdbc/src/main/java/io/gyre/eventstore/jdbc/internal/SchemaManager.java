@@ -35,7 +35,8 @@ public final class SchemaManager {
 
     /** The schema files, oldest first; a new version is a new file, never an edit of an old one. */
     private static final List<String> VERSIONS = List.of("V1__events_snapshots_tokens.sql",
-            "V2__contiguity_checked_by_the_store.sql", "V3__commands_table_and_streams_keyed_by_type.sql");
+            "V2__contiguity_checked_by_the_store.sql", "V3__commands_table_and_streams_keyed_by_type.sql",
+            "V4__command_fingerprints.sql");
     /** The version that keys streams by (type, id): it must not find one id's stream holding several types. */
     private static final String STREAMS_KEYED_BY_TYPE = "V3__commands_table_and_streams_keyed_by_type.sql";
 
@@ -48,7 +49,7 @@ public final class SchemaManager {
     private static final List<String> EVENTS_COLUMNS_BEFORE_V3 = List.of("command_key", "result_type", "result");
     private static final List<String> COMMAND_COLUMNS = List.of("aggregate_type", "aggregate_id", "command_id",
             "decided_at", "event_count", "outcome", "result_type", "result", "refusal_type", "refusal_message",
-            "recorded_at");
+            "recorded_at", "fingerprint");
     private static final List<String> SNAPSHOT_COLUMNS = List.of("aggregate_id", "aggregate_type", "sequence_number",
             "snapshot_type", "payload", "taken_at");
     private static final List<String> TOKEN_COLUMNS = List.of("processor_name", "segment", "commit_order", "position",
