@@ -96,9 +96,9 @@ public final class Statements {
     private String buildInsertCommand(boolean noStream) {
         String text = postgres ? "text" : "CHARACTER VARYING";
         String select = "SELECT CAST(? AS " + text + "), CAST(? AS " + text + "), CAST(? AS " + text
-                + "), CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS " + text + "), CAST(? AS " + text + "), CAST(? AS "
-                + (postgres ? "text" : "CHARACTER LARGE OBJECT") + "), CAST(? AS " + text + "), CAST(? AS " + text
-                + "), CAST(? AS " + text + ")";
+                + "), CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS " + text + "), CAST(? AS " + text
+                + "), CAST(? AS " + (postgres ? "text" : "CHARACTER LARGE OBJECT") + "), CAST(? AS " + text
+                + "), CAST(? AS " + text + "), CAST(? AS " + text + ")";
         String next = "NOT EXISTS (SELECT 1 FROM " + events
                 + " WHERE aggregate_type = ? AND aggregate_id = ? AND sequence_number = ?)";
         String decided = " AND EXISTS (SELECT 1 FROM " + events
