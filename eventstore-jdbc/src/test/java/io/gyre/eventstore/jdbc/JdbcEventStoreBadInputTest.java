@@ -217,8 +217,8 @@ class JdbcEventStoreBadInputTest {
             TableNames tables = JdbcFixtures.randomTables();
             create(tables);
             java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
-            JdbcEventStore store = JdbcEventStore.builder(counting(dataSource(), connections)).tableNames(tables)
-                    .build();
+            JdbcEventStore store = JdbcEventStore.builder(JdbcTestDataSources.counting(dataSource(), connections))
+                    .tableNames(tables).build();
             String longId = "e".repeat(12_000);
             AppendRequest request = AppendRequest.events(Events.stream("long-id"), ExpectedSequence.noStream(), "cmd",
                     List.of(new EventData(longId, "Happened", "{}", "{}", Events.WHEN)));
@@ -304,21 +304,6 @@ class JdbcEventStoreBadInputTest {
             root = root.getCause();
         }
         return root;
-    }
-
-    /** A data source that counts the connections taken from it. */
-    private static DataSource counting(DataSource delegate, java.util.concurrent.atomic.AtomicInteger taken) {
-        return (DataSource) java.lang.reflect.Proxy.newProxyInstance(DataSource.class.getClassLoader(),
-                new Class<?>[] {DataSource.class}, (proxy, method, args) -> {
-                    if (method.getName().equals("getConnection")) {
-                        taken.incrementAndGet();
-                    }
-                    try {
-                        return method.invoke(delegate, args);
-                    } catch (java.lang.reflect.InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
     }
 
     @Nested
