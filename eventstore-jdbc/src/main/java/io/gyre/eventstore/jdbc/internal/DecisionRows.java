@@ -3,6 +3,7 @@ package io.gyre.eventstore.jdbc.internal;
 import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.EventData;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
@@ -11,14 +12,15 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Writes the rows of one decision in whatever transaction the connection is in, and tells whether they were
- * written: its command row, inserted only on the stream head it was decided on and only if its command id is not
- * decided yet ({@link Statements#insertCommand(boolean)}), and its events after it. A decision the head or the
- * command id forbids writes nothing and fails nothing: it is reported by its update count, so it never aborts a
- * transaction it shares with others. Internal: not part of Gyre's API.
+ * written: its command row and its events, only on the stream head it was decided on and only if its command id is
+ * not decided yet ({@link Statements}). A decision the head or the command id forbids writes nothing and fails
+ * nothing: it is reported as not written, so it never aborts a transaction it shares with others (on H2, a command
+ * id decided by a transaction that commits after the head was read fails the insert with a unique violation).
+ * Internal: not part of Gyre's API.
  *
  * <p>On PostgreSQL a decision of up to {@link #MAX_ROWS_PER_STATEMENT} events is one statement, which a group
- * batches with others of the same shape ({@link #singleStatement}); larger ones, and every one on H2, take a
- * statement for the command row and one per chunk of events.
+ * batches with others of the same shape ({@link #singleStatement}); larger ones take a statement per further chunk
+ * of events. On H2 a decision is a read of its stream's head, its command row, and its events.
  */
 public final class DecisionRows {
 
@@ -34,15 +36,18 @@ public final class DecisionRows {
 
     /**
      * @param request a decision
-     * @return the one statement that writes it, or null when it takes several (H2 with events, or more events
-     *         than one statement holds)
+     * @return the one statement that writes it, or null when it takes several (on H2, or with more events than
+     *         one statement holds)
      */
     public @Nullable String singleStatement(AppendRequest request) {
+        if (!sql.postgres()) {
+            return null;
+        }
         boolean noStream = request.expected().lastSequence() < 0;
         if (request.decisionOnly()) {
-            return sql.insertCommand(noStream);
+            return sql.insertCommandOnHead(noStream);
         }
-        if (sql.postgres() && request.events().size() <= MAX_ROWS_PER_STATEMENT) {
+        if (request.events().size() <= MAX_ROWS_PER_STATEMENT) {
             return sql.insertCommandWithEvents(noStream, request.events().size());
         }
         return null;
@@ -56,7 +61,7 @@ public final class DecisionRows {
      * @throws SQLException when the driver refuses a value
      */
     public void bindSingle(PreparedStatement statement, AppendRequest request) throws SQLException {
-        int next = sql.bindCommand(statement, 1, request);
+        int next = Statements.bindCommandOnHead(statement, 1, request);
         if (!request.decisionOnly()) {
             Statements.bindEvents(statement, next, request, request.events(), request.expected().lastSequence());
         }
@@ -103,18 +108,23 @@ public final class DecisionRows {
         if (sql.postgres()) {
             first = MAX_ROWS_PER_STATEMENT;
             PreparedStatement head = statements.get(sql.insertCommandWithEvents(before < 0, first));
-            int next = sql.bindCommand(head, 1, request);
+            int next = Statements.bindCommandOnHead(head, 1, request);
             Statements.bindEvents(head, next, request, events.subList(0, first), before);
             if (head.executeUpdate() == 0) {
                 return false;
             }
         } else {
             first = 0;
-            PreparedStatement command = statements.get(sql.insertCommand(before < 0));
-            sql.bindCommand(command, 1, request);
-            if (command.executeUpdate() == 0) {
-                return false;
+            PreparedStatement query = statements.get(sql.streamHead());
+            Statements.bindStreamHead(query, request);
+            try (ResultSet rows = query.executeQuery()) {
+                if (!Statements.headIsExpected(rows, request)) {
+                    return false;
+                }
             }
+            PreparedStatement command = statements.get(sql.insertCommand());
+            Statements.bindCommandRow(command, 1, request);
+            command.executeUpdate();
         }
         for (int from = first; from < events.size(); from += MAX_ROWS_PER_STATEMENT) {
             List<EventData> chunk = events.subList(from, Math.min(events.size(), from + MAX_ROWS_PER_STATEMENT));
