@@ -31,10 +31,11 @@ import org.jspecify.annotations.Nullable;
  * hold, a statement timeout), which on PostgreSQL aborts the whole transaction. Then the transaction is rolled
  * back and written once more, each decision behind a savepoint of its own, so that the refused one is rolled back
  * alone and the others still commit together. A savepoint for every decision on the common path was measured
- * (GroupTransactionBenchmark, in gyre-examples): on PostgreSQL it costs two round trips and a subtransaction per
- * decision, and cut a group's throughput to about a third; an update count costs nothing. Beyond 64 written
- * savepoints a PostgreSQL transaction's subtransactions also overflow their cache in shared memory and slow every
- * snapshot on the server while it runs, one more reason to keep them off the common path.
+ * against update counts (GroupTransactionBenchmark, in gyre-examples): on PostgreSQL a savepoint costs two round
+ * trips and a subtransaction per decision, which made a group several times slower, while an update count costs
+ * nothing. Beyond 64 written savepoints a PostgreSQL transaction's subtransactions also overflow their cache in
+ * shared memory and slow every snapshot on the server while it runs, one more reason to keep them off the common
+ * path.
  *
  * <p>Only a lost connection or a failed commit fails the whole transaction: then nothing may be written alone,
  * since the outcome is unknown or the database is gone.
@@ -234,7 +235,7 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
         int i = 0;
         while (i < requests.size()) {
             AppendRequest first = requests.get(i);
-            String single = connections.postgres() ? rows.singleStatement(first) : null;
+            String single = rows.singleStatement(first);
             if (single == null) {
                 written.add(Written.of(rows.write(statements, first)));
                 i++;
