@@ -1,0 +1,40 @@
+package io.gyre.processing.internal;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Puts each aggregate in one segment of a processor: XXH64 (seed 0) of the UTF-8 bytes of the aggregate type, a zero
+ * byte, and the aggregate id, taken unsigned modulo the segment count. The zero byte cannot occur in a type name, so
+ * ("ab", "c") and ("a", "bc") are different keys. The formula is part of the stored state: tokens of a segment only
+ * mean something while every node computes the same segment for every event, on every JVM and Gyre version, which is
+ * why it depends neither on {@link String#hashCode()} nor on a library. Internal: not part of Gyre's API.
+ */
+public final class Segmenter {
+
+    private Segmenter() {
+    }
+
+    /**
+     * @param aggregateType the aggregate's type name
+     * @param aggregateId   its id
+     * @return the 64-bit hash of the pair
+     */
+    public static long hash(String aggregateType, String aggregateId) {
+        byte[] type = aggregateType.getBytes(StandardCharsets.UTF_8);
+        byte[] id = aggregateId.getBytes(StandardCharsets.UTF_8);
+        byte[] key = new byte[type.length + 1 + id.length];
+        System.arraycopy(type, 0, key, 0, type.length);
+        System.arraycopy(id, 0, key, type.length + 1, id.length);
+        return Xxh64.hash(key, 0, key.length, 0);
+    }
+
+    /**
+     * @param aggregateType the aggregate's type name
+     * @param aggregateId   its id
+     * @param segments      the processor's segment count, 1 or more
+     * @return the segment of the aggregate, from 0 to {@code segments - 1}
+     */
+    public static int segmentOf(String aggregateType, String aggregateId, int segments) {
+        return (int) Long.remainderUnsigned(hash(aggregateType, aggregateId), segments);
+    }
+}
