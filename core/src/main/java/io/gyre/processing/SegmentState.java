@@ -4,7 +4,10 @@ package io.gyre.processing;
 public enum SegmentState {
     /** Another node runs it, or nobody yet. */
     NOT_OWNED,
-    /** This node was given the segment and is claiming it in the token store. */
+    /**
+     * This node was given the segment and is claiming it in the token store, or has not yet learnt from its
+     * {@link SegmentOwnership} which segments it runs (just after the node started).
+     */
     CLAIMING,
     /** Handling events, behind the end of the log as far as this node has read it. */
     CATCHING_UP,

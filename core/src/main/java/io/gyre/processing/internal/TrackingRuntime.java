@@ -89,9 +89,13 @@ public final class TrackingRuntime {
     private @Nullable TrackingToken readerPosition;
     private long generation;
     private boolean atHead;
+    /** The append signals counted when the reader last found the end of the log; a later append moves the end. */
+    private long headSignals = -1;
     private @Nullable TrackingToken headToken;
     private @Nullable Instant headTimestamp;
     private boolean resetting;
+    /** False until the first ownership arrives: until then every segment may turn out to be this node's. */
+    private boolean ownershipKnown;
     boolean closed;
 
     private SegmentOwnership.@Nullable Registration registration;
@@ -171,6 +175,7 @@ public final class TrackingRuntime {
                     lost.add(worker);
                 }
             }
+            ownershipKnown = true;
             owned.epochs().forEach((segment, epoch) -> {
                 if (segment >= definition.segments()) {
                     log.warn("Processor '{}' was given segment {} but has {} segments; ignored", name, segment,
@@ -471,6 +476,7 @@ public final class TrackingRuntime {
             }
             readerPosition = last.token();
             atHead = batch.size() < definition.batchSize();
+            headSignals = ticket.signals();
             headToken = last.token();
             headTimestamp = last.event().timestamp();
         } finally {
@@ -489,6 +495,7 @@ public final class TrackingRuntime {
         try {
             if (ticket.generation() == generation) {
                 atHead = true;
+                headSignals = ticket.signals();
             }
             long deadline = System.nanoTime() + definition.pollInterval().toNanos();
             readerWaiting = true;
@@ -698,7 +705,10 @@ public final class TrackingRuntime {
                 SegmentWorker worker = workers.get(segment);
                 SegmentToken row = stored.get(segment);
                 int dead = letters.getOrDefault(segment, 0);
-                if (worker == null) {
+                if (worker == null && !ownershipKnown) {
+                    segments.add(new SegmentStatus(segment, SegmentState.CLAIMING, row == null ? null : row.owner(),
+                            row == null ? 0 : row.epoch(), row == null ? null : row.token(), -1, null, null, dead));
+                } else if (worker == null) {
                     segments.add(new SegmentStatus(segment, SegmentState.NOT_OWNED, row == null ? null : row.owner(),
                             row == null ? 0 : row.epoch(), row == null ? null : row.token(), -1, null, null, dead));
                 } else {
@@ -719,7 +729,8 @@ public final class TrackingRuntime {
         if (resetting) {
             state = SegmentState.PAUSED;
         } else if (state == SegmentState.CATCHING_UP) {
-            live = worker.attached && worker.queue.isEmpty() && atHead && readerPosition != null
+            live = worker.attached && worker.queue.isEmpty() && atHead && headSignals == appendSignals.get()
+                    && readerPosition != null
                     && handled.compareTo(readerPosition) >= 0 && !worker.busy();
             state = live ? SegmentState.LIVE : SegmentState.CATCHING_UP;
         }
