@@ -29,7 +29,9 @@ public record ProcessorStatus(String name, Kind kind, List<SegmentStatus> segmen
 
     /**
      * @return true when every segment this node runs is {@link SegmentState#LIVE} with no lag: it has handled
-     *         everything committed that this node has read
+     *         everything committed that this node has read. Appends made through this node count at once; appends
+     *         made elsewhere (another node, or directly on the store) count only once the reader has seen them, at
+     *         the latest a poll interval later, unless an {@link AppendNotifier} reports them
      */
     public boolean caughtUp() {
         return segments.stream().filter(SegmentStatus::local)
