@@ -40,9 +40,10 @@ import org.slf4j.LoggerFactory;
  * batch of events per turn, and never sleeps on the pool: a back-off is a timer that schedules the next turn.
  *
  * <p>Progress: {@code handled} is the token up to which the segment is done (handled, dead-lettered, or not its
- * event); {@code committed} the token last stored. At least once, the token is stored after each turn that handled
- * events, after handlers returned; a turn that only passed other segments' events stores it at most once a second
- * (and always on stop), since losing that costs only a re-read. Transactionally, a turn's handlers write through
+ * event); {@code committed} the token last stored. At least once, the token is stored after handlers returned:
+ * when the queue runs dry, and while catching up every few batches or every second, whichever comes first (a node
+ * that dies hands its successor at most that much to handle again); a turn that only passed other segments' events
+ * stores it at most once a second (and always on stop), since losing that costs only a re-read. Transactionally, a turn's handlers write through
  * one transaction that also stores the token; when a handler fails, the turn rolls back, the events before the
  * failing one are redone in a transaction of their own, and the failing one is retried alone.
  *
@@ -53,6 +54,8 @@ final class SegmentWorker implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(SegmentWorker.class);
     private static final long IDLE_COMMIT_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** While more is queued, the token is stored after this many batches of events at the latest. */
+    private static final int COMMIT_BATCHES = 4;
     private static final Duration INFRASTRUCTURE_BACKOFF = Duration.ofSeconds(1);
 
     /** What the worker is doing; the public state is derived from it. */
@@ -85,6 +88,7 @@ final class SegmentWorker implements Runnable {
     private TrackingToken committed = TrackingToken.START;
     private long committedAt = System.nanoTime();
     private boolean uncommittedEvents;
+    private int eventsSinceCommit;
     private final Set<StreamId> parked = new HashSet<>();
     private @Nullable String failingEventId;
     private int attempts;
@@ -397,6 +401,7 @@ final class SegmentWorker implements Runnable {
         committed = handled;
         committedAt = System.nanoTime();
         uncommittedEvents = false;
+        eventsSinceCommit = 0;
         if (redo && retryNotBefore > 0) {
             long wait = retryNotBefore - System.nanoTime();
             retryNotBefore = 0;
@@ -551,6 +556,7 @@ final class SegmentWorker implements Runnable {
         }
         if (item instanceof Item.Event) {
             uncommittedEvents = true;
+            eventsSinceCommit++;
         }
         advance(item);
     }
@@ -568,13 +574,19 @@ final class SegmentWorker implements Runnable {
         handledTimestamp = item.timestamp();
     }
 
-    /** Stores the handled token: always when forced or after handled events, else at most once a second. */
+    /**
+     * Stores the handled token when forced; after handled events, once the queue has run dry, or a few batches or a
+     * second after the last store (so that catching up costs a token write per few batches, not per batch); and
+     * when only other segments' events passed, at most once a second.
+     */
     private void commit(boolean force) {
         TrackingToken token = handled;
         if (token.equals(committed) || phase == Phase.FENCED) {
             return;
         }
-        if (!force && !uncommittedEvents && System.nanoTime() - committedAt < IDLE_COMMIT_NANOS) {
+        boolean due = System.nanoTime() - committedAt >= IDLE_COMMIT_NANOS;
+        if (!force && !due && (!uncommittedEvents || (eventsSinceCommit < COMMIT_BATCHES
+                * runtime.definition.batchSize() && runtime.hasQueued(this)))) {
             return;
         }
         try {
@@ -582,6 +594,7 @@ final class SegmentWorker implements Runnable {
             committed = token;
             committedAt = System.nanoTime();
             uncommittedEvents = false;
+            eventsSinceCommit = 0;
         } catch (StaleSegmentOwnerException e) {
             fenced(e);
         } catch (RuntimeException e) {

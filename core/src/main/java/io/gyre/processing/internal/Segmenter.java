@@ -20,12 +20,42 @@ public final class Segmenter {
      * @return the 64-bit hash of the pair
      */
     public static long hash(String aggregateType, String aggregateId) {
+        int length = aggregateType.length() + 1 + aggregateId.length();
+        byte[] key = BUFFER.get();
+        if (key.length < length) {
+            key = new byte[Math.max(length, key.length * 2)];
+            BUFFER.set(key);
+        }
+        int at = ascii(aggregateType, key, 0);
+        if (at >= 0) {
+            key[at] = 0;
+            at = ascii(aggregateId, key, at + 1);
+            if (at >= 0) {
+                return Xxh64.hash(key, 0, at, 0);
+            }
+        }
         byte[] type = aggregateType.getBytes(StandardCharsets.UTF_8);
         byte[] id = aggregateId.getBytes(StandardCharsets.UTF_8);
-        byte[] key = new byte[type.length + 1 + id.length];
-        System.arraycopy(type, 0, key, 0, type.length);
-        System.arraycopy(id, 0, key, type.length + 1, id.length);
-        return Xxh64.hash(key, 0, key.length, 0);
+        byte[] utf8 = new byte[type.length + 1 + id.length];
+        System.arraycopy(type, 0, utf8, 0, type.length);
+        System.arraycopy(id, 0, utf8, type.length + 1, id.length);
+        return Xxh64.hash(utf8, 0, utf8.length, 0);
+    }
+
+    /** A per-thread buffer for keys of ASCII characters, which are their own UTF-8 bytes: no allocation per event. */
+    private static final ThreadLocal<byte[]> BUFFER = ThreadLocal.withInitial(() -> new byte[256]);
+
+    /** Copies ASCII text into the buffer; returns the index after it, or -1 at the first other character. */
+    private static int ascii(String text, byte[] into, int from) {
+        int at = from;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c >= 0x80) {
+                return -1;
+            }
+            into[at++] = (byte) c;
+        }
+        return at;
     }
 
     /**

@@ -35,4 +35,13 @@ class SegmenterTest {
             assertThat(count).isBetween(aggregates / segments * 95 / 100, aggregates / segments * 105 / 100);
         }
     }
+
+    @Test
+    void keys_with_characters_outside_ascii_hash_their_utf8_bytes_too() {
+        for (String id : new String[] {"é", "konto-ünd-€", "😀-1", "a".repeat(300) + "é", "x".repeat(400)}) {
+            byte[] key = ("Account\0" + id).getBytes(StandardCharsets.UTF_8);
+
+            assertThat(Segmenter.hash("Account", id)).as(id).isEqualTo(Xxh64.hash(key, 0, key.length, 0));
+        }
+    }
 }

@@ -124,7 +124,7 @@ public final class JdbcTokens implements TokenStore {
     public void update(String processor, int segment, String owner, long epoch, TrackingToken token) {
         Objects.requireNonNull(token, "token");
         try {
-            JdbcWork.inTransaction(dataSource, connection -> {
+            JdbcWork.singleStatement(dataSource, connection -> {
                 update(connection, processor, segment, owner, epoch, token);
                 return null;
             });

@@ -49,4 +49,33 @@ final class JdbcWork {
             }
         }
     }
+
+    /**
+     * Runs work that is a single statement: in the pool's auto-commit mode when it hands out auto-commit
+     * connections (one round trip), else in a transaction it commits.
+     *
+     * @param dataSource the pool
+     * @param work       one statement's work; it must not commit
+     * @return what the work returned, once committed
+     * @throws SQLException when the database fails; nothing was committed
+     */
+    static <T> T singleStatement(DataSource dataSource, Work<T> work) throws SQLException {
+        try (Connection connection = dataSource.getConnection()) {
+            if (connection.getAutoCommit()) {
+                return work.run(connection);
+            }
+            try {
+                T result = work.run(connection);
+                connection.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                try {
+                    connection.rollback();
+                } catch (SQLException rollback) {
+                    e.addSuppressed(rollback);
+                }
+                throw e;
+            }
+        }
+    }
 }
