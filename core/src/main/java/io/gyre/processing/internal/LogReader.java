@@ -8,7 +8,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The thread that reads the global log once for every segment a node runs of one tracking processor, and hands
- * each batch to {@link TrackingRuntime#dispatch}. When a read comes back empty it waits for an append, a
+ * each batch to {@link SegmentQueues#dispatch}. When a read comes back empty it waits for an append, a
  * notification or the poll interval; when the log is ahead, it reads batches back to back, as long as no attached
  * segment's queue is full. A failing read is tried again after a back-off that doubles up to 5 seconds, logged at
  * the first failure and then once a minute. Internal: not part of Gyre's API.
@@ -45,7 +45,7 @@ final class LogReader {
         long lastLogged = 0;
         try {
             while (true) {
-                TrackingRuntime.ReadTicket ticket = runtime.awaitReadable();
+                SegmentQueues.ReadTicket ticket = runtime.queues.awaitReadable();
                 if (ticket == null) {
                     return;
                 }
@@ -61,7 +61,7 @@ final class LogReader {
                         log.warn("Processor '{}' could not read the global log after {} ({} failures in a row); "
                                 + "trying again in {} ms", runtime.name, ticket.from(), failures, delay.toMillis(), e);
                     }
-                    runtime.pause(delay);
+                    runtime.queues.pause(delay);
                     continue;
                 }
                 if (failures > 0) {
@@ -70,14 +70,14 @@ final class LogReader {
                 }
                 try {
                     if (batch.isEmpty()) {
-                        runtime.caughtUp(ticket);
+                        runtime.queues.caughtUp(ticket);
                     } else {
-                        runtime.dispatch(ticket, batch);
+                        runtime.queues.dispatch(ticket, batch);
                     }
                 } catch (RuntimeException e) {
                     log.error("Processor '{}' failed to hand out a batch read after {}; reading it again in {}",
                             runtime.name, ticket.from(), MAX_BACKOFF, e);
-                    runtime.pause(MAX_BACKOFF);
+                    runtime.queues.pause(MAX_BACKOFF);
                 }
             }
         } catch (InterruptedException e) {

@@ -65,12 +65,12 @@ final class SegmentWorker implements Runnable {
     final long epoch;
     private final TrackingRuntime runtime;
 
-    // Guarded by runtime.lock.
+    // Guarded by the lock of runtime.queues.
     final ArrayDeque<Item> queue = new ArrayDeque<>();
     int queuedEvents;
     /** The token of the last item queued (or, detached, the token to read on from). */
     TrackingToken assigned = TrackingToken.START;
-    /** Written under runtime.lock, read anywhere. */
+    /** Written under the lock of runtime.queues, read anywhere. */
     volatile boolean attached;
 
     private volatile Phase phase = Phase.CLAIMING;
@@ -150,12 +150,7 @@ final class SegmentWorker implements Runnable {
         handled = token;
         committed = token;
         committedAt = System.nanoTime();
-        runtime.lock.lock();
-        try {
-            assigned = token;
-        } finally {
-            runtime.lock.unlock();
-        }
+        runtime.queues.assign(this, token);
         DeadLetterStore letters = runtime.deadLetters;
         if (letters != null) {
             try {
@@ -168,14 +163,14 @@ final class SegmentWorker implements Runnable {
             }
         }
         phase = Phase.RUNNING;
-        runtime.tryAttach(this);
+        runtime.queues.tryAttach(this);
         schedule();
     }
 
     /** The token store refused this worker's claim or update: a newer owner holds the segment. */
     void fenced(StaleSegmentOwnerException e) {
         phase = Phase.FENCED;
-        runtime.detachAndClear(this);
+        runtime.queues.detachAndClear(this);
         log.warn("Processor '{}' segment {} is fenced on {}: {}", runtime.name, segment, runtime.owner, e.getMessage());
     }
 
@@ -219,7 +214,7 @@ final class SegmentWorker implements Runnable {
                 notBefore = 0;
                 failingEventId = null;
                 finalFailure = null;
-                runtime.detachAndClear(this);
+                runtime.queues.detachAndClear(this);
                 phase = Phase.RUNNING;
                 log.info("Processor '{}' segment {} resumes at {}", runtime.name, segment, handled);
             }
@@ -252,7 +247,7 @@ final class SegmentWorker implements Runnable {
             turn();
         } catch (Throwable e) {
             phase = Phase.STOPPED;
-            runtime.detachAndClear(this);
+            runtime.queues.detachAndClear(this);
             log.error("Processor '{}' segment {} stopped on an unexpected failure", runtime.name, segment, e);
         } finally {
             busy = false;
@@ -273,7 +268,7 @@ final class SegmentWorker implements Runnable {
         if (!runnable() || System.nanoTime() < notBefore) {
             return false;
         }
-        return runtime.hasQueued(this) || !attached;
+        return runtime.queues.hasQueued(this) || !attached;
     }
 
     private void turn() {
@@ -294,7 +289,7 @@ final class SegmentWorker implements Runnable {
             return;
         }
         int limit = redoLimit > 0 ? redoLimit : runtime.definition.batchSize();
-        List<Item> chunk = runtime.take(this, limit);
+        List<Item> chunk = runtime.queues.take(this, limit);
         if (chunk.isEmpty()) {
             if (!attached) {
                 catchUpAlone();
@@ -312,13 +307,7 @@ final class SegmentWorker implements Runnable {
 
     /** Reads the log on its own from its last token, for a worker the reader does not serve. */
     private void catchUpAlone() {
-        TrackingToken from;
-        runtime.lock.lock();
-        try {
-            from = assigned;
-        } finally {
-            runtime.lock.unlock();
-        }
+        TrackingToken from = runtime.queues.assignedOf(this);
         List<TrackedEvent> batch;
         try {
             batch = runtime.globalLog.readAll(from, runtime.definition.batchSize());
@@ -329,7 +318,7 @@ final class SegmentWorker implements Runnable {
             scheduleAfter(INFRASTRUCTURE_BACKOFF.toNanos());
             return;
         }
-        runtime.acceptOwnRead(this, from, batch);
+        runtime.queues.acceptOwnRead(this, from, batch);
     }
 
     private void handleAtLeastOnce(List<Item> chunk) {
@@ -406,7 +395,7 @@ final class SegmentWorker implements Runnable {
             long wait = retryNotBefore - System.nanoTime();
             retryNotBefore = 0;
             if (wait > 0) {
-                runtime.detach(this);
+                runtime.queues.detach(this);
                 phase = Phase.RETRYING;
                 notBefore = System.nanoTime() + wait;
                 scheduleAfter(wait);
@@ -422,7 +411,7 @@ final class SegmentWorker implements Runnable {
     private void rolledBack(TrackedEvent tracked, Throwable error, boolean givenUp, int index, List<Item> chunk) {
         int used = givenUp ? attempts : countAttempt(tracked, error);
         if (index > 0) {
-            runtime.requeueFront(this, chunk);
+            runtime.queues.requeueFront(this, chunk);
             redoLimit = index;
             if (used < runtime.definition.errorPolicy().attempts() && retryable(error)) {
                 retryNotBefore = System.nanoTime()
@@ -435,7 +424,7 @@ final class SegmentWorker implements Runnable {
         finalFailure = null;
         if (failed(tracked, error, used, chunk)) {
             // Dead-lettered: the rest of the turn goes on next turn, in a fresh transaction.
-            runtime.requeueFront(this, chunk.subList(1, chunk.size()));
+            runtime.queues.requeueFront(this, chunk.subList(1, chunk.size()));
             commit(true);
         }
     }
@@ -469,8 +458,8 @@ final class SegmentWorker implements Runnable {
         ErrorPolicy policy = runtime.definition.errorPolicy();
         StoredEvent event = tracked.event();
         if (used < policy.attempts() && retryable(error)) {
-            runtime.requeueFront(this, rest);
-            runtime.detach(this);
+            runtime.queues.requeueFront(this, rest);
+            runtime.queues.detach(this);
             commit(true);
             Duration backoff = policy.backoffAfter(used, ThreadLocalRandom.current());
             phase = Phase.RETRYING;
@@ -483,7 +472,7 @@ final class SegmentWorker implements Runnable {
         }
         DeadLetterStore letters = runtime.deadLetters;
         if (policy.then() == ErrorPolicy.Action.STOP_SEGMENT || letters == null) {
-            runtime.detachAndClear(this);
+            runtime.queues.detachAndClear(this);
             commit(true);
             phase = Phase.STOPPED;
             log.error("Processor '{}' segment {} stopped at event {} ({} {} #{}, at {}) after {} attempts; resume it "
@@ -526,7 +515,7 @@ final class SegmentWorker implements Runnable {
     }
 
     private void infrastructureFailed(String what, RuntimeException e, List<Item> rest) {
-        runtime.requeueFront(this, rest);
+        runtime.queues.requeueFront(this, rest);
         notBefore = System.nanoTime() + INFRASTRUCTURE_BACKOFF.toNanos();
         scheduleAfter(INFRASTRUCTURE_BACKOFF.toNanos());
         log.warn("Processor '{}' segment {} could not {}; trying again in {}", runtime.name, segment, what,
@@ -586,7 +575,7 @@ final class SegmentWorker implements Runnable {
         }
         boolean due = System.nanoTime() - committedAt >= IDLE_COMMIT_NANOS;
         if (!force && !due && (!uncommittedEvents || (eventsSinceCommit < COMMIT_BATCHES
-                * runtime.definition.batchSize() && runtime.hasQueued(this)))) {
+                * runtime.definition.batchSize() && runtime.queues.hasQueued(this)))) {
             return;
         }
         try {
