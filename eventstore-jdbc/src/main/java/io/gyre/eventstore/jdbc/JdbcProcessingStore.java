@@ -61,10 +61,11 @@ import org.jspecify.annotations.Nullable;
  * removal.
  *
  * <h2>Schema</h2>
- * Schema version 5 ({@code V5__processor_epochs_and_dead_letters.sql}) adds the epoch column to the tokens table and
- * creates the dead-letter table; {@link Builder#createSchema(boolean)} applies it (the default of {@link #create}),
- * recording it in the same schema history as the event store. On a read model's own database it creates the tokens
- * table too. Thread-safe.
+ * The processing schema ({@code P1__processor_epochs_and_dead_letters.sql}, a line of versions of its own beside the
+ * event store's {@code V1__…}) adds the epoch column to the tokens table and creates the dead-letter table;
+ * {@link Builder#createSchema(boolean)} applies it (the default of {@link #create}), recording it with its checksum
+ * in the same schema history as the event store. On a read model's own database it creates the tokens table too.
+ * Thread-safe.
  */
 public final class JdbcProcessingStore implements TokenStore, DeadLetterStore, ProcessingTransactions {
 

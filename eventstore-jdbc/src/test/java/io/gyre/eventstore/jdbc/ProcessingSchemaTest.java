@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Schema version 5 (token epochs, dead letters): applied once and recorded next to the event store's versions, on a
+ * The processing schema (token epochs, dead letters): applied once and recorded next to the event store's versions, on a
  * database with events as on a read model's own database without any, and checked when not created.
  */
 class ProcessingSchemaTest {
@@ -51,7 +51,7 @@ class ProcessingSchemaTest {
         }
 
         @Test
-        void version_5_is_applied_once_after_the_event_stores_versions_and_keeps_the_tokens() throws Exception {
+        void the_processing_schema_is_applied_once_after_the_event_stores_versions_and_keeps_the_tokens() throws Exception {
             database = open();
             JdbcEventStore store = database.eventStore();
             store.append(append("a", ExpectedSequence.noStream(), "cmd-1", 1));
@@ -64,8 +64,8 @@ class ProcessingSchemaTest {
             JdbcEventStore reopened = database.eventStore();
 
             assertThat(history()).contains("V1__events_snapshots_tokens.sql",
-                    "V3__commands_table_and_streams_keyed_by_type.sql", "V5__processor_epochs_and_dead_letters.sql");
-            assertThat(history()).filteredOn(version -> version.startsWith("V5")).hasSize(1);
+                    "V3__commands_table_and_streams_keyed_by_type.sql", "P1__processor_epochs_and_dead_letters.sql");
+            assertThat(history()).filteredOn(version -> version.startsWith("P1")).hasSize(1);
             assertThat(again.tokens("p").get(1).token()).isEqualTo(TrackingToken.at(1));
             assertThat(again.tokens("p").get(1).epoch()).isEqualTo(3);
             assertThat(reopened.readAll(TrackingToken.START, 10)).hasSize(1);
@@ -84,9 +84,38 @@ class ProcessingSchemaTest {
             store.append(append("a", ExpectedSequence.noStream(), "cmd-1", 1));
 
             assertThat(readModel.tokens("p")).hasSize(1);
-            assertThat(history()).contains("V5__processor_epochs_and_dead_letters.sql",
+            assertThat(history()).contains("P1__processor_epochs_and_dead_letters.sql",
                     "V3__commands_table_and_streams_keyed_by_type.sql");
             store.close();
+        }
+
+        @Test
+        void each_line_refuses_only_its_own_newer_versions() throws Exception {
+            database = open();
+            database.processingStore();
+            database.eventStore().close();
+            try (Connection connection = database.dataSource().getConnection();
+                 Statement statement = connection.createStatement()) {
+                statement.execute("INSERT INTO " + database.tables().schemaHistory() + " (version, checksum, "
+                        + "applied_at) VALUES ('P2__from_a_newer_gyre.sql', 'abc', CURRENT_TIMESTAMP)");
+            }
+
+            assertThatThrownBy(database::processingStore)
+                    .isInstanceOf(EventStoreSchemaException.class)
+                    .hasMessageContaining("P2__from_a_newer_gyre.sql")
+                    .hasMessageContaining("newer than this Gyre");
+            JdbcEventStore store = database.eventStore();
+            assertThat(store.readAll(TrackingToken.START, 10)).isEmpty();
+            store.close();
+
+            try (Connection connection = database.dataSource().getConnection();
+                 Statement statement = connection.createStatement()) {
+                statement.execute("INSERT INTO " + database.tables().schemaHistory() + " (version, checksum, "
+                        + "applied_at) VALUES ('V99__from_a_newer_gyre.sql', 'abc', CURRENT_TIMESTAMP)");
+            }
+            assertThatThrownBy(database::eventStore)
+                    .isInstanceOf(EventStoreSchemaException.class)
+                    .hasMessageContaining("V99__from_a_newer_gyre.sql");
         }
 
         @Test
@@ -98,7 +127,7 @@ class ProcessingSchemaTest {
                     .isInstanceOf(EventStoreSchemaException.class)
                     .hasMessageContaining(database.tables().tokens() + " is missing")
                     .hasMessageContaining(database.deadLetterTable() + " is missing")
-                    .hasMessageContaining("V5__processor_epochs_and_dead_letters.sql");
+                    .hasMessageContaining("P1__processor_epochs_and_dead_letters.sql");
         }
 
         @Test

@@ -9,60 +9,115 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The versioned schema files shipped in the jar for one dialect: their names in order, their checksums, and their
- * statements for the configured table names. A released file never changes; a change to the schema is a new
- * version. Internal: not part of Gyre's API.
+ * One line of versioned schema files shipped in the jar for one dialect: their names in order, their checksums, and
+ * their statements for the configured table names. A released file never changes; a change to the schema is a new
+ * version. Two lines share one history table: the event store's ({@code V1__…}, {@code V2__…}) and the processing
+ * store's ({@code P1__…}), which a read model's own database takes without the event store's; each line checks only
+ * its own versions. Internal: not part of Gyre's API.
  */
 public final class SchemaFiles {
 
-    /** The schema files, oldest first; a new version is a new file, never an edit of an old one. */
-    static final List<String> VERSIONS = List.of(
+    /** The event store's schema files, oldest first; a new version is a new file, never an edit of an old one. */
+    static final List<String> EVENT_STORE = List.of(
             "V1__events_snapshots_tokens.sql",
             "V2__contiguity_checked_by_the_store.sql",
             "V3__commands_table_and_streams_keyed_by_type.sql",
             "V4__command_fingerprints.sql");
 
-    private static final Pattern VERSION = Pattern.compile("V(\\d+)__[A-Za-z0-9_]+\\.sql");
+    /** The processing store's schema files (tokens with fencing epochs, dead letters), oldest first. */
+    static final List<String> PROCESSING = List.of(
+            "P1__processor_epochs_and_dead_letters.sql");
+
+    private static final Pattern ANY_LINE = Pattern.compile("[VP]\\d+__[A-Za-z0-9_]+\\.sql");
 
     private final String folder;
-    private final TableNames tables;
+    private final List<String> versions;
+    private final Pattern line;
+    private final Map<String, String> names;
+
+    private SchemaFiles(String folder, List<String> versions, String prefix, Map<String, String> names) {
+        this.folder = Objects.requireNonNull(folder, "folder");
+        this.versions = versions;
+        this.line = Pattern.compile(prefix + "(\\d+)__[A-Za-z0-9_]+\\.sql");
+        this.names = names;
+    }
 
     /**
      * @param folder the resource folder of the dialect's files, ending in a slash
      * @param tables the table names to put into the statements
+     * @return the event store's line
      */
-    public SchemaFiles(String folder, TableNames tables) {
-        this.folder = Objects.requireNonNull(folder, "folder");
-        this.tables = Objects.requireNonNull(tables, "tables");
+    public static SchemaFiles eventStore(String folder, TableNames tables) {
+        Map<String, String> names = new LinkedHashMap<>();
+        names.put("${events_name}", TableNames.unqualified(tables.events()));
+        names.put("${events}", tables.events());
+        names.put("${commands_name}", TableNames.unqualified(tables.commands()));
+        names.put("${commands}", tables.commands());
+        names.put("${snapshots_name}", TableNames.unqualified(tables.snapshots()));
+        names.put("${snapshots}", tables.snapshots());
+        names.put("${tokens}", tables.tokens());
+        return new SchemaFiles(folder, EVENT_STORE, "V", names);
+    }
+
+    /**
+     * @param folder      the resource folder of the dialect's files, ending in a slash
+     * @param tokens      the tokens table
+     * @param deadLetters the dead-letter table
+     * @return the processing store's line
+     */
+    public static SchemaFiles processing(String folder, String tokens, String deadLetters) {
+        Map<String, String> names = new LinkedHashMap<>();
+        names.put("${dead_letters_name}", TableNames.unqualified(deadLetters));
+        names.put("${dead_letters}", deadLetters);
+        names.put("${tokens}", tokens);
+        return new SchemaFiles(folder, PROCESSING, "P", names);
     }
 
     /** @return the versions shipped, oldest first */
     public List<String> versions() {
-        return VERSIONS;
+        return versions;
     }
 
     /** @return the newest version shipped */
     public String newest() {
-        return VERSIONS.get(VERSIONS.size() - 1);
+        return versions.get(versions.size() - 1);
     }
 
     /** @return where the files are, for messages: the folder and the versions */
     public String describe() {
-        return folder + VERSIONS;
+        return folder + versions;
     }
 
     /**
      * @param version a version's file name, shipped or not
-     * @return its number ({@code V12__x.sql} is 12), or -1 when the name is not a version's
+     * @return true when the name is of this line ({@code V…} or {@code P…}), whether shipped or not
      */
-    public static int number(String version) {
-        Matcher matcher = VERSION.matcher(version);
+    public boolean ofThisLine(String version) {
+        return line.matcher(version).matches();
+    }
+
+    /**
+     * @param version a version's file name, shipped or not
+     * @return true when the name is of either line
+     */
+    static boolean ofAnyLine(String version) {
+        return ANY_LINE.matcher(version).matches();
+    }
+
+    /**
+     * @param version a version's file name of this line
+     * @return its number ({@code V12__x.sql} is 12), or -1 when the name is not of this line
+     */
+    public int number(String version) {
+        Matcher matcher = line.matcher(version);
         return matcher.matches() ? Integer.parseInt(matcher.group(1)) : -1;
     }
 
@@ -87,14 +142,10 @@ public final class SchemaFiles {
      * @return its statements, with the configured table names, without their closing semicolons
      */
     public List<String> statements(String version) {
-        String text = text(version)
-                .replace("${events_name}", TableNames.unqualified(tables.events()))
-                .replace("${events}", tables.events())
-                .replace("${commands_name}", TableNames.unqualified(tables.commands()))
-                .replace("${commands}", tables.commands())
-                .replace("${snapshots_name}", TableNames.unqualified(tables.snapshots()))
-                .replace("${snapshots}", tables.snapshots())
-                .replace("${tokens}", tables.tokens());
+        String text = text(version);
+        for (Map.Entry<String, String> name : names.entrySet()) {
+            text = text.replace(name.getKey(), name.getValue());
+        }
         List<String> statements = new ArrayList<>();
         StringBuilder current = new StringBuilder();
         boolean inBody = false;
@@ -118,9 +169,9 @@ public final class SchemaFiles {
     }
 
     private String text(String version) {
-        if (!VERSIONS.contains(version)) {
+        if (!versions.contains(version)) {
             throw new IllegalArgumentException("Schema version " + version + " is not shipped; the versions are "
-                    + VERSIONS);
+                    + versions);
         }
         try (InputStream in = SchemaFiles.class.getClassLoader().getResourceAsStream(folder + version)) {
             if (in == null) {

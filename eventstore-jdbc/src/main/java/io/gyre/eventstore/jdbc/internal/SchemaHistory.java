@@ -117,11 +117,14 @@ final class SchemaHistory {
      */
     void check(Map<String, @Nullable String> applied) {
         List<String> problems = new ArrayList<>();
-        int newest = SchemaFiles.number(files.newest());
+        int newest = files.number(files.newest());
         for (Map.Entry<String, @Nullable String> each : applied.entrySet()) {
             String version = each.getKey();
+            if (!files.ofThisLine(version) && SchemaFiles.ofAnyLine(version)) {
+                continue; // the other line's, which it checks itself
+            }
             if (!files.versions().contains(version)) {
-                int number = SchemaFiles.number(version);
+                int number = files.number(version);
                 problems.add(number > newest
                         ? "version " + version + " is applied, which is newer than this Gyre, whose newest is "
                         + files.newest() + ": the database was migrated by a newer Gyre. Run that version or a newer "

@@ -3,7 +3,6 @@ package io.gyre.eventstore.jdbc.internal;
 import io.gyre.eventstore.jdbc.EventStoreSchemaException;
 import io.gyre.eventstore.jdbc.TableNames;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -13,8 +12,6 @@ import java.util.Map;
 import java.util.Optional;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Prepares the event store's schema at start. {@link #create()} applies the shipped schema files not applied yet
@@ -25,15 +22,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class SchemaManager {
 
-    private static final Logger log = LoggerFactory.getLogger(SchemaManager.class);
-
     /** The version that keys streams by (type, id): it must not find one id's stream holding several types. */
     private static final String STREAMS_KEYED_BY_TYPE = "V3__commands_table_and_streams_keyed_by_type.sql";
 
     private final DataSource dataSource;
     private final TableNames tables;
-    private final boolean postgres;
     private final SchemaFiles files;
+    private final Migrator migrator;
     private final SchemaHistory history;
     private final SchemaValidator validator;
 
@@ -46,9 +41,9 @@ public final class SchemaManager {
     public SchemaManager(DataSource dataSource, TableNames tables, boolean postgres, String folder) {
         this.dataSource = dataSource;
         this.tables = tables;
-        this.postgres = postgres;
-        this.files = new SchemaFiles(folder, tables);
-        this.history = new SchemaHistory(tables, files);
+        this.files = SchemaFiles.eventStore(folder, tables);
+        this.migrator = new Migrator(dataSource, tables, postgres, files);
+        this.history = migrator.history();
         this.validator = new SchemaValidator(ExpectedSchema.of(postgres, tables));
     }
 
@@ -62,44 +57,11 @@ public final class SchemaManager {
      * @throws SQLException              when the database fails
      */
     public void create() throws SQLException {
-        try (Connection connection = dataSource.getConnection()) {
-            boolean autoCommit = connection.getAutoCommit();
-            connection.setAutoCommit(!postgres);
-            try (Statement statement = connection.createStatement()) {
-                if (postgres) {
-                    try (PreparedStatement lock = connection.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
-                        lock.setLong(1, ("gyre-schema:" + tables.schemaHistory()).hashCode());
-                        lock.execute();
-                    }
-                }
-                Map<String, @Nullable String> applied = history.read(connection).orElse(Map.of());
-                history.check(applied);
-                history.prepare(connection);
-                for (String version : files.versions()) {
-                    if (applied.containsKey(version)) {
-                        continue;
-                    }
-                    if (version.equals(STREAMS_KEYED_BY_TYPE)) {
-                        checkNoStreamHoldsSeveralTypes(connection);
-                    }
-                    for (String sql : files.statements(version)) {
-                        statement.execute(sql);
-                    }
-                    history.record(connection, version);
-                    log.info("Applied event store schema {} to tables {}", version, tables);
-                }
-                if (postgres) {
-                    connection.commit();
-                }
-            } catch (SQLException | RuntimeException e) {
-                if (postgres) {
-                    connection.rollback();
-                }
-                throw e;
-            } finally {
-                connection.setAutoCommit(autoCommit);
+        migrator.migrate((connection, version) -> {
+            if (version.equals(STREAMS_KEYED_BY_TYPE)) {
+                checkNoStreamHoldsSeveralTypes(connection);
             }
-        }
+        }, "tables " + tables);
     }
 
     /**

@@ -1,4 +1,4 @@
--- Gyre event store schema, version 5, H2 2.x: what event processors need.
+-- Gyre processing schema, version 1 (the processing line, P1; the event store's line is V1, V2, …), H2 2.x: what event processors need.
 -- ${tokens} is the configured tokens table; ${dead_letters} the dead-letter table and ${dead_letters_name} its name
 -- without the schema, used to name its keys.
 --
