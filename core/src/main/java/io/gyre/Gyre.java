@@ -16,6 +16,10 @@ import io.gyre.command.RetryPolicy;
 import io.gyre.command.internal.DeadlineTimer;
 import io.gyre.command.internal.DefaultCommandGateway;
 import io.gyre.eventstore.EventStore;
+import io.gyre.processing.ProcessingSettings;
+import io.gyre.processing.ProcessorDefinition;
+import io.gyre.processing.Processors;
+import io.gyre.processing.internal.ProcessingRuntime;
 import io.gyre.serialization.JacksonSerializer;
 import io.gyre.serialization.Serializer;
 import io.gyre.serialization.TypeRegistry;
@@ -72,10 +76,11 @@ public final class Gyre implements AutoCloseable {
     private final List<EventSourcedRepository<?>> repositories;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Duration shutdownTimeout;
+    private final ProcessingRuntime processing;
 
     private Gyre(EventStore eventStore, boolean ownsEventStore, Serializer serializer, LocalCommandBus localBus,
                  CommandBus commandBus, DeadlineTimer timer, ExecutorService callbacks, DefaultCommandGateway gateway,
-                 List<EventSourcedRepository<?>> repositories, Duration shutdownTimeout) {
+                 List<EventSourcedRepository<?>> repositories, Duration shutdownTimeout, ProcessingRuntime processing) {
         this.eventStore = eventStore;
         this.ownsEventStore = ownsEventStore;
         this.serializer = serializer;
@@ -86,6 +91,7 @@ public final class Gyre implements AutoCloseable {
         this.gateway = gateway;
         this.repositories = repositories;
         this.shutdownTimeout = shutdownTimeout;
+        this.processing = processing;
     }
 
     /** @return a builder for a node */
@@ -111,6 +117,11 @@ public final class Gyre implements AutoCloseable {
     /** @return the bus that runs commands on this node */
     public LocalCommandBus localCommandBus() {
         return localBus;
+    }
+
+    /** @return this node's event processors: their status, and commands to reset, resume and retry them */
+    public Processors processors() {
+        return processing;
     }
 
     /** @return the number of aggregates this node holds loaded in its caches */
@@ -139,6 +150,7 @@ public final class Gyre implements AutoCloseable {
         if (commandBus != localBus) {
             closeQuietly(localBus);
         }
+        processing.close(shutdownTimeout);
         gateway.close();
         timer.close();
         callbacks.shutdown();
@@ -172,6 +184,8 @@ public final class Gyre implements AutoCloseable {
         private Clock clock = Clock.systemUTC();
         private ObjectMapper objectMapper = new ObjectMapper();
         private String name = "gyre";
+        private final List<ProcessorDefinition> processors = new ArrayList<>();
+        private ProcessingSettings processing = ProcessingSettings.defaults();
 
         private Builder() {
         }
@@ -276,6 +290,38 @@ public final class Gyre implements AutoCloseable {
             for (Class<?> type : types) {
                 extraTypes.add(Objects.requireNonNull(type, "type"));
             }
+            return this;
+        }
+
+        /**
+         * Registers an event processor, checked at once.
+         *
+         * @param processor a {@code TrackingProcessor} or {@code SubscribingProcessor}
+         * @return this builder
+         * @throws io.gyre.processing.ProcessorDefinitionException when another processor has the same name
+         */
+        public Builder processor(ProcessorDefinition processor) {
+            ProcessingRuntime.register(processors, processor);
+            return this;
+        }
+
+        /**
+         * Builds and registers an event processor; see {@link #processor(ProcessorDefinition)}.
+         *
+         * @param processor {@code TrackingProcessor.named(...)...} or {@code SubscribingProcessor.named(...)...}
+         * @return this builder
+         */
+        public Builder processor(ProcessorDefinition.Builder processor) {
+            return processor(processor.build());
+        }
+
+        /**
+         * @param processing where the event processors keep tokens and dead letters, and who decides which segments
+         *                   this node runs (default {@link ProcessingSettings#defaults()})
+         * @return this builder
+         */
+        public Builder processing(ProcessingSettings processing) {
+            this.processing = Objects.requireNonNull(processing, "processing");
             return this;
         }
 
@@ -407,8 +453,8 @@ public final class Gyre implements AutoCloseable {
                         + "for an embedded store, JdbcEventStore.postgres(dataSource) in production, or "
                         + "new InMemoryEventStore() in tests");
             }
-            if (aggregates.isEmpty()) {
-                throw new IllegalStateException("No aggregate: call aggregate(YourAggregate.class)");
+            if (aggregates.isEmpty() && processors.isEmpty()) {
+                throw new IllegalStateException("No aggregate and no processor: call aggregate(YourAggregate.class)");
             }
             TypeRegistry.Builder types = TypeRegistry.builder();
             for (AggregateModel<?> model : aggregates.values()) {
@@ -416,7 +462,19 @@ public final class Gyre implements AutoCloseable {
                 model.eventTypes().forEach(types::register);
             }
             extraTypes.forEach(types::register);
+            ProcessingRuntime.eventTypes(processors).forEach(types::register);
             Serializer serializer = new JacksonSerializer(types.build(), objectMapper);
+            ProcessingRuntime processingRuntime;
+            try {
+                processingRuntime = ProcessingRuntime.prepare(processors, processing, store, serializer, clock, name,
+                        commandBus == null ? "local" : commandBus);
+            } catch (RuntimeException e) {
+                if (ownsEventStore) {
+                    closeQuietly(store);
+                }
+                throw e;
+            }
+            EventStore appendStore = processingRuntime.decorate(store);
 
             LocalCommandBus local = localBus.build();
             List<EventSourcedRepository<?>> repositories = new ArrayList<>();
@@ -427,7 +485,7 @@ public final class Gyre implements AutoCloseable {
                 }
             }
             for (AggregateModel<?> model : aggregates.values()) {
-                EventSourcedRepository<?> repository = new EventSourcedRepository<>(model, store, serializer, clock,
+                EventSourcedRepository<?> repository = new EventSourcedRepository<>(model, appendStore, serializer, clock,
                         new AggregateCache(cacheSize), eventOwners::get);
                 repositories.add(repository);
                 for (Class<?> commandType : model.commandHandlers().keySet()) {
@@ -443,6 +501,7 @@ public final class Gyre implements AutoCloseable {
                             new NodeCaches(frozen)));
                 } catch (RuntimeException e) {
                     local.close();
+                    processingRuntime.close(Duration.ZERO);
                     if (ownsEventStore) {
                         closeQuietly(store);
                     }
@@ -455,8 +514,9 @@ public final class Gyre implements AutoCloseable {
             log.info("Gyre node {} started: aggregates {}, {} registered types, command bus {}", name,
                     aggregates.keySet().stream().map(Class::getSimpleName).toList(),
                     serializer.types().classes().size(), bus.getClass().getSimpleName());
-            return new Gyre(store, ownsEventStore, serializer, local, bus, timer, callbacks, gateway, frozen,
-                    shutdownTimeout);
+            processingRuntime.start();
+            return new Gyre(appendStore, ownsEventStore, serializer, local, bus, timer, callbacks, gateway, frozen,
+                    shutdownTimeout, processingRuntime);
         }
 
         /** The repositories' caches, by aggregate type, for the command bus. */

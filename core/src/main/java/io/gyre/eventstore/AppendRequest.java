@@ -2,6 +2,7 @@ package io.gyre.eventstore;
 
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One command's decision on one aggregate, for the store to keep atomically or not at all: the events it
@@ -17,14 +18,28 @@ import java.util.Objects;
  * @param expected  the last sequence number the decision was made on; never {@link ExpectedSequence#any()} for a
  *                  decision without events
  * @param commandId the id of the command, the unique key of its decision in the stream
- * @param events    the events in order, possibly none
- * @param outcome   the handler's result or refusal; a refusal stores no events
+ * <p>A command id names one command. A caller that picks its own ids (an idempotency key) may reuse one by mistake
+ * for a different command; the {@code fingerprint}, a digest of the serialized command computed by the caller, lets
+ * a store that already holds a decision under that id tell a re-delivery of the same command (same fingerprint:
+ * answered with the stored decision) from a different command under a reused id (refused as such). A null
+ * fingerprint means "unknown": it is never compared, so the stored decision is taken as the command's.
+ *
+ * @param stream      the aggregate
+ * @param expected    the last sequence number the decision was made on; never {@link ExpectedSequence#any()} for a
+ *                    decision without events
+ * @param commandId   the id of the command, the unique key of its decision in the stream
+ * @param events      the events in order, possibly none
+ * @param outcome     the handler's result or refusal; a refusal stores no events
+ * @param fingerprint a digest of the serialized command, 1 to {@value #MAX_FINGERPRINT_LENGTH} characters, or
+ *                    null when unknown
  */
 public record AppendRequest(StreamId stream, ExpectedSequence expected, String commandId, List<EventData> events,
-                            CommandOutcome outcome) {
+                            CommandOutcome outcome, @Nullable String fingerprint) {
 
     /** The longest command id, in characters. */
     public static final int MAX_COMMAND_ID_LENGTH = 255;
+    /** The longest command fingerprint, in characters (a SHA-256 in hexadecimal is 64). */
+    public static final int MAX_FINGERPRINT_LENGTH = 128;
 
     /** Checks every part and copies the events. */
     public AppendRequest {
@@ -45,6 +60,40 @@ public record AppendRequest(StreamId stream, ExpectedSequence expected, String c
             throw new IllegalArgumentException("a decision without events must name the last sequence it was made "
                     + "on, not 'any' (" + stream + ")");
         }
+        if (fingerprint != null && (fingerprint.isBlank() || fingerprint.length() > MAX_FINGERPRINT_LENGTH)) {
+            throw new IllegalArgumentException("fingerprint must be null or 1 to " + MAX_FINGERPRINT_LENGTH
+                    + " characters and not blank, but was " + fingerprint.length() + " characters");
+        }
+    }
+
+    /**
+     * A decision whose command's fingerprint is unknown.
+     *
+     * @param stream    the aggregate
+     * @param expected  the last sequence number the decision was made on
+     * @param commandId the id of the command
+     * @param events    the events in order, possibly none
+     * @param outcome   the handler's result or refusal
+     */
+    public AppendRequest(StreamId stream, ExpectedSequence expected, String commandId, List<EventData> events,
+                         CommandOutcome outcome) {
+        this(stream, expected, commandId, events, outcome, null);
+    }
+
+    /**
+     * @param fingerprint a digest of the serialized command, or null when unknown
+     * @return this decision with that fingerprint
+     */
+    public AppendRequest withFingerprint(@Nullable String fingerprint) {
+        return new AppendRequest(stream, expected, commandId, events, outcome, fingerprint);
+    }
+
+    /**
+     * @param expected the last sequence number to expect instead
+     * @return this decision, expecting that
+     */
+    public AppendRequest withExpected(ExpectedSequence expected) {
+        return new AppendRequest(stream, expected, commandId, events, outcome, fingerprint);
     }
 
     /**

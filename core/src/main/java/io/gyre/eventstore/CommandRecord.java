@@ -1,19 +1,22 @@
 package io.gyre.eventstore;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What the store holds of a decided command: the state it was decided on, the events it stored and its outcome.
  *
- * @param stream     the aggregate the command targeted
- * @param commandId  the command
- * @param decidedAt  the last sequence number of the stream the decision was made on, -1 for no stream
- * @param eventCount how many events it stored (0 for a refusal or a decision that changed nothing); they have
- *                   the sequence numbers {@code decidedAt + 1} to {@code decidedAt + eventCount}
- * @param outcome    its result or refusal
+ * @param stream      the aggregate the command targeted
+ * @param commandId   the command
+ * @param decidedAt   the last sequence number of the stream the decision was made on, -1 for no stream
+ * @param eventCount  how many events it stored (0 for a refusal or a decision that changed nothing); they have
+ *                    the sequence numbers {@code decidedAt + 1} to {@code decidedAt + eventCount}
+ * @param outcome     its result or refusal
+ * @param fingerprint the digest of the serialized command it was decided for ({@link AppendRequest#fingerprint()}),
+ *                    or null when that was unknown
  */
 public record CommandRecord(StreamId stream, String commandId, long decidedAt, int eventCount,
-                            CommandOutcome outcome) {
+                            CommandOutcome outcome, @Nullable String fingerprint) {
 
     /** Checks every part. */
     public CommandRecord {
@@ -24,6 +27,28 @@ public record CommandRecord(StreamId stream, String commandId, long decidedAt, i
             throw new IllegalArgumentException("bad command record: decided at " + decidedAt + " with " + eventCount
                     + " events");
         }
+    }
+
+    /**
+     * A record whose command's fingerprint is unknown.
+     *
+     * @param stream     the aggregate the command targeted
+     * @param commandId  the command
+     * @param decidedAt  the last sequence number the decision was made on, -1 for no stream
+     * @param eventCount how many events it stored
+     * @param outcome    its result or refusal
+     */
+    public CommandRecord(StreamId stream, String commandId, long decidedAt, int eventCount, CommandOutcome outcome) {
+        this(stream, commandId, decidedAt, eventCount, outcome, null);
+    }
+
+    /**
+     * @param fingerprint the fingerprint of a command that carries this record's command id, or null when unknown
+     * @return true when both fingerprints are known and differ: that command is not the one decided here, although
+     *         it carries the same id
+     */
+    public boolean isOtherCommandThan(@Nullable String fingerprint) {
+        return this.fingerprint != null && fingerprint != null && !this.fingerprint.equals(fingerprint);
     }
 
     /** @return the sequence number of its first event, or {@code decidedAt + 1} when it stored none */

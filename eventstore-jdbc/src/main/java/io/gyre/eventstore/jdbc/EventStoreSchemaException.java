@@ -4,9 +4,11 @@ import io.gyre.GyreNonTransientException;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The database lacks what the event store needs (a table, a column, the unique key on aggregate type, id and
- * sequence number or on aggregate type, id and command id), refused a statement as malformed, or holds data a
- * schema migration cannot carry over. The message names what is wrong and how to fix it.
+ * The database does not hold the schema the event store relies on, so it refuses to start on it: a table, column,
+ * unique key or index is missing, a column has another type, default or NULL-ability, a column the store never
+ * writes must not be NULL, the database was migrated by a newer Gyre, or a schema version was applied from a file
+ * that has changed since. Also thrown when the database refused a statement as malformed, or holds data a schema
+ * migration cannot carry over. The message names everything at fault and how to fix it. Non-transient.
  */
 public class EventStoreSchemaException extends GyreNonTransientException {
 

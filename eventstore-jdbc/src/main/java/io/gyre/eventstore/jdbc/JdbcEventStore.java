@@ -1,5 +1,6 @@
 package io.gyre.eventstore.jdbc;
 
+import io.gyre.GyreNonTransientException;
 import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.AppendResult;
 import io.gyre.eventstore.CommandRecord;
@@ -17,16 +18,17 @@ import io.gyre.eventstore.jdbc.internal.Appender;
 import io.gyre.eventstore.jdbc.internal.CommitOrderGate;
 import io.gyre.eventstore.jdbc.internal.ConflictDiagnosis;
 import io.gyre.eventstore.jdbc.internal.Connections;
+import io.gyre.eventstore.jdbc.internal.DecisionRows;
 import io.gyre.eventstore.jdbc.internal.EmbeddedH2;
 import io.gyre.eventstore.jdbc.internal.Failures;
 import io.gyre.eventstore.jdbc.internal.GlobalLog;
 import io.gyre.eventstore.jdbc.internal.GroupAppender;
 import io.gyre.eventstore.jdbc.internal.GroupCommit;
 import io.gyre.eventstore.jdbc.internal.H2GlobalLog;
-import io.gyre.eventstore.jdbc.internal.KnownStreamHeads;
 import io.gyre.eventstore.jdbc.internal.PostgresGlobalLog;
 import io.gyre.eventstore.jdbc.internal.SchemaManager;
 import io.gyre.eventstore.jdbc.internal.SqlErrors;
+import io.gyre.eventstore.jdbc.internal.StartupWait;
 import io.gyre.eventstore.jdbc.internal.Statements;
 import io.gyre.eventstore.jdbc.internal.StreamReader;
 import java.nio.file.Path;
@@ -53,35 +55,49 @@ import org.jspecify.annotations.Nullable;
  *
  * <h2>Appending</h2>
  * A stream is named by its aggregate type and id ({@link StreamId}). A command's decision is stored atomically:
- * its row in the commands table, keyed by (aggregate type, aggregate id, command id), with its outcome, and its
- * events. On PostgreSQL both go in one statement (one round trip); on H2, which runs inside the process, in two
- * statements of one transaction. The unique key on (aggregate type, aggregate id, sequence number) refuses a
- * second writer of a sequence number, and the command key refuses a second decision on a command id, whichever
- * delivery of it commits first: the other gets a {@link DuplicateCommandException} carrying the stored decision.
- * When the caller expects a last sequence number, that event must exist, so a stream can never get a gap: events
- * are never deleted, so the store checks this before inserting, and only for an event it has not itself
- * appended or read recently; in the usual load-decide-append cycle the INSERT is all it sends.
+ * its row in the commands table, keyed by (aggregate type, aggregate id, command id), with its outcome and its
+ * command's fingerprint, and its events. On PostgreSQL both go in one statement (one round trip); on H2, which runs
+ * inside the process, in two statements of one transaction.
  *
- * <p>A decision without events (a refusal, or a result that changed nothing) is one conditional INSERT into the
- * commands table, which inserts its row only if the expected event exists and the one after it does not, checked
- * by the same statement; otherwise nothing is stored and the caller gets a {@link ConcurrencyConflictException}
- * (or the {@link DuplicateCommandException} of an earlier decision, which is reported first).
+ * <p>A decision is stored only on the stream head it was decided on, and that is checked by the append itself: the
+ * statement that inserts the command row requires the expected last event to exist and the next one not to, and
+ * writes nothing otherwise; the caller gets a {@link ConcurrencyConflictException} naming the actual last sequence
+ * number. So a stream can never get a gap, whatever the store remembers: after committed events were lost (a
+ * fail-over to a replica that lagged, a restore, a crash with {@code synchronous_commit} off) the next append that
+ * expects one of them conflicts, and the aggregate is decided again on what is really stored. The store keeps no
+ * stream heads in memory. The unique key on (aggregate type, aggregate id, sequence number) still refuses a second
+ * writer that passed the check at the same moment.
+ *
+ * <p>The first decision on a command id is final, whether it stored events or none (a refusal, or a result that
+ * changed nothing): a later decision under the same id stores nothing and gets a {@link DuplicateCommandException}
+ * carrying the stored decision, reported before any conflict. If both carry a fingerprint of their command
+ * ({@link AppendRequest#fingerprint()}) and they differ, the id was reused for a different command, which gets a
+ * non-transient {@link CommandIdReusedException} instead of the first command's outcome.
  *
  * <p>Concurrent appends share transactions (group commit): an append that arrives while
  * {@link Builder#appendTransactions(int)} transactions are writing waits for the next one, which writes every
  * append then waiting, up to {@link Builder#maxAppendsPerTransaction(int)} and one per stream, decisions without
  * events included. An append that finds a transaction free is written at once, with whatever was already waiting.
- * When one append of a group is refused, the transaction rolls back and each of its appends is written alone, so
- * that every caller gets its own outcome; only a lost connection or a failed commit fails them all (a failed
- * commit leaves the outcome unknown: a re-sent command is then stored, or reported as a
- * {@link DuplicateCommandException}).
+ * An append of a group that may not be stored (a conflict, a lost expected event, a decided command id) writes
+ * nothing and fails alone, and the others commit together; one the database refuses with an error (an event id
+ * used before, data it cannot hold) makes the group be written once more, each append behind a savepoint, so
+ * that it too fails alone. Only a lost connection or a failed commit fails them all (a failed commit leaves the
+ * outcome unknown: a re-sent command is then stored, or reported as a {@link DuplicateCommandException}).
  *
  * <p>A duplicate-key error is recognised on both databases wherever the driver puts it (PostgreSQL's SQLState
  * 23505 may come inside a {@code BatchUpdateException}), and told apart by looking up what the keys guard: a
  * stored decision of the command, a stream that moved past the expected sequence ({@link
- * ConcurrencyConflictException}), or else an event id used before ({@link EventRejectedException}); other failures
- * become a transient {@link JdbcEventStoreException} with the driver's SQLState, or a non-transient
- * {@link EventRejectedException} / {@link EventStoreSchemaException} when the data or schema is at fault.
+ * ConcurrencyConflictException}), or else an event id used before ({@link EventRejectedException}). Data the
+ * database refuses for its content or its size (SQLState classes 22, 23 and 54), and what the store knows it
+ * would refuse (an event over {@link Builder#maxEventBytes(long)}, an event id over 255 characters, refused before
+ * any round trip), is a non-transient {@link EventRejectedException}: sending it again cannot help. Other failures
+ * become a transient {@link JdbcEventStoreException} with the driver's SQLState, or an
+ * {@link EventStoreSchemaException} when the schema is at fault.
+ *
+ * <h2>Starting</h2>
+ * A store checks its schema when it starts and refuses to start on one it cannot trust, naming what is wrong (see
+ * {@link Builder#createSchema(boolean)}). A database that does not answer yet is waited for, with back-off, up to
+ * {@link Builder#startupTimeout(Duration)}.
  *
  * <h2>Following the global log without skipping late commits</h2>
  * Global positions are handed out when rows are inserted, not when they commit, so a reader could see position 8
@@ -99,12 +115,8 @@ import org.jspecify.annotations.Nullable;
  */
 public final class JdbcEventStore implements EventStore {
 
-    /** Streams whose last known event is remembered, about 150 bytes each. */
-    private static final int KNOWN_STREAM_HEADS = 100_000;
-
     private final Dialect dialect;
     private final TableNames tables;
-    private final KnownStreamHeads heads = new KnownStreamHeads(KNOWN_STREAM_HEADS);
     private final StreamReader reader;
     private final GlobalLog log;
     private final Appender appender;
@@ -115,17 +127,18 @@ public final class JdbcEventStore implements EventStore {
         this.dialect = dialect;
         this.tables = builder.tables;
         this.ownedPool = builder.ownedPool;
-        Connections connections = new Connections(builder.dataSource,
-                new Statements(dialect == Dialect.POSTGRES, builder.tables),
+        Statements sql = new Statements(dialect == Dialect.POSTGRES, builder.tables);
+        Connections connections = new Connections(builder.dataSource, sql,
                 builder.queryTimeout == null ? 0 : (int) builder.queryTimeout.toSeconds());
-        Failures failures = new Failures(heads);
-        this.reader = new StreamReader(connections, failures, heads, builder.readBatchSize);
+        Failures failures = new Failures();
+        this.reader = new StreamReader(connections, failures, builder.readBatchSize);
         this.log = gate == null ? new PostgresGlobalLog(connections, failures)
                 : new H2GlobalLog(connections, failures, gate);
-        ConflictDiagnosis diagnosis = new ConflictDiagnosis(reader, heads);
-        this.appender = new Appender(connections, log, diagnosis, failures, builder.maxEventBytes);
+        ConflictDiagnosis diagnosis = new ConflictDiagnosis(reader, failures);
+        DecisionRows rows = new DecisionRows(sql);
+        this.appender = new Appender(connections, rows, log, diagnosis, failures, builder.maxEventBytes);
         this.groupCommit = builder.maxAppendsPerTransaction == 1 ? null
-                : new GroupCommit<>(new GroupAppender(connections, appender, log, diagnosis, failures),
+                : new GroupCommit<>(new GroupAppender(connections, rows, appender, log, diagnosis, failures),
                 builder.maxAppendsPerTransaction, builder.appendTransactions);
     }
 
@@ -139,16 +152,33 @@ public final class JdbcEventStore implements EventStore {
      * not offered: files kept with no retention have been reported unreadable after reopening (H2 issues 2752
      * and 4083).
      *
+     * <p>H2 comes with {@code gyre-eventstore-jdbc}; a build that excluded it ({@code com.h2database:h2}) gets an
+     * error that says so.
+     *
      * @param file the database file without extension ({@code data/events} makes {@code data/events.mv.db});
      *             parent folders are created
      * @return the started store
-     * @throws JdbcEventStoreException when the file cannot be opened (for example, another process holds it)
+     * @throws JdbcEventStoreException    when the file cannot be opened (for example, another process holds it)
+     * @throws GyreNonTransientException when H2 is not on the class path
      */
     public static JdbcEventStore h2(Path file) {
+        Objects.requireNonNull(file, "file");
+        requireH2(file);
         EmbeddedH2 database = EmbeddedH2.open(file);
         Builder builder = builder(database.dataSource()).dialect(Dialect.H2).createSchema(true);
         builder.ownedPool = database;
         return builder.build();
+    }
+
+    private static void requireH2(Path file) {
+        try {
+            Class.forName("org.h2.jdbcx.JdbcConnectionPool", false, JdbcEventStore.class.getClassLoader());
+        } catch (ClassNotFoundException | LinkageError e) {
+            throw new GyreNonTransientException("The embedded event store (JdbcEventStore.h2(" + file + ")) needs H2 "
+                    + "2.x, which is not on the class path: gyre-eventstore-jdbc brings com.h2database:h2, so it was "
+                    + "excluded or left out of the runtime class path. Add com.h2database:h2 to your dependencies, or "
+                    + "use JdbcEventStore.postgres(dataSource)", e);
+        }
     }
 
     /**
@@ -190,22 +220,13 @@ public final class JdbcEventStore implements EventStore {
         if (expected instanceof ExpectedSequence.Any) {
             return appendAfterWhateverIsStored(request);
         }
-        long lastSequence = expected.lastSequence();
-        StreamId stream = request.stream();
-        // A decision without events checks its expected event inside its own statement.
-        if (!request.decisionOnly() && lastSequence >= 0 && !heads.reaches(stream, lastSequence)) {
-            appender.checkExpectedEventExists(request);
-        }
-        if (groupCommit != null && request.events().size() <= Appender.MAX_ROWS_PER_STATEMENT) {
+        if (groupCommit != null && request.events().size() <= DecisionRows.MAX_ROWS_PER_STATEMENT) {
             groupCommit.submit(request);
         } else {
             appender.writeAlone(request);
         }
-        long last = lastSequence + request.events().size();
-        if (last >= 0) {
-            heads.advance(stream, last);
-        }
-        return new AppendResult(lastSequence + 1, last);
+        long lastSequence = expected.lastSequence();
+        return new AppendResult(lastSequence + 1, lastSequence + request.events().size());
     }
 
     private AppendResult appendAfterWhateverIsStored(AppendRequest request) {
@@ -213,8 +234,7 @@ public final class JdbcEventStore implements EventStore {
         for (int attempt = 1; ; attempt++) {
             long last = lastSequence(request.stream());
             try {
-                return append(new AppendRequest(request.stream(), ExpectedSequence.exactly(last),
-                        request.commandId(), request.events(), request.outcome()));
+                return append(request.withExpected(ExpectedSequence.exactly(last)));
             } catch (ConcurrencyConflictException e) {
                 if (attempt >= 20) {
                     throw e;
@@ -276,6 +296,7 @@ public final class JdbcEventStore implements EventStore {
         private @Nullable Duration queryTimeout;
         private int maxAppendsPerTransaction = 64;
         private int appendTransactions = 8;
+        private Duration startupTimeout = Duration.ofSeconds(60);
         private @Nullable AutoCloseable ownedPool;
 
         private Builder(DataSource dataSource) {
@@ -301,8 +322,14 @@ public final class JdbcEventStore implements EventStore {
         }
 
         /**
-         * @param createSchema true to create missing tables from the shipped schema files on start; false
-         *                     (the builder's default) to only check that they exist with every column
+         * Either way, start checks the schema: every table, column type, default, NULL-ability, unique key and
+         * index the store relies on, and the schema versions recorded (a database migrated by a newer Gyre, or
+         * from a schema file that changed since, is refused); what is wrong is named in an
+         * {@link EventStoreSchemaException}.
+         *
+         * @param createSchema true to apply the shipped schema files not applied yet, recording each with its
+         *                     checksum; false (the builder's default) to only check the schema, for a database
+         *                     whose schema is managed by someone else
          * @return this builder
          */
         public Builder createSchema(boolean createSchema) {
@@ -361,8 +388,9 @@ public final class JdbcEventStore implements EventStore {
          * transaction, up to this many at a time (default 64). A lone append is written at once, in a
          * transaction of its own, so group commit costs a single caller nothing and lets many concurrent
          * callers share the commit, the most expensive part of an append. An append refused in a group (a
-         * conflict, a re-sent command) is written again alone, so each caller gets its own outcome and nothing
-         * of a refused append is stored. 1 turns group commit off: every append its own transaction.
+         * conflict, a re-sent command, bad data) fails alone inside the shared transaction, so each caller gets
+         * its own outcome and nothing of a refused append is stored. 1 turns group commit off: every append its
+         * own transaction.
          *
          * @param maxAppendsPerTransaction 1 to 1,000
          * @return this builder
@@ -396,39 +424,67 @@ public final class JdbcEventStore implements EventStore {
         }
 
         /**
-         * Connects, creates or validates the schema, and returns the store.
+         * How long start waits for a database that does not answer yet (default 60 s): a node started together
+         * with its database, or while it restarts, tries again with back-off, logging what it waits for, instead
+         * of failing at the pool's first connection timeout. Only a lost or refused connection is waited out;
+         * a wrong password, a missing table or a bad schema fails the start at once.
+         *
+         * @param startupTimeout zero (one attempt) to 1 hour
+         * @return this builder
+         */
+        public Builder startupTimeout(Duration startupTimeout) {
+            Objects.requireNonNull(startupTimeout, "startupTimeout");
+            if (startupTimeout.isNegative() || startupTimeout.compareTo(Duration.ofHours(1)) > 0) {
+                throw new IllegalArgumentException("startupTimeout must be between 0 and 1 hour, but was "
+                        + startupTimeout);
+            }
+            this.startupTimeout = startupTimeout;
+            return this;
+        }
+
+        /**
+         * Connects (waiting up to {@link #startupTimeout(Duration)} for a database that is still coming up),
+         * creates or validates the schema, and returns the store.
          *
          * @return the started store
-         * @throws JdbcEventStoreException   when the database cannot be reached
-         * @throws EventStoreSchemaException when the schema is missing or incomplete and createSchema is false
+         * @throws JdbcEventStoreException   when the database cannot be reached within the start timeout
+         * @throws EventStoreSchemaException when the schema is not what the store relies on (see
+         *                                   {@link #createSchema(boolean)}), or was migrated by a newer Gyre
          */
         public JdbcEventStore build() {
+            StartupWait wait = new StartupWait(startupTimeout, "the event store database (" + dataSource + ")");
+            Started started;
+            try {
+                started = wait.run(this::connectAndPrepareSchema);
+            } catch (SQLException e) {
+                closeOwnedPool();
+                throw SqlErrors.translate("Starting the event store on tables " + tables, e);
+            } catch (RuntimeException e) {
+                closeOwnedPool();
+                throw e;
+            }
+            return new JdbcEventStore(this, started.dialect(), started.gate());
+        }
+
+        /** What a successful start found: the dialect, and on H2 the commit gate of the database. */
+        private record Started(Dialect dialect, @Nullable CommitOrderGate gate) {
+        }
+
+        private Started connectAndPrepareSchema() throws SQLException {
             String url;
             Dialect resolved;
             try (Connection connection = dataSource.getConnection()) {
                 url = connection.getMetaData().getURL();
                 resolved = dialect != null ? dialect
                         : Dialect.forProduct(connection.getMetaData().getDatabaseProductName());
-            } catch (SQLException e) {
-                closeOwnedPool();
-                throw new JdbcEventStoreException("Connecting to the event store database failed", e);
             }
             SchemaManager schema = new SchemaManager(dataSource, tables, resolved == Dialect.POSTGRES,
                     resolved.schemaFolder());
-            try {
-                if (createSchema) {
-                    schema.create();
-                }
-                schema.validate();
-            } catch (SQLException e) {
-                closeOwnedPool();
-                throw SqlErrors.translate("Preparing the event store schema " + tables, e);
-            } catch (RuntimeException e) {
-                closeOwnedPool();
-                throw e;
+            if (createSchema) {
+                schema.create();
             }
-            CommitOrderGate gate = resolved == Dialect.H2 ? CommitOrderGate.forDatabase(url) : null;
-            return new JdbcEventStore(this, resolved, gate);
+            schema.validate();
+            return new Started(resolved, resolved == Dialect.H2 ? CommitOrderGate.forDatabase(url) : null);
         }
 
         private void closeOwnedPool() {

@@ -29,6 +29,7 @@ final class CommitControl implements DataSource {
     private volatile Hold hold;
     private volatile double rollbackProbability;
     private volatile int maxDelayMillis;
+    private final java.util.concurrent.atomic.AtomicInteger commits = new java.util.concurrent.atomic.AtomicInteger();
 
     CommitControl(DataSource delegate, String eventsTable) {
         this.delegate = delegate;
@@ -54,6 +55,11 @@ final class CommitControl implements DataSource {
         Hold next = new Hold(commit);
         hold = next;
         return next;
+    }
+
+    /** @return transactions with event inserts committed so far, alone or in a group */
+    int commits() {
+        return commits.get();
     }
 
     /**
@@ -140,6 +146,7 @@ final class CommitControl implements DataSource {
             throw new SQLException("rolled back by the test", "40001");
         }
         connection.commit();
+        commits.incrementAndGet();
     }
 
     private static Object invoke(Object target, Method method, Object[] args) throws Throwable {

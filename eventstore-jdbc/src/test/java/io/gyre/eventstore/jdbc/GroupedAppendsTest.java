@@ -138,9 +138,6 @@ class GroupedAppendsTest {
             group.put("twice-b", submit(append("twice", ExpectedSequence.noStream(), "cmd-twice-b", "{}")));
             if (postgres()) {
                 group.put("bad-json", submit(append("bad-json", ExpectedSequence.noStream(), "cmd-bad", "{no")));
-                // Larger than a btree index entry may be: refused by the database (54000), not a lost database.
-                group.put("huge-id", submit(append("huge-id", ExpectedSequence.noStream(), "cmd-huge", "{}",
-                        hugeId())));
             }
             awaitQueued(group.size());
             hold.release.countDown();
@@ -165,7 +162,6 @@ class GroupedAppendsTest {
             if (postgres()) {
                 assertThat(failure(group.get("bad-json"))).isInstanceOf(EventRejectedException.class);
                 assertThat(store.readStream(account("bad-json")).count()).isZero();
-                assertThat(failure(group.get("huge-id"))).isNotNull();
             }
             assertThat(store.readStream(account("good-1")).count()).isEqualTo(1);
             assertThat(store.readStream(account("good-2")).count()).isEqualTo(1);
@@ -237,6 +233,96 @@ class GroupedAppendsTest {
             assertThat(store.findCommand(account("moved"), "cmd-late")).isEmpty();
             assertThat(store.readStream(account("good")).count()).isEqualTo(1);
             assertThat(store.readStream(account("still")).count()).isEqualTo(1);
+        }
+
+        @Test
+        void a_group_of_64_with_one_stale_append_stores_63_in_one_transaction_and_refuses_the_stale_one_alone()
+                throws Exception {
+            open();
+            store.append(append("stale", ExpectedSequence.noStream(), "cmd-stale-0", "{}"));
+            store.append(append("stale", ExpectedSequence.exactly(0), "cmd-stale-1", "{}"));
+            int before = control.commits();
+
+            CommitControl.Hold hold = control.holdNextInsert(true);
+            CompletableFuture<Object> first = submit(append("first", ExpectedSequence.noStream(), "cmd-first", "{}"));
+            assertThat(hold.inserted.await(10, TimeUnit.SECONDS)).isTrue();
+            Map<String, CompletableFuture<Object>> group = new LinkedHashMap<>();
+            for (int i = 0; i < 63; i++) {
+                group.put("many-" + i, submit(append("many-" + i, ExpectedSequence.noStream(), "cmd-many-" + i, "{}")));
+            }
+            group.put("stale", submit(append("stale", ExpectedSequence.exactly(0), "cmd-stale-2", "{}")));
+            awaitQueued(group.size());
+            hold.release.countDown();
+
+            assertThat(first.get(10, TimeUnit.SECONDS)).isNull();
+            for (int i = 0; i < 63; i++) {
+                assertThat(group.get("many-" + i).get(10, TimeUnit.SECONDS)).isNull();
+            }
+            assertThat(failure(group.get("stale"))).isInstanceOfSatisfying(ConcurrencyConflictException.class,
+                    conflict -> {
+                        assertThat(conflict.expectedSequence()).isZero();
+                        assertThat(conflict.actualSequence()).isEqualTo(1);
+                    });
+            assertThat(control.commits() - before).as("transactions committed: the held one, then the group")
+                    .isEqualTo(2);
+            for (int i = 0; i < 63; i++) {
+                assertThat(store.readStream(account("many-" + i)).count()).isEqualTo(1);
+            }
+            assertThat(store.readStream(account("stale")).map(StoredEvent::commandId).toList())
+                    .containsExactly("cmd-stale-0", "cmd-stale-1");
+            assertThat(store.findCommand(account("stale"), "cmd-stale-2")).isEmpty();
+            if (postgres()) {
+                assertThat(transactionsOf("many-%")).as("transactions that stored the 63").isEqualTo(1);
+            }
+        }
+
+        @Test
+        void a_group_of_64_with_one_append_the_database_refuses_stores_63_in_one_transaction() throws Exception {
+            open();
+            store.append(append("taken", ExpectedSequence.noStream(), "cmd-taken", "{}", "event-id-taken"));
+            int before = control.commits();
+
+            CommitControl.Hold hold = control.holdNextInsert(true);
+            CompletableFuture<Object> first = submit(append("first", ExpectedSequence.noStream(), "cmd-first", "{}"));
+            assertThat(hold.inserted.await(10, TimeUnit.SECONDS)).isTrue();
+            Map<String, CompletableFuture<Object>> group = new LinkedHashMap<>();
+            for (int i = 0; i < 63; i++) {
+                group.put("many-" + i, submit(append("many-" + i, ExpectedSequence.noStream(), "cmd-many-" + i, "{}")));
+            }
+            // Its statement fails on the unique event id, which aborts a PostgreSQL transaction.
+            group.put("reused-event-id", submit(append("reused", ExpectedSequence.noStream(), "cmd-reused", "{}",
+                    "event-id-taken")));
+            awaitQueued(group.size());
+            hold.release.countDown();
+
+            assertThat(first.get(10, TimeUnit.SECONDS)).isNull();
+            for (int i = 0; i < 63; i++) {
+                assertThat(group.get("many-" + i).get(10, TimeUnit.SECONDS)).isNull();
+            }
+            assertThat(failure(group.get("reused-event-id"))).isInstanceOf(EventRejectedException.class)
+                    .hasMessageContaining("event id");
+            assertThat(control.commits() - before).as("transactions committed: the held one, then the group")
+                    .isEqualTo(2);
+            assertThat(store.readStream(account("reused")).count()).isZero();
+            assertThat(store.findCommand(account("reused"), "cmd-reused")).isEmpty();
+            for (int i = 0; i < 63; i++) {
+                assertThat(store.readStream(account("many-" + i)).count()).isEqualTo(1);
+            }
+            if (postgres()) {
+                assertThat(transactionsOf("many-%")).as("transactions that stored the 63").isEqualTo(1);
+            }
+        }
+
+        long transactionsOf(String aggregatePattern) throws SQLException {
+            try (Connection connection = dataSource().getConnection();
+                 PreparedStatement query = connection.prepareStatement("SELECT COUNT(DISTINCT transaction_id) FROM "
+                         + tables().events() + " WHERE aggregate_id LIKE ?")) {
+                query.setString(1, aggregatePattern);
+                try (ResultSet rows = query.executeQuery()) {
+                    rows.next();
+                    return rows.getLong(1);
+                }
+            }
         }
 
         CompletableFuture<Object> submit(AppendRequest request) {
@@ -348,27 +434,6 @@ class GroupedAppendsTest {
                 assertThat(rows.getLong(1)).as("transactions that stored the four queued decisions").isEqualTo(1);
             }
         }
-
-        private long transactionsOf(String aggregatePattern) throws SQLException {
-            try (Connection connection = dataSource().getConnection();
-                 PreparedStatement query = connection.prepareStatement("SELECT COUNT(DISTINCT transaction_id) FROM "
-                         + tables().events() + " WHERE aggregate_id LIKE ?")) {
-                query.setString(1, aggregatePattern);
-                try (ResultSet rows = query.executeQuery()) {
-                    rows.next();
-                    return rows.getLong(1);
-                }
-            }
-        }
-    }
-
-    private static String hugeId() {
-        StringBuilder id = new StringBuilder();
-        java.util.SplittableRandom random = new java.util.SplittableRandom(1);
-        while (id.length() < 12_000) {
-            id.append(Long.toString(random.nextLong(), 36));
-        }
-        return id.toString();
     }
 
     private static AppendRequest append(String aggregateId, ExpectedSequence expected, String commandId,

@@ -2,6 +2,7 @@ package io.gyre.eventstore.jdbc;
 
 import io.gyre.eventstore.conformance.AppendAndReadConformanceTest;
 import io.gyre.eventstore.conformance.CommandDecisionsConformanceTest;
+import io.gyre.eventstore.conformance.CommandFingerprintConformanceTest;
 import io.gyre.eventstore.conformance.EventStoreFixture;
 import io.gyre.eventstore.conformance.GlobalLogConformanceTest;
 import java.nio.file.Path;
@@ -23,6 +24,14 @@ class H2EventStoreConformanceTest {
 
     @Nested
     class CommandDecisions extends CommandDecisionsConformanceTest {
+        @Override
+        protected EventStoreFixture createFixture() {
+            return JdbcFixtures.h2(folder);
+        }
+    }
+
+    @Nested
+    class CommandFingerprints extends CommandFingerprintConformanceTest {
         @Override
         protected EventStoreFixture createFixture() {
             return JdbcFixtures.h2(folder);

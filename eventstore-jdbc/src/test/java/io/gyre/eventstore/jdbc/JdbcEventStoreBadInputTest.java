@@ -213,6 +213,61 @@ class JdbcEventStoreBadInputTest {
         }
 
         @Test
+        void an_event_id_too_long_for_its_unique_index_is_refused_at_once_as_non_transient_and_nothing_is_stored() {
+            TableNames tables = JdbcFixtures.randomTables();
+            create(tables);
+            java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
+            JdbcEventStore store = JdbcEventStore.builder(JdbcTestDataSources.counting(dataSource(), connections))
+                    .tableNames(tables).build();
+            String longId = "e".repeat(12_000);
+            AppendRequest request = AppendRequest.events(Events.stream("long-id"), ExpectedSequence.noStream(), "cmd",
+                    List.of(new EventData(longId, "Happened", "{}", "{}", Events.WHEN)));
+            int before = connections.get();
+            assertThatThrownBy(() -> store.append(request))
+                    .isInstanceOf(EventRejectedException.class)
+                    .hasMessageContaining("12000 characters").hasMessageContaining("255")
+                    .hasMessageContaining("'long-id'")
+                    .satisfies(e -> assertThat(GyreNonTransientException.isCauseOf(e)).isTrue());
+            assertThat(connections.get()).as("connections taken for the refused append").isEqualTo(before);
+            assertThat(store.lastSequence(Events.stream("long-id"))).isEqualTo(-1);
+        }
+
+        @Test
+        void an_oversized_payload_or_aggregate_id_sent_through_a_node_is_refused_at_once_and_never_retried() {
+            TableNames tables = JdbcFixtures.randomTables();
+            JdbcEventStore store = create(tables);
+            java.util.concurrent.atomic.AtomicInteger appends = new java.util.concurrent.atomic.AtomicInteger();
+            io.gyre.eventstore.EventStore counted = new io.gyre.eventstore.ForwardingEventStore(store) {
+                @Override
+                public io.gyre.eventstore.AppendResult append(AppendRequest request) {
+                    appends.incrementAndGet();
+                    return super.append(request);
+                }
+            };
+            try (Gyre node = Gyre.builder().sharedEventStore(counted).aggregate(Notebook.class).start()) {
+                java.time.Duration patient = java.time.Duration.ofMinutes(1);
+                assertThatThrownBy(() -> node.commandGateway().sendAndWait(
+                        new Notebook.Write("big", "x".repeat(5_000)), patient))
+                        .satisfies(e -> assertThat(GyreNonTransientException.isCauseOf(e)).as("non-transient: %s", e)
+                                .isTrue())
+                        .satisfies(e -> assertThat(rootOf(e)).isInstanceOf(PayloadTooLargeException.class));
+                assertThat(appends.get()).as("appends tried for the oversized payload: one, never retried")
+                        .isEqualTo(1);
+
+                assertThatThrownBy(() -> node.commandGateway().sendAndWait(
+                        new Notebook.Write("i".repeat(300), "small"), patient))
+                        .satisfies(e -> assertThat(GyreNonTransientException.isCauseOf(e)).as("non-transient: %s", e)
+                                .isTrue())
+                        .satisfies(e -> assertThat(rootOf(e)).hasMessageContaining("at most 255"));
+                assertThat(appends.get()).as("the oversized id never reaches the store").isEqualTo(1);
+
+                node.commandGateway().sendAndWait(new Notebook.Write("small", "fits"), patient);
+                assertThat(store.lastSequence(StreamId.of("notebook", "small"))).isZero();
+                assertThat(store.lastSequence(StreamId.of("notebook", "big"))).isEqualTo(-1);
+            }
+        }
+
+        @Test
         void a_duplicate_event_id_is_rejected_not_mistaken_for_a_conflict() {
             JdbcEventStore store = create(JdbcFixtures.randomTables());
             EventData event = Events.event(1);
@@ -241,6 +296,14 @@ class JdbcEventStoreBadInputTest {
                 assertThat(node.commandGateway().<Long>sendAndWait(new Add("healthy", 5))).isEqualTo(5);
             }
         }
+    }
+
+    private static Throwable rootOf(Throwable failure) {
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root;
     }
 
     @Nested

@@ -2,6 +2,7 @@ package io.gyre.eventstore.jdbc;
 
 import io.gyre.eventstore.conformance.AppendAndReadConformanceTest;
 import io.gyre.eventstore.conformance.CommandDecisionsConformanceTest;
+import io.gyre.eventstore.conformance.CommandFingerprintConformanceTest;
 import io.gyre.eventstore.conformance.EventStoreFixture;
 import io.gyre.eventstore.conformance.GlobalLogConformanceTest;
 import org.junit.jupiter.api.Nested;
@@ -18,6 +19,14 @@ class PostgresEventStoreConformanceTest {
 
     @Nested
     class CommandDecisions extends CommandDecisionsConformanceTest {
+        @Override
+        protected EventStoreFixture createFixture() {
+            return JdbcFixtures.postgres();
+        }
+    }
+
+    @Nested
+    class CommandFingerprints extends CommandFingerprintConformanceTest {
         @Override
         protected EventStoreFixture createFixture() {
             return JdbcFixtures.postgres();

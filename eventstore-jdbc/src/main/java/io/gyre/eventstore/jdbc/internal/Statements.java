@@ -22,11 +22,29 @@ import org.jspecify.annotations.Nullable;
  * The SQL of one event store, built once from its validated table names, and next to it the binding of its
  * parameters and the mapping of its rows; every value is a bind parameter. Internal: not part of Gyre's API.
  *
- * <p>A decision with events is one row in the commands table and one per event in the events table, written
- * atomically: on PostgreSQL by one statement (the command row in a data-modifying WITH clause), so an append stays
- * one round trip; on H2, which runs in the caller's process where a statement costs no round trip, by two
- * statements in one transaction ({@link #insertCommand()}, then {@link #insertEvents(int)}). A decision without
- * events is one conditional insert into the commands table, {@link #insertDecision(boolean)}.
+ * <p>A decision is one row in the commands table and, with events, one per event in the events table, written
+ * atomically and <em>only if the stream's head is still the one it was decided on</em>: the expected last event n
+ * exists (unless n is -1, no stream) and event n + 1 does not. The check is part of the append, in its statement or
+ * its transaction, so a stream can get no gap whatever a store believes about it: an event that was committed and
+ * then lost (a fail-over to a replica that lagged, a restore) makes the next append conflict instead of leaving a
+ * hole. When the head is not the expected one, or the command id is decided already, nothing is written and no
+ * statement fails (a failure would abort a shared transaction); the caller finds out why
+ * ({@link ConflictDiagnosis}).
+ * <ul>
+ *   <li>PostgreSQL: {@link #insertCommandOnHead(boolean)} inserts the command row only on the expected head (two
+ *       probes of the stream key's index, next to each other) and skips a decided command id
+ *       ({@code ON CONFLICT DO NOTHING}); its update count says which. With events, the same statement inserts
+ *       them behind it ({@link #insertCommandWithEvents(boolean, int)}: the command row in a data-modifying WITH
+ *       clause, the events only if it was inserted), so an append stays one round trip.</li>
+ *   <li>H2, which runs in the caller's process where a statement costs no round trip: {@link #streamHead()} reads
+ *       the stream's head in the append's transaction, then {@link #insertCommand()} and {@link #insertEvents(int)}
+ *       write plain rows. Under concurrent writers this measured faster than one conditional INSERT ... SELECT,
+ *       which H2 runs as a query feeding an insert.</li>
+ * </ul>
+ *
+ * <p>A writer of the same stream that commits after the check was made is not seen by it: its next event then
+ * collides with this append's on the stream key, and the second to commit fails with a unique violation (a decision
+ * without events writes no event, and is ordered before it, as if it had come first, which it may have).
  */
 public final class Statements {
 
@@ -35,22 +53,22 @@ public final class Statements {
     private static final String SELECT_COLUMNS = "global_position, aggregate_type, aggregate_id, sequence_number, "
             + "event_id, command_id, event_type, payload, metadata, occurred_at";
     private static final String COMMAND_COLUMNS = "aggregate_type, aggregate_id, command_id, decided_at, event_count, "
-            + "outcome, result_type, result";
-    private static final String DECISION_COLUMNS = COMMAND_COLUMNS + ", refusal_type, refusal_message";
+            + "outcome, result_type, result, refusal_type, refusal_message, fingerprint";
+    private static final String COMMAND_KEY = "aggregate_type, aggregate_id, command_id";
     private static final int CACHED_INSERTS = 16;
 
     /** Parameters per event row: type, id, sequence, event id, command id, event type, payload, metadata, time. */
     public static final int PARAMETERS_PER_EVENT = 9;
-    /** Parameters of a command row written with events: type, id, command id, decided at, count, result. */
-    public static final int PARAMETERS_PER_COMMAND = 7;
 
     private final boolean postgres;
     private final String events;
     private final String commands;
     private final String row;
     private final String insertCommand;
+    private final String streamHead;
+    private final String[] insertCommandOnHead = new String[2];
     private final String[] inserts = new String[CACHED_INSERTS + 1];
-    private final String[] insertsWithCommand = new String[CACHED_INSERTS + 1];
+    private final String[][] insertsWithCommand = new String[2][CACHED_INSERTS + 1];
 
     /**
      * @param postgres true for PostgreSQL, false for H2
@@ -60,42 +78,96 @@ public final class Statements {
         this.postgres = postgres;
         this.events = tables.events();
         this.commands = tables.commands();
-        // PostgreSQL's driver sends strings as varchar, which only an explicit cast turns into jsonb.
-        this.row = postgres ? "(?, ?, ?, ?, ?, ?, CAST(? AS jsonb), CAST(? AS jsonb), ?)"
+        // PostgreSQL's driver sends strings as varchar, which only an explicit cast turns into jsonb; in a VALUES
+        // list that feeds an INSERT through a SELECT, every column needs its type.
+        this.row = postgres ? "(CAST(? AS text), CAST(? AS text), CAST(? AS bigint), CAST(? AS text), "
+                + "CAST(? AS text), CAST(? AS text), CAST(? AS jsonb), CAST(? AS jsonb), CAST(? AS timestamptz))"
                 : "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
-        this.insertCommand = "INSERT INTO " + commands + " (" + COMMAND_COLUMNS + ") VALUES (?, ?, ?, ?, ?, 'result', "
-                + "?, ?)";
+        this.insertCommand = "INSERT INTO " + commands + " (" + COMMAND_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                + "?, ?, ?)";
+        this.streamHead = "SELECT sequence_number FROM " + events + " WHERE aggregate_type = ? AND aggregate_id = ?"
+                + " AND sequence_number >= ? ORDER BY sequence_number FETCH FIRST 2 ROWS ONLY";
+        if (postgres) {
+            for (int noStream = 0; noStream < 2; noStream++) {
+                insertCommandOnHead[noStream] = buildInsertCommandOnHead(noStream == 1);
+            }
+        }
     }
 
     /**
-     * The events of a chunk that does not start a command, or on H2 of any chunk (the command row goes first, by
-     * {@link #insertCommand()}). Parameters: {@value #PARAMETERS_PER_EVENT} per event.
+     * PostgreSQL: the row of a decided command, inserted only if the stream's last event is still the one it was
+     * decided on (event n exists, unless n is -1, and event n + 1 does not) and no decision is stored under its
+     * command id; else nothing, with an update count of 0. Parameters: {@link #bindCommandOnHead}.
      *
-     * @param rows events in the statement
-     * @return an insert of that many event rows
-     */
-    public String insertEvents(int rows) {
-        return cached(inserts, rows, false);
-    }
-
-    /**
-     * PostgreSQL: a command's row and its (first) events in one statement. Parameters: the
-     * {@value #PARAMETERS_PER_COMMAND} of {@link #insertCommand()}, then {@value #PARAMETERS_PER_EVENT} per event.
-     * A unique violation of either table fails the whole statement.
-     *
-     * @param rows events in the statement
+     * @param noStream true for a decision on no stream (n = -1), which has no event n to check
      * @return the statement
      */
-    public String insertCommandWithEvents(int rows) {
+    public String insertCommandOnHead(boolean noStream) {
+        if (!postgres) {
+            throw new IllegalStateException("H2 checks the head with streamHead() and inserts plain rows");
+        }
+        return insertCommandOnHead[noStream ? 1 : 0];
+    }
+
+    private String buildInsertCommandOnHead(boolean noStream) {
+        String select = "SELECT CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS bigint), "
+                + "CAST(? AS integer), CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text), "
+                + "CAST(? AS text), CAST(? AS text)";
+        String next = "NOT EXISTS (SELECT 1 FROM " + events
+                + " WHERE aggregate_type = ? AND aggregate_id = ? AND sequence_number = ?)";
+        String decided = " AND EXISTS (SELECT 1 FROM " + events
+                + " WHERE aggregate_type = ? AND aggregate_id = ? AND sequence_number = ?)";
+        // A decided command id is skipped without an error, also one whose holder commits while this waits for it.
+        return "INSERT INTO " + commands + " (" + COMMAND_COLUMNS + ") " + select + " WHERE " + next
+                + (noStream ? "" : decided) + " ON CONFLICT (" + COMMAND_KEY + ") DO NOTHING";
+    }
+
+    /**
+     * PostgreSQL: a command's row and its (first) events in one statement, both inserted only if the command row
+     * may be ({@link #insertCommandOnHead(boolean)}); the update count is the number of events inserted, 0 when
+     * none. Parameters: {@link #bindCommandOnHead}, then {@value #PARAMETERS_PER_EVENT} per event
+     * ({@link #bindEvents}).
+     *
+     * @param noStream true for an append on no stream
+     * @param rows     events in the statement
+     * @return the statement
+     */
+    public String insertCommandWithEvents(boolean noStream, int rows) {
         if (!postgres) {
             throw new IllegalStateException("H2 has no data-modifying WITH; insert the command row first");
         }
-        return cached(insertsWithCommand, rows, true);
+        String[] cache = insertsWithCommand[noStream ? 1 : 0];
+        if (rows <= CACHED_INSERTS) {
+            String cached = cache[rows];
+            if (cached == null) {
+                cached = buildInsertWithCommand(noStream, rows);
+                cache[rows] = cached;
+            }
+            return cached;
+        }
+        return buildInsertWithCommand(noStream, rows);
+    }
+
+    private String buildInsertWithCommand(boolean noStream, int rows) {
+        // The WITH clause runs exactly once and to completion, in the same snapshot and transaction as the events.
+        return "WITH command AS (" + insertCommandOnHead(noStream) + " RETURNING 1) INSERT INTO " + events + " ("
+                + EVENT_COLUMNS + ") SELECT * FROM (VALUES " + rows(rows) + ") AS event"
+                + " WHERE EXISTS (SELECT 1 FROM command)";
     }
 
     /**
-     * The row of a command that stored events, with its result. Parameters: aggregate type, aggregate id,
-     * command id, decided at, event count, result type, result (both NULL for no value).
+     * H2: the first two sequence numbers of a stream from n on ({@link #bindStreamHead}); the head is n exactly
+     * when they are [n] (for n = -1: when there are none from 0 on).
+     *
+     * @return the query
+     */
+    public String streamHead() {
+        return streamHead;
+    }
+
+    /**
+     * H2: the row of a decided command, after {@link #streamHead()} found the expected head. Parameters:
+     * {@link #bindCommandRow}. A decided command id fails it with a unique violation.
      *
      * @return the statement
      */
@@ -103,23 +175,27 @@ public final class Statements {
         return insertCommand;
     }
 
-    private String cached(String[] cache, int rows, boolean withCommand) {
+    /**
+     * Events after their command row is in: on H2 every chunk, on PostgreSQL the chunks after the first.
+     * Parameters: {@value #PARAMETERS_PER_EVENT} per event.
+     *
+     * @param rows events in the statement
+     * @return an insert of that many event rows
+     */
+    public String insertEvents(int rows) {
         if (rows <= CACHED_INSERTS) {
-            String cached = cache[rows];
+            String cached = inserts[rows];
             if (cached == null) {
-                cached = buildInsert(rows, withCommand);
-                cache[rows] = cached;
+                cached = buildInsertEvents(rows);
+                inserts[rows] = cached;
             }
             return cached;
         }
-        return buildInsert(rows, withCommand);
+        return buildInsertEvents(rows);
     }
 
-    private String buildInsert(int rows, boolean withCommand) {
-        String insertEvents = "INSERT INTO " + events + " (" + EVENT_COLUMNS + ") VALUES " + rows(rows);
-        // The WITH clause runs exactly once and to completion although nothing reads it, in the same snapshot
-        // and transaction as the events.
-        return withCommand ? "WITH command AS (" + insertCommand + ") " + insertEvents : insertEvents;
+    private String buildInsertEvents(int rows) {
+        return "INSERT INTO " + events + " (" + EVENT_COLUMNS + ") VALUES " + rows(rows);
     }
 
     private String rows(int rows) {
@@ -130,34 +206,6 @@ public final class Statements {
         return joiner.toString();
     }
 
-    /**
-     * A decision without events, inserted only if the stream's last event is still the one it was decided on:
-     * event n exists (unless n is -1, no stream) and event n + 1 does not, checked in the same statement as the
-     * insert. It inserts one row, or none when the stream moved. Parameters: aggregate type, aggregate id,
-     * command id, decided at (n), outcome ('result' or 'refusal'), result type, result, refusal type, refusal
-     * message; then aggregate type, aggregate id, n + 1; then, unless on no stream, aggregate type, aggregate id,
-     * n.
-     *
-     * <p>An append that commits after the statement's snapshot was taken is not seen, and is then ordered after
-     * the decision: as if it had come second, which it may have.
-     *
-     * @param noStream true for a decision on no stream (n = -1), which has no event n to check
-     * @return the statement
-     */
-    public String insertDecision(boolean noStream) {
-        String text = postgres ? "text" : "CHARACTER VARYING";
-        String select = "SELECT CAST(? AS " + text + "), CAST(? AS " + text + "), CAST(? AS " + text
-                + "), CAST(? AS BIGINT), 0, CAST(? AS " + text + "), CAST(? AS " + text + "), CAST(? AS "
-                + (postgres ? "text" : "CHARACTER LARGE OBJECT") + "), CAST(? AS " + text + "), CAST(? AS " + text
-                + ")";
-        String next = "NOT EXISTS (SELECT 1 FROM " + events
-                + " WHERE aggregate_type = ? AND aggregate_id = ? AND sequence_number = ?)";
-        String decided = "EXISTS (SELECT 1 FROM " + events
-                + " WHERE aggregate_type = ? AND aggregate_id = ? AND sequence_number = ?)";
-        return "INSERT INTO " + commands + " (" + DECISION_COLUMNS + ") " + select + " WHERE " + next
-                + (noStream ? "" : " AND " + decided);
-    }
-
     /** @return the last sequence number of a stream, NULL when it has none: aggregate type, aggregate id */
     public String lastSequence() {
         return "SELECT MAX(sequence_number) FROM " + events + " WHERE aggregate_type = ? AND aggregate_id = ?";
@@ -165,11 +213,11 @@ public final class Statements {
 
     /**
      * @return a command's record, by its key: aggregate type, aggregate id, command id. Columns: decided at,
-     *         event count, outcome, result type, result, refusal type, refusal message
+     *         event count, outcome, result type, result, refusal type, refusal message, fingerprint
      */
     public String findCommand() {
-        return "SELECT decided_at, event_count, outcome, result_type, result, refusal_type, refusal_message FROM "
-                + commands + " WHERE aggregate_type = ? AND aggregate_id = ? AND command_id = ?";
+        return "SELECT decided_at, event_count, outcome, result_type, result, refusal_type, refusal_message, "
+                + "fingerprint FROM " + commands + " WHERE aggregate_type = ? AND aggregate_id = ? AND command_id = ?";
     }
 
     /** @return one page of a stream: aggregate type, aggregate id, first sequence, page size */
@@ -214,26 +262,92 @@ public final class Statements {
     private static final String REFUSAL = "refusal";
 
     /**
-     * Binds the row of a command that stored events to {@link #insertCommand()} or the head of
-     * {@link #insertCommandWithEvents(int)}: {@value #PARAMETERS_PER_COMMAND} parameters.
+     * Binds the row of a decided command to {@link #insertCommand()} or the head of
+     * {@link #insertCommandOnHead(boolean)}: aggregate type, aggregate id, command id, decided at n, event count,
+     * outcome, result type, result, refusal type, refusal message, fingerprint.
      *
      * @param insert  the statement
      * @param from    the index of the first parameter
-     * @param request a decision with events
+     * @param request a decision, with or without events
      * @return the index of the next parameter
      * @throws SQLException when the driver refuses a value
      */
-    public static int bindCommand(PreparedStatement insert, int from, AppendRequest request) throws SQLException {
-        SerializedValue value = resultOf(request);
+    public static int bindCommandRow(PreparedStatement insert, int from, AppendRequest request) throws SQLException {
         int p = from;
         insert.setString(p++, request.aggregateType());
         insert.setString(p++, request.aggregateId());
         insert.setString(p++, request.commandId());
         insert.setLong(p++, request.expected().lastSequence());
         insert.setInt(p++, request.events().size());
-        insert.setString(p++, value == null ? null : value.type());
-        insert.setString(p++, value == null ? null : value.data());
+        if (request.outcome() instanceof CommandOutcome.Refusal refusal) {
+            insert.setString(p++, REFUSAL);
+            insert.setString(p++, null);
+            insert.setString(p++, null);
+            insert.setString(p++, refusal.exceptionType());
+            insert.setString(p++, refusal.message());
+        } else {
+            SerializedValue value = resultOf(request);
+            insert.setString(p++, RESULT);
+            insert.setString(p++, value == null ? null : value.type());
+            insert.setString(p++, value == null ? null : value.data());
+            insert.setString(p++, null);
+            insert.setString(p++, null);
+        }
+        insert.setString(p++, request.fingerprint());
         return p;
+    }
+
+    /**
+     * Binds {@link #insertCommandOnHead(boolean)}, or the head of {@link #insertCommandWithEvents(boolean, int)},
+     * for the variant of the request's expected sequence n: the row ({@link #bindCommandRow}), then the stream and
+     * n + 1, then unless n is -1 the stream and n.
+     *
+     * @param insert  the statement
+     * @param from    the index of the first parameter
+     * @param request a decision, with or without events
+     * @return the index of the next parameter
+     * @throws SQLException when the driver refuses a value
+     */
+    public static int bindCommandOnHead(PreparedStatement insert, int from, AppendRequest request)
+            throws SQLException {
+        long decidedAt = request.expected().lastSequence();
+        int p = bindCommandRow(insert, from, request);
+        insert.setString(p++, request.aggregateType());
+        insert.setString(p++, request.aggregateId());
+        insert.setLong(p++, decidedAt + 1);
+        if (decidedAt >= 0) {
+            insert.setString(p++, request.aggregateType());
+            insert.setString(p++, request.aggregateId());
+            insert.setLong(p++, decidedAt);
+        }
+        return p;
+    }
+
+    /**
+     * Binds {@link #streamHead()} for a decision expecting n.
+     *
+     * @param query   the query
+     * @param request the decision
+     * @throws SQLException when the driver refuses a value
+     */
+    public static void bindStreamHead(PreparedStatement query, AppendRequest request) throws SQLException {
+        query.setString(1, request.aggregateType());
+        query.setString(2, request.aggregateId());
+        query.setLong(3, Math.max(0, request.expected().lastSequence()));
+    }
+
+    /**
+     * @param rows    the result of {@link #streamHead()}
+     * @param request the decision it was run for
+     * @return true when the stream's last event is the expected one
+     * @throws SQLException when a row cannot be read
+     */
+    public static boolean headIsExpected(ResultSet rows, AppendRequest request) throws SQLException {
+        long expected = request.expected().lastSequence();
+        if (expected < 0) {
+            return !rows.next();
+        }
+        return rows.next() && rows.getLong(1) == expected && !rows.next();
     }
 
     /**
@@ -260,44 +374,6 @@ public final class Statements {
             insert.setString(p++, event.payload());
             insert.setString(p++, event.metadata());
             insert.setObject(p++, OffsetDateTime.ofInstant(event.timestamp(), ZoneOffset.UTC));
-        }
-    }
-
-    /**
-     * Binds a decision without events to {@link #insertDecision(boolean)}, the variant for its expected sequence.
-     *
-     * @param insert  the statement
-     * @param request a decision without events
-     * @throws SQLException when the driver refuses a value
-     */
-    public static void bindDecision(PreparedStatement insert, AppendRequest request) throws SQLException {
-        long decidedAt = request.expected().lastSequence();
-        int p = 1;
-        insert.setString(p++, request.aggregateType());
-        insert.setString(p++, request.aggregateId());
-        insert.setString(p++, request.commandId());
-        insert.setLong(p++, decidedAt);
-        if (request.outcome() instanceof CommandOutcome.Refusal refusal) {
-            insert.setString(p++, REFUSAL);
-            insert.setString(p++, null);
-            insert.setString(p++, null);
-            insert.setString(p++, refusal.exceptionType());
-            insert.setString(p++, refusal.message());
-        } else {
-            SerializedValue value = resultOf(request);
-            insert.setString(p++, RESULT);
-            insert.setString(p++, value == null ? null : value.type());
-            insert.setString(p++, value == null ? null : value.data());
-            insert.setString(p++, null);
-            insert.setString(p++, null);
-        }
-        insert.setString(p++, request.aggregateType());
-        insert.setString(p++, request.aggregateId());
-        insert.setLong(p++, decidedAt + 1);
-        if (decidedAt >= 0) {
-            insert.setString(p++, request.aggregateType());
-            insert.setString(p++, request.aggregateId());
-            insert.setLong(p, decidedAt);
         }
     }
 
@@ -355,6 +431,7 @@ public final class Statements {
         String result = rows.getString(5);
         String refusalType = rows.getString(6);
         String refusalMessage = rows.getString(7);
+        String fingerprint = rows.getString(8);
         CommandOutcome outcome;
         if (RESULT.equals(kind) && refusalType == null && refusalMessage == null
                 && (resultType == null) == (result == null)) {
@@ -375,7 +452,7 @@ public final class Statements {
                     + commands + " decided at " + decidedAt + " with " + eventCount + " events, which no decision "
                     + "can have", null);
         }
-        return new CommandRecord(stream, commandId, decidedAt, eventCount, outcome);
+        return new CommandRecord(stream, commandId, decidedAt, eventCount, outcome, fingerprint);
     }
 
     /** @return true for PostgreSQL */

@@ -22,25 +22,22 @@ import java.util.stream.StreamSupport;
 /**
  * Reads one stream: its events in pages, its last sequence number, and its commands' records. Each page is a
  * query of its own, so a long stream loads in constant memory and a stream abandoned half-read holds no
- * connection. What it reads teaches {@link KnownStreamHeads} which events exist. Internal: not part of Gyre's API.
+ * connection. Internal: not part of Gyre's API.
  */
 public final class StreamReader {
 
     private final Connections connections;
     private final Failures failures;
-    private final KnownStreamHeads heads;
     private final int pageSize;
 
     /**
      * @param connections where connections come from
      * @param failures    translates driver errors
-     * @param heads       learns the events read
      * @param pageSize    events per query, 1 or more
      */
-    public StreamReader(Connections connections, Failures failures, KnownStreamHeads heads, int pageSize) {
+    public StreamReader(Connections connections, Failures failures, int pageSize) {
         this.connections = Objects.requireNonNull(connections, "connections");
         this.failures = Objects.requireNonNull(failures, "failures");
-        this.heads = Objects.requireNonNull(heads, "heads");
         this.pageSize = pageSize;
     }
 
@@ -100,9 +97,6 @@ public final class StreamReader {
                 while (rows.next()) {
                     page.add(Statements.event(rows));
                 }
-            }
-            if (!page.isEmpty()) {
-                heads.advance(stream, page.get(page.size() - 1).sequence());
             }
             return page;
         } catch (SQLException e) {

@@ -2,6 +2,7 @@ package io.gyre.eventstore.jdbc.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.gyre.GyreNonTransientException;
 import io.gyre.GyreTransientException;
 import io.gyre.eventstore.EventRejectedException;
 import io.gyre.eventstore.jdbc.EventStoreSchemaException;
@@ -63,5 +64,20 @@ class SqlErrorsTest {
                 .isInstanceOf(EventRejectedException.class).hasMessageContaining("22P02");
         assertThat(SqlErrors.translate("op", new SQLException("null value in column", "23502")))
                 .isInstanceOf(EventRejectedException.class);
+    }
+
+    @Test
+    void data_refused_for_its_size_is_non_transient_and_never_retried() {
+        for (String state : new String[] {"54000", "54001", "22001"}) {
+            SQLException refused = new SQLException("index row size 12016 exceeds btree version 4 maximum 2704",
+                    state);
+            assertThat(SqlErrors.translate("Appending 1 event(s) of command c to Account 'a'", refused)).as(state)
+                    .isInstanceOf(EventRejectedException.class)
+                    .hasMessageContaining("refused the data").hasMessageContaining(state)
+                    .satisfies(e -> assertThat(GyreNonTransientException.isCauseOf(e)).isTrue())
+                    .hasCause(refused);
+        }
+        assertThat(GyreTransientException.isCauseOf(SqlErrors.translate("op",
+                new SQLException("disk full", "53100")))).as("out of resources: a retry can help").isTrue();
     }
 }

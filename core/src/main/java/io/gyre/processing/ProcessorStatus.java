@@ -1,0 +1,53 @@
+package io.gyre.processing;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A processor as a node sees it, segment by segment.
+ *
+ * @param name     the processor's name
+ * @param kind     tracking or subscribing
+ * @param segments every segment, in order (one for a subscribing processor)
+ */
+public record ProcessorStatus(String name, Kind kind, List<SegmentStatus> segments) {
+
+    /** The kinds of processor. */
+    public enum Kind {
+        /** A {@link TrackingProcessor}. */
+        TRACKING,
+        /** A {@link SubscribingProcessor}. */
+        SUBSCRIBING
+    }
+
+    /** Checks and copies. */
+    public ProcessorStatus {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(kind, "kind");
+        segments = List.copyOf(segments);
+    }
+
+    /**
+     * @return true when every segment this node runs is {@link SegmentState#LIVE} with no lag: it has handled
+     *         everything committed that this node has read. Appends made through this node count at once; appends
+     *         made elsewhere (another node, or directly on the store) count only once the reader has seen them, at
+     *         the latest a poll interval later, unless an {@link AppendNotifier} reports them
+     */
+    public boolean caughtUp() {
+        return segments.stream().filter(SegmentStatus::local)
+                .allMatch(segment -> segment.state() == SegmentState.LIVE && segment.lagEvents() <= 0);
+    }
+
+    /**
+     * @param segment a segment
+     * @return its status
+     * @throws IllegalArgumentException when the processor has no such segment
+     */
+    public SegmentStatus segment(int segment) {
+        if (segment < 0 || segment >= segments.size()) {
+            throw new IllegalArgumentException("Processor '" + name + "' has segments 0 to " + (segments.size() - 1)
+                    + ", not " + segment);
+        }
+        return segments.get(segment);
+    }
+}

@@ -1,0 +1,686 @@
+package io.gyre.processing.internal;
+
+import io.gyre.GyreNonTransientException;
+import io.gyre.eventstore.StoredEvent;
+import io.gyre.eventstore.StreamId;
+import io.gyre.eventstore.TrackedEvent;
+import io.gyre.eventstore.TrackingToken;
+import io.gyre.processing.DeadLetter;
+import io.gyre.processing.DeadLetterRetry;
+import io.gyre.processing.DeadLetterStore;
+import io.gyre.processing.ErrorPolicy;
+import io.gyre.processing.ProcessingTransaction;
+import io.gyre.processing.SegmentFailure;
+import io.gyre.processing.SegmentState;
+import io.gyre.processing.StaleSegmentOwnerException;
+import io.gyre.serialization.SerializationException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One segment of a tracking processor that this node holds at one epoch: its queue, its progress, and the loop that
+ * handles its events. The loop runs as a task on the processor's pool, one at a time per worker, taking up to a
+ * batch of events per turn, and never sleeps on the pool: a back-off is a timer that schedules the next turn.
+ *
+ * <p>Progress: {@code handled} is the token up to which the segment is done (handled, dead-lettered, or not its
+ * event); {@code committed} the token last stored. At least once, the token is stored after handlers returned:
+ * when the queue runs dry, and while catching up every few batches or every second, whichever comes first (a node
+ * that dies hands its successor at most that much to handle again); a turn that only passed other segments' events
+ * stores it at most once a second (and always on stop), since losing that costs only a re-read. Transactionally, a turn's handlers write through
+ * one transaction that also stores the token; when a handler fails, the turn rolls back, the events before the
+ * failing one are redone in a transaction of their own, and the failing one is retried alone.
+ *
+ * <p>Order per aggregate with dead letters: once an aggregate has a dead letter in this segment, its later events
+ * are put behind it ({@code parked}) until a retry handles them all. Internal: not part of Gyre's API.
+ */
+final class SegmentWorker implements Runnable {
+
+    private static final Logger log = LoggerFactory.getLogger(SegmentWorker.class);
+    private static final long IDLE_COMMIT_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** While more is queued, the token is stored after this many batches of events at the latest. */
+    private static final int COMMIT_BATCHES = 4;
+    private static final Duration INFRASTRUCTURE_BACKOFF = Duration.ofSeconds(1);
+
+    /** What the worker is doing; the public state is derived from it. */
+    enum Phase { CLAIMING, RUNNING, RETRYING, STOPPED, FENCED }
+
+    final int segment;
+    final long epoch;
+    private final TrackingRuntime runtime;
+
+    // Guarded by the lock of runtime.queues.
+    final ArrayDeque<Item> queue = new ArrayDeque<>();
+    int queuedEvents;
+    /** The token of the last item queued (or, detached, the token to read on from). */
+    TrackingToken assigned = TrackingToken.START;
+    /** Written under the lock of runtime.queues, read anywhere. */
+    volatile boolean attached;
+
+    private volatile Phase phase = Phase.CLAIMING;
+    private volatile TrackingToken handled = TrackingToken.START;
+    private volatile @Nullable Instant handledTimestamp;
+    private volatile @Nullable SegmentFailure failure;
+    private volatile boolean busy;
+    private volatile boolean stopping;
+    private volatile boolean releaseOnStop;
+    private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+    private final ConcurrentLinkedQueue<Runnable> commands = new ConcurrentLinkedQueue<>();
+
+    // The loop's own (one turn at a time).
+    private TrackingToken committed = TrackingToken.START;
+    private long committedAt = System.nanoTime();
+    private boolean uncommittedEvents;
+    private int eventsSinceCommit;
+    private final Set<StreamId> parked = new HashSet<>();
+    private @Nullable String failingEventId;
+    private int attempts;
+    private long notBefore;
+    /** Transactional: the turn after a failure redoes only the events before the failing one. */
+    private int redoLimit;
+    /** Transactional: the failing event's attempts are used up; the policy applies without calling it again. */
+    private @Nullable Throwable finalFailure;
+
+    SegmentWorker(TrackingRuntime runtime, int segment, long epoch) {
+        this.runtime = runtime;
+        this.segment = segment;
+        this.epoch = epoch;
+    }
+
+    // ---- read by the runtime ----
+
+    TrackingToken handled() {
+        return handled;
+    }
+
+    @Nullable Instant handledTimestamp() {
+        return handledTimestamp;
+    }
+
+    @Nullable SegmentFailure failure() {
+        return failure;
+    }
+
+    boolean busy() {
+        return busy || scheduled.get();
+    }
+
+    /** @return true when the worker handles events (not claiming, stopped or fenced) */
+    boolean runnable() {
+        return (phase == Phase.RUNNING || phase == Phase.RETRYING) && !stopping;
+    }
+
+    /** @return true when the token store gave this worker its segment */
+    boolean claimed() {
+        return phase != Phase.CLAIMING && phase != Phase.FENCED;
+    }
+
+    /** @return the public state; {@link SegmentState#CATCHING_UP} for a running worker, refined by the runtime */
+    SegmentState state() {
+        return switch (phase) {
+            case CLAIMING -> SegmentState.CLAIMING;
+            case RUNNING -> SegmentState.CATCHING_UP;
+            case RETRYING -> SegmentState.RETRYING;
+            case STOPPED -> SegmentState.STOPPED;
+            case FENCED -> SegmentState.FENCED;
+        };
+    }
+
+    // ---- lifecycle (control thread) ----
+
+    /** Starts handling from a claimed token. */
+    void start(TrackingToken token) {
+        handled = token;
+        committed = token;
+        committedAt = System.nanoTime();
+        runtime.queues.assign(this, token);
+        DeadLetterStore letters = runtime.deadLetters;
+        if (letters != null) {
+            try {
+                for (DeadLetter letter : letters.list(runtime.name, segment)) {
+                    parked.add(letter.event().stream());
+                }
+            } catch (RuntimeException e) {
+                log.warn("Processor '{}' segment {} could not read its dead letters; their aggregates' later events "
+                        + "are not held back until it can", runtime.name, segment, e);
+            }
+        }
+        phase = Phase.RUNNING;
+        runtime.queues.tryAttach(this);
+        schedule();
+    }
+
+    /** The token store refused this worker's claim or update: a newer owner holds the segment. */
+    void fenced(StaleSegmentOwnerException e) {
+        phase = Phase.FENCED;
+        runtime.queues.detachAndClear(this);
+        log.warn("Processor '{}' segment {} is fenced on {}: {}", runtime.name, segment, runtime.owner, e.getMessage());
+    }
+
+    /**
+     * Asks the loop to stop after its current turn, storing its progress.
+     *
+     * @param release whether to let go of the segment in the token store (a graceful stop of the node)
+     */
+    void stop(boolean release) {
+        releaseOnStop = release;
+        stopping = true;
+        schedule();
+    }
+
+    /** Waits for {@link #stop}. */
+    void awaitStopped(Duration timeout) {
+        try {
+            stopped.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while stopping segment " + segment, e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("Segment " + segment + " of processor '" + runtime.name + "' did not "
+                    + "stop within " + timeout + " (a handler may be stuck)", e);
+        }
+    }
+
+    /** @return completes with what the retry did on this segment */
+    CompletableFuture<DeadLetterRetry> retryDeadLetters() {
+        CompletableFuture<DeadLetterRetry> result = new CompletableFuture<>();
+        commands.add(() -> result.complete(retryLetters()));
+        schedule();
+        return result;
+    }
+
+    /** Restarts a stopped segment at its failing event. */
+    void resume() {
+        commands.add(() -> {
+            if (phase == Phase.STOPPED) {
+                attempts = 0;
+                notBefore = 0;
+                failingEventId = null;
+                finalFailure = null;
+                runtime.queues.detachAndClear(this);
+                phase = Phase.RUNNING;
+                log.info("Processor '{}' segment {} resumes at {}", runtime.name, segment, handled);
+            }
+        });
+        schedule();
+    }
+
+    /** Runs a turn of the loop on the pool, unless one is queued or running. */
+    void schedule() {
+        if (scheduled.compareAndSet(false, true)) {
+            try {
+                runtime.pool.execute(this);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                scheduled.set(false);
+                stopped.complete(null);
+            }
+        }
+    }
+
+    private void scheduleAfter(long nanos) {
+        runtime.timer.schedule(this::schedule, Math.max(0, nanos), TimeUnit.NANOSECONDS);
+    }
+
+    // ---- the loop (one turn at a time, on the pool) ----
+
+    @Override
+    public void run() {
+        busy = true;
+        try {
+            turn();
+        } catch (Throwable e) {
+            phase = Phase.STOPPED;
+            runtime.queues.detachAndClear(this);
+            log.error("Processor '{}' segment {} stopped on an unexpected failure", runtime.name, segment, e);
+        } finally {
+            busy = false;
+            scheduled.set(false);
+            if (moreToDo()) {
+                schedule();
+            }
+        }
+    }
+
+    private boolean moreToDo() {
+        if (stopped.isDone()) {
+            return false;
+        }
+        if (stopping || !commands.isEmpty()) {
+            return true;
+        }
+        if (!runnable() || System.nanoTime() < notBefore) {
+            return false;
+        }
+        return runtime.queues.hasQueued(this) || !attached;
+    }
+
+    private void turn() {
+        if (stopping) {
+            finish();
+            return;
+        }
+        Runnable command;
+        while ((command = commands.poll()) != null) {
+            command.run();
+        }
+        if (!runnable()) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (now < notBefore) {
+            scheduleAfter(notBefore - now);
+            return;
+        }
+        int limit = redoLimit > 0 ? redoLimit : runtime.definition.batchSize();
+        List<Item> chunk = runtime.queues.take(this, limit);
+        if (chunk.isEmpty()) {
+            if (!attached) {
+                catchUpAlone();
+            } else {
+                commit(false);
+            }
+            return;
+        }
+        if (runtime.transactions != null) {
+            handleInTransaction(chunk);
+        } else {
+            handleAtLeastOnce(chunk);
+        }
+    }
+
+    /** Reads the log on its own from its last token, for a worker the reader does not serve. */
+    private void catchUpAlone() {
+        TrackingToken from = runtime.queues.assignedOf(this);
+        List<TrackedEvent> batch;
+        try {
+            batch = runtime.globalLog.readAll(from, runtime.definition.batchSize());
+        } catch (RuntimeException e) {
+            log.warn("Processor '{}' segment {} could not read the log after {}; trying again in {}", runtime.name,
+                    segment, from, INFRASTRUCTURE_BACKOFF, e);
+            notBefore = System.nanoTime() + INFRASTRUCTURE_BACKOFF.toNanos();
+            scheduleAfter(INFRASTRUCTURE_BACKOFF.toNanos());
+            return;
+        }
+        runtime.queues.acceptOwnRead(this, from, batch);
+    }
+
+    private void handleAtLeastOnce(List<Item> chunk) {
+        for (int i = 0; i < chunk.size(); i++) {
+            Item item = chunk.get(i);
+            if (!(item instanceof Item.Event event)) {
+                advance(item);
+                continue;
+            }
+            TrackedEvent tracked = event.tracked();
+            if (parked.contains(tracked.event().stream())) {
+                if (!deadLetterBehind(tracked, chunk.subList(i, chunk.size()))) {
+                    return;
+                }
+                advance(item);
+                continue;
+            }
+            Throwable error = invoke(tracked, null);
+            if (error == null) {
+                succeeded(item);
+            } else if (!failed(tracked, error, countAttempt(tracked, error), chunk.subList(i, chunk.size()))) {
+                return;
+            }
+        }
+        commit(false);
+    }
+
+    private void handleInTransaction(List<Item> chunk) {
+        boolean redo = redoLimit > 0;
+        redoLimit = 0;
+        ProcessingTransaction transaction;
+        try {
+            transaction = runtime.transactions.begin();
+        } catch (RuntimeException e) {
+            infrastructureFailed("begin a transaction", e, chunk);
+            return;
+        }
+        try (transaction) {
+            for (int i = 0; i < chunk.size(); i++) {
+                if (!(chunk.get(i) instanceof Item.Event event)) {
+                    continue;
+                }
+                TrackedEvent tracked = event.tracked();
+                if (parked.contains(tracked.event().stream())) {
+                    if (!deadLetterBehind(tracked, chunk)) {
+                        return;
+                    }
+                    continue;
+                }
+                boolean givenUp = i == 0 && finalFailure != null && tracked.event().eventId().equals(failingEventId);
+                Throwable error = givenUp ? finalFailure : invoke(tracked, transaction.resource());
+                if (error != null) {
+                    transaction.close();
+                    rolledBack(tracked, error, givenUp, i, chunk);
+                    return;
+                }
+            }
+            TrackingToken last = chunk.get(chunk.size() - 1).token();
+            transaction.updateToken(runtime.name, segment, runtime.owner, epoch, last);
+            transaction.commit();
+        } catch (StaleSegmentOwnerException e) {
+            fenced(e);
+            return;
+        } catch (RuntimeException e) {
+            infrastructureFailed("commit a transaction", e, chunk);
+            return;
+        }
+        chunk.forEach(this::succeeded);
+        committed = handled;
+        committedAt = System.nanoTime();
+        uncommittedEvents = false;
+        eventsSinceCommit = 0;
+        if (redo && retryNotBefore > 0) {
+            long wait = retryNotBefore - System.nanoTime();
+            retryNotBefore = 0;
+            if (wait > 0) {
+                runtime.queues.detach(this);
+                phase = Phase.RETRYING;
+                notBefore = System.nanoTime() + wait;
+                scheduleAfter(wait);
+            }
+        }
+    }
+
+    /**
+     * A handler failed in a transaction, which is rolled back. When events came before the failing one, they are
+     * redone in a transaction of their own next turn, at once, and the failing one then waits for its back-off (or
+     * meets the policy, its attempts used up); when it came first, the policy applies now.
+     */
+    private void rolledBack(TrackedEvent tracked, Throwable error, boolean givenUp, int index, List<Item> chunk) {
+        int used = givenUp ? attempts : countAttempt(tracked, error);
+        if (index > 0) {
+            runtime.queues.requeueFront(this, chunk);
+            redoLimit = index;
+            if (used < runtime.definition.errorPolicy().attempts() && retryable(error)) {
+                retryNotBefore = System.nanoTime()
+                        + runtime.definition.errorPolicy().backoffAfter(used, ThreadLocalRandom.current()).toNanos();
+            } else {
+                finalFailure = error;
+            }
+            return;
+        }
+        finalFailure = null;
+        if (failed(tracked, error, used, chunk)) {
+            // Dead-lettered: the rest of the turn goes on next turn, in a fresh transaction.
+            runtime.queues.requeueFront(this, chunk.subList(1, chunk.size()));
+            commit(true);
+        }
+    }
+
+    /** Transactional: when the failing event may be tried again, once the events before it are redone. */
+    private long retryNotBefore;
+
+    /** Counts a failed call of a handler with an event, and records it for the status. */
+    private int countAttempt(TrackedEvent tracked, Throwable error) {
+        String eventId = tracked.event().eventId();
+        if (!eventId.equals(failingEventId)) {
+            failingEventId = eventId;
+            attempts = 0;
+        }
+        attempts++;
+        SegmentFailure previous = failure;
+        failure = new SegmentFailure(eventId, tracked.event().stream(), tracked.event().sequence(),
+                tracked.event().type(), tracked.token(), describe(error), error, attempts,
+                previous != null && previous.eventId().equals(eventId) ? previous.since() : runtime.clock.instant());
+        return attempts;
+    }
+
+    /**
+     * Applies the error policy to a failed event.
+     *
+     * @param used how many calls with it have failed
+     * @param rest the failing event's item and those after it in the turn
+     * @return true when the event was dead-lettered and the turn may go on
+     */
+    private boolean failed(TrackedEvent tracked, Throwable error, int used, List<Item> rest) {
+        ErrorPolicy policy = runtime.definition.errorPolicy();
+        StoredEvent event = tracked.event();
+        if (used < policy.attempts() && retryable(error)) {
+            runtime.queues.requeueFront(this, rest);
+            runtime.queues.detach(this);
+            commit(true);
+            Duration backoff = policy.backoffAfter(used, ThreadLocalRandom.current());
+            phase = Phase.RETRYING;
+            notBefore = System.nanoTime() + backoff.toNanos();
+            scheduleAfter(backoff.toNanos());
+            log.warn("Processor '{}' segment {}: a handler failed on event {} ({} {} #{}), attempt {} of {}; "
+                    + "retrying in {} ms", runtime.name, segment, event.eventId(), event.type(), event.stream(),
+                    event.sequence(), used, policy.attempts(), backoff.toMillis(), error);
+            return false;
+        }
+        DeadLetterStore letters = runtime.deadLetters;
+        if (policy.then() == ErrorPolicy.Action.STOP_SEGMENT || letters == null) {
+            runtime.queues.detachAndClear(this);
+            commit(true);
+            phase = Phase.STOPPED;
+            log.error("Processor '{}' segment {} stopped at event {} ({} {} #{}, at {}) after {} attempts; resume it "
+                    + "with node.processors().resume(\"{}\")", runtime.name, segment, event.eventId(), event.type(),
+                    event.stream(), event.sequence(), tracked.token(), used, runtime.name, error);
+            return false;
+        }
+        Instant now = runtime.clock.instant();
+        SegmentFailure last = failure;
+        try {
+            letters.add(new DeadLetter(runtime.name, segment, event, tracked.token(), describe(error), used,
+                    last == null ? now : last.since(), now));
+        } catch (RuntimeException e) {
+            infrastructureFailed("add a dead letter", e, rest);
+            return false;
+        }
+        log.warn("Processor '{}' segment {} dead-lettered event {} ({} {} #{}) after {} attempts; later events of {} "
+                + "wait behind it", runtime.name, segment, event.eventId(), event.type(), event.stream(),
+                event.sequence(), used, event.stream(), error);
+        parked.add(event.stream());
+        clearFailure();
+        if (phase == Phase.RETRYING) {
+            phase = Phase.RUNNING;
+        }
+        advance(new Item.Event(tracked));
+        return true;
+    }
+
+    /** Puts an event of an aggregate that already has a dead letter behind it. */
+    private boolean deadLetterBehind(TrackedEvent tracked, List<Item> rest) {
+        Instant now = runtime.clock.instant();
+        try {
+            runtime.deadLetters.add(new DeadLetter(runtime.name, segment, tracked.event(), tracked.token(),
+                    "waits behind an earlier dead letter of " + tracked.event().stream(), 0, now, now));
+            return true;
+        } catch (RuntimeException e) {
+            infrastructureFailed("add a dead letter", e, rest);
+            return false;
+        }
+    }
+
+    private void infrastructureFailed(String what, RuntimeException e, List<Item> rest) {
+        runtime.queues.requeueFront(this, rest);
+        notBefore = System.nanoTime() + INFRASTRUCTURE_BACKOFF.toNanos();
+        scheduleAfter(INFRASTRUCTURE_BACKOFF.toNanos());
+        log.warn("Processor '{}' segment {} could not {}; trying again in {}", runtime.name, segment, what,
+                INFRASTRUCTURE_BACKOFF, e);
+    }
+
+    private @Nullable Throwable invoke(TrackedEvent tracked, @Nullable Object resource) {
+        try {
+            runtime.dispatcher.dispatch(tracked.event(), tracked.token(), segment, resource);
+            return null;
+        } catch (Throwable e) {
+            return e;
+        }
+    }
+
+    private void succeeded(Item item) {
+        if (item instanceof Item.Event event && event.tracked().event().eventId().equals(failingEventId)) {
+            clearFailure();
+            if (phase == Phase.RETRYING) {
+                phase = Phase.RUNNING;
+                log.info("Processor '{}' segment {} handled event {} after {} failed attempts", runtime.name, segment,
+                        failingEventId, attempts);
+            }
+        }
+        if (phase == Phase.RETRYING && item instanceof Item.Event) {
+            phase = Phase.RUNNING;
+        }
+        if (item instanceof Item.Event) {
+            uncommittedEvents = true;
+            eventsSinceCommit++;
+        }
+        advance(item);
+    }
+
+    private void clearFailure() {
+        failingEventId = null;
+        attempts = 0;
+        finalFailure = null;
+        failure = null;
+        notBefore = 0;
+    }
+
+    private void advance(Item item) {
+        handled = item.token();
+        handledTimestamp = item.timestamp();
+    }
+
+    /**
+     * Stores the handled token when forced; after handled events, once the queue has run dry, or a few batches or a
+     * second after the last store (so that catching up costs a token write per few batches, not per batch); and
+     * when only other segments' events passed, at most once a second.
+     */
+    private void commit(boolean force) {
+        TrackingToken token = handled;
+        if (token.equals(committed) || phase == Phase.FENCED) {
+            return;
+        }
+        boolean due = System.nanoTime() - committedAt >= IDLE_COMMIT_NANOS;
+        if (!force && !due && (!uncommittedEvents || (eventsSinceCommit < COMMIT_BATCHES
+                * runtime.definition.batchSize() && runtime.queues.hasQueued(this)))) {
+            return;
+        }
+        try {
+            runtime.tokens.update(runtime.name, segment, runtime.owner, epoch, token);
+            committed = token;
+            committedAt = System.nanoTime();
+            uncommittedEvents = false;
+            eventsSinceCommit = 0;
+        } catch (StaleSegmentOwnerException e) {
+            fenced(e);
+        } catch (RuntimeException e) {
+            log.warn("Processor '{}' segment {} could not store its token {}; it will try again", runtime.name,
+                    segment, token, e);
+            scheduleAfter(INFRASTRUCTURE_BACKOFF.toNanos());
+        }
+    }
+
+    private void finish() {
+        try {
+            if (phase != Phase.FENCED && phase != Phase.CLAIMING) {
+                commit(true);
+                if (releaseOnStop && phase != Phase.FENCED) {
+                    runtime.tokens.release(runtime.name, segment, runtime.owner, epoch);
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("Processor '{}' segment {} could not store its progress {} while stopping", runtime.name, segment,
+                    handled, e);
+        } finally {
+            stopped.complete(null);
+        }
+    }
+
+    // ---- dead letters ----
+
+    private DeadLetterRetry retryLetters() {
+        DeadLetterStore store = runtime.deadLetters;
+        if (store == null) {
+            return new DeadLetterRetry(0, 0);
+        }
+        List<DeadLetter> letters = store.list(runtime.name, segment);
+        if (phase == Phase.CLAIMING || phase == Phase.FENCED) {
+            return new DeadLetterRetry(0, letters.size());
+        }
+        Map<StreamId, List<DeadLetter>> byStream = new LinkedHashMap<>();
+        for (DeadLetter letter : letters) {
+            byStream.computeIfAbsent(letter.event().stream(), stream -> new ArrayList<>()).add(letter);
+        }
+        int handledCount = 0;
+        int remaining = 0;
+        for (Map.Entry<StreamId, List<DeadLetter>> entry : byStream.entrySet()) {
+            List<DeadLetter> ofStream = entry.getValue();
+            int done = 0;
+            for (DeadLetter letter : ofStream) {
+                Throwable error = retryOne(letter);
+                if (error != null) {
+                    store.add(letter.failedAgain(describe(error), runtime.clock.instant()));
+                    break;
+                }
+                store.remove(runtime.name, letter.event().eventId());
+                done++;
+            }
+            handledCount += done;
+            remaining += ofStream.size() - done;
+            if (done == ofStream.size()) {
+                parked.remove(entry.getKey());
+            }
+        }
+        log.info("Processor '{}' segment {} retried dead letters: {} handled, {} remain", runtime.name, segment,
+                handledCount, remaining);
+        return new DeadLetterRetry(handledCount, remaining);
+    }
+
+    private @Nullable Throwable retryOne(DeadLetter letter) {
+        StoredEvent event = letter.event();
+        if (runtime.transactions == null) {
+            return invoke(new TrackedEvent(event, letter.token() == null ? TrackingToken.START : letter.token()),
+                    null);
+        }
+        try (ProcessingTransaction transaction = runtime.transactions.begin()) {
+            Throwable error = invoke(new TrackedEvent(event, letter.token() == null ? TrackingToken.START
+                    : letter.token()), transaction.resource());
+            if (error == null) {
+                transaction.commit();
+            }
+            return error;
+        } catch (RuntimeException e) {
+            return e;
+        }
+    }
+
+    // ---- helpers ----
+
+    /** A failure that retrying cannot fix skips the retries: stored data that no longer fits its class. */
+    private static boolean retryable(Throwable error) {
+        return !(error instanceof SerializationException) && !GyreNonTransientException.isCauseOf(error);
+    }
+
+    private static String describe(Throwable error) {
+        String message = error.getMessage();
+        return error.getClass().getName() + (message == null ? "" : ": " + message);
+    }
+
+    @Override
+    public String toString() {
+        return "segment " + segment + " of '" + runtime.name + "' at epoch " + epoch;
+    }
+}

@@ -1,0 +1,301 @@
+package io.gyre.processing.internal;
+
+import io.gyre.eventstore.ReadAllEvents;
+import io.gyre.eventstore.TrackingToken;
+import io.gyre.processing.DeadLetterRetry;
+import io.gyre.processing.DeadLetterStore;
+import io.gyre.processing.Delivery;
+import io.gyre.processing.OwnedSegments;
+import io.gyre.processing.ProcessingTransaction;
+import io.gyre.processing.ProcessingTransactions;
+import io.gyre.processing.ProcessorStatus;
+import io.gyre.processing.SegmentOwnership;
+import io.gyre.processing.SegmentToken;
+import io.gyre.processing.StaleSegmentOwnerException;
+import io.gyre.processing.TokenStore;
+import io.gyre.processing.TrackingProcessor;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One tracking processor on this node: follows which segments it owns, claims them, runs a {@link SegmentWorker}
+ * per owned segment and one {@link LogReader} for all of them over {@link SegmentQueues}, and carries out the
+ * processor's commands (reset, resume, retry of dead letters) and status.
+ *
+ * <p>Ownership changes, claims and resets run one at a time on this processor's control thread; segment work runs
+ * on its pool, one task per worker at a time; the reader has a thread of its own. Internal: not part of Gyre's API.
+ */
+public final class TrackingRuntime {
+
+    private static final Logger log = LoggerFactory.getLogger(TrackingRuntime.class);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+
+    final TrackingProcessor definition;
+    final String name;
+    final ReadAllEvents globalLog;
+    final EventDispatcher dispatcher;
+    final TokenStore tokens;
+    final @Nullable ProcessingTransactions transactions;
+    final @Nullable DeadLetterStore deadLetters;
+    final String owner;
+    final Clock clock;
+    final ExecutorService pool;
+    final ScheduledExecutorService timer;
+    final SegmentQueues queues;
+    private final ExecutorService control;
+    private final SegmentOwnership ownership;
+    private final LogReader reader;
+    private SegmentOwnership.@Nullable Registration registration;
+
+    /**
+     * @param definition  the processor
+     * @param log         the global log
+     * @param dispatcher  calls its handlers
+     * @param tokens      its token store (the transactional delivery's, if it has one)
+     * @param deadLetters the dead-letter store, null when there is none
+     * @param ownership   decides which segments this node runs
+     * @param clock       for status and dead letters
+     * @param timer       the node's timer for retries and back-offs
+     * @param nodeName    the node's name, for thread names
+     */
+    public TrackingRuntime(TrackingProcessor definition, ReadAllEvents log, EventDispatcher dispatcher,
+                           TokenStore tokens, @Nullable DeadLetterStore deadLetters, SegmentOwnership ownership,
+                           Clock clock, ScheduledExecutorService timer, String nodeName) {
+        this.definition = Objects.requireNonNull(definition, "definition");
+        this.name = definition.name();
+        this.globalLog = Objects.requireNonNull(log, "log");
+        this.dispatcher = Objects.requireNonNull(dispatcher, "dispatcher");
+        this.tokens = Objects.requireNonNull(tokens, "tokens");
+        this.transactions = definition.delivery() instanceof Delivery.Transactional transactional
+                ? transactional.transactions() : null;
+        this.deadLetters = deadLetters;
+        this.ownership = Objects.requireNonNull(ownership, "ownership");
+        this.owner = ownership.owner();
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.timer = Objects.requireNonNull(timer, "timer");
+        this.queues = new SegmentQueues(definition, owner);
+        String prefix = nodeName + "-" + name;
+        this.pool = Executors.newFixedThreadPool(definition.threads(), Threads.daemon(prefix + "-segment-"));
+        this.control = Executors.newSingleThreadExecutor(Threads.daemon(prefix + "-control-"));
+        this.reader = new LogReader(this, prefix + "-reader");
+    }
+
+    /** Starts the reader and follows the segments this node owns. */
+    public void start() {
+        reader.start();
+        registration = ownership.follow(name, definition.segments(),
+                owned -> control.execute(() -> ownershipChanged(owned)));
+    }
+
+    /** @return the processor's name */
+    public String name() {
+        return name;
+    }
+
+    /** Wakes the reader after an append: it reads at once instead of at its next poll. */
+    public void appended() {
+        queues.appended();
+    }
+
+    // ---- ownership (control thread) ----
+
+    private void ownershipChanged(OwnedSegments owned) {
+        SegmentQueues.Changes changes = queues.apply(owned,
+                (segment, epoch) -> new SegmentWorker(this, segment, epoch));
+        for (SegmentWorker worker : changes.lost()) {
+            worker.stop(false);
+            log.info("Processor '{}' segment {} no longer runs on {} (epoch {}), handled up to {}", name,
+                    worker.segment, owner, worker.epoch, worker.handled());
+        }
+        for (SegmentWorker worker : changes.gained()) {
+            claim(worker, 1);
+        }
+    }
+
+    private void claim(SegmentWorker worker, int attempt) {
+        if (!queues.isCurrent(worker)) {
+            return;
+        }
+        try {
+            tokens.initialize(name, definition.segments());
+            TrackingToken token = tokens.claim(name, worker.segment, owner, worker.epoch);
+            log.info("Processor '{}' segment {} now runs on {} (epoch {}) from {}", name, worker.segment, owner,
+                    worker.epoch, token);
+            worker.start(token);
+        } catch (StaleSegmentOwnerException e) {
+            worker.fenced(e);
+        } catch (RuntimeException e) {
+            Duration delay = definition.errorPolicy().backoffAfter(Math.min(attempt, 8), ThreadLocalRandom.current());
+            log.warn("Processor '{}' could not claim segment {} (attempt {}); trying again in {} ms", name,
+                    worker.segment, attempt, delay.toMillis(), e);
+            timer.schedule(() -> control.execute(() -> claim(worker, attempt + 1)), delay.toNanos(),
+                    TimeUnit.NANOSECONDS);
+        }
+    }
+
+    // ---- commands ----
+
+    /**
+     * @param after the token to replay after
+     * @return completes when the tokens moved
+     */
+    public CompletableFuture<Void> reset(TrackingToken after) {
+        Objects.requireNonNull(after, "after");
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        control.execute(() -> {
+            try {
+                doReset(after);
+                done.complete(null);
+            } catch (Throwable e) {
+                done.completeExceptionally(e);
+            }
+        });
+        return done;
+    }
+
+    /**
+     * Stops every segment, clears the read model and moves every token (in one transaction when the delivery is
+     * transactional), then starts fresh workers from the new tokens; when the reset handlers or the token store
+     * fail, the fresh workers start where the old ones stopped.
+     */
+    private void doReset(TrackingToken after) throws Throwable {
+        List<SegmentWorker> current = queues.beginReset();
+        List<SegmentWorker> fresh = new ArrayList<>();
+        Map<Integer, TrackingToken> from = new HashMap<>();
+        try {
+            for (SegmentWorker worker : current) {
+                worker.stop(false);
+            }
+            for (SegmentWorker worker : current) {
+                worker.awaitStopped(STOP_TIMEOUT);
+                from.put(worker.segment, worker.handled());
+            }
+            moveTokens(current, after);
+            current.forEach(worker -> from.put(worker.segment, after));
+            if (deadLetters != null) {
+                deadLetters.clear(name);
+            }
+            log.info("Processor '{}' was reset on {} to replay the log after {}", name, owner, after);
+        } finally {
+            for (SegmentWorker worker : current) {
+                fresh.add(new SegmentWorker(this, worker.segment, worker.epoch));
+            }
+            queues.endReset(fresh);
+            for (SegmentWorker worker : fresh) {
+                worker.start(from.getOrDefault(worker.segment, worker.handled()));
+            }
+        }
+    }
+
+    private void moveTokens(List<SegmentWorker> segments, TrackingToken after) throws Throwable {
+        if (transactions != null) {
+            try (ProcessingTransaction transaction = transactions.begin()) {
+                dispatcher.reset(transaction.resource());
+                for (SegmentWorker worker : segments) {
+                    transaction.updateToken(name, worker.segment, owner, worker.epoch, after);
+                }
+                transaction.commit();
+            }
+        } else {
+            dispatcher.reset(null);
+            for (SegmentWorker worker : segments) {
+                tokens.update(name, worker.segment, owner, worker.epoch, after);
+            }
+        }
+    }
+
+    /** @return completes with what the retry did, on every segment this node runs */
+    public CompletableFuture<DeadLetterRetry> retryDeadLetters() {
+        if (deadLetters == null) {
+            return CompletableFuture.completedFuture(new DeadLetterRetry(0, 0));
+        }
+        List<CompletableFuture<DeadLetterRetry>> parts = new ArrayList<>();
+        for (SegmentWorker worker : queues.workers()) {
+            parts.add(worker.retryDeadLetters());
+        }
+        return CompletableFuture.allOf(parts.toArray(new CompletableFuture<?>[0])).thenApply(ignored -> {
+            int handled = 0;
+            int remaining = 0;
+            for (CompletableFuture<DeadLetterRetry> part : parts) {
+                handled += part.join().handled();
+                remaining += part.join().remaining();
+            }
+            return new DeadLetterRetry(handled, remaining);
+        });
+    }
+
+    /** Restarts the stopped segments this node runs. */
+    public void resume() {
+        queues.workers().forEach(SegmentWorker::resume);
+    }
+
+    // ---- status ----
+
+    /** @return the processor's status as this node sees it */
+    public ProcessorStatus status() {
+        Map<Integer, SegmentToken> stored = new HashMap<>();
+        try {
+            for (SegmentToken row : tokens.tokens(name)) {
+                stored.put(row.segment(), row);
+            }
+        } catch (RuntimeException e) {
+            log.debug("Processor '{}' status without stored tokens: the token store failed", name, e);
+        }
+        Map<Integer, Integer> letters = Map.of();
+        if (deadLetters != null) {
+            try {
+                letters = deadLetters.counts(name);
+            } catch (RuntimeException e) {
+                log.debug("Processor '{}' status without dead letters: the store failed", name, e);
+            }
+        }
+        return new ProcessorStatus(name, ProcessorStatus.Kind.TRACKING, queues.statuses(stored, letters));
+    }
+
+    // ---- lifecycle ----
+
+    /**
+     * Stops the reader and every segment, storing each segment's progress and letting go of it.
+     *
+     * @param timeout how long to wait for running handlers
+     */
+    public void close(Duration timeout) {
+        List<SegmentWorker> current = queues.close();
+        if (registration != null) {
+            registration.close();
+        }
+        reader.stop(timeout);
+        control.shutdown();
+        for (SegmentWorker worker : current) {
+            worker.stop(true);
+        }
+        for (SegmentWorker worker : current) {
+            try {
+                worker.awaitStopped(timeout);
+            } catch (RuntimeException e) {
+                log.warn("Processor '{}' segment {} did not stop within {}", name, worker.segment, timeout, e);
+            }
+        }
+        pool.shutdown();
+        try {
+            control.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            pool.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
