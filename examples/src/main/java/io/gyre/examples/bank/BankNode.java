@@ -16,6 +16,10 @@ import io.gyre.command.CommandOutcomeUnknownException;
 import io.gyre.command.CommandRefusedException;
 import io.gyre.command.Deadline;
 import io.gyre.eventstore.jdbc.JdbcEventStore;
+import io.gyre.eventstore.jdbc.JdbcProcessingStore;
+import io.gyre.processing.ProcessorStatus;
+import io.gyre.processing.SegmentState;
+import io.gyre.processing.SegmentStatus;
 import io.gyre.routing.jgroups.JGroupsCommandBus;
 import io.gyre.serialization.SerializedValue;
 import java.io.IOException;
@@ -23,11 +27,15 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.jspecify.annotations.Nullable;
@@ -41,14 +49,21 @@ import org.jspecify.annotations.Nullable;
  *                         header Request-Timeout: the client's deadline in milliseconds (default 10,000)
  *                         200 {"result": ...}   409 business refusal   4xx bad input
  *                         503 not run (transient): send again      504 outcome unknown: send again, same key
+ * GET  /accounts/{id}     200 {"accountId", "owner", "balance", "lastEventPosition", "updatedAt", "readModel": {...}}
+ *                         from the balances read model, which is eventually consistent: "readModel" says how far
+ *                         behind the event store it may be; 404 when the read model has no such account (yet)
  * GET  /health            200 {"node": ..., "members": [...], "answered": commands answered so far}
  * </pre>
+ *
+ * <p>The read model ({@link BalancesProjection}, table {@value BalancesProjection#TABLE}) lives in the event store's
+ * PostgreSQL database here, with its processor's tokens beside it; it could as well be a database of its own.
  *
  * <p>Arguments, as {@code --key=value}: {@code node}, {@code cluster}, {@code http-port}, {@code bind-port}
  * (first JGroups port), {@code port-range} (ports above it to try, and to probe on each initial host; default 20),
  * {@code initial-hosts} ({@code host:port,host:port}; default this node's own address and port), {@code jdbc-url},
  * {@code jdbc-user}, {@code jdbc-password}, {@code clock-offset-seconds}, {@code api-token} (or the environment
- * variable {@code GYRE_API_TOKEN}: commands then need {@code Authorization: Bearer <token>}; health stays open). SIGTERM leaves the cluster gracefully: requests in progress finish first.
+ * variable {@code GYRE_API_TOKEN}: commands and account reads then need {@code Authorization: Bearer <token>}; health
+ * stays open). SIGTERM leaves the cluster gracefully: requests in progress finish first.
  */
 public final class BankNode {
 
@@ -60,6 +75,7 @@ public final class BankNode {
     private final JGroupsCommandBus bus;
     private final HttpServer server;
     private final HikariDataSource pool;
+    private final Balances balances;
     private final ObjectMapper json = new ObjectMapper();
     private final String name;
     private final ExecutorService requests = Executors.newFixedThreadPool(16);
@@ -94,7 +110,14 @@ public final class BankNode {
         this.bus = cluster.build();
         Clock clock = Clock.offset(Clock.systemUTC(),
                 Duration.ofSeconds(Long.parseLong(options.getOrDefault("clock-offset-seconds", "0"))));
-        this.node = Gyre.builder().name(name).eventStore(JdbcEventStore.postgres(pool)).aggregate(Account.class)
+        JdbcEventStore events = JdbcEventStore.postgres(pool);
+        // The read model's table and its processor's tokens (JdbcProcessingStore) share one database, so that each
+        // batch's balance changes and its token commit in one transaction.
+        BalancesProjection.createTable(pool);
+        JdbcProcessingStore readModel = JdbcProcessingStore.create(pool);
+        this.balances = new Balances(pool);
+        this.node = Gyre.builder().name(name).eventStore(events).aggregate(Account.class)
+                .processor(BalancesProjection.processor(readModel))
                 .commandBus(bus).clock(clock).commandTimeout(Duration.ofSeconds(10)).start();
         this.server = HttpServer.create(new InetSocketAddress("127.0.0.1",
                 Integer.parseInt(options.getOrDefault("http-port", "8080"))), 128);
@@ -115,6 +138,17 @@ public final class BankNode {
                         inProgress.decrementAndGet();
                     }
                 }
+            }
+        });
+        server.createContext("/accounts/", exchange -> {
+            try {
+                if (stopping) {
+                    respond(exchange, 503, error("Stopping", "node " + name + " is stopping; ask another node", true));
+                } else if (authorized(exchange)) {
+                    account(exchange);
+                }
+            } finally {
+                exchange.close();
             }
         });
         server.createContext("/health", exchange -> {
@@ -175,6 +209,79 @@ public final class BankNode {
         body.put("members", bus.members());
         body.put("answered", answered.get());
         respond(exchange, 200, body);
+    }
+
+    /**
+     * Answers {@code GET /accounts/{id}} from the balances read model. The query is a primary-key lookup, so it runs
+     * on the request thread; a database that does not answer gets a 503, which a client may retry on any node.
+     */
+    private void account(HttpExchange exchange) throws IOException {
+        exchange.getRequestBody().close();
+        if (!exchange.getRequestMethod().equals("GET")) {
+            respond(exchange, 405, error("MethodNotAllowed", "use GET", false));
+            return;
+        }
+        String accountId = exchange.getRequestURI().getPath().substring("/accounts/".length());
+        if (accountId.isBlank() || accountId.contains("/")) {
+            respond(exchange, 400, error("BadAccountId", "use GET /accounts/{id} with one account id, but the path "
+                    + "was '" + exchange.getRequestURI().getPath() + "'", false));
+            return;
+        }
+        Optional<Balances.AccountBalance> found;
+        try {
+            found = balances.find(accountId);
+        } catch (SQLException e) {
+            respond(exchange, 503, error("ReadModelUnavailable", "reading " + BalancesProjection.TABLE + " failed "
+                    + "(SQLState " + e.getSQLState() + "): " + e.getMessage(), true));
+            return;
+        }
+        // How far behind the read model may be goes with every answer, found or not: a 404 for an account opened
+        // a moment ago is the read model lagging, not the account missing.
+        Map<String, Object> freshness = freshness();
+        if (found.isEmpty()) {
+            Map<String, Object> body = error("AccountNotFound", "the read model has no account '" + accountId
+                    + "'; it is eventually consistent, so an account opened a moment ago may not show yet", false);
+            body.put("readModel", freshness);
+            respond(exchange, 404, body);
+            return;
+        }
+        Balances.AccountBalance account = found.get();
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("accountId", account.accountId());
+        body.put("owner", account.owner());
+        body.put("balance", account.balance());
+        body.put("lastEventPosition", account.lastEventPosition());
+        body.put("updatedAt", account.updatedAt().toString());
+        body.put("readModel", freshness);
+        respond(exchange, 200, body);
+    }
+
+    /**
+     * How far the balances processor has got on this node: whether every segment it runs here has handled all it
+     * has read of the log, and the largest lag in events and in time. Segments another node runs (or that the
+     * token store fenced because a newer node took them) are left out; when none runs here, the lag is unknown
+     * here and is null.
+     */
+    private Map<String, Object> freshness() {
+        ProcessorStatus status = node.processors().status(BalancesProjection.PROCESSOR);
+        List<SegmentStatus> here = status.segments().stream()
+                .filter(segment -> segment.local() && segment.state() != SegmentState.FENCED).toList();
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("consistency", "eventual");
+        body.put("processor", status.name());
+        body.put("segmentsHere", here.size() + " of " + status.segments().size());
+        if (here.isEmpty()) {
+            body.put("caughtUp", null);
+            body.put("lagEvents", null);
+            body.put("lagMillis", null);
+        } else {
+            body.put("caughtUp", here.stream().allMatch(segment -> segment.state() == SegmentState.LIVE
+                    && segment.lagEvents() <= 0));
+            body.put("lagEvents", here.stream().mapToLong(SegmentStatus::lagEvents).max().orElse(0));
+            body.put("lagMillis", here.stream().map(SegmentStatus::lagTime).filter(Objects::nonNull)
+                    .mapToLong(Duration::toMillis).max().orElse(0));
+        }
+        return body;
     }
 
     /**

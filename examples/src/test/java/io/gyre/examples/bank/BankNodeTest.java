@@ -124,6 +124,15 @@ class BankNodeTest {
                     "Bearer s3cret-token").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(right.statusCode()).as(right.body()).isEqualTo(200);
+
+            URI account = URI.create("http://127.0.0.1:" + tokenPort + "/accounts/t-1");
+            HttpResponse<String> readWithout = HTTP.send(HttpRequest.newBuilder(account).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(readWithout.statusCode()).as("reads need the token too").isEqualTo(401);
+            HttpResponse<String> readWith = HTTP.send(HttpRequest.newBuilder(account)
+                    .header("Authorization", "Bearer s3cret-token").build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(readWith.statusCode()).as("found, or not yet in the read model: " + readWith.body())
+                    .isIn(200, 404);
         } finally {
             guarded.stop();
         }
