@@ -163,7 +163,36 @@ final class Inbound {
                 keeper.get().onLeaving(from);
             } else if (message instanceof WireMessage.AdvertisementRequest) {
                 keeper.get().advertiseLater();
+            } else if (message instanceof WireMessage.ProcessorsAdvertisement processors) {
+                onProcessors(from, processors);
             }
+        }
+    }
+
+    /**
+     * Believes the processors of a member of the ring only under its own ring id: a member still joining (or one
+     * that never advertised itself) is asked to advertise, which sends both advertisements again in order.
+     */
+    private void onProcessors(Address from, WireMessage.ProcessorsAdvertisement processors) {
+        Advertisement ad = membership().advertisementOf(from);
+        if (ad == null || !onRing(from)) {
+            refusedAdvertisements.incrementAndGet();
+            log.debug("Member {} ignored the processors of {}, which is not on its ring yet", selfId, from);
+            keeper.get().reconcileLater();
+            return;
+        }
+        if (!ad.memberId().equals(processors.memberId())) {
+            refusedAdvertisements.incrementAndGet();
+            log.error("Member {} refused the processors advertised by {} under the id '{}': it is on the ring as "
+                    + "'{}'", selfId, from, processors.memberId(), ad.memberId());
+            return;
+        }
+        String problem = keeper.get().onProcessors(from, new Member(ad.memberId(), ad.weight(), Set.of()),
+                processors);
+        if (problem != null) {
+            refusedAdvertisements.incrementAndGet();
+            log.error("Member {} refused the processors advertised by {} ('{}'): {}", selfId, from, ad.memberId(),
+                    problem);
         }
     }
 
