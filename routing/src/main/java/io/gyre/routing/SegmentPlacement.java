@@ -20,9 +20,10 @@ import java.util.TreeMap;
  * <h2>Algorithm</h2>
  * Consistent hashing with bounded loads over rendezvous scores. Each (segment, member) pair gets a score, the XXH64
  * of {@code processor/segment} seeded with the member's ring base ({@link VirtualNodes#base(String)}, the value its
- * virtual nodes on the {@link HashRing} derive from). A member may take at most
- * {@code ceil(segments * weight / totalWeight)} segments. The pairs are taken from the highest score down; a pair is
- * kept when its segment has no member yet and its member still has room.
+ * virtual nodes on the {@link HashRing} derive from). A member may take its share
+ * {@code floor(segments * weight / totalWeight)}, and the segments left over by rounding down go one each to
+ * members whose share had a fraction. The pairs are taken from the highest score down; a pair is kept when its
+ * segment has no member yet and its member still has room (or may take one of the left-over segments).
  *
  * <p>Why not the aggregate ring as it is: a processor has few segments (8, 32), and keys hashed onto a ring spread
  * like balls into bins, not like the ring's share of the hash space: with 8 segments on 3 members, one member gets
@@ -76,10 +77,14 @@ public final class SegmentPlacement {
             totalWeight += sorted.get(i).weight();
         }
         int[] room = new int[sorted.size()];
+        boolean[] mayTakeExtra = new boolean[sorted.size()];
         long[] seeds = new long[sorted.size()];
+        int extra = segments;
         for (int m = 0; m < sorted.size(); m++) {
-            room[m] = (int) Math.min(segments, (segments * (long) sorted.get(m).weight() + totalWeight - 1)
-                    / totalWeight);
+            long share = segments * (long) sorted.get(m).weight();
+            room[m] = (int) (share / totalWeight);
+            mayTakeExtra[m] = share % totalWeight != 0;
+            extra -= room[m];
             seeds[m] = VirtualNodes.base(sorted.get(m).id());
         }
         long[] keys = new long[segments];
@@ -95,12 +100,21 @@ public final class SegmentPlacement {
                 .thenComparingInt(score -> score.member).thenComparingInt(score -> score.segment));
         int placed = 0;
         for (Score score : scores) {
-            if (keys[score.segment] < 0 && room[score.member] > 0) {
-                keys[score.segment] = score.member;
+            if (keys[score.segment] >= 0) {
+                continue;
+            }
+            if (room[score.member] > 0) {
                 room[score.member]--;
-                if (++placed == segments) {
-                    break;
-                }
+            } else if (extra > 0 && mayTakeExtra[score.member]) {
+                // Which members get the segments left over by rounding is left to the scores, not to the ids.
+                mayTakeExtra[score.member] = false;
+                extra--;
+            } else {
+                continue;
+            }
+            keys[score.segment] = score.member;
+            if (++placed == segments) {
+                break;
             }
         }
         Map<Integer, String> owners = new TreeMap<>();
