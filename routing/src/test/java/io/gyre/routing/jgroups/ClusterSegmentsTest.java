@@ -1,0 +1,205 @@
+package io.gyre.routing.jgroups;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gyre.Gyre;
+import io.gyre.eventstore.InMemoryEventStore;
+import io.gyre.eventstore.StreamId;
+import io.gyre.processing.InMemoryTokenStore;
+import io.gyre.processing.ProcessingSettings;
+import io.gyre.processing.SegmentState;
+import io.gyre.processing.SegmentStatus;
+import io.gyre.processing.TrackingProcessor;
+import io.gyre.routing.testmodel.Ledger;
+import io.gyre.routing.testmodel.LedgerMessages.OpenLedger;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Supplier;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Three members run one tracking processor of 8 segments over a shared event store and token store, while clients
+ * post: the segments spread over the members, each is run by exactly one member while the view is stable, a member
+ * that crashes, leaves or joins moves segments, and in the end every stored event was handled, in order per
+ * aggregate, none skipped, and no segment's token was ever advanced by an owner the store had fenced.
+ */
+class ClusterSegmentsTest {
+
+    private static final String PROCESSOR = "tally";
+    private static final int SEGMENTS = 8;
+    private static final List<String> LEDGERS = IntStream.range(0, 40).mapToObj(i -> "ledger-" + i).toList();
+
+    private final InMemoryEventStore store = new InMemoryEventStore();
+    private final FencingWitness tokens = new FencingWitness(new InMemoryTokenStore());
+    private final Tally tally = new Tally();
+    private TestCluster cluster;
+
+    @BeforeEach
+    void start() throws Exception {
+        cluster = new TestCluster(store);
+        for (String node : List.of("node-a", "node-b", "node-c")) {
+            startNode(node);
+        }
+        cluster.awaitConvergence(Duration.ofSeconds(20));
+        for (String ledger : LEDGERS) {
+            cluster.anyNode().commandGateway().sendAndWait(new OpenLedger(ledger));
+        }
+    }
+
+    @AfterEach
+    void stop() {
+        cluster.close();
+    }
+
+    private void startNode(String node) {
+        cluster.start(node, bus -> { }, gyre -> gyre.aggregate(Ledger.class)
+                .processor(TrackingProcessor.named(PROCESSOR).handlers(tally).segments(SEGMENTS)
+                        .pollInterval(Duration.ofMillis(50)))
+                // No segment ownership given: the node takes it from its command bus, the cluster's.
+                .processing(ProcessingSettings.builder().tokenStore(tokens).build()));
+    }
+
+    private Load load() {
+        return new Load(3, LEDGERS, () -> {
+            Gyre node = cluster.anyNode();
+            String name = cluster.running().stream().filter(n -> cluster.node(n) == node).findFirst().orElse("?");
+            return Map.entry(name, node);
+        });
+    }
+
+    @Test
+    void segments_spread_over_the_members_and_a_crashed_members_segments_are_taken_over_then_shared_with_a_newcomer()
+            throws Exception {
+        Map<String, Set<Integer>> three = awaitOneOwnerPerSegment();
+        assertThat(three.values()).allSatisfy(owned -> assertThat(owned).hasSizeBetween(2, 3));
+
+        Load load = load();
+        awaitHandled(Duration.ofSeconds(20));
+        cluster.crash("node-c");
+        cluster.awaitConvergence(Duration.ofSeconds(20));
+        Map<String, Set<Integer>> two = awaitOneOwnerPerSegment();
+        assertThat(two).containsOnlyKeys("node-a", "node-b");
+        assertThat(two.values()).allSatisfy(owned -> assertThat(owned).hasSize(4));
+
+        startNode("node-d");
+        cluster.awaitConvergence(Duration.ofSeconds(20));
+        Map<String, Set<Integer>> joined = awaitOneOwnerPerSegment();
+        assertThat(joined.get("node-d")).hasSizeBetween(2, 3);
+        load.close();
+
+        verifyEveryEventHandled(load);
+    }
+
+    @Test
+    void a_member_leaving_gracefully_hands_its_segments_to_the_others_and_nothing_is_lost() throws Exception {
+        awaitOneOwnerPerSegment();
+        Load load = load();
+        awaitHandled(Duration.ofSeconds(20));
+        cluster.leave("node-b");
+        cluster.awaitConvergence(Duration.ofSeconds(20));
+        Map<String, Set<Integer>> two = awaitOneOwnerPerSegment();
+        assertThat(two).containsOnlyKeys("node-a", "node-c");
+        load.close();
+
+        verifyEveryEventHandled(load);
+    }
+
+    @Test
+    void every_member_places_the_segments_alike_and_logs_show_the_same_owners_as_the_token_store() throws Exception {
+        Map<String, Set<Integer>> owned = awaitOneOwnerPerSegment();
+        Map<Integer, String> expected = new TreeMap<>();
+        owned.forEach((node, segments) -> segments.forEach(segment -> expected.put(segment, node)));
+
+        for (String node : cluster.running()) {
+            assertThat(cluster.bus(node).segmentOwners(PROCESSOR)).as("placement on %s", node).isEqualTo(expected);
+        }
+        awaitUntil(Duration.ofSeconds(10), () -> "token store owners " + tokens.owners(PROCESSOR),
+                () -> tokens.owners(PROCESSOR).equals(expected));
+    }
+
+    /**
+     * Waits until every running member owns a share of the segments, the shares cover every segment and never
+     * overlap, and every owned segment has been claimed; then checks that this stays so for a while.
+     *
+     * @return the segments each running member runs
+     */
+    private Map<String, Set<Integer>> awaitOneOwnerPerSegment() throws InterruptedException {
+        Supplier<Map<String, Set<Integer>>> sample = () -> {
+            Map<String, Set<Integer>> owned = new TreeMap<>();
+            for (String node : cluster.running()) {
+                Set<Integer> mine = new TreeSet<>();
+                for (SegmentStatus segment : cluster.node(node).processors().status(PROCESSOR).segments()) {
+                    if (segment.local() && segment.state() != SegmentState.CLAIMING
+                            && segment.state() != SegmentState.FENCED) {
+                        mine.add(segment.segment());
+                    }
+                }
+                owned.put(node, mine);
+            }
+            return owned;
+        };
+        awaitUntil(Duration.ofSeconds(20), () -> "one owner per segment: " + sample.get(),
+                () -> oneOwnerEach(sample.get()));
+        // The view is stable now: sample a while longer; no segment may gain a second owner or lose its only one.
+        long until = System.nanoTime() + Duration.ofMillis(500).toNanos();
+        Map<String, Set<Integer>> settled = sample.get();
+        while (System.nanoTime() < until) {
+            assertThat(sample.get()).as("owners while the view is stable").isEqualTo(settled);
+            Thread.sleep(20);
+        }
+        return settled;
+    }
+
+    private boolean oneOwnerEach(Map<String, Set<Integer>> owned) {
+        List<Integer> all = new ArrayList<>();
+        owned.values().forEach(all::addAll);
+        return all.size() == SEGMENTS && new TreeSet<>(all).size() == SEGMENTS
+                && owned.values().stream().noneMatch(Set::isEmpty);
+    }
+
+    /** Waits until the tally has handled every event stored so far. */
+    private void awaitHandled(Duration timeout) throws InterruptedException {
+        Map<StreamId, Long> stored = storedHeads();
+        awaitUntil(timeout, () -> "handled " + tally.heads() + " of " + stored, () -> tally.caughtUpWith(stored));
+    }
+
+    private Map<StreamId, Long> storedHeads() {
+        Map<StreamId, Long> heads = new HashMap<>();
+        for (String ledger : LEDGERS) {
+            StreamId stream = StreamId.of("Ledger", ledger);
+            heads.put(stream, store.lastSequence(stream));
+        }
+        return heads;
+    }
+
+    private void verifyEveryEventHandled(Load load) throws Exception {
+        cluster.awaitConvergence(Duration.ofSeconds(20));
+        load.check().verify(store, cluster.anyNode().serializer(), LEDGERS);
+        awaitHandled(Duration.ofSeconds(30));
+        assertThat(tally.gaps()).as("events handled before an earlier one of their aggregate").isEmpty();
+        assertThat(tokens.violations()).as("tokens advanced by a fenced owner").isEmpty();
+        assertThat(load.check().acknowledgedCount()).isPositive();
+        System.out.printf("%s: %d events handled, %d again after a move; %d fenced claims or updates%n",
+                getClass().getSimpleName(), tally.handled(), tally.duplicates(), tokens.refusals());
+    }
+
+    private static void awaitUntil(Duration timeout, Supplier<String> what, java.util.function.BooleanSupplier done)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!done.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within " + timeout + ": " + what.get());
+            }
+            Thread.sleep(20);
+        }
+    }
+}
