@@ -9,10 +9,13 @@ import io.gyre.processing.InMemoryTokenStore;
 import io.gyre.processing.ProcessingSettings;
 import io.gyre.processing.SegmentState;
 import io.gyre.processing.SegmentStatus;
+import io.gyre.processing.SegmentToken;
 import io.gyre.processing.TrackingProcessor;
 import io.gyre.routing.testmodel.Ledger;
 import io.gyre.routing.testmodel.LedgerMessages.OpenLedger;
+import io.gyre.routing.testmodel.LedgerMessages.Post;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -124,6 +127,29 @@ class ClusterSegmentsTest {
         }
         awaitUntil(Duration.ofSeconds(10), () -> "token store owners " + tokens.owners(PROCESSOR),
                 () -> tokens.owners(PROCESSOR).equals(expected));
+    }
+
+    @Test
+    void a_cluster_started_again_claims_its_segments_over_the_epochs_stored_by_its_previous_run() throws Exception {
+        awaitOneOwnerPerSegment();
+        awaitHandled(Duration.ofSeconds(20));
+        long storedEpoch = tokens.tokens(PROCESSOR).stream().mapToLong(SegmentToken::epoch).max().orElseThrow();
+        long lastStart = Instant.now().getEpochSecond();
+        cluster.close();
+        // Epochs rank runs by the second their youngest member started; JGroups starts view ids at 1 again.
+        awaitUntil(Duration.ofSeconds(3), () -> "the next second", () -> Instant.now().getEpochSecond() > lastStart);
+
+        cluster = new TestCluster(store);
+        for (String node : List.of("node-a", "node-b", "node-c")) {
+            startNode(node);
+        }
+        cluster.awaitConvergence(Duration.ofSeconds(20));
+        awaitOneOwnerPerSegment();
+        cluster.anyNode().commandGateway().sendAndWait(new Post("ledger-0", 1, "after-restart"));
+
+        awaitHandled(Duration.ofSeconds(20));
+        assertThat(tokens.tokens(PROCESSOR)).allSatisfy(row -> assertThat(row.epoch()).isGreaterThan(storedEpoch));
+        assertThat(tokens.violations()).isEmpty();
     }
 
     /**
