@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  */
 final class ClusterSegments implements SegmentOwnership {
 
-    private static final Logger log = LoggerFactory.getLogger(SegmentOwnership.class);
+    private static final Logger log = LoggerFactory.getLogger(JGroupsCommandBus.class);
 
     /** A processor followed on this member. Its last fields are touched on the membership thread only. */
     private static final class Follower {

@@ -50,8 +50,8 @@ import org.slf4j.LoggerFactory;
  * What other members send this one: frames are decoded only when their sender is in the view, and what they say
  * is believed only from members of the ring. Commands are checked (size, ownership, handler, payload, deadline)
  * and run on the local bus, their outcome queued as a reply in the sender's outbox; replies complete the
- * deliveries they answer, only when they come from the member asked; advertisements and departures go to the
- * {@link RingKeeper}. Each message that is not believed is counted ({@link JGroupsCommandBus.Distrust}).
+ * deliveries they answer, only when they come from the member asked; advertisements (of aggregate types, and of
+ * processors under the sender's own ring id) and departures go to the {@link RingKeeper}. Each message that is not believed is counted ({@link JGroupsCommandBus.Distrust}).
  */
 final class Inbound {
 

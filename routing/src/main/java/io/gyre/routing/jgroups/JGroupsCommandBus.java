@@ -18,7 +18,6 @@ import io.gyre.routing.jgroups.internal.MemberOutbox;
 import io.gyre.routing.jgroups.internal.Membership;
 import io.gyre.routing.jgroups.internal.OutboundCommand;
 import io.gyre.routing.jgroups.internal.PendingRequests;
-import io.gyre.routing.jgroups.internal.SegmentEpoch;
 import io.gyre.routing.jgroups.internal.WireFormat;
 import io.gyre.routing.jgroups.internal.WireMessage.Advertisement;
 import io.gyre.routing.jgroups.internal.WireMessage.Leaving;
@@ -278,7 +277,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("gyre-cluster-timer-" + selfId));
         this.membershipWork = Executors.newSingleThreadExecutor(daemon("gyre-cluster-membership-" + selfId));
         this.ringKeeper = new RingKeeper(selfId, ownAd, this::channel, nodeContext.cachedAggregates(), timer,
-                membershipWork, segments, SegmentEpoch.incarnationOf(nodeContext.clock().instant()));
+                membershipWork, segments, nodeContext.clock());
         this.router = new Router(selfId, local, () -> ringKeeper.membership(), () -> state == State.RUNNING,
                 refused);
         this.inbound = new Inbound(selfId, config, this::keeper, this::channel, () -> state == State.RUNNING, router,
@@ -443,6 +442,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
         long deadline = System.nanoTime() + config.leaveTimeout().toNanos();
         awaitUntil(deadline, () -> localBus().pendingCommands() == 0);
         keeper().stopAdvertising();
+        keeper().leaveProcessors();
         try {
             channel().broadcast(WireFormat.encode(new Leaving(selfId)));
         } catch (Exception e) {

@@ -64,7 +64,7 @@ final class RingKeeper {
     private volatile boolean advertising;
     private final ClusterSegments segments;
     private final int weight;
-    private final long incarnation;
+    private final java.time.Clock clock;
     private volatile @Nullable ProcessorMembership processors;
     private final AtomicBoolean graceScheduled = new AtomicBoolean();
 
@@ -76,14 +76,14 @@ final class RingKeeper {
      * @param timer   sends advertisements and requests for them
      * @param work    the membership thread, for eviction and segment listeners
      * @param segments    this member's segment ownership
-     * @param incarnation this member's start ({@link io.gyre.routing.jgroups.internal.SegmentEpoch#incarnationOf})
+     * @param clock       the node's clock, whose time when the member joins ranks its segment epochs
      */
     RingKeeper(String selfId, Advertisement ownAd, Supplier<ClusterChannel> channel, @Nullable CachedAggregates caches,
-               ScheduledExecutorService timer, ExecutorService work, ClusterSegments segments, long incarnation) {
+               ScheduledExecutorService timer, ExecutorService work, ClusterSegments segments, java.time.Clock clock) {
         this.selfId = selfId;
         this.segments = segments;
         this.weight = ownAd.weight();
-        this.incarnation = incarnation;
+        this.clock = clock;
         this.ownAd = ownAd;
         this.channel = channel;
         this.caches = caches;
@@ -183,6 +183,17 @@ final class RingKeeper {
     }
 
     /**
+     * This member is leaving: it runs no segment from now on. Called before it announces its departure, so that
+     * its segments stop here while the others are about to take them.
+     */
+    void leaveProcessors() {
+        ProcessorMembership known = processorMembership();
+        synchronized (known) {
+            publishLater(known.onLeaving(channel.get().address()));
+        }
+    }
+
+    /**
      * @param from   a member of the ring
      * @param member its ring id and weight
      * @param ad     the processors it runs
@@ -222,7 +233,7 @@ final class RingKeeper {
             synchronized (this) {
                 known = processors;
                 if (known == null) {
-                    known = new ProcessorMembership(channel.get().address(), selfId, weight, incarnation);
+                    known = new ProcessorMembership(channel.get().address(), selfId, weight, clock);
                     processors = known;
                 }
             }

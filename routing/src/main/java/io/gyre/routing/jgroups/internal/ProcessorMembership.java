@@ -4,6 +4,7 @@ import io.gyre.processing.ProcessorDefinition;
 import io.gyre.processing.TrackingProcessor;
 import io.gyre.routing.Member;
 import io.gyre.routing.jgroups.internal.WireMessage.ProcessorsAdvertisement;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -79,7 +80,7 @@ public final class ProcessorMembership {
     private final Address self;
     private final String selfId;
     private final int selfWeight;
-    private final long ownIncarnation;
+    private final Clock clock;
     private final Map<Address, ProcessorsAdvertisement> ads = new HashMap<>();
     private final Map<Address, Integer> weights = new HashMap<>();
     private final Set<Address> leaving = new HashSet<>();
@@ -93,15 +94,15 @@ public final class ProcessorMembership {
     /**
      * @param self           this member's address
      * @param selfId         its member id
-     * @param selfWeight     its weight
-     * @param ownIncarnation its start, from {@link SegmentEpoch#incarnationOf}
+     * @param selfWeight its weight
+     * @param clock      the node's clock: its time now is this member's start, its incarnation
      */
-    public ProcessorMembership(Address self, String selfId, int selfWeight, long ownIncarnation) {
+    public ProcessorMembership(Address self, String selfId, int selfWeight, Clock clock) {
         this.self = self;
         this.selfId = selfId;
         this.selfWeight = selfWeight;
-        this.ownIncarnation = ownIncarnation;
-        this.incarnation = ownIncarnation;
+        this.clock = clock;
+        this.incarnation = SegmentEpoch.incarnationOf(clock.instant());
     }
 
     /**
@@ -152,7 +153,7 @@ public final class ProcessorMembership {
         if (ad.version() < 1) {
             return "version " + ad.version() + " is not positive";
         }
-        if (ad.incarnation() < 0 || ad.incarnation() > SegmentEpoch.incarnationOf(java.time.Instant.now())
+        if (ad.incarnation() < 0 || ad.incarnation() > SegmentEpoch.incarnationOf(clock.instant())
                 + MAX_CLOCK_LEAD_SECONDS) {
             return "its incarnation " + ad.incarnation() + " (seconds since " + SegmentEpoch.ORIGIN + ") lies more "
                     + "than an hour ahead of this member's clock; check the member's clock";
@@ -242,10 +243,5 @@ public final class ProcessorMembership {
                     + "this view may be fenced until a member starts", incarnation, viewId, changes);
         }
         return new Snapshot(viewId, SegmentEpoch.of(incarnation, viewId, changes), List.copyOf(runners), complete);
-    }
-
-    /** @return this member's own start incarnation */
-    public long ownIncarnation() {
-        return ownIncarnation;
     }
 }

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.gyre.routing.Member;
 import io.gyre.routing.jgroups.internal.ProcessorMembership.Snapshot;
 import io.gyre.routing.jgroups.internal.WireMessage.ProcessorsAdvertisement;
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -17,11 +20,12 @@ import org.junit.jupiter.api.Test;
 
 class ProcessorMembershipTest {
 
-    private static final long STARTED = SegmentEpoch.incarnationOf(Instant.now());
+    private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-30T07:00:00Z"), ZoneOffset.UTC);
+    private static final long STARTED = SegmentEpoch.incarnationOf(CLOCK.instant());
     private static final Map<String, Integer> TALLY = Map.of("tally", 8);
 
     private final List<Address> addresses = addresses(4);
-    private final ProcessorMembership membership = new ProcessorMembership(addresses.get(0), "a", 1, STARTED);
+    private final ProcessorMembership membership = new ProcessorMembership(addresses.get(0), "a", 1, CLOCK);
 
     private static List<Address> addresses(int count) {
         List<Address> addresses = new ArrayList<>();
@@ -97,10 +101,11 @@ class ProcessorMembershipTest {
 
     @Test
     void a_cluster_started_again_outranks_the_epochs_stored_by_its_previous_run() {
-        ProcessorMembership before = new ProcessorMembership(addresses.get(0), "a", 1, STARTED);
+        ProcessorMembership before = new ProcessorMembership(addresses.get(0), "a", 1, CLOCK);
         long stored = Objects.requireNonNull(before.onView(View.create(addresses.get(0), 900,
                 addresses.get(0)))).epoch();
-        ProcessorMembership restarted = new ProcessorMembership(addresses.get(1), "a", 1, STARTED + 1);
+        ProcessorMembership restarted = new ProcessorMembership(addresses.get(1), "a", 1,
+                Clock.offset(CLOCK, Duration.ofSeconds(1)));
 
         long first = Objects.requireNonNull(restarted.onView(View.create(addresses.get(1), 1, addresses.get(1))))
                 .epoch();
