@@ -268,7 +268,7 @@ final class RingKeeper {
                 graceScheduled.set(false);
                 ProcessorMembership.Snapshot now = processorMembership().current();
                 if (now != null) {
-                    if (!now.complete()) {
+                    if (!now.complete() && !segments.processors().isEmpty()) {
                         log.warn("Member {}: not every member of view {} advertised its processors within {} ms "
                                 + "(a member of an older Gyre version?); placing segments without them", selfId,
                                 now.viewId(), PROCESSORS_GRACE_MILLIS);
