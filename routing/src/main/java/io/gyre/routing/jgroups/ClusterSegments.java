@@ -17,9 +17,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The segments of tracking processors that this member owns, placed by {@link SegmentPlacement} over the members
  * that run each processor, with the epochs of {@link io.gyre.routing.jgroups.internal.SegmentEpoch}. The
- * {@link RingKeeper} hands every change of the processors' membership to {@link #publish} on its membership thread,
- * in the order the changes were applied, so listeners are called off the JGroups threads, one call at a time, in
- * order.
+ * {@link ProcessorsKeeper} hands every state of the processors' membership to {@link #publish} on the membership
+ * thread, in the order the states were made, so listeners are called off the JGroups threads, one call at a time,
+ * in order.
  *
  * <p>Every owned segment is given again, with the new epoch, whenever the epoch changes, even when its owner did
  * not: members apply advertisements from different senders in different orders, so another member may have
@@ -50,7 +50,7 @@ final class ClusterSegments implements SegmentOwnership {
 
     private final String selfId;
     private final Map<String, Follower> followers = new LinkedHashMap<>();
-    private @Nullable RingKeeper keeper;
+    private @Nullable ProcessorsKeeper keeper;
     private long lastEpoch;
 
     /** @param selfId this member's id, which is also its name as a segment owner */
@@ -71,7 +71,7 @@ final class ClusterSegments implements SegmentOwnership {
             throw new IllegalArgumentException("segments must be 1 or more, but was " + segments);
         }
         Follower follower = new Follower(processor, segments, listener);
-        RingKeeper bound;
+        ProcessorsKeeper bound;
         synchronized (this) {
             if (followers.containsKey(processor)) {
                 throw new IllegalStateException("Processor '" + processor + "' is already followed on member "
@@ -81,13 +81,13 @@ final class ClusterSegments implements SegmentOwnership {
             bound = keeper;
         }
         if (bound != null) {
-            bound.processorsChanged(processors());
+            bound.changed(processors());
         }
         return () -> unfollow(follower);
     }
 
     private void unfollow(Follower follower) {
-        RingKeeper bound;
+        ProcessorsKeeper bound;
         synchronized (this) {
             if (follower.closed || followers.get(follower.processor) != follower) {
                 return;
@@ -97,20 +97,20 @@ final class ClusterSegments implements SegmentOwnership {
             bound = keeper;
         }
         if (bound != null) {
-            bound.processorsChanged(processors());
+            bound.changed(processors());
         }
     }
 
     /**
-     * Starts advertising the processors followed so far through the member's ring keeper.
+     * Starts advertising the processors followed so far, and those followed from now on.
      *
-     * @param ringKeeper the member's ring keeper
+     * @param processorsKeeper the member's keeper of the processors' membership
      */
-    void bind(RingKeeper ringKeeper) {
+    void bind(ProcessorsKeeper processorsKeeper) {
         synchronized (this) {
-            keeper = ringKeeper;
+            keeper = processorsKeeper;
         }
-        ringKeeper.processorsChanged(processors());
+        processorsKeeper.changed(processors());
     }
 
     /** @return the processors followed, with their segment counts */

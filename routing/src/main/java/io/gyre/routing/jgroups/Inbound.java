@@ -51,7 +51,8 @@ import org.slf4j.LoggerFactory;
  * is believed only from members of the ring. Commands are checked (size, ownership, handler, payload, deadline)
  * and run on the local bus, their outcome queued as a reply in the sender's outbox; replies complete the
  * deliveries they answer, only when they come from the member asked; advertisements (of aggregate types, and of
- * processors under the sender's own ring id) and departures go to the {@link RingKeeper}. Each message that is not believed is counted ({@link JGroupsCommandBus.Distrust}).
+ * processors under the sender's own ring id) and departures go to the {@link RingKeeper}. Each message that is
+ * not believed is counted ({@link JGroupsCommandBus.Distrust}).
  */
 final class Inbound {
 
@@ -187,8 +188,8 @@ final class Inbound {
                     + "'{}'", selfId, from, processors.memberId(), ad.memberId());
             return;
         }
-        String problem = keeper.get().onProcessors(from, new Member(ad.memberId(), ad.weight(), Set.of()),
-                processors);
+        Member member = new Member(ad.memberId(), ad.weight(), Set.of());
+        String problem = keeper.get().processors().onAdvertisement(from, member, processors);
         if (problem != null) {
             refusedAdvertisements.incrementAndGet();
             log.error("Member {} refused the processors advertised by {} ('{}'): {}", selfId, from, ad.memberId(),

@@ -311,7 +311,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
         }
         discovery.warnIfInsecure();
         state = State.RUNNING;
-        segments.bind(ringKeeper);
+        segments.bind(ringKeeper.processors());
         ringKeeper.startAdvertising();
         timer.scheduleAtFixedRate(this::sweep, 250, 250, TimeUnit.MILLISECONDS);
         discovery.awaitAdvertisements(membership(), channel(), this::members);
@@ -442,7 +442,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
         long deadline = System.nanoTime() + config.leaveTimeout().toNanos();
         awaitUntil(deadline, () -> localBus().pendingCommands() == 0);
         keeper().stopAdvertising();
-        keeper().leaveProcessors();
+        keeper().processors().leave();
         try {
             channel().broadcast(WireFormat.encode(new Leaving(selfId)));
         } catch (Exception e) {

@@ -6,11 +6,11 @@ import io.gyre.routing.NoEligibleMemberException;
 import io.gyre.routing.RingDiff;
 import io.gyre.routing.jgroups.internal.ClusterChannel;
 import io.gyre.routing.jgroups.internal.Membership;
-import io.gyre.routing.jgroups.internal.ProcessorMembership;
 import io.gyre.routing.jgroups.internal.WireFormat;
 import io.gyre.routing.jgroups.internal.WireMessage;
 import io.gyre.routing.jgroups.internal.WireMessage.Advertisement;
 import io.gyre.routing.jgroups.internal.WireMessage.ProcessorsAdvertisement;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +21,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.jgroups.Address;
@@ -37,19 +36,12 @@ import org.slf4j.LoggerFactory;
  * send one, and drops the cached aggregates whose owner changed to or from this member. Eviction runs on a
  * membership thread of its own, never on a JGroups thread (which also carries heartbeats): one hash and one bit
  * per cached id ({@link RingDiff#movedToOrFrom(String)}), over a copy of the cache's ids, so commands keep using
- * the cache meanwhile; changes are evicted in the order they were applied.
- *
- * <p>It keeps the processors' membership ({@link ProcessorMembership}) the same way, and hands each of its states to
- * {@link ClusterSegments} on the membership thread, in order. A state in which some member of the view has not
- * advertised its processors yet is held back (that member may be about to take segments, and publishing without
- * it would move segments twice) for up to {@link #PROCESSORS_GRACE_MILLIS} ms, after which it is published anyway:
- * a member of an older Gyre version never advertises processors.
+ * the cache meanwhile; changes are evicted in the order they were applied. Views and departures also go to the
+ * {@link ProcessorsKeeper}, in the same order, for the segments of tracking processors.
  */
 final class RingKeeper {
 
     private static final Logger log = LoggerFactory.getLogger(JGroupsCommandBus.class);
-    /** How long a processors state waits for the advertisements of every member of its view. */
-    static final long PROCESSORS_GRACE_MILLIS = 2000;
 
     private final String selfId;
     private final Advertisement ownAd;
@@ -62,11 +54,7 @@ final class RingKeeper {
     private volatile @Nullable Membership membership;
     private volatile JGroupsCommandBus.@Nullable Eviction lastEviction;
     private volatile boolean advertising;
-    private final ClusterSegments segments;
-    private final int weight;
-    private final java.time.Clock clock;
-    private volatile @Nullable ProcessorMembership processors;
-    private final AtomicBoolean graceScheduled = new AtomicBoolean();
+    private final ProcessorsKeeper processors;
 
     /**
      * @param selfId  this member's id
@@ -75,20 +63,24 @@ final class RingKeeper {
      * @param caches  the node's cached aggregates, or null when there are none to keep right
      * @param timer   sends advertisements and requests for them
      * @param work    the membership thread, for eviction and segment listeners
-     * @param segments    this member's segment ownership
-     * @param clock       the node's clock, whose time when the member joins ranks its segment epochs
+     * @param segments this member's segment ownership
+     * @param clock    the node's clock, whose time when the member joins ranks its segment epochs
      */
     RingKeeper(String selfId, Advertisement ownAd, Supplier<ClusterChannel> channel, @Nullable CachedAggregates caches,
-               ScheduledExecutorService timer, ExecutorService work, ClusterSegments segments, java.time.Clock clock) {
+               ScheduledExecutorService timer, ExecutorService work, ClusterSegments segments, Clock clock) {
         this.selfId = selfId;
-        this.segments = segments;
-        this.weight = ownAd.weight();
-        this.clock = clock;
         this.ownAd = ownAd;
         this.channel = channel;
         this.caches = caches;
         this.timer = timer;
         this.work = work;
+        this.processors = new ProcessorsKeeper(selfId, ownAd.weight(), clock, channel, segments, timer, work,
+                this::advertiseLater);
+    }
+
+    /** @return the keeper of the processors' membership */
+    ProcessorsKeeper processors() {
+        return processors;
     }
 
     /** @return the membership, or null before the first view */
@@ -135,18 +127,12 @@ final class RingKeeper {
             Membership current = membership;
             if (current == null) {
                 membership = new Membership(channel.get().address(), ownAd, view);
-                ProcessorMembership known = processorMembership();
-                synchronized (known) {
-                    publishLater(known.onView(view));
-                }
+                processors.onView(view);
                 joined.countDown();
                 return null;
             }
             change = current.onView(view);
-            ProcessorMembership known = processorMembership();
-            synchronized (known) {
-                publishLater(known.onView(view));
-            }
+            processors.onView(view);
         }
         if (!change.changed()) {
             return change;
@@ -176,109 +162,7 @@ final class RingKeeper {
     /** @param from a member of the ring that announced its graceful departure, this one included */
     void onLeaving(Address from) {
         applied(current().onLeaving(from));
-        ProcessorMembership known = processorMembership();
-        synchronized (known) {
-            publishLater(known.onLeaving(from));
-        }
-    }
-
-    /**
-     * This member is leaving: it runs no segment from now on. Called before it announces its departure, so that
-     * its segments stop here while the others are about to take them.
-     */
-    void leaveProcessors() {
-        ProcessorMembership known = processorMembership();
-        synchronized (known) {
-            publishLater(known.onLeaving(channel.get().address()));
-        }
-    }
-
-    /**
-     * @param from   a member of the ring
-     * @param member its ring id and weight
-     * @param ad     the processors it runs
-     * @return why it was not believed, or null
-     */
-    @Nullable String onProcessors(Address from, io.gyre.routing.Member member, ProcessorsAdvertisement ad) {
-        ProcessorMembership known = processorMembership();
-        ProcessorMembership.Applied applied;
-        synchronized (known) {
-            applied = known.onAdvertisement(from, member.weight(), ad);
-            publishLater(applied.snapshot());
-        }
-        if (applied.raisedIncarnation()) {
-            // Pass the newer incarnation on, so that it outlives the member that brought it.
-            advertiseLater();
-        }
-        return applied.problem();
-    }
-
-    /**
-     * This member's processors changed: advertises them and publishes its new share.
-     *
-     * @param now the processors this member runs, with their segment counts
-     */
-    void processorsChanged(java.util.Map<String, Integer> now) {
-        ProcessorMembership known = processorMembership();
-        synchronized (known) {
-            publishLater(known.setOwn(now).snapshot());
-        }
-        advertiseLater();
-    }
-
-    /** @return the processors' membership, made on first use with this member's address */
-    private ProcessorMembership processorMembership() {
-        ProcessorMembership known = processors;
-        if (known == null) {
-            synchronized (this) {
-                known = processors;
-                if (known == null) {
-                    known = new ProcessorMembership(channel.get().address(), selfId, weight, clock);
-                    processors = known;
-                }
-            }
-        }
-        return known;
-    }
-
-    /** Called under the processors' membership lock, so states reach the membership thread in the order made. */
-    private void publishLater(ProcessorMembership.@Nullable Snapshot state) {
-        if (state == null) {
-            return;
-        }
-        try {
-            work.execute(() -> {
-                if (state.complete()) {
-                    segments.publish(state);
-                } else {
-                    publishAfterGrace();
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            log.debug("Not publishing segments after the bus stopped: {}", e.toString());
-        }
-    }
-
-    private void publishAfterGrace() {
-        if (!graceScheduled.compareAndSet(false, true)) {
-            return;
-        }
-        try {
-            timer.schedule(() -> work.execute(() -> {
-                graceScheduled.set(false);
-                ProcessorMembership.Snapshot now = processorMembership().current();
-                if (now != null) {
-                    if (!now.complete() && !segments.processors().isEmpty()) {
-                        log.warn("Member {}: not every member of view {} advertised its processors within {} ms "
-                                + "(a member of an older Gyre version?); placing segments without them", selfId,
-                                now.viewId(), PROCESSORS_GRACE_MILLIS);
-                    }
-                    segments.publish(now);
-                }
-            }), PROCESSORS_GRACE_MILLIS, TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException e) {
-            graceScheduled.set(false);
-        }
+        processors.onLeaving(from);
     }
 
     /**
@@ -378,7 +262,7 @@ final class RingKeeper {
     private void advertise() {
         try {
             channel.get().broadcast(WireFormat.encode(ownAd));
-            ProcessorsAdvertisement running = processorMembership().ownAdvertisement();
+            ProcessorsAdvertisement running = processors.ownAdvertisement();
             if (running != null) {
                 // A frame of its own: a member of an older version drops this frame only, not the advertisement.
                 channel.get().broadcast(WireFormat.encode(running));
