@@ -39,6 +39,8 @@ final class ClusterSegments implements SegmentOwnership {
         final Listener listener;
         volatile boolean closed;
         @Nullable Map<Integer, Long> published;
+        /** The members already reported for running this processor with another segment count. */
+        final java.util.Set<String> disagreeing = new java.util.HashSet<>();
         volatile Map<Integer, String> placement = Map.of();
 
         Follower(String processor, int segments, Listener listener) {
@@ -140,6 +142,16 @@ final class ClusterSegments implements SegmentOwnership {
     }
 
     private void publish(Follower follower, ProcessorMembership.Snapshot state) {
+        for (ProcessorMembership.Runner runner : state.runners()) {
+            Integer count = runner.processors().get(follower.processor);
+            if (count != null && count != follower.segments && follower.disagreeing.add(runner.member().id())) {
+                // Its segments split the log differently: the token store refuses one of the two counts.
+                log.error("Member {} runs processor '{}' with {} segments, member {} with {}; each count is placed "
+                        + "over the members that share it, and the token store refuses the count it does not hold. "
+                        + "Give the processor one segment count on every node (changing it needs a reset).", selfId,
+                        follower.processor, follower.segments, runner.member().id(), count);
+            }
+        }
         Map<Integer, String> placement = SegmentPlacement.place(follower.processor, follower.segments,
                 state.runnersOf(follower.processor, follower.segments));
         Map<Integer, Long> owned = new HashMap<>();
