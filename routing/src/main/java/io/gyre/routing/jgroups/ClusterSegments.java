@@ -25,8 +25,8 @@ import org.slf4j.LoggerFactory;
  * not: members apply advertisements from different senders in different orders, so another member may have
  * believed for a moment that it owned the segment and claimed it with an epoch between the old and the new one;
  * claiming again with the settled epoch is what takes the segment back from such a claim instead of staying fenced.
- * The cost is a claim per owned segment on each view change and the batch in flight handled again (delivery is at
- * least once).
+ * The cost, at each change of the epoch (a view, a member's set of processors), is a claim per owned segment and
+ * the batch in flight handled again (delivery is at least once).
  */
 final class ClusterSegments implements SegmentOwnership {
 
