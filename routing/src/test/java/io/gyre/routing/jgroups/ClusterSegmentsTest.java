@@ -6,8 +6,10 @@ import io.gyre.Gyre;
 import io.gyre.eventstore.InMemoryEventStore;
 import io.gyre.eventstore.StreamId;
 import io.gyre.processing.InMemoryTokenStore;
+import io.gyre.processing.OwnedSegments;
 import io.gyre.processing.ProcessingSettings;
 import io.gyre.processing.SegmentState;
+import io.gyre.processing.SegmentOwnership;
 import io.gyre.processing.SegmentStatus;
 import io.gyre.processing.SegmentToken;
 import io.gyre.processing.TrackingProcessor;
@@ -141,6 +143,63 @@ class ClusterSegmentsTest {
         }
         awaitUntil(Duration.ofSeconds(10), () -> "token store owners " + tokens.owners(PROCESSOR),
                 () -> tokens.owners(PROCESSOR).equals(expected));
+    }
+
+    @Test
+    void listeners_get_whole_sets_one_call_at_a_time_on_the_membership_thread_and_a_closed_registration_hands_over()
+            throws Exception {
+        Map<String, Recorder> recorders = new TreeMap<>();
+        Map<String, SegmentOwnership.Registration> registrations = new TreeMap<>();
+        for (String node : cluster.running()) {
+            Recorder recorder = new Recorder();
+            recorders.put(node, recorder);
+            registrations.put(node, cluster.bus(node).segmentOwnership().follow("probe", 6, recorder));
+        }
+        awaitUntil(Duration.ofSeconds(20), () -> "probe owners " + recorders, () -> partitions(recorders, 6, 3));
+
+        registrations.get("node-b").close();
+        recorders.remove("node-b");
+        awaitUntil(Duration.ofSeconds(20), () -> "probe owners " + recorders, () -> partitions(recorders, 6, 2));
+        for (Recorder recorder : recorders.values()) {
+            assertThat(recorder.problems).as("listener calls").isEmpty();
+            assertThat(recorder.epochs).as("epochs, call after call").isSorted();
+        }
+    }
+
+    /** Checks every call as it comes: the thread, no overlap with another call, the processor, increasing epochs. */
+    private static final class Recorder implements SegmentOwnership.Listener {
+        final java.util.concurrent.atomic.AtomicInteger inside = new java.util.concurrent.atomic.AtomicInteger();
+        final List<String> problems = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final List<Long> epochs = new java.util.concurrent.CopyOnWriteArrayList<>();
+        volatile Set<Integer> owned = Set.of();
+
+        @Override
+        public void ownedSegmentsChanged(OwnedSegments segments) {
+            if (inside.incrementAndGet() != 1) {
+                problems.add("overlapping calls");
+            }
+            if (!Thread.currentThread().getName().startsWith("gyre-cluster-membership-")) {
+                problems.add("called on " + Thread.currentThread().getName());
+            }
+            if (!segments.processor().equals("probe")) {
+                problems.add("told about " + segments.processor());
+            }
+            segments.epochs().values().stream().distinct().forEach(epochs::add);
+            owned = new TreeSet<>(segments.epochs().keySet());
+            inside.decrementAndGet();
+        }
+
+        @Override
+        public String toString() {
+            return owned.toString();
+        }
+    }
+
+    private static boolean partitions(Map<String, Recorder> recorders, int segments, int members) {
+        List<Integer> all = new ArrayList<>();
+        recorders.values().forEach(recorder -> all.addAll(recorder.owned));
+        return all.size() == segments && new TreeSet<>(all).size() == segments
+                && recorders.values().stream().filter(recorder -> !recorder.owned.isEmpty()).count() == members;
     }
 
     @Test
