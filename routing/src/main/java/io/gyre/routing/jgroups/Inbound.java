@@ -50,8 +50,9 @@ import org.slf4j.LoggerFactory;
  * What other members send this one: frames are decoded only when their sender is in the view, and what they say
  * is believed only from members of the ring. Commands are checked (size, ownership, handler, payload, deadline)
  * and run on the local bus, their outcome queued as a reply in the sender's outbox; replies complete the
- * deliveries they answer, only when they come from the member asked; advertisements and departures go to the
- * {@link RingKeeper}. Each message that is not believed is counted ({@link JGroupsCommandBus.Distrust}).
+ * deliveries they answer, only when they come from the member asked; advertisements (of aggregate types, and of
+ * processors under the sender's own ring id) and departures go to the {@link RingKeeper}. Each message that is
+ * not believed is counted ({@link JGroupsCommandBus.Distrust}).
  */
 final class Inbound {
 
@@ -163,7 +164,36 @@ final class Inbound {
                 keeper.get().onLeaving(from);
             } else if (message instanceof WireMessage.AdvertisementRequest) {
                 keeper.get().advertiseLater();
+            } else if (message instanceof WireMessage.ProcessorsAdvertisement processors) {
+                onProcessors(from, processors);
             }
+        }
+    }
+
+    /**
+     * Believes the processors of a member of the ring only under its own ring id: a member still joining (or one
+     * that never advertised itself) is asked to advertise, which sends both advertisements again in order.
+     */
+    private void onProcessors(Address from, WireMessage.ProcessorsAdvertisement processors) {
+        Advertisement ad = membership().advertisementOf(from);
+        if (ad == null || !onRing(from)) {
+            refusedAdvertisements.incrementAndGet();
+            log.debug("Member {} ignored the processors of {}, which is not on its ring yet", selfId, from);
+            keeper.get().reconcileLater();
+            return;
+        }
+        if (!ad.memberId().equals(processors.memberId())) {
+            refusedAdvertisements.incrementAndGet();
+            log.error("Member {} refused the processors advertised by {} under the id '{}': it is on the ring as "
+                    + "'{}'", selfId, from, processors.memberId(), ad.memberId());
+            return;
+        }
+        Member member = new Member(ad.memberId(), ad.weight(), Set.of());
+        String problem = keeper.get().processors().onAdvertisement(from, member, processors);
+        if (problem != null) {
+            refusedAdvertisements.incrementAndGet();
+            log.error("Member {} refused the processors advertised by {} ('{}'): {}", selfId, from, ad.memberId(),
+                    problem);
         }
     }
 

@@ -8,6 +8,7 @@ import io.gyre.command.CommandDispatch;
 import io.gyre.command.CommandMessage;
 import io.gyre.command.CommandOutcomeUnknownException;
 import io.gyre.command.LocalCommandBus;
+import io.gyre.processing.SegmentOwnership;
 import io.gyre.routing.HashRing;
 import io.gyre.routing.Member;
 import io.gyre.routing.MemberLeftException;
@@ -87,6 +88,13 @@ import org.slf4j.LoggerFactory;
  * once), refuses new commands with a transient "not owner", finishes the commands it accepted, and only then
  * disconnects, so clients see no failure.
  *
+ * <h2>Tracking processors</h2>
+ * The bus is also the node's {@link SegmentOwnership} (a node that uses it needs no setting): each member advertises
+ * the tracking processors it runs, and the segments of each processor are placed with {@link
+ * io.gyre.routing.SegmentPlacement} over the members that run it, evenly, moving when one joins or leaves, and taken
+ * over at the next view when one dies. Epochs grow with every change anywhere in the cluster, also across a restart
+ * of the whole cluster, so the token store fences an owner that has not heard of a change yet.
+ *
  * <h2>Network partitions</h2>
  * When the network splits, each side forms its own view and its own ring, so both sides may own a key and run
  * commands for it. The event store is the arbiter: its sequence check lets only one decision per state succeed,
@@ -99,7 +107,7 @@ import org.slf4j.LoggerFactory;
  * {@link Builder#initialHosts}, or give a JGroups XML stack ({@link Builder#stackFile}), for example with
  * {@code DNS_PING} on Kubernetes or {@code JDBC_PING2} over the event store's database.
  */
-public final class JGroupsCommandBus implements CommandBus {
+public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
 
     private static final Logger log = LoggerFactory.getLogger(JGroupsCommandBus.class);
 
@@ -124,11 +132,13 @@ public final class JGroupsCommandBus implements CommandBus {
     private final Discovery discovery;
     private volatile @Nullable Router router;
     private volatile @Nullable Inbound inbound;
+    private final ClusterSegments segments;
 
     private JGroupsCommandBus(BusConfig config) {
         this.config = config;
         this.selfId = config.nodeName() != null ? config.nodeName() : defaultNodeName();
         this.discovery = new Discovery(config, selfId);
+        this.segments = new ClusterSegments(selfId);
     }
 
     /** @return a builder with defaults that work on one machine */
@@ -139,6 +149,46 @@ public final class JGroupsCommandBus implements CommandBus {
     /** @return this member's id on the ring */
     public String memberId() {
         return selfId;
+    }
+
+    /**
+     * The segments of tracking processors this member owns, on the cluster's ring: give it to
+     * {@code ProcessingSettings.builder().segmentOwnership(bus.segmentOwnership())}, or nothing, since a node whose
+     * command bus is this one uses it anyway. Usable before the bus starts; followed processors are advertised once
+     * it has joined.
+     *
+     * @return this member's segment ownership
+     */
+    public SegmentOwnership segmentOwnership() {
+        return segments;
+    }
+
+    /** @return this member's id, which is its name as a segment owner in the token store */
+    @Override
+    public String owner() {
+        return segments.owner();
+    }
+
+    /**
+     * Follows this member's share of a processor's segments; see {@link #segmentOwnership()}.
+     *
+     * @param processor the processor's name
+     * @param segments  its segment count, the same on every member that runs it
+     * @param listener  told the owned segments, on the bus's membership thread, one call at a time
+     * @return closing it stops following; the other members take the segments over
+     */
+    @Override
+    public Registration follow(String processor, int segments, Listener listener) {
+        return this.segments.follow(processor, segments, listener);
+    }
+
+    /**
+     * @param processor a processor this member follows
+     * @return the member id that runs each of its segments, as this member last placed them; empty when it does
+     *         not follow the processor
+     */
+    public Map<Integer, String> segmentOwners(String processor) {
+        return segments.placementOf(processor);
     }
 
     /** @return the current ring, or null before the bus started or when no member can take commands */
@@ -228,7 +278,7 @@ public final class JGroupsCommandBus implements CommandBus {
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("gyre-cluster-timer-" + selfId));
         this.membershipWork = Executors.newSingleThreadExecutor(daemon("gyre-cluster-membership-" + selfId));
         this.ringKeeper = new RingKeeper(selfId, ownAd, this::channel, nodeContext.cachedAggregates(), timer,
-                membershipWork);
+                membershipWork, segments, nodeContext.clock());
         this.router = new Router(selfId, local, () -> ringKeeper.membership(), () -> state == State.RUNNING,
                 refused);
         this.inbound = new Inbound(selfId, config, this::keeper, this::channel, () -> state == State.RUNNING, router,
@@ -262,6 +312,7 @@ public final class JGroupsCommandBus implements CommandBus {
         }
         discovery.warnIfInsecure();
         state = State.RUNNING;
+        segments.bind(ringKeeper.processors());
         ringKeeper.startAdvertising();
         timer.scheduleAtFixedRate(this::sweep, 250, 250, TimeUnit.MILLISECONDS);
         discovery.awaitAdvertisements(membership(), channel(), this::members);
@@ -392,6 +443,7 @@ public final class JGroupsCommandBus implements CommandBus {
         long deadline = System.nanoTime() + config.leaveTimeout().toNanos();
         awaitUntil(deadline, () -> localBus().pendingCommands() == 0);
         keeper().stopAdvertising();
+        keeper().processors().leave();
         try {
             channel().broadcast(WireFormat.encode(new Leaving(selfId)));
         } catch (Exception e) {

@@ -9,8 +9,10 @@ import io.gyre.routing.jgroups.internal.Membership;
 import io.gyre.routing.jgroups.internal.WireFormat;
 import io.gyre.routing.jgroups.internal.WireMessage;
 import io.gyre.routing.jgroups.internal.WireMessage.Advertisement;
+import io.gyre.routing.jgroups.internal.WireMessage.ProcessorsAdvertisement;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * send one, and drops the cached aggregates whose owner changed to or from this member. Eviction runs on a
  * membership thread of its own, never on a JGroups thread (which also carries heartbeats): one hash and one bit
  * per cached id ({@link RingDiff#movedToOrFrom(String)}), over a copy of the cache's ids, so commands keep using
- * the cache meanwhile; changes are evicted in the order they were applied.
+ * the cache meanwhile; changes are evicted in the order they were applied. Views and departures also go to the
+ * {@link ProcessorsKeeper}, in the same order, for the segments of tracking processors.
  */
 final class RingKeeper {
 
@@ -56,6 +59,7 @@ final class RingKeeper {
 
     private volatile JGroupsCommandBus.@Nullable Eviction lastEviction;
     private volatile boolean advertising;
+    private final ProcessorsKeeper processors;
 
     /**
      * @param selfId  this member's id
@@ -63,16 +67,25 @@ final class RingKeeper {
      * @param channel the channel, once created
      * @param caches  the node's cached aggregates, or null when there are none to keep right
      * @param timer   sends advertisements and requests for them
-     * @param work    the membership thread, for eviction
+     * @param work    the membership thread, for eviction and segment listeners
+     * @param segments this member's segment ownership
+     * @param clock    the node's clock, whose time when the member joins ranks its segment epochs
      */
     RingKeeper(String selfId, Advertisement ownAd, Supplier<ClusterChannel> channel, @Nullable CachedAggregates caches,
-               ScheduledExecutorService timer, ExecutorService work) {
+               ScheduledExecutorService timer, ExecutorService work, ClusterSegments segments, Clock clock) {
         this.selfId = selfId;
         this.ownAd = ownAd;
         this.channel = channel;
         this.caches = caches;
         this.timer = timer;
         this.work = work;
+        this.processors = new ProcessorsKeeper(selfId, ownAd.weight(), clock, channel, segments, timer, work,
+                this::advertiseLater);
+    }
+
+    /** @return the keeper of the processors' membership */
+    ProcessorsKeeper processors() {
+        return processors;
     }
 
     /** @return the membership, or null before the first view */
@@ -119,10 +132,12 @@ final class RingKeeper {
             Membership current = membership;
             if (current == null) {
                 membership = new Membership(channel.get().address(), ownAd, view);
+                processors.onView(view);
                 joined.countDown();
                 return null;
             }
             change = current.onView(view);
+            processors.onView(view);
         }
         if (!change.changed()) {
             return change;
@@ -152,6 +167,7 @@ final class RingKeeper {
     /** @param from a member of the ring that announced its graceful departure, this one included */
     void onLeaving(Address from) {
         applied(current().onLeaving(from));
+        processors.onLeaving(from);
     }
 
     /**
@@ -253,6 +269,11 @@ final class RingKeeper {
     private void advertise() {
         try {
             channel.get().broadcast(WireFormat.encode(ownAd));
+            ProcessorsAdvertisement running = processors.ownAdvertisement();
+            if (running != null) {
+                // A frame of its own: a member of an older version drops this frame only, not the advertisement.
+                channel.get().broadcast(WireFormat.encode(running));
+            }
         } catch (Exception e) {
             log.warn("Member {} could not advertise itself: {}", selfId, e.toString());
         }

@@ -4,6 +4,7 @@ import io.gyre.routing.jgroups.internal.WireMessage.Advertisement;
 import io.gyre.routing.jgroups.internal.WireMessage.AdvertisementRequest;
 import io.gyre.routing.jgroups.internal.WireMessage.CommandRequest;
 import io.gyre.routing.jgroups.internal.WireMessage.Leaving;
+import io.gyre.routing.jgroups.internal.WireMessage.ProcessorsAdvertisement;
 import io.gyre.routing.jgroups.internal.WireMessage.Reply;
 import io.gyre.routing.jgroups.internal.WireMessage.WireError;
 import io.gyre.serialization.SerializationException;
@@ -40,6 +41,9 @@ public final class WireFormat {
     private static final byte ADVERTISEMENT = 3;
     private static final byte LEAVING = 4;
     private static final byte ADVERTISEMENT_REQUEST = 5;
+    private static final byte PROCESSORS = 6;
+    /** The most processors one member may advertise. */
+    public static final int MAX_PROCESSORS = 1000;
     private static final int MAX_STRING_BYTES = 64 * 1024 * 1024;
     private static final int MAX_HOSTED_TYPES = 10_000;
     private static final int MAX_COMMAND_TYPES = 100_000;
@@ -170,6 +174,16 @@ public final class WireFormat {
         } else if (message instanceof AdvertisementRequest r) {
             out.writeByte(ADVERTISEMENT_REQUEST);
             writeString(out, r.memberId());
+        } else if (message instanceof ProcessorsAdvertisement p) {
+            out.writeByte(PROCESSORS);
+            writeString(out, p.memberId());
+            out.writeLong(p.incarnation());
+            out.writeLong(p.version());
+            out.writeInt(p.processors().size());
+            for (Map.Entry<String, Integer> processor : p.processors().entrySet()) {
+                writeString(out, processor.getKey());
+                out.writeInt(processor.getValue());
+            }
         }
     }
 
@@ -260,8 +274,26 @@ public final class WireFormat {
             }
             case LEAVING -> new Leaving(readString(in));
             case ADVERTISEMENT_REQUEST -> new AdvertisementRequest(readString(in));
+            case PROCESSORS -> readProcessors(in);
             default -> throw new SerializationException("Unknown cluster message kind " + kind, null);
         };
+    }
+
+    /** Bounds the count before reading; names and segment counts are checked by the receiver's membership. */
+    private static ProcessorsAdvertisement readProcessors(DataInputStream in) throws IOException {
+        String memberId = readString(in);
+        long incarnation = in.readLong();
+        long version = in.readLong();
+        int count = in.readInt();
+        if (count < 0 || count > MAX_PROCESSORS) {
+            throw new SerializationException("Processors advertisement with " + count + " processors; at most "
+                    + MAX_PROCESSORS + " are allowed", null);
+        }
+        Map<String, Integer> processors = new LinkedHashMap<>();
+        for (int i = 0; i < count; i++) {
+            processors.put(readString(in), in.readInt());
+        }
+        return new ProcessorsAdvertisement(memberId, incarnation, version, processors);
     }
 
     private static Reply readReply(DataInputStream in) throws IOException {

@@ -61,6 +61,26 @@ public sealed interface WireMessage {
     }
 
     /**
+     * The tracking processors a member runs, sent to every member after its {@link Advertisement} (in a frame of its
+     * own, so that a member of an older version drops only this frame) by a member that has run a processor, and
+     * again whenever that set changes; not answered. Believed only from a member of the ring, under its ring id.
+     *
+     * @param memberId    the member's id, the same as in its advertisement
+     * @param incarnation the newest member start (in seconds since 2025) this member has heard of: the top part of
+     *                    segment epochs, so that a cluster started again outranks the epochs stored by the last one
+     * @param version     how many times this member changed its set of processors, from 1; never decreases
+     * @param processors  each processor it runs, with its segment count
+     */
+    record ProcessorsAdvertisement(String memberId, long incarnation, long version, Map<String, Integer> processors)
+            implements WireMessage {
+
+        /** Copies the processors, in name order, so that every member reads the advertisement the same way. */
+        public ProcessorsAdvertisement {
+            processors = java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(processors));
+        }
+    }
+
+    /**
      * Asks a member to send its {@link Advertisement} again, to everyone: sent by a member whose view holds a
      * member it has no advertisement from, or that learned its ring disagrees with a peer's; not answered otherwise.
      *

@@ -1,0 +1,71 @@
+package io.gyre.routing.jgroups.internal;
+
+import java.time.Instant;
+
+/**
+ * The fencing epoch of segment ownership in a cluster: one {@code long} made of, from the top bits down,
+ * <ol>
+ *   <li>the <b>incarnation</b> (31 bits): the start, in seconds since 2025-01-01 UTC, of the youngest member any
+ *       member of the cluster has heard of. JGroups view ids start again from 1 when every member has stopped, while
+ *       a token store keeps the epochs of the previous run; every member that starts raises the incarnation, so a
+ *       cluster started again (and any member that rejoins) outranks every epoch stored before it.</li>
+ *   <li>the <b>view id</b> (22 bits): JGroups increases it with every view, and a merge view takes the highest id
+ *       of the merged sides plus one, so a view change (a member that died, a partition that healed) outranks
+ *       everything decided in earlier views.</li>
+ *   <li>the <b>changes</b> (10 bits): the sum, over the members of the view, of how many times each changed its
+ *       set of processors, plus how many announced their departure. Each part only grows within a view, so two
+ *       members that computed the same sum in one view saw the same processors, hence the same placement.</li>
+ * </ol>
+ * Members compute epochs alone, from what they have received; while advertisements are in flight they may
+ * disagree, but each part of a member's inputs only grows toward the final state, so the epoch of the settled
+ * placement is at least every epoch a member computed on the way, and equal only for the same placement.
+ *
+ * <p>Limits: a part that outgrows its bits saturates (and the caller logs it): 4 million views without a new member
+ * starting, 1,023 processor changes among the members of one view; the incarnation lasts until 2093 and trusts the
+ * members' clocks not to lag behind a previous run's youngest member. Internal: not part of Gyre's API.
+ */
+public final class SegmentEpoch {
+
+    /** 2025-01-01T00:00:00Z, the zero of incarnations. */
+    public static final Instant ORIGIN = Instant.parse("2025-01-01T00:00:00Z");
+    static final int VIEW_BITS = 22;
+    static final int CHANGE_BITS = 10;
+    static final long MAX_INCARNATION = (1L << 31) - 1;
+    static final long MAX_VIEW = (1L << VIEW_BITS) - 1;
+    static final long MAX_CHANGES = (1L << CHANGE_BITS) - 1;
+
+    private SegmentEpoch() {
+    }
+
+    /**
+     * @param start when a member started
+     * @return its incarnation: seconds since {@link #ORIGIN}, at least 0 and at most {@code 2^31 - 1}
+     */
+    public static long incarnationOf(Instant start) {
+        return clamp(start.getEpochSecond() - ORIGIN.getEpochSecond(), MAX_INCARNATION);
+    }
+
+    /**
+     * @param incarnation the cluster's incarnation
+     * @param viewId      the JGroups view id
+     * @param changes     the processor changes and departures in the view
+     * @return the epoch, 1 or more; each part saturates at its largest value
+     */
+    public static long of(long incarnation, long viewId, long changes) {
+        long epoch = clamp(incarnation, MAX_INCARNATION) << (VIEW_BITS + CHANGE_BITS)
+                | clamp(viewId, MAX_VIEW) << CHANGE_BITS
+                | clamp(changes, MAX_CHANGES);
+        return Math.max(1, epoch);
+    }
+
+    /**
+     * @return true when a part does not fit and saturates: epochs stop increasing until the incarnation moves
+     */
+    public static boolean saturates(long incarnation, long viewId, long changes) {
+        return incarnation > MAX_INCARNATION || viewId > MAX_VIEW || changes > MAX_CHANGES;
+    }
+
+    private static long clamp(long value, long max) {
+        return Math.max(0, Math.min(value, max));
+    }
+}

@@ -1,0 +1,33 @@
+package io.gyre.routing.jgroups.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+class SegmentEpochTest {
+
+    @Test
+    void the_incarnation_outranks_the_view_and_the_view_outranks_the_changes() {
+        assertThat(SegmentEpoch.of(10, 0, 0)).isGreaterThan(SegmentEpoch.of(9, SegmentEpoch.MAX_VIEW,
+                SegmentEpoch.MAX_CHANGES));
+        assertThat(SegmentEpoch.of(10, 5, 0)).isGreaterThan(SegmentEpoch.of(10, 4, SegmentEpoch.MAX_CHANGES));
+        assertThat(SegmentEpoch.of(10, 5, 2)).isGreaterThan(SegmentEpoch.of(10, 5, 1));
+    }
+
+    @Test
+    void epochs_are_positive_and_parts_that_do_not_fit_saturate_instead_of_wrapping() {
+        assertThat(SegmentEpoch.of(0, 0, 0)).isEqualTo(1);
+        assertThat(SegmentEpoch.of(3, SegmentEpoch.MAX_VIEW + 10, 0)).isEqualTo(SegmentEpoch.of(3,
+                SegmentEpoch.MAX_VIEW, 0));
+        assertThat(SegmentEpoch.saturates(3, SegmentEpoch.MAX_VIEW + 1, 0)).isTrue();
+        assertThat(SegmentEpoch.of(SegmentEpoch.MAX_INCARNATION, SegmentEpoch.MAX_VIEW, SegmentEpoch.MAX_CHANGES))
+                .isPositive();
+    }
+
+    @Test
+    void incarnations_count_seconds_from_2025() {
+        assertThat(SegmentEpoch.incarnationOf(SegmentEpoch.ORIGIN.plusSeconds(61))).isEqualTo(61);
+        assertThat(SegmentEpoch.incarnationOf(Instant.parse("2024-06-01T00:00:00Z"))).isZero();
+    }
+}
