@@ -106,6 +106,22 @@ public final class AggregateLoader<A> {
      * @throws AggregateNotFoundException when the aggregate has no events
      */
     public Loaded load(StreamId stream) {
+        Loaded loaded = loadWithoutRequest(stream);
+        if (snapshotEvery > 0 && loaded.replayed() >= snapshotEvery) {
+            requestSnapshot.accept(stream);
+        }
+        return loaded;
+    }
+
+    /**
+     * Loads as {@link #load(StreamId)} does, but never asks for a snapshot: for the snapshotter itself, which is
+     * taking one.
+     *
+     * @param stream the aggregate
+     * @return the instance, its last sequence number and how it was loaded
+     * @throws AggregateNotFoundException when the aggregate has no events
+     */
+    public Loaded loadWithoutRequest(StreamId stream) {
         Loaded loaded = null;
         Snapshot snapshot = usableSnapshot(stream);
         if (snapshot != null) {
@@ -113,9 +129,6 @@ public final class AggregateLoader<A> {
         }
         if (loaded == null) {
             loaded = replay(stream, model.newInstance(), 0, -1, null, null);
-        }
-        if (snapshotEvery > 0 && loaded.replayed() >= snapshotEvery) {
-            requestSnapshot.accept(stream);
         }
         return loaded;
     }

@@ -129,7 +129,7 @@ public final class Snapshotter implements AutoCloseable {
     }
 
     private <A> void take(StreamId stream, Target<A> target) {
-        AggregateLoader.Loaded loaded = target.loader().load(stream);
+        AggregateLoader.Loaded loaded = target.loader().loadWithoutRequest(stream);
         if (loaded.snapshot() != null && loaded.replayed() == 0) {
             return;
         }
