@@ -35,7 +35,8 @@ public final class SchemaFiles {
 
     /** The processing store's schema files (tokens with fencing epochs, dead letters), oldest first. */
     static final List<String> PROCESSING = List.of(
-            "P1__processor_epochs_and_dead_letters.sql");
+            "P1__processor_epochs_and_dead_letters.sql",
+            "P2__dead_letter_event_revisions.sql");
 
     private static final Pattern ANY_LINE = Pattern.compile("[VP]\\d+__[A-Za-z0-9_]+\\.sql");
 
