@@ -26,8 +26,11 @@ import org.slf4j.LoggerFactory;
  * it), not by copying the instance a command thread holds: that instance is changed by the next command at any
  * moment, and may hold events not stored yet. So a snapshot is always of stored events, and costs the command
  * path nothing but a counter check. Before it is stored, its JSON is read back and written again, and a state
- * that does not come back the same (a field Jackson cannot read as it wrote it) is not stored, with a warning
- * once per aggregate class: such a snapshot would load a different aggregate than the events do.
+ * that cannot be read back, or does not come back the same (a field Jackson cannot read as it wrote it), is not
+ * stored, with a warning once per aggregate class: such a snapshot would load a different aggregate than the
+ * events do, or none. The check compares JSON, so it cannot see a value read back as another class with the same
+ * JSON (a field declared {@code Object} holding an {@code Instant} comes back a {@code String}): declare fields
+ * with the types they hold.
  *
  * <p>Requests for a stream already waiting are dropped, and so are requests beyond the queue's capacity: a
  * missed snapshot is taken at the next interval, or by the next long load.
@@ -135,7 +138,17 @@ public final class Snapshotter implements AutoCloseable {
         }
         AggregateState<A> state = target.state();
         String json = state.write(loaded.entry().instance());
-        String again = state.write(state.read(json));
+        String again;
+        try {
+            again = state.write(state.read(json));
+        } catch (RuntimeException e) {
+            if (lossyTypes.add(state.type())) {
+                log.warn("Snapshots of {} are not stored: its state is written but cannot be read back. Make every "
+                        + "field readable by Jackson (declare the concrete types it holds), or mark derived fields "
+                        + "transient", state.type(), e);
+            }
+            return;
+        }
         if (!again.equals(json)) {
             if (lossyTypes.add(state.type())) {
                 log.warn("Snapshots of {} are not stored: its state does not read back as it was written (first "

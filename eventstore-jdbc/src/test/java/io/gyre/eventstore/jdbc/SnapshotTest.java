@@ -8,6 +8,7 @@ import io.gyre.eventstore.ForwardingEventStore;
 import io.gyre.eventstore.StoredEvent;
 import io.gyre.eventstore.StreamId;
 import io.gyre.snapshot.Snapshot;
+import io.gyre.snapshot.SnapshotStore;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -44,6 +45,7 @@ class SnapshotTest {
 
         private TestDatabase database;
         private JdbcEventStore store;
+        private Writers snapshots;
 
         abstract TestDatabase open();
 
@@ -52,6 +54,7 @@ class SnapshotTest {
             database = open();
             store = JdbcEventStore.builder(database.dataSource()).tableNames(database.tables()).createSchema(true)
                     .build();
+            snapshots = new Writers(store.snapshots());
         }
 
         @AfterEach
@@ -75,7 +78,7 @@ class SnapshotTest {
 
         private Gyre node(EventStore events) {
             return Gyre.builder().name("snapshots").sharedEventStore(events).aggregate(Ledger.class)
-                    .snapshots(store.snapshots()).snapshotEvery(Ledger.class, EVERY).start();
+                    .snapshots(snapshots).snapshotEvery(Ledger.class, EVERY).start();
         }
 
         @Test
@@ -83,6 +86,8 @@ class SnapshotTest {
             Snapshot snapshot = writeLedgerAndWaitForItsSnapshot();
             assertThat(snapshot.type()).isEqualTo(Ledger.class.getName());
             assertThat(snapshot.lastEventId()).isEqualTo(eventAt(snapshot.sequence()).eventId());
+            assertThat(snapshots.threads).as("written by the node's snapshot thread, never a command's").isNotEmpty()
+                    .allSatisfy(thread -> assertThat(thread).isEqualTo("snapshots-snapshots"));
 
             Reads reads = new Reads(store);
             try (Gyre reader = node(reads)) {
@@ -165,6 +170,27 @@ class SnapshotTest {
                 update.setString(3, LEDGER.aggregateId());
                 assertThat(update.executeUpdate()).isEqualTo(1);
             }
+        }
+    }
+
+    /** Remembers which threads write snapshots. */
+    private static final class Writers implements SnapshotStore {
+        final List<String> threads = new CopyOnWriteArrayList<>();
+        private final SnapshotStore delegate;
+
+        Writers(SnapshotStore delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public Optional<Snapshot> latest(StreamId stream) {
+            return delegate.latest(stream);
+        }
+
+        @Override
+        public void store(Snapshot snapshot) {
+            threads.add(Thread.currentThread().getName());
+            delegate.store(snapshot);
         }
     }
 
