@@ -578,7 +578,8 @@ public final class Gyre implements AutoCloseable {
                 }
             }
             Snapshotter snapshotter = snapshotStore == null ? null : new Snapshotter(name, snapshotStore, clock);
-            EventStore repositoryStore = snapshotter == null ? appendStore : new SnapshotTrigger(appendStore, snapshotter);
+            EventStore repositoryStore = snapshotter == null ? appendStore
+                    : new SnapshotTrigger(appendStore, snapshotter);
             ObjectMapper stateMapper = snapshotter == null ? null : AggregateState.mapper(objectMapper);
             for (AggregateModel<?> model : aggregates.values()) {
                 EventSourcedRepository<?> repository = repository(model, repositoryStore, serializer, eventOwners,

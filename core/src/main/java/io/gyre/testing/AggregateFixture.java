@@ -152,7 +152,8 @@ public final class AggregateFixture<A> {
         }
         List<Object> applied;
         try (Stream<io.gyre.eventstore.StoredEvent> stream = store.readStream(new io.gyre.eventstore.StreamId(model.typeName(), aggregateId), givenEvents.size())) {
-            applied = stream.map(event -> serializer.deserialize(new SerializedValue(event.type(), event.payload()), event.revision()))
+            applied = stream.map(event -> serializer.deserialize(new SerializedValue(event.type(), event.payload()),
+                            event.revision()))
                     .toList();
         }
         AggregateCache.Entry live = failure == null ? cache.get(aggregateId) : null;

@@ -21,8 +21,8 @@ class UpcastingSerializerTest {
     private final List<String> calls = new ArrayList<>();
 
     private Serializer serializer(Upcasters upcasters) {
-        return new JacksonSerializer(TypeRegistry.builder().register(Renamed.class, "Renamed").register(Plain.class, "Plain")
-                .build(),
+        return new JacksonSerializer(TypeRegistry.builder().register(Renamed.class, "Renamed")
+                .register(Plain.class, "Plain").build(),
                 new ObjectMapper(), upcasters);
     }
 
@@ -81,7 +81,8 @@ class UpcastingSerializerTest {
     void upcasters_outside_the_classs_revisions_or_twice_for_one_revision_are_refused_at_registration() {
         assertThatThrownBy(() -> Upcasters.builder().add(Renamed.class, 2, json -> json))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("must start from 0 to 1, below the class's @Revision(2), but was from revision 2");
+                .hasMessageContaining("must start from 0 to 1, below the class's @Revision(2), but was from "
+                        + "revision 2");
         assertThatThrownBy(() -> Upcasters.builder().add(Plain.class, 0, json -> json))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("annotate the class with @Revision(1) for its first upcaster");

@@ -32,9 +32,9 @@ import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Runs commands on the aggregates of one class: loads the aggregate (cache, else its stream), invokes the
- * handler, and has the store arbitrate the decision. The caller guarantees that commands for one aggregate never
- * run concurrently on this node. Internal: not part of Gyre's API.
+ * Runs commands on the aggregates of one class: loads the aggregate (cache, else its {@link AggregateLoader}: the
+ * latest snapshot and the events after it), invokes the handler, and has the store arbitrate the decision. The
+ * caller guarantees that commands for one aggregate never run concurrently on this node. Internal: not part of Gyre's API.
  *
  * <h2>Every decision is checked by the store</h2>
  * A decision is only as good as the state it was made on, and a cached aggregate can be stale (another node wrote

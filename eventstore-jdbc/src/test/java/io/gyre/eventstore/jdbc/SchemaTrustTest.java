@@ -163,7 +163,8 @@ class SchemaTrustTest {
                     + "('V99__from_a_newer_gyre.sql', NULL, CURRENT_TIMESTAMP)");
             Map<String, String> before = history();
             assertStartRefused("version V99__from_a_newer_gyre.sql is applied, which is newer than this Gyre, whose "
-                    + "newest is V5__event_revisions_and_snapshot_versions.sql", "the database was migrated by a newer Gyre");
+                    + "newest is V5__event_revisions_and_snapshot_versions.sql",
+                    "the database was migrated by a newer Gyre");
             assertThat(history()).isEqualTo(before);
         }
 
