@@ -14,6 +14,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -132,6 +133,26 @@ class SnapshotTest {
             update("last_event_id = ?", "an-event-lost-with-the-tail");
 
             assertLoadedFromEventsWithTheRightBalance();
+        }
+
+        @Test
+        void the_store_keeps_a_later_snapshot_of_the_same_version_and_lets_another_version_replace_it() {
+            StreamId stream = StreamId.of("Ledger", "kept");
+            Snapshot later = new Snapshot(stream, 20, "e-20", "a.Ledger", 1, "shape-1", "{\"n\":20}",
+                    Instant.parse("2026-01-01T00:00:20Z"));
+            store.snapshots().store(later);
+            store.snapshots().store(new Snapshot(stream, 10, "e-10", "a.Ledger", 1, "shape-1", "{\"n\":10}",
+                    Instant.parse("2026-01-01T00:00:30Z")));
+            // Compared by the event each was taken after: PostgreSQL's jsonb stores the payload reformatted.
+            assertThat(store.snapshots().latest(stream).map(Snapshot::lastEventId)).as("a slower writer's older "
+                    + "snapshot").contains(later.lastEventId());
+
+            Snapshot otherVersion = new Snapshot(stream, 5, "e-5", "a.Ledger", 2, "shape-2", "{\"n\":5}",
+                    Instant.parse("2026-01-01T00:00:40Z"));
+            store.snapshots().store(otherVersion);
+            assertThat(store.snapshots().latest(stream).map(Snapshot::lastEventId))
+                    .as("another version's, whatever its sequence").contains(otherVersion.lastEventId());
+            assertThat(store.snapshots().latest(StreamId.of("Other", "kept"))).as("keyed by type and id").isEmpty();
         }
 
         private void assertLoadedFromEventsWithTheRightBalance() {
