@@ -556,7 +556,16 @@ public final class Gyre implements AutoCloseable {
                             + "aggregate(" + type.getSimpleName() + ".class)");
                 }
             }
-            Serializer serializer = new JacksonSerializer(types.build(), objectMapper, upcasters.build());
+            Upcasters allUpcasters = upcasters.build();
+            TypeRegistry registry = types.build();
+            for (Class<?> type : allUpcasters.eventTypes()) {
+                if (!registry.contains(type)) {
+                    throw new IllegalStateException("An upcaster was registered for " + type.getName() + ", which is "
+                            + "not a registered event type, so it would never run; handle the event in an "
+                            + "@EventSourcingHandler or register it with types(" + type.getSimpleName() + ".class)");
+                }
+            }
+            Serializer serializer = new JacksonSerializer(registry, objectMapper, allUpcasters);
             ProcessingRuntime processingRuntime;
             try {
                 processingRuntime = ProcessingRuntime.prepare(processors, processing, store, serializer, clock, name,

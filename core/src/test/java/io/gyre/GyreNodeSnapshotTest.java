@@ -125,6 +125,24 @@ class GyreNodeSnapshotTest {
         assertThat(snapshots.size()).isZero();
     }
 
+    @io.gyre.serialization.Revision(1)
+    record Unregistered(String id) {
+    }
+
+    @Test
+    void settings_for_classes_the_node_does_not_know_are_refused_at_start_naming_them() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Gyre.builder().sharedEventStore(events)
+                        .aggregate(Counter.class).snapshotEvery(Notes.class, 10).start())
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("snapshotEvery(Notes.class, ...)")
+                .hasMessageContaining("is not a registered aggregate");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Gyre.builder().sharedEventStore(events)
+                        .aggregate(Counter.class).upcaster(Unregistered.class, 0, json -> json).start())
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("upcaster was registered for " + Unregistered.class.getName())
+                .hasMessageContaining("not a registered event type");
+    }
+
     private static void awaitTrue(BooleanSupplier condition) {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (!condition.getAsBoolean()) {

@@ -49,6 +49,11 @@ public final class Upcasters {
         return upcasters == null ? null : upcasters.get(fromRevision);
     }
 
+    /** @return the event classes that have upcasters */
+    public java.util.Set<Class<?>> eventTypes() {
+        return byClass.keySet();
+    }
+
     /** @return true when there is none */
     public boolean isEmpty() {
         return byClass.isEmpty();
