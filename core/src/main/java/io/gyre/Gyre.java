@@ -3,6 +3,10 @@ package io.gyre;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gyre.aggregate.AggregateDefinitionException;
 import io.gyre.aggregate.internal.AggregateCache;
+import io.gyre.aggregate.internal.AggregateLoader;
+import io.gyre.aggregate.internal.AggregateState;
+import io.gyre.aggregate.internal.SnapshotTrigger;
+import io.gyre.aggregate.internal.Snapshotter;
 import io.gyre.aggregate.internal.AggregateModel;
 import io.gyre.aggregate.internal.CommandHandlerMember;
 import io.gyre.aggregate.internal.EventSourcedRepository;
@@ -23,6 +27,9 @@ import io.gyre.processing.internal.ProcessingRuntime;
 import io.gyre.serialization.JacksonSerializer;
 import io.gyre.serialization.Serializer;
 import io.gyre.serialization.TypeRegistry;
+import io.gyre.serialization.Upcaster;
+import io.gyre.serialization.Upcasters;
+import io.gyre.snapshot.SnapshotStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -77,10 +84,13 @@ public final class Gyre implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Duration shutdownTimeout;
     private final ProcessingRuntime processing;
+    private final @Nullable Snapshotter snapshotter;
 
     private Gyre(EventStore eventStore, boolean ownsEventStore, Serializer serializer, LocalCommandBus localBus,
                  CommandBus commandBus, DeadlineTimer timer, ExecutorService callbacks, DefaultCommandGateway gateway,
-                 List<EventSourcedRepository<?>> repositories, Duration shutdownTimeout, ProcessingRuntime processing) {
+                 List<EventSourcedRepository<?>> repositories, Duration shutdownTimeout, ProcessingRuntime processing,
+                 @Nullable Snapshotter snapshotter) {
+        this.snapshotter = snapshotter;
         this.eventStore = eventStore;
         this.ownsEventStore = ownsEventStore;
         this.serializer = serializer;
@@ -154,6 +164,9 @@ public final class Gyre implements AutoCloseable {
         gateway.close();
         timer.close();
         callbacks.shutdown();
+        if (snapshotter != null) {
+            snapshotter.close(shutdownTimeout);
+        }
         if (ownsEventStore) {
             closeQuietly(eventStore);
         }
@@ -169,6 +182,13 @@ public final class Gyre implements AutoCloseable {
 
     /** Configures a {@link Gyre} node; each setter checks its value at once. Not thread-safe. */
     public static final class Builder {
+
+        /**
+         * The default snapshot interval, in events. Replaying this many events costs a few milliseconds, about what
+         * reading one snapshot costs, so snapshots more often would cost writes for little gain in loading, and
+         * rarer ones would leave long tails to replay after each.
+         */
+        public static final int DEFAULT_SNAPSHOT_EVERY = 1_000;
 
         private @Nullable EventStore eventStore;
         private boolean ownsEventStore;
@@ -186,6 +206,10 @@ public final class Gyre implements AutoCloseable {
         private String name = "gyre";
         private final List<ProcessorDefinition> processors = new ArrayList<>();
         private ProcessingSettings processing = ProcessingSettings.defaults();
+        private @Nullable SnapshotStore snapshotStore;
+        private int snapshotEvery = DEFAULT_SNAPSHOT_EVERY;
+        private final Map<Class<?>, Integer> snapshotEveryByType = new LinkedHashMap<>();
+        private final Upcasters.Builder upcasters = Upcasters.builder();
 
         private Builder() {
         }
@@ -322,6 +346,68 @@ public final class Gyre implements AutoCloseable {
          */
         public Builder processing(ProcessingSettings processing) {
             this.processing = Objects.requireNonNull(processing, "processing");
+            return this;
+        }
+
+        /**
+         * Takes snapshots of aggregates into a store, so that an aggregate that is not cached loads from its latest
+         * snapshot and the events after it instead of from all its events. Snapshots are taken in the background,
+         * never on a command's thread, every {@link #snapshotEvery(int)} events (default
+         * {@value #DEFAULT_SNAPSHOT_EVERY}). A snapshot written by another version of the aggregate class (another
+         * {@code @Revision}, or other fields) is ignored, and one that cannot be read is skipped with a warning: the
+         * aggregate then loads from its events. Without a snapshot store no snapshot is taken.
+         *
+         * @param snapshotStore {@code jdbcEventStore.snapshots()} next to the events, or an
+         *                      {@link io.gyre.snapshot.InMemorySnapshotStore}
+         * @return this builder
+         */
+        public Builder snapshots(SnapshotStore snapshotStore) {
+            this.snapshotStore = Objects.requireNonNull(snapshotStore, "snapshotStore");
+            return this;
+        }
+
+        /**
+         * @param events events between two snapshots of an aggregate, for every aggregate class without its own
+         *               {@link #snapshotEvery(Class, int)}: 1 to 100,000,000, or 0 for no snapshots (default
+         *               {@value #DEFAULT_SNAPSHOT_EVERY}; only with a {@link #snapshots(SnapshotStore) snapshot store})
+         * @return this builder
+         */
+        public Builder snapshotEvery(int events) {
+            this.snapshotEvery = checkSnapshotEvery(events);
+            return this;
+        }
+
+        /**
+         * @param aggregateType a registered aggregate class
+         * @param events        events between two of its snapshots, 1 to 100,000,000, or 0 for none of this class
+         * @return this builder
+         */
+        public Builder snapshotEvery(Class<?> aggregateType, int events) {
+            snapshotEveryByType.put(Objects.requireNonNull(aggregateType, "aggregateType"), checkSnapshotEvery(events));
+            return this;
+        }
+
+        private static int checkSnapshotEvery(int events) {
+            if (events < 0 || events > 100_000_000) {
+                throw new IllegalArgumentException("snapshotEvery must be between 0 (no snapshots) and 100000000 "
+                        + "events, but was " + events);
+            }
+            return events;
+        }
+
+        /**
+         * Registers an upcaster: events of the class stored at {@code fromRevision} are rewritten into revision
+         * {@code fromRevision + 1} when they are read (loading aggregates and in event processors); an event several
+         * revisions behind passes through each upcaster in order. See {@link io.gyre.serialization.Revision}.
+         *
+         * @param eventType    an event class annotated {@code @Revision(n)} with n above {@code fromRevision}
+         * @param fromRevision the stored revision it rewrites, 0 to n - 1
+         * @param upcaster     the rewrite of the event's JSON tree
+         * @return this builder
+         * @throws IllegalArgumentException when the revision is out of range or already has an upcaster
+         */
+        public Builder upcaster(Class<?> eventType, int fromRevision, Upcaster upcaster) {
+            upcasters.add(eventType, fromRevision, upcaster);
             return this;
         }
 
@@ -463,7 +549,23 @@ public final class Gyre implements AutoCloseable {
             }
             extraTypes.forEach(types::register);
             ProcessingRuntime.eventTypes(processors).forEach(types::register);
-            Serializer serializer = new JacksonSerializer(types.build(), objectMapper);
+            for (Class<?> type : snapshotEveryByType.keySet()) {
+                if (!aggregates.containsKey(type)) {
+                    throw new IllegalStateException("snapshotEvery(" + type.getSimpleName() + ".class, ...) was set, "
+                            + "but " + type.getName() + " is not a registered aggregate; register it with "
+                            + "aggregate(" + type.getSimpleName() + ".class)");
+                }
+            }
+            Upcasters allUpcasters = upcasters.build();
+            TypeRegistry registry = types.build();
+            for (Class<?> type : allUpcasters.eventTypes()) {
+                if (!registry.contains(type)) {
+                    throw new IllegalStateException("An upcaster was registered for " + type.getName() + ", which is "
+                            + "not a registered event type, so it would never run; handle the event in an "
+                            + "@EventSourcingHandler or register it with types(" + type.getSimpleName() + ".class)");
+                }
+            }
+            Serializer serializer = new JacksonSerializer(registry, objectMapper, allUpcasters);
             ProcessingRuntime processingRuntime;
             try {
                 processingRuntime = ProcessingRuntime.prepare(processors, processing, store, serializer, clock, name,
@@ -484,9 +586,13 @@ public final class Gyre implements AutoCloseable {
                     eventOwners.putIfAbsent(eventType, model.typeName());
                 }
             }
+            Snapshotter snapshotter = snapshotStore == null ? null : new Snapshotter(name, snapshotStore, clock);
+            EventStore repositoryStore = snapshotter == null ? appendStore
+                    : new SnapshotTrigger(appendStore, snapshotter);
+            ObjectMapper stateMapper = snapshotter == null ? null : AggregateState.mapper(objectMapper);
             for (AggregateModel<?> model : aggregates.values()) {
-                EventSourcedRepository<?> repository = new EventSourcedRepository<>(model, appendStore, serializer, clock,
-                        new AggregateCache(cacheSize), eventOwners::get);
+                EventSourcedRepository<?> repository = repository(model, repositoryStore, serializer, eventOwners,
+                        snapshotter, stateMapper);
                 repositories.add(repository);
                 for (Class<?> commandType : model.commandHandlers().keySet()) {
                     local.subscribe(commandType, model.typeName(), repository::handle);
@@ -516,7 +622,25 @@ public final class Gyre implements AutoCloseable {
                     serializer.types().classes().size(), bus.getClass().getSimpleName());
             processingRuntime.start();
             return new Gyre(appendStore, ownsEventStore, serializer, local, bus, timer, callbacks, gateway, frozen,
-                    shutdownTimeout, processingRuntime);
+                    shutdownTimeout, processingRuntime, snapshotter);
+        }
+
+        /** A repository whose loader reads snapshots, and whose appends are watched for them, when they are on. */
+        private <A> EventSourcedRepository<A> repository(AggregateModel<A> model, EventStore store,
+                                                         Serializer serializer, Map<Class<?>, String> eventOwners,
+                                                         @Nullable Snapshotter snapshotter,
+                                                         @Nullable ObjectMapper stateMapper) {
+            int every = snapshotEveryByType.getOrDefault(model.type(), snapshotEvery);
+            AggregateLoader<A> loader;
+            if (snapshotter == null || stateMapper == null || every == 0) {
+                loader = new AggregateLoader<>(model, store, serializer, eventOwners::get);
+            } else {
+                AggregateState<A> state = new AggregateState<>(model, stateMapper);
+                loader = new AggregateLoader<>(model, store, serializer, eventOwners::get, snapshotStore, state, every,
+                        snapshotter::request);
+                snapshotter.register(loader, state, every);
+            }
+            return new EventSourcedRepository<>(model, store, serializer, clock, new AggregateCache(cacheSize), loader);
         }
 
         /** The repositories' caches, by aggregate type, for the command bus. */

@@ -51,7 +51,7 @@ public final class InMemoryEventStore implements EventStore {
             for (EventData event : request.events()) {
                 StoredEvent stored = new StoredEvent(log.size() + 1L, request.aggregateType(), request.aggregateId(),
                         sequence++, event.eventId(), request.commandId(), event.type(), event.payload(),
-                        event.metadata(), event.timestamp());
+                        event.metadata(), event.timestamp(), event.revision());
                 stream.add(stored);
                 log.add(stored);
             }

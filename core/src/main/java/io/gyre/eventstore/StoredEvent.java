@@ -16,9 +16,31 @@ import java.util.Objects;
  * @param payload       the event as JSON text
  * @param metadata      the metadata as a JSON object of strings
  * @param timestamp     when it was applied
+ * @param revision      the revision of the payload's class it was stored at (0 for events stored before Gyre kept
+ *                      revisions); readers upcast older ones, see {@link io.gyre.serialization.Revision}
  */
 public record StoredEvent(long position, String aggregateType, String aggregateId, long sequence, String eventId,
-                          String commandId, String type, String payload, String metadata, Instant timestamp) {
+                          String commandId, String type, String payload, String metadata, Instant timestamp,
+                          int revision) {
+
+    /**
+     * An event stored at revision 0.
+     *
+     * @param position      its position in the global log
+     * @param aggregateType the aggregate's type name
+     * @param aggregateId   the aggregate's id
+     * @param sequence      its sequence number within the aggregate
+     * @param eventId       its globally unique id
+     * @param commandId     the id of the command that produced it
+     * @param type          the registered type name of the payload
+     * @param payload       the event as JSON text
+     * @param metadata      the metadata as a JSON object of strings
+     * @param timestamp     when it was applied
+     */
+    public StoredEvent(long position, String aggregateType, String aggregateId, long sequence, String eventId,
+                       String commandId, String type, String payload, String metadata, Instant timestamp) {
+        this(position, aggregateType, aggregateId, sequence, eventId, commandId, type, payload, metadata, timestamp, 0);
+    }
 
     /** Checks every part is present. */
     public StoredEvent {

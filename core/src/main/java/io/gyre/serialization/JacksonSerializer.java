@@ -37,6 +37,7 @@ public final class JacksonSerializer implements Serializer {
 
     private final TypeRegistry types;
     private final ObjectMapper mapper;
+    private final Upcasters upcasters;
     private final ClassValue<ObjectWriter> writers;
     private final ClassValue<ObjectReader> readers;
 
@@ -53,6 +54,18 @@ public final class JacksonSerializer implements Serializer {
      *               Gyre's safety settings on top
      */
     public JacksonSerializer(TypeRegistry types, ObjectMapper mapper) {
+        this(types, mapper, Upcasters.none());
+    }
+
+    /**
+     * @param types     the allow-list
+     * @param mapper    a mapper with the application's own modules or settings; it is copied, and the copy gets
+     *                  Gyre's safety settings on top
+     * @param upcasters rewrite events stored at older revisions of their class, see
+     *                  {@link #deserialize(SerializedValue, int)}
+     */
+    public JacksonSerializer(TypeRegistry types, ObjectMapper mapper, Upcasters upcasters) {
+        this.upcasters = Objects.requireNonNull(upcasters, "upcasters");
         this.types = Objects.requireNonNull(types, "types");
         this.mapper = configure(Objects.requireNonNull(mapper, "mapper").copy(), types);
         this.writers = new ClassValue<>() {
@@ -108,6 +121,76 @@ public final class JacksonSerializer implements Serializer {
             throw new SerializationException("Data of type '" + serialized.type() + "' does not fit "
                     + type.getName() + ": " + e.getOriginalMessage(), e);
         }
+    }
+
+    /**
+     * Reads a stored event, upcasting it first when it was stored at an older revision of its class: its JSON is
+     * parsed into a tree, passed through the upcasters from its stored revision up to the class's current one, in
+     * order, and the result read as the class. An event at the current revision is read directly, with no tree.
+     *
+     * @throws UpcastingException naming the type and stored revision, when an upcaster is missing, fails or returns
+     *                            null, when the upcast JSON does not fit the class, or when the event is newer than
+     *                            the class
+     */
+    @Override
+    public Object deserialize(SerializedValue serialized, int revision) {
+        Class<?> type = types.classOf(serialized.type());
+        int current = Upcasters.revisionOf(type);
+        if (revision == current) {
+            return deserialize(serialized);
+        }
+        String event = "Event type '" + serialized.type() + "' (" + type.getName() + ") stored at revision " + revision;
+        if (revision > current) {
+            throw new UpcastingException(serialized.type(), revision, event + " is newer than its class, which is at "
+                    + "revision " + current + ": it was written by a newer version of the application, which must "
+                    + "read it", null);
+        }
+        JsonNode tree;
+        try {
+            tree = mapper.readTree(serialized.data());
+        } catch (JsonProcessingException e) {
+            throw new UpcastingException(serialized.type(), revision, event + " is not valid JSON: "
+                    + e.getOriginalMessage(), e);
+        }
+        for (int from = revision; from < current; from++) {
+            Upcaster upcaster = upcasters.find(type, from);
+            if (upcaster == null) {
+                throw new UpcastingException(serialized.type(), revision, event + " needs an upcaster from revision "
+                        + from + " to " + (from + 1) + ", and none is registered; add one with Gyre.builder()"
+                        + ".upcaster(" + type.getSimpleName() + ".class, " + from + ", json -> ...)", null);
+            }
+            if (!(tree instanceof com.fasterxml.jackson.databind.node.ObjectNode object)) {
+                throw new UpcastingException(serialized.type(), revision, event + " is not a JSON object at revision "
+                        + from + " (it is " + (tree == null ? "null" : tree.getNodeType()) + "), so the upcaster from "
+                        + "revision " + from + " cannot take it", null);
+            }
+            try {
+                tree = upcaster.upcast(object);
+            } catch (RuntimeException e) {
+                throw new UpcastingException(serialized.type(), revision, event + ": the upcaster from revision "
+                        + from + " to " + (from + 1) + " failed", e);
+            }
+            if (tree == null) {
+                throw new UpcastingException(serialized.type(), revision, event + ": the upcaster from revision "
+                        + from + " to " + (from + 1) + " returned null", null);
+            }
+        }
+        try {
+            Object value = readers.get(type).readValue(tree);
+            if (value == null) {
+                throw new UpcastingException(serialized.type(), revision, event + " was upcast to JSON null", null);
+            }
+            return value;
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            throw new UpcastingException(serialized.type(), revision, event + " was upcast to revision " + current
+                    + " by its upcasters, but the result cannot be read as " + type.getName() + ": "
+                    + (e instanceof JsonProcessingException json ? json.getOriginalMessage() : e.getMessage())
+                    + "; upcast JSON: " + abbreviate(tree.toString()), e);
+        }
+    }
+
+    private static String abbreviate(String json) {
+        return json.length() <= 300 ? json : json.substring(0, 297) + "...";
     }
 
     @Override

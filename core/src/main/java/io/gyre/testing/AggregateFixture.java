@@ -152,7 +152,8 @@ public final class AggregateFixture<A> {
         }
         List<Object> applied;
         try (Stream<io.gyre.eventstore.StoredEvent> stream = store.readStream(new io.gyre.eventstore.StreamId(model.typeName(), aggregateId), givenEvents.size())) {
-            applied = stream.map(event -> serializer.deserialize(new SerializedValue(event.type(), event.payload())))
+            applied = stream.map(event -> serializer.deserialize(new SerializedValue(event.type(), event.payload()),
+                            event.revision()))
                     .toList();
         }
         AggregateCache.Entry live = failure == null ? cache.get(aggregateId) : null;
@@ -169,7 +170,8 @@ public final class AggregateFixture<A> {
         for (int i = 0; i < givenEvents.size(); i++) {
             SerializedValue payload = serializer.serializeForStorage(givenEvents.get(i));
             events.add(new EventData("given-" + i, payload.type(), payload.data(),
-                    serializer.serializeMetadata(Metadata.empty()), now));
+                    serializer.serializeMetadata(Metadata.empty()), now,
+                    serializer.revisionOf(givenEvents.get(i).getClass())));
         }
         store.append(AppendRequest.events(new io.gyre.eventstore.StreamId(model.typeName(), aggregateId),
                 ExpectedSequence.noStream(), "given", events));

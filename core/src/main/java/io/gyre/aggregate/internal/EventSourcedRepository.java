@@ -16,7 +16,6 @@ import io.gyre.eventstore.DuplicateCommandException;
 import io.gyre.eventstore.EventData;
 import io.gyre.eventstore.EventStore;
 import io.gyre.eventstore.ExpectedSequence;
-import io.gyre.eventstore.StoredEvent;
 import io.gyre.eventstore.StreamId;
 import io.gyre.internal.Ids;
 import io.gyre.serialization.SerializedValue;
@@ -25,19 +24,17 @@ import io.gyre.serialization.UnregisteredTypeException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Runs commands on the aggregates of one class: loads the aggregate (cache, else its stream), invokes the
- * handler, and has the store arbitrate the decision. The caller guarantees that commands for one aggregate never
- * run concurrently on this node. Internal: not part of Gyre's API.
+ * Runs commands on the aggregates of one class: loads the aggregate (cache, else its {@link AggregateLoader}: the
+ * latest snapshot and the events after it), invokes the handler, and has the store arbitrate the decision. The
+ * caller guarantees that commands for one aggregate never run concurrently on this node. Internal: not part of Gyre's API.
  *
  * <h2>Every decision is checked by the store</h2>
  * A decision is only as good as the state it was made on, and a cached aggregate can be stale (another node wrote
@@ -72,7 +69,7 @@ public final class EventSourcedRepository<A> {
     private final Serializer serializer;
     private final Clock clock;
     private final AggregateCache cache;
-    private final java.util.function.Function<Class<?>, @Nullable String> eventOwners;
+    private final AggregateLoader<A> loader;
 
     /**
      * @param model      the aggregate's model
@@ -97,7 +94,20 @@ public final class EventSourcedRepository<A> {
      */
     public EventSourcedRepository(AggregateModel<A> model, EventStore store, Serializer serializer, Clock clock,
                                   AggregateCache cache, java.util.function.Function<Class<?>, @Nullable String> eventOwners) {
-        this.eventOwners = Objects.requireNonNull(eventOwners, "eventOwners");
+        this(model, store, serializer, clock, cache, new AggregateLoader<>(model, store, serializer, eventOwners));
+    }
+
+    /**
+     * @param model      the aggregate's model
+     * @param store      the event store
+     * @param serializer turns events into stored form and back
+     * @param clock      stamps applied events
+     * @param cache      aggregates this node keeps loaded
+     * @param loader     loads an aggregate that is not cached (from a snapshot and its events)
+     */
+    public EventSourcedRepository(AggregateModel<A> model, EventStore store, Serializer serializer, Clock clock,
+                                  AggregateCache cache, AggregateLoader<A> loader) {
+        this.loader = Objects.requireNonNull(loader, "loader");
         this.model = Objects.requireNonNull(model, "model");
         this.store = Objects.requireNonNull(store, "store");
         this.serializer = Objects.requireNonNull(serializer, "serializer");
@@ -347,64 +357,15 @@ public final class EventSourcedRepository<A> {
     }
 
     /**
-     * Sources an aggregate from all its stored events.
+     * Sources an aggregate from its latest usable snapshot and the events after it, or from all its events
+     * ({@link AggregateLoader}).
      *
      * @param stream the aggregate
      * @return the instance and its last sequence number
      * @throws AggregateNotFoundException when the aggregate has no events
      */
     public AggregateCache.Entry load(StreamId stream) {
-        A instance = model.newInstance();
-        long lastSequence = -1;
-        try (Stream<StoredEvent> events = store.readStream(stream);
-             Invocation invocation = Invocation.sourcing(model, instance)) {
-            Iterator<StoredEvent> iterator = events.iterator();
-            while (iterator.hasNext()) {
-                StoredEvent event = iterator.next();
-                if (event.sequence() != lastSequence + 1) {
-                    throw new IllegalStateException("Stream of " + stream + " jumps from sequence " + lastSequence
-                            + " to " + event.sequence());
-                }
-                if (!event.aggregateType().equals(stream.aggregateType())) {
-                    throw new IllegalStateException("Event " + event.sequence() + " read for " + stream
-                            + " belongs to aggregate type '" + event.aggregateType() + "'");
-                }
-                Object payload = deserialize(event);
-                checkBelongsHere(stream, event, payload);
-                invocation.source(payload, serializer.deserializeMetadata(event.metadata()));
-                lastSequence = event.sequence();
-            }
-        }
-        if (lastSequence < 0) {
-            throw new AggregateNotFoundException(model.typeName(), stream.aggregateId());
-        }
-        return new AggregateCache.Entry(instance, lastSequence);
-    }
-
-    /**
-     * An event that only another aggregate type's handlers take cannot be part of this aggregate's history: it was
-     * written into the wrong stream (by hand, or by a version of the application that mixed types up). Skipping it
-     * would silently source a wrong state.
-     */
-    private void checkBelongsHere(StreamId stream, StoredEvent event, Object payload) {
-        if (model.handlesEvent(payload.getClass())) {
-            return;
-        }
-        String owner = eventOwners.apply(payload.getClass());
-        if (owner != null && !owner.equals(model.typeName())) {
-            throw new AggregateLifecycleException("Event " + event.sequence() + " (" + event.type() + ") in the "
-                    + "stream of " + stream + " belongs to aggregate type " + owner + ", not " + model.typeName()
-                    + ": the stream holds another aggregate's event and cannot be loaded as " + model.typeName());
-        }
-    }
-
-    private Object deserialize(StoredEvent event) {
-        try {
-            return serializer.deserialize(new SerializedValue(event.type(), event.payload()));
-        } catch (UnregisteredTypeException e) {
-            throw new UnregisteredTypeException("Event " + event.sequence() + " of aggregate " + event.aggregateType()
-                    + " '" + event.aggregateId() + "' has a type this node does not know: " + e.getMessage());
-        }
+        return loader.load(stream).entry();
     }
 
     private AppendResult append(StreamId stream, ExpectedSequence expected, CommandMessage command,
@@ -415,7 +376,8 @@ public final class EventSourcedRepository<A> {
         for (AppliedEvent event : applied) {
             SerializedValue payload = serializer.serializeForStorage(event.payload());
             events.add(new EventData(Ids.newId(), payload.type(), payload.data(),
-                    serializer.serializeMetadata(event.metadata()), now));
+                    serializer.serializeMetadata(event.metadata()), now,
+                    serializer.revisionOf(event.payload().getClass())));
         }
         return store.append(new AppendRequest(stream, expected, command.commandId(), events,
                 CommandOutcome.Result.of(storedResult)));

@@ -71,7 +71,7 @@ public final class EventDispatcher {
         if (route.methods().isEmpty()) {
             return false;
         }
-        Object payload = serializer.deserialize(new SerializedValue(event.type(), event.payload()));
+        Object payload = serializer.deserialize(new SerializedValue(event.type(), event.payload()), event.revision());
         Metadata metadata = route.needsMetadata() ? serializer.deserializeMetadata(event.metadata()) : Metadata.empty();
         StreamId stream = route.needsStream() ? event.stream() : null;
         EventContext context = route.needsContext() ? new EventContext(processor, segment, event.stream(),

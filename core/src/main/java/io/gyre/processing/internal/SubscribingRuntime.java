@@ -93,7 +93,7 @@ public final class SubscribingRuntime {
             for (EventData data : request.events()) {
                 StoredEvent event = new StoredEvent(0, request.aggregateType(), request.aggregateId(), sequence++,
                         data.eventId(), request.commandId(), data.type(), data.payload(), data.metadata(),
-                        data.timestamp());
+                        data.timestamp(), data.revision());
                 if (stopped) {
                     return;
                 }

@@ -70,6 +70,22 @@ public abstract class AppendAndReadConformanceTest {
     }
 
     @Test
+    void each_event_keeps_the_revision_of_its_class_for_its_readers_to_upcast() {
+        StreamId stream = stream("acc-revisions");
+        List<EventData> events = new ArrayList<>();
+        for (int revision : new int[] {0, 3, 1}) {
+            EventData event = Events.event(revision);
+            events.add(new EventData(event.eventId(), event.type(), event.payload(), event.metadata(),
+                    event.timestamp(), revision));
+        }
+        store.append(AppendRequest.events(stream, ExpectedSequence.noStream(), "cmd-revisions", events));
+
+        assertThat(read(stream, 0)).extracting(StoredEvent::revision).containsExactly(0, 3, 1);
+        assertThat(store.readAll(TrackingToken.START, 10)).extracting(tracked -> tracked.event().revision())
+                .containsExactly(0, 3, 1);
+    }
+
+    @Test
     void a_new_stream_is_numbered_from_zero_and_read_back_with_every_field() {
         AppendRequest request = append("acc-1", ExpectedSequence.noStream(), "cmd-1", 10, 11, 12);
         AppendResult result = store.append(request);

@@ -37,9 +37,11 @@ public abstract class DeadLetterStoreConformanceTest {
         closeStore();
     }
 
+    /** Events of several revisions: a letter keeps the revision its event was stored at, for upcasting on retry. */
     private static DeadLetter letter(String processor, int segment, String aggregate, long sequence, long position) {
         StoredEvent event = new StoredEvent(position, "Account", aggregate, sequence, "event-" + aggregate + "-"
-                + sequence, "command-" + position, "Numbered", "{\"n\":" + position + "}", "{\"k\":\"v\"}", WHEN);
+                + sequence, "command-" + position, "Numbered", "{\"n\":" + position + "}", "{\"k\":\"v\"}", WHEN,
+                (int) (position % 3));
         return new DeadLetter(processor, segment, event, new TrackingToken(position * 10, position), "boom", 3, WHEN,
                 WHEN);
     }

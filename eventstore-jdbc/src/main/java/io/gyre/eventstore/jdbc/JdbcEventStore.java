@@ -25,6 +25,7 @@ import io.gyre.eventstore.jdbc.internal.GlobalLog;
 import io.gyre.eventstore.jdbc.internal.GroupAppender;
 import io.gyre.eventstore.jdbc.internal.GroupCommit;
 import io.gyre.eventstore.jdbc.internal.H2GlobalLog;
+import io.gyre.eventstore.jdbc.internal.JdbcSnapshots;
 import io.gyre.eventstore.jdbc.internal.PostgresGlobalLog;
 import io.gyre.eventstore.jdbc.internal.SchemaManager;
 import io.gyre.eventstore.jdbc.internal.SqlErrors;
@@ -122,6 +123,7 @@ public final class JdbcEventStore implements EventStore {
     private final Appender appender;
     private final @Nullable GroupCommit<AppendRequest> groupCommit;
     private final @Nullable AutoCloseable ownedPool;
+    private final JdbcSnapshotStore snapshots;
 
     private JdbcEventStore(Builder builder, Dialect dialect, @Nullable CommitOrderGate gate) {
         this.dialect = dialect;
@@ -132,6 +134,8 @@ public final class JdbcEventStore implements EventStore {
                 builder.queryTimeout == null ? 0 : (int) builder.queryTimeout.toSeconds());
         Failures failures = new Failures();
         this.reader = new StreamReader(connections, failures, builder.readBatchSize);
+        this.snapshots = new JdbcSnapshotStore(new JdbcSnapshots(connections, failures, builder.tables.snapshots()),
+                builder.tables.snapshots());
         this.log = gate == null ? new PostgresGlobalLog(connections, failures)
                 : new H2GlobalLog(connections, failures, gate);
         ConflictDiagnosis diagnosis = new ConflictDiagnosis(reader, failures);
@@ -210,6 +214,14 @@ public final class JdbcEventStore implements EventStore {
     /** @return the table names */
     public TableNames tableNames() {
         return tables;
+    }
+
+    /**
+     * @return the snapshot store on this store's snapshots table and connections, for
+     *         {@code Gyre.builder().snapshots(...)}; always the same instance
+     */
+    public JdbcSnapshotStore snapshots() {
+        return snapshots;
     }
 
     @Override

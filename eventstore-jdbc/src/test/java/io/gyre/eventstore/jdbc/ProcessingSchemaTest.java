@@ -97,12 +97,12 @@ class ProcessingSchemaTest {
             try (Connection connection = database.dataSource().getConnection();
                  Statement statement = connection.createStatement()) {
                 statement.execute("INSERT INTO " + database.tables().schemaHistory() + " (version, checksum, "
-                        + "applied_at) VALUES ('P2__from_a_newer_gyre.sql', 'abc', CURRENT_TIMESTAMP)");
+                        + "applied_at) VALUES ('P99__from_a_newer_gyre.sql', 'abc', CURRENT_TIMESTAMP)");
             }
 
             assertThatThrownBy(database::processingStore)
                     .isInstanceOf(EventStoreSchemaException.class)
-                    .hasMessageContaining("P2__from_a_newer_gyre.sql")
+                    .hasMessageContaining("P99__from_a_newer_gyre.sql")
                     .hasMessageContaining("newer than this Gyre");
             JdbcEventStore store = database.eventStore();
             assertThat(store.readAll(TrackingToken.START, 10)).isEmpty();

@@ -91,7 +91,8 @@ class SchemaTrustTest {
             start(false);
             Map<String, String> recorded = history();
             assertThat(recorded.keySet()).containsExactly("V1__events_snapshots_tokens.sql", V2,
-                    "V3__commands_table_and_streams_keyed_by_type.sql", "V4__command_fingerprints.sql");
+                    "V3__commands_table_and_streams_keyed_by_type.sql", "V4__command_fingerprints.sql",
+                    "V5__event_revisions_and_snapshot_versions.sql");
             assertThat(recorded.values()).allSatisfy(checksum -> assertThat(checksum).matches("[0-9a-f]{64}"));
         }
 
@@ -162,7 +163,8 @@ class SchemaTrustTest {
                     + "('V99__from_a_newer_gyre.sql', NULL, CURRENT_TIMESTAMP)");
             Map<String, String> before = history();
             assertStartRefused("version V99__from_a_newer_gyre.sql is applied, which is newer than this Gyre, whose "
-                    + "newest is V4__command_fingerprints.sql", "the database was migrated by a newer Gyre");
+                    + "newest is V5__event_revisions_and_snapshot_versions.sql",
+                    "the database was migrated by a newer Gyre");
             assertThat(history()).isEqualTo(before);
         }
 

@@ -142,7 +142,7 @@ public final class BankDemo {
                         throw new IllegalStateException("Gap in the stream of acc-" + i);
                     }
                     Object payload = node.serializer().deserialize(
-                            new SerializedValue(event.type(), event.payload()));
+                            new SerializedValue(event.type(), event.payload()), event.revision());
                     if (payload instanceof Deposited deposited) {
                         balance += deposited.amount();
                     } else if (payload instanceof Withdrawn withdrawn) {

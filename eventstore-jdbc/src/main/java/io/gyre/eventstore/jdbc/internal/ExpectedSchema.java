@@ -79,7 +79,8 @@ final class ExpectedSchema {
                 new Column("event_type", t.text, false, none, false),
                 new Column("payload", t.json, false, none, false),
                 new Column("metadata", postgres ? t.json : t.text, false, none, false),
-                new Column("occurred_at", t.timestamp, false, none, false)));
+                new Column("occurred_at", t.timestamp, false, none, false),
+                new Column("event_revision", t.integer, false, none, false)));
         List<Key> eventKeys = new java.util.ArrayList<>(List.of(
                 new Key(List.of("global_position"), true, "two events could share a global position"),
                 new Key(List.of("aggregate_type", "aggregate_id", "sequence_number"), true,
@@ -112,7 +113,10 @@ final class ExpectedSchema {
                 new Column("sequence_number", t.bigint, false, none, false),
                 new Column("snapshot_type", t.text, false, none, false),
                 new Column("payload", t.json, false, none, false),
-                new Column("taken_at", t.timestamp, false, none, false)),
+                new Column("taken_at", t.timestamp, false, none, false),
+                new Column("last_event_id", t.text, false, none, false),
+                new Column("snapshot_revision", t.integer, false, none, false),
+                new Column("shape_hash", t.text, false, none, false)),
                 List.of(new Key(List.of("aggregate_type", "aggregate_id"), true,
                         "an aggregate could have several latest snapshots")), List.of(), null);
         Table tokens = new Table(tables.tokens(), List.of(

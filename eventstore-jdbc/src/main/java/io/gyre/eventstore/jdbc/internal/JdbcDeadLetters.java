@@ -28,7 +28,7 @@ public final class JdbcDeadLetters implements DeadLetterStore {
 
     private static final String COLUMNS = "processor_name, segment, event_id, global_position, aggregate_type, "
             + "aggregate_id, sequence_number, command_id, event_type, payload, metadata, occurred_at, commit_order, "
-            + "token_position, cause, attempts, first_failed_at, last_failed_at";
+            + "token_position, cause, attempts, first_failed_at, last_failed_at, event_revision";
 
     private final DataSource dataSource;
     private final String table;
@@ -79,7 +79,7 @@ public final class JdbcDeadLetters implements DeadLetterStore {
     private void insert(Connection connection, DeadLetter letter) throws SQLException {
         StoredEvent event = letter.event();
         try (PreparedStatement insert = connection.prepareStatement("INSERT INTO " + table + " (" + COLUMNS
-                + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
             int p = 1;
             insert.setString(p++, letter.processor());
             insert.setInt(p++, letter.segment());
@@ -104,7 +104,8 @@ public final class JdbcDeadLetters implements DeadLetterStore {
             insert.setString(p++, letter.cause());
             insert.setInt(p++, letter.attempts());
             insert.setObject(p++, utc(letter.firstFailedAt()));
-            insert.setObject(p, utc(letter.lastFailedAt()));
+            insert.setObject(p++, utc(letter.lastFailedAt()));
+            insert.setInt(p, event.revision());
             insert.executeUpdate();
         }
     }
@@ -132,7 +133,7 @@ public final class JdbcDeadLetters implements DeadLetterStore {
     private static DeadLetter letter(ResultSet rows) throws SQLException {
         StoredEvent event = new StoredEvent(rows.getLong(4), rows.getString(5), rows.getString(6), rows.getLong(7),
                 rows.getString(3), rows.getString(8), rows.getString(9), rows.getString(10), rows.getString(11),
-                rows.getObject(12, OffsetDateTime.class).toInstant());
+                rows.getObject(12, OffsetDateTime.class).toInstant(), rows.getInt(19));
         long commitOrder = rows.getLong(13);
         TrackingToken token = rows.wasNull() ? null : new TrackingToken(commitOrder, rows.getLong(14));
         return new DeadLetter(rows.getString(1), rows.getInt(2), event, token, rows.getString(15), rows.getInt(16),

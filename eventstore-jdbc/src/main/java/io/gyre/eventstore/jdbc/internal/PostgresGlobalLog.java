@@ -45,7 +45,7 @@ public final class PostgresGlobalLog implements GlobalLog {
             try (ResultSet rows = query.executeQuery()) {
                 while (rows.next()) {
                     StoredEvent event = Statements.event(rows);
-                    batch.add(new TrackedEvent(event, new TrackingToken(rows.getLong(11), event.position())));
+                    batch.add(new TrackedEvent(event, new TrackingToken(rows.getLong(12), event.position())));
                 }
             }
             return batch;

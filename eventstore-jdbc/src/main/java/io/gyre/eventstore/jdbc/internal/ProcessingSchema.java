@@ -26,7 +26,7 @@ public final class ProcessingSchema {
     private static final List<String> DEAD_LETTER_COLUMNS = List.of("id", "processor_name", "segment", "event_id",
             "global_position", "aggregate_type", "aggregate_id", "sequence_number", "command_id", "event_type",
             "payload", "metadata", "occurred_at", "commit_order", "token_position", "cause", "attempts",
-            "first_failed_at", "last_failed_at");
+            "first_failed_at", "last_failed_at", "event_revision");
 
     private final DataSource dataSource;
     private final TableNames tables;

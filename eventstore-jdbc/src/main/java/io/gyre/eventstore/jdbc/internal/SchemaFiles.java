@@ -30,11 +30,13 @@ public final class SchemaFiles {
             "V1__events_snapshots_tokens.sql",
             "V2__contiguity_checked_by_the_store.sql",
             "V3__commands_table_and_streams_keyed_by_type.sql",
-            "V4__command_fingerprints.sql");
+            "V4__command_fingerprints.sql",
+            "V5__event_revisions_and_snapshot_versions.sql");
 
     /** The processing store's schema files (tokens with fencing epochs, dead letters), oldest first. */
     static final List<String> PROCESSING = List.of(
-            "P1__processor_epochs_and_dead_letters.sql");
+            "P1__processor_epochs_and_dead_letters.sql",
+            "P2__dead_letter_event_revisions.sql");
 
     private static final Pattern ANY_LINE = Pattern.compile("[VP]\\d+__[A-Za-z0-9_]+\\.sql");
 

@@ -49,16 +49,19 @@ import org.jspecify.annotations.Nullable;
 public final class Statements {
 
     private static final String EVENT_COLUMNS = "aggregate_type, aggregate_id, sequence_number, event_id, "
-            + "command_id, event_type, payload, metadata, occurred_at";
+            + "command_id, event_type, payload, metadata, occurred_at, event_revision";
     private static final String SELECT_COLUMNS = "global_position, aggregate_type, aggregate_id, sequence_number, "
-            + "event_id, command_id, event_type, payload, metadata, occurred_at";
+            + "event_id, command_id, event_type, payload, metadata, occurred_at, event_revision";
     private static final String COMMAND_COLUMNS = "aggregate_type, aggregate_id, command_id, decided_at, event_count, "
             + "outcome, result_type, result, refusal_type, refusal_message, fingerprint";
     private static final String COMMAND_KEY = "aggregate_type, aggregate_id, command_id";
     private static final int CACHED_INSERTS = 16;
 
-    /** Parameters per event row: type, id, sequence, event id, command id, event type, payload, metadata, time. */
-    public static final int PARAMETERS_PER_EVENT = 9;
+    /**
+     * Parameters per event row: type, id, sequence, event id, command id, event type, payload, metadata, time,
+     * revision.
+     */
+    public static final int PARAMETERS_PER_EVENT = 10;
 
     private final boolean postgres;
     private final String events;
@@ -81,8 +84,8 @@ public final class Statements {
         // PostgreSQL's driver sends strings as varchar, which only an explicit cast turns into jsonb; in a VALUES
         // list that feeds an INSERT through a SELECT, every column needs its type.
         this.row = postgres ? "(CAST(? AS text), CAST(? AS text), CAST(? AS bigint), CAST(? AS text), "
-                + "CAST(? AS text), CAST(? AS text), CAST(? AS jsonb), CAST(? AS jsonb), CAST(? AS timestamptz))"
-                : "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
+                + "CAST(? AS text), CAST(? AS text), CAST(? AS jsonb), CAST(? AS jsonb), CAST(? AS timestamptz), CAST(? AS integer))"
+                : "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
         this.insertCommand = "INSERT INTO " + commands + " (" + COMMAND_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
                 + "?, ?, ?)";
         this.streamHead = "SELECT sequence_number FROM " + events + " WHERE aggregate_type = ? AND aggregate_id = ?"
@@ -374,6 +377,7 @@ public final class Statements {
             insert.setString(p++, event.payload());
             insert.setString(p++, event.metadata());
             insert.setObject(p++, OffsetDateTime.ofInstant(event.timestamp(), ZoneOffset.UTC));
+            insert.setInt(p++, event.revision());
         }
     }
 
@@ -408,7 +412,7 @@ public final class Statements {
     public static StoredEvent event(ResultSet rows) throws SQLException {
         return new StoredEvent(rows.getLong(1), rows.getString(2), rows.getString(3), rows.getLong(4),
                 rows.getString(5), rows.getString(6), rows.getString(7), rows.getString(8), rows.getString(9),
-                rows.getObject(10, OffsetDateTime.class).toInstant());
+                rows.getObject(10, OffsetDateTime.class).toInstant(), rows.getInt(11));
     }
 
     /**

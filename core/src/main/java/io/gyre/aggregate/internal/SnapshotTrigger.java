@@ -1,0 +1,35 @@
+package io.gyre.aggregate.internal;
+
+import io.gyre.eventstore.AppendRequest;
+import io.gyre.eventstore.AppendResult;
+import io.gyre.eventstore.EventStore;
+import io.gyre.eventstore.ForwardingEventStore;
+import java.util.Objects;
+
+/**
+ * The event store as the repositories see it when snapshots are on: each stored append is reported to the
+ * {@link Snapshotter}, which decides (a division) whether the stream is due a snapshot. Watching the store rather
+ * than the repository keeps snapshots out of the command path's code. Internal: not part of Gyre's API.
+ */
+public final class SnapshotTrigger extends ForwardingEventStore {
+
+    private final Snapshotter snapshotter;
+
+    /**
+     * @param delegate    the store
+     * @param snapshotter told of every append that stored events
+     */
+    public SnapshotTrigger(EventStore delegate, Snapshotter snapshotter) {
+        super(delegate);
+        this.snapshotter = Objects.requireNonNull(snapshotter, "snapshotter");
+    }
+
+    @Override
+    public AppendResult append(AppendRequest request) {
+        AppendResult result = super.append(request);
+        if (!request.events().isEmpty()) {
+            snapshotter.appended(request.stream(), result.firstSequence(), result.lastSequence());
+        }
+        return result;
+    }
+}
