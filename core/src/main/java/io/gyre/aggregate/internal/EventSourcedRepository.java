@@ -149,7 +149,7 @@ public final class EventSourcedRepository<A> {
                 }
                 pauseAfterConflicts(tries, command);
             } catch (StoredEarlier e) {
-                cache.remove(stream.aggregateId());
+                forgetIfBehind(stream, e.record);
                 return answer(e.record);
             } catch (DuplicateCommandException e) {
                 // An earlier delivery stored its decision while this one ran (it was still alive across a
@@ -157,6 +157,18 @@ public final class EventSourcedRepository<A> {
                 cache.remove(stream.aggregateId());
                 return answer(checkSameCommand(e.stored(), fingerprint));
             }
+        }
+    }
+
+    /**
+     * A command answered from the store changed nothing here. The loaded aggregate stays valid when it already
+     * holds the stored decision's events (a client re-sending a key this node decided, the common case); otherwise
+     * another node decided it and this state is behind the store.
+     */
+    private void forgetIfBehind(StreamId stream, CommandRecord stored) {
+        AggregateCache.Entry cached = cache.get(stream.aggregateId());
+        if (cached != null && cached.lastSequence() < stored.lastSequence()) {
+            cache.remove(stream.aggregateId());
         }
     }
 
@@ -267,10 +279,11 @@ public final class EventSourcedRepository<A> {
                 }
                 if (isDecision(e)) {
                     confirmWithoutEvents(command, fingerprint, stream, head, fresh, null, e);
-                    if (!changed) {
-                        // A refusal leaves the state as it was: keep it loaded for the next command.
-                        cache.put(stream.aggregateId(), loaded);
-                    }
+                }
+                if (!changed) {
+                    // Nothing was applied, so the state is what it was before the command, whatever the failure:
+                    // keep it loaded, so that a business refusal costs the next command no replay of the stream.
+                    cache.put(stream.aggregateId(), loaded);
                 }
                 throw e;
             }
