@@ -26,8 +26,13 @@ import java.util.stream.Collectors;
  * default typing is off, and a polymorphic type validator refuses any class named inside the JSON that is not
  * registered, so stored or received bytes can never instantiate an arbitrary class.
  *
- * <p>Values about to be stored go through {@link #serializeForStorage(Object)}, which reads each back once, so
- * a value that could be stored but never sourced again is refused before anything is stored.
+ * <p>Values about to be stored go through {@link #serializeForStorage(Object)}, which proves by reading back that
+ * a value could be sourced again, and refuses it before anything is stored otherwise. A class is proven on its
+ * first value; only classes whose values may choose classes (type ids, abstract property types) are read back
+ * value by value ({@code ReadBackPolicy} says which, and why).
+ *
+ * <p>Empty metadata, the common case, is written as {@code {}} and read back as {@link Metadata#empty()} without
+ * going through Jackson.
  *
  * <p>Evolution: unknown properties are ignored and missing ones take their Java default, so adding or removing
  * a field of an event keeps older and newer stored events readable. Records, {@code java.time} and
@@ -35,10 +40,14 @@ import java.util.stream.Collectors;
  */
 public final class JacksonSerializer implements Serializer {
 
+    /** Empty metadata as stored: what Jackson writes for an empty map, without asking it. */
+    private static final String EMPTY_METADATA = "{}";
+
     private final TypeRegistry types;
     private final ObjectMapper mapper;
     private final ClassValue<ObjectWriter> writers;
     private final ClassValue<ObjectReader> readers;
+    private final ClassValue<ReadBackPolicy> readBacks;
 
     /**
      * @param types the allow-list
@@ -54,7 +63,9 @@ public final class JacksonSerializer implements Serializer {
      */
     public JacksonSerializer(TypeRegistry types, ObjectMapper mapper) {
         this.types = Objects.requireNonNull(types, "types");
-        this.mapper = configure(Objects.requireNonNull(mapper, "mapper").copy(), types);
+        ObjectMapper copy = Objects.requireNonNull(mapper, "mapper").copy();
+        boolean mapperIsPlain = isPlain(copy);
+        this.mapper = configure(copy, types);
         this.writers = new ClassValue<>() {
             @Override
             protected ObjectWriter computeValue(Class<?> type) {
@@ -67,6 +78,31 @@ public final class JacksonSerializer implements Serializer {
                 return JacksonSerializer.this.mapper.readerFor(type);
             }
         };
+        this.readBacks = new ClassValue<>() {
+            @Override
+            protected ReadBackPolicy computeValue(Class<?> type) {
+                return ReadBackPolicy.of(type, mapperIsPlain);
+            }
+        };
+    }
+
+    /**
+     * A mapper with mix-ins or modules other than the JDK-type ones may read any class in ways that depend on the
+     * value, so its values are all read back before they are stored.
+     */
+    private static boolean isPlain(ObjectMapper mapper) {
+        if (mapper.mixInCount() > 0) {
+            return false;
+        }
+        for (Object id : mapper.getRegisteredModuleIds()) {
+            String name = String.valueOf(id);
+            if (!name.startsWith("com.fasterxml.jackson.datatype.jsr310")
+                    && !name.startsWith("com.fasterxml.jackson.datatype.jdk8")
+                    && !name.startsWith("com.fasterxml.jackson.module.paramnames")) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static ObjectMapper configure(ObjectMapper mapper, TypeRegistry types) {
@@ -96,6 +132,18 @@ public final class JacksonSerializer implements Serializer {
     }
 
     @Override
+    public SerializedValue serializeForStorage(Object value) {
+        Objects.requireNonNull(value, "value");
+        ReadBackPolicy readBack = readBacks.get(value.getClass());
+        if (!readBack.needed()) {
+            return serialize(value);
+        }
+        SerializedValue serialized = Serializer.super.serializeForStorage(value);
+        readBack.passed();
+        return serialized;
+    }
+
+    @Override
     public Object deserialize(SerializedValue serialized) {
         Class<?> type = types.classOf(serialized.type());
         try {
@@ -112,6 +160,9 @@ public final class JacksonSerializer implements Serializer {
 
     @Override
     public String serializeMetadata(Metadata metadata) {
+        if (metadata.isEmpty()) {
+            return EMPTY_METADATA;
+        }
         try {
             return mapper.writeValueAsString(metadata.entries());
         } catch (JsonProcessingException e) {
@@ -121,6 +172,9 @@ public final class JacksonSerializer implements Serializer {
 
     @Override
     public Metadata deserializeMetadata(String json) {
+        if (EMPTY_METADATA.equals(json)) {
+            return Metadata.empty();
+        }
         JsonNode tree;
         try {
             tree = mapper.readTree(json);
