@@ -13,6 +13,7 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,10 +21,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
 /**
@@ -50,16 +56,20 @@ public final class CommandPathBenchmark {
     private CommandPathBenchmark() {
     }
 
-    /** One measurement: commands per second, CPU microseconds per command, latency in microseconds. */
-    record Result(double perSecond, double cpuMicros, double p50Micros, double p99Micros) {
+    /**
+     * One measurement: commands per second; CPU microseconds per command of the whole process and of the Java
+     * threads alone (clients and the node's threads, without the JIT compiler and the garbage collector, which a
+     * short run on a busy machine makes noisy); latency in microseconds.
+     */
+    record Result(double perSecond, double cpuMicros, double javaCpuMicros, double p50Micros, double p99Micros) {
         String line() {
-            return "RESULT " + perSecond + " " + cpuMicros + " " + p50Micros + " " + p99Micros;
+            return "RESULT " + perSecond + " " + cpuMicros + " " + javaCpuMicros + " " + p50Micros + " " + p99Micros;
         }
 
         static Result parse(String line) {
             String[] parts = line.split(" ");
             return new Result(Double.parseDouble(parts[1]), Double.parseDouble(parts[2]),
-                    Double.parseDouble(parts[3]), Double.parseDouble(parts[4]));
+                    Double.parseDouble(parts[3]), Double.parseDouble(parts[4]), Double.parseDouble(parts[5]));
         }
     }
 
@@ -83,26 +93,27 @@ public final class CommandPathBenchmark {
                 + "warm-up, median of %d rounds, %d processors%n%n", ACCOUNTS, seconds, rounds,
                 Runtime.getRuntime().availableProcessors());
         if (baseline == null) {
-            System.out.printf("%-7s %7s %12s %12s %10s %10s%n", "store", "clients", "commands/s", "CPU µs/cmd",
-                    "p50 µs", "p99 µs");
+            System.out.printf("%-7s %7s %12s %12s %12s %10s %10s%n", "store", "clients", "commands/s",
+                    "CPU µs/cmd", "Java µs/cmd", "p50 µs", "p99 µs");
             for (String store : stores) {
                 for (int n : clients) {
                     List<Result> results = new ArrayList<>();
                     for (int r = 0; r < rounds; r++) {
                         results.add(child(System.getProperty("java.class.path"), store, n, seconds));
                     }
-                    System.out.printf("%-7s %7d %12.0f %12.1f %10.0f %10.0f%n", store, n,
+                    System.out.printf("%-7s %7d %12.0f %12.1f %12.1f %10.0f %10.0f%n", store, n,
                             median(results, Result::perSecond), median(results, Result::cpuMicros),
-                            median(results, Result::p50Micros), median(results, Result::p99Micros));
+                            median(results, Result::javaCpuMicros), median(results, Result::p50Micros),
+                            median(results, Result::p99Micros));
                 }
             }
             return;
         }
         String now = System.getProperty("java.class.path");
         String before = baseline + File.pathSeparator + now;
-        System.out.printf("%-7s %7s | %12s %12s %7s | %11s %11s %7s | %8s %8s | %8s %8s%n", "store", "clients",
-                "before cmd/s", "after cmd/s", "ratio", "before CPU", "after CPU", "ratio", "p50 bef", "p50 aft",
-                "p99 bef", "p99 aft");
+        System.out.printf("%-7s %7s | %12s %12s %6s | %10s %10s %6s | %10s %10s %6s | %8s %8s | %8s %8s%n",
+                "store", "clients", "before cmd/s", "after cmd/s", "ratio", "before CPU", "after CPU", "ratio",
+                "bef. Java", "aft. Java", "ratio", "p50 bef", "p50 aft", "p99 bef", "p99 aft");
         for (String store : stores) {
             for (int n : clients) {
                 List<Result> b = new ArrayList<>();
@@ -116,10 +127,13 @@ public final class CommandPathBenchmark {
                         b.add(child(before, store, n, seconds));
                     }
                 }
-                System.out.printf("%-7s %7d | %12.0f %12.0f %7.2f | %11.1f %11.1f %7.2f | %8.0f %8.0f | %8.0f %8.0f%n",
+                System.out.printf("%-7s %7d | %12.0f %12.0f %6.2f | %10.1f %10.1f %6.2f | %10.1f %10.1f %6.2f "
+                                + "| %8.0f %8.0f | %8.0f %8.0f%n",
                         store, n, median(b, Result::perSecond), median(a, Result::perSecond),
                         ratio(a, b, Result::perSecond), median(b, Result::cpuMicros), median(a, Result::cpuMicros),
-                        ratio(a, b, Result::cpuMicros), median(b, Result::p50Micros), median(a, Result::p50Micros),
+                        ratio(a, b, Result::cpuMicros), median(b, Result::javaCpuMicros),
+                        median(a, Result::javaCpuMicros), ratio(a, b, Result::javaCpuMicros),
+                        median(b, Result::p50Micros), median(a, Result::p50Micros),
                         median(b, Result::p99Micros), median(a, Result::p99Micros));
             }
         }
@@ -180,11 +194,27 @@ public final class CommandPathBenchmark {
         }
     }
 
+    /** CPU time so far of every live Java thread but the clients (which count their own), by thread id. */
+    private static Map<Long, Long> nodeThreadCpu(ThreadMXBean threadBean, Set<Thread> clients) {
+        Set<Long> clientIds = new HashSet<>();
+        clients.forEach(client -> clientIds.add(client.getId()));
+        Map<Long, Long> cpu = new HashMap<>();
+        for (long id : threadBean.getAllThreadIds()) {
+            long time = threadBean.getThreadCpuTime(id);
+            if (time >= 0 && !clientIds.contains(id)) {
+                cpu.put(id, time);
+            }
+        }
+        return cpu;
+    }
+
     private static Result run(CommandGateway gateway, int clients, double seconds) throws Exception {
         AtomicBoolean stop = new AtomicBoolean();
         CyclicBarrier start = new CyclicBarrier(clients + 1);
         long[][] samples = new long[clients][MAX_SAMPLES_PER_CLIENT];
         int[] counts = new int[clients];
+        ThreadMXBean threadBean = ManagementFactory.getThreadMXBean();
+        AtomicLong clientCpu = new AtomicLong();
         List<Thread> threads = new ArrayList<>();
         for (int c = 0; c < clients; c++) {
             int client = c;
@@ -192,6 +222,7 @@ public final class CommandPathBenchmark {
                 SplittableRandom random = new SplittableRandom(client);
                 try {
                     start.await();
+                    long cpuAtStart = threadBean.getCurrentThreadCpuTime();
                     while (!stop.get()) {
                         long began = System.nanoTime();
                         gateway.sendAndWait(new Deposit("acc-" + random.nextInt(ACCOUNTS), 1), Duration.ofSeconds(30));
@@ -200,6 +231,7 @@ public final class CommandPathBenchmark {
                             samples[client][counts[client]++] = took;
                         }
                     }
+                    clientCpu.addAndGet(threadBean.getCurrentThreadCpuTime() - cpuAtStart);
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
@@ -209,16 +241,23 @@ public final class CommandPathBenchmark {
         }
         com.sun.management.OperatingSystemMXBean os =
                 (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        Set<Thread> clientThreads = Set.copyOf(threads);
         start.await();
+        Map<Long, Long> nodeCpuBefore = nodeThreadCpu(threadBean, clientThreads);
         long cpuBefore = os.getProcessCpuTime();
         long began = System.nanoTime();
         Thread.sleep((long) (seconds * 1000));
         stop.set(true);
+        long cpu = os.getProcessCpuTime() - cpuBefore;
+        Map<Long, Long> nodeCpuAfter = nodeThreadCpu(threadBean, clientThreads);
+        long elapsed = System.nanoTime() - began;
         for (Thread thread : threads) {
             thread.join();
         }
-        long elapsed = System.nanoTime() - began;
-        long cpu = os.getProcessCpuTime() - cpuBefore;
+        long javaCpu = clientCpu.get();
+        for (Map.Entry<Long, Long> thread : nodeCpuAfter.entrySet()) {
+            javaCpu += thread.getValue() - nodeCpuBefore.getOrDefault(thread.getKey(), 0L);
+        }
         int total = Arrays.stream(counts).sum();
         long[] all = new long[total];
         int at = 0;
@@ -227,7 +266,7 @@ public final class CommandPathBenchmark {
             at += counts[c];
         }
         Arrays.sort(all);
-        return new Result(total / (elapsed / 1e9), cpu / 1e3 / total, all[total / 2] / 1e3,
+        return new Result(total / (elapsed / 1e9), cpu / 1e3 / total, javaCpu / 1e3 / total, all[total / 2] / 1e3,
                 all[Math.min(total - 1, (int) (total * 0.99))] / 1e3);
     }
 }
