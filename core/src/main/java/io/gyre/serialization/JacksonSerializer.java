@@ -121,6 +121,11 @@ public final class JacksonSerializer implements Serializer {
     public SerializedValue serialize(Object value) {
         Objects.requireNonNull(value, "value");
         String name = types.nameOf(value.getClass());
+        if (isWholeNumberOrBoolean(value.getClass())) {
+            // A handler's usual result (a balance, a count, a flag): its JSON is its decimal text, which Jackson
+            // would take a generator and a serializer look-up to write.
+            return new SerializedValue(name, value.toString());
+        }
         String json;
         try {
             json = writers.get(value.getClass()).writeValueAsString(value);
@@ -129,6 +134,11 @@ public final class JacksonSerializer implements Serializer {
                     + "') as JSON: " + e.getOriginalMessage(), e);
         }
         return new SerializedValue(name, json);
+    }
+
+    private static boolean isWholeNumberOrBoolean(Class<?> type) {
+        return type == Long.class || type == Integer.class || type == Boolean.class || type == Short.class
+                || type == Byte.class;
     }
 
     @Override

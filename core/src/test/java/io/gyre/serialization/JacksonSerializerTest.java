@@ -292,6 +292,19 @@ class JacksonSerializerTest {
     }
 
     @Test
+    void whole_numbers_and_booleans_are_written_exactly_as_jackson_writes_them_and_read_back() throws Exception {
+        JacksonSerializer serializer = serializerFor(OrderCancelled.class);
+        com.fasterxml.jackson.databind.ObjectMapper plain = new com.fasterxml.jackson.databind.ObjectMapper();
+        for (Object value : List.of(0L, -1L, Long.MIN_VALUE, Long.MAX_VALUE, 42, Integer.MIN_VALUE, (short) -7,
+                (byte) 127, true, false)) {
+            SerializedValue stored = serializer.serializeForStorage(value);
+            assertThat(stored.data()).as("%s", value).isEqualTo(plain.writeValueAsString(value));
+            assertThat(stored.type()).isEqualTo(value.getClass().getName());
+            assertThat(serializer.deserialize(stored)).isEqualTo(value);
+        }
+    }
+
+    @Test
     void a_class_whose_values_cannot_choose_classes_is_read_back_once_not_for_every_value() {
         JacksonSerializer serializer = serializerFor(Counted.class, Line.class);
         Counted.CREATED.set(0);

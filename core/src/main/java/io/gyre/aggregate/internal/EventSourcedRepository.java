@@ -63,6 +63,12 @@ import org.jspecify.annotations.Nullable;
  * Every decision is stored with its command's {@linkplain CommandFingerprint fingerprint}, so a caller that reuses a
  * command id for a different command gets a {@link CommandIdReusedException} instead of the first one's outcome.
  *
+ * <h2>What stays cached</h2>
+ * A command that applied no event leaves its aggregate as it was, whatever it failed with, so the aggregate stays
+ * loaded and a business refusal costs the next command no replay. It is dropped when its state may be dirty or
+ * stale: an event was applied before the handler threw, an append failed or conflicted, or the store answered
+ * with a decision this node's copy has not seen.
+ *
  * @param <A> the aggregate class
  */
 public final class EventSourcedRepository<A> {
