@@ -13,6 +13,7 @@ import java.util.stream.Stream;
 /**
  * An event store in the heap of one JVM, for tests and single-node experiments: everything is lost when the
  * process ends. Appends are serialized by one lock, so global positions (1, 2, 3...) become visible in order.
+ * Command fingerprints are kept and compared as {@link AppendRequest#fingerprint()} describes.
  */
 public final class InMemoryEventStore implements EventStore {
 
@@ -35,6 +36,12 @@ public final class InMemoryEventStore implements EventStore {
             CommandKey key = new CommandKey(request.stream(), request.commandId());
             CommandRecord earlier = commands.get(key);
             if (earlier != null) {
+                // Same rule as the JDBC store: a re-delivery gets the stored decision, another command under a
+                // reused id is refused; an unknown fingerprint on either side is never compared.
+                String fingerprint = request.fingerprint();
+                if (fingerprint != null && earlier.isOtherCommandThan(fingerprint)) {
+                    throw new CommandIdReusedException(earlier, fingerprint);
+                }
                 throw new DuplicateCommandException(earlier);
             }
             List<StoredEvent> stream = streams.get(request.stream());
@@ -56,7 +63,7 @@ public final class InMemoryEventStore implements EventStore {
                 log.add(stored);
             }
             commands.put(key, new CommandRecord(request.stream(), request.commandId(), actual,
-                    request.events().size(), request.outcome()));
+                    request.events().size(), request.outcome(), request.fingerprint()));
             return new AppendResult(first, sequence - 1);
         } finally {
             lock.writeLock().unlock();

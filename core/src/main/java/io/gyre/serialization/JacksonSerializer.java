@@ -26,8 +26,13 @@ import java.util.stream.Collectors;
  * default typing is off, and a polymorphic type validator refuses any class named inside the JSON that is not
  * registered, so stored or received bytes can never instantiate an arbitrary class.
  *
- * <p>Values about to be stored go through {@link #serializeForStorage(Object)}, which reads each back once, so
- * a value that could be stored but never sourced again is refused before anything is stored.
+ * <p>Values about to be stored go through {@link #serializeForStorage(Object)}, which proves by reading back that
+ * a value could be sourced again, and refuses it before anything is stored otherwise. A class is proven on its
+ * first value; only classes whose values may choose classes (type ids, abstract property types) are read back
+ * value by value ({@code ReadBackPolicy} says which, and why).
+ *
+ * <p>Empty metadata, the common case, is written as {@code {}} and read back as {@link Metadata#empty()} without
+ * going through Jackson.
  *
  * <p>Evolution: unknown properties are ignored and missing ones take their Java default, so adding or removing
  * a field of an event keeps older and newer stored events readable. Records, {@code java.time} and
@@ -35,11 +40,15 @@ import java.util.stream.Collectors;
  */
 public final class JacksonSerializer implements Serializer {
 
+    /** Empty metadata as stored: what Jackson writes for an empty map, without asking it. */
+    private static final String EMPTY_METADATA = "{}";
+
     private final TypeRegistry types;
     private final ObjectMapper mapper;
     private final Upcasters upcasters;
     private final ClassValue<ObjectWriter> writers;
     private final ClassValue<ObjectReader> readers;
+    private final ClassValue<ReadBackPolicy> readBacks;
 
     /**
      * @param types the allow-list
@@ -67,7 +76,9 @@ public final class JacksonSerializer implements Serializer {
     public JacksonSerializer(TypeRegistry types, ObjectMapper mapper, Upcasters upcasters) {
         this.upcasters = Objects.requireNonNull(upcasters, "upcasters");
         this.types = Objects.requireNonNull(types, "types");
-        this.mapper = configure(Objects.requireNonNull(mapper, "mapper").copy(), types);
+        ObjectMapper copy = Objects.requireNonNull(mapper, "mapper").copy();
+        boolean mapperIsPlain = isPlain(copy);
+        this.mapper = configure(copy, types);
         this.writers = new ClassValue<>() {
             @Override
             protected ObjectWriter computeValue(Class<?> type) {
@@ -80,6 +91,31 @@ public final class JacksonSerializer implements Serializer {
                 return JacksonSerializer.this.mapper.readerFor(type);
             }
         };
+        this.readBacks = new ClassValue<>() {
+            @Override
+            protected ReadBackPolicy computeValue(Class<?> type) {
+                return ReadBackPolicy.of(type, mapperIsPlain);
+            }
+        };
+    }
+
+    /**
+     * A mapper with mix-ins or modules other than the JDK-type ones may read any class in ways that depend on the
+     * value, so its values are all read back before they are stored.
+     */
+    private static boolean isPlain(ObjectMapper mapper) {
+        if (mapper.mixInCount() > 0) {
+            return false;
+        }
+        for (Object id : mapper.getRegisteredModuleIds()) {
+            String name = String.valueOf(id);
+            if (!name.startsWith("com.fasterxml.jackson.datatype.jsr310")
+                    && !name.startsWith("com.fasterxml.jackson.datatype.jdk8")
+                    && !name.startsWith("com.fasterxml.jackson.module.paramnames")) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static ObjectMapper configure(ObjectMapper mapper, TypeRegistry types) {
@@ -98,6 +134,11 @@ public final class JacksonSerializer implements Serializer {
     public SerializedValue serialize(Object value) {
         Objects.requireNonNull(value, "value");
         String name = types.nameOf(value.getClass());
+        if (isWholeNumberOrBoolean(value.getClass())) {
+            // A handler's usual result (a balance, a count, a flag): its JSON is its decimal text, which Jackson
+            // would take a generator and a serializer look-up to write.
+            return new SerializedValue(name, value.toString());
+        }
         String json;
         try {
             json = writers.get(value.getClass()).writeValueAsString(value);
@@ -106,6 +147,23 @@ public final class JacksonSerializer implements Serializer {
                     + "') as JSON: " + e.getOriginalMessage(), e);
         }
         return new SerializedValue(name, json);
+    }
+
+    private static boolean isWholeNumberOrBoolean(Class<?> type) {
+        return type == Long.class || type == Integer.class || type == Boolean.class || type == Short.class
+                || type == Byte.class;
+    }
+
+    @Override
+    public SerializedValue serializeForStorage(Object value) {
+        Objects.requireNonNull(value, "value");
+        ReadBackPolicy readBack = readBacks.get(value.getClass());
+        if (!readBack.needed()) {
+            return serialize(value);
+        }
+        SerializedValue serialized = Serializer.super.serializeForStorage(value);
+        readBack.passed();
+        return serialized;
     }
 
     @Override
@@ -195,6 +253,9 @@ public final class JacksonSerializer implements Serializer {
 
     @Override
     public String serializeMetadata(Metadata metadata) {
+        if (metadata.isEmpty()) {
+            return EMPTY_METADATA;
+        }
         try {
             return mapper.writeValueAsString(metadata.entries());
         } catch (JsonProcessingException e) {
@@ -204,6 +265,9 @@ public final class JacksonSerializer implements Serializer {
 
     @Override
     public Metadata deserializeMetadata(String json) {
+        if (EMPTY_METADATA.equals(json)) {
+            return Metadata.empty();
+        }
         JsonNode tree;
         try {
             tree = mapper.readTree(json);

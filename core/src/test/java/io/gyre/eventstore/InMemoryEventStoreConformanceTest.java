@@ -2,6 +2,7 @@ package io.gyre.eventstore;
 
 import io.gyre.eventstore.conformance.AppendAndReadConformanceTest;
 import io.gyre.eventstore.conformance.CommandDecisionsConformanceTest;
+import io.gyre.eventstore.conformance.CommandFingerprintConformanceTest;
 import io.gyre.eventstore.conformance.EventStoreFixture;
 import io.gyre.eventstore.conformance.GlobalLogConformanceTest;
 import org.junit.jupiter.api.Nested;
@@ -38,6 +39,14 @@ class InMemoryEventStoreConformanceTest {
 
     @Nested
     class CommandDecisions extends CommandDecisionsConformanceTest {
+        @Override
+        protected EventStoreFixture createFixture() {
+            return fixture();
+        }
+    }
+
+    @Nested
+    class CommandFingerprints extends CommandFingerprintConformanceTest {
         @Override
         protected EventStoreFixture createFixture() {
             return fixture();

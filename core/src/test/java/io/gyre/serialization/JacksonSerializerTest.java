@@ -271,6 +271,68 @@ class JacksonSerializerTest {
         assertThat(serializer.deserializeMetadata(serializer.serializeMetadata(metadata))).isEqualTo(metadata);
         assertThat(serializer.deserializeMetadata(serializer.serializeMetadata(Metadata.empty())))
                 .isEqualTo(Metadata.empty());
+        assertThat(serializer.serializeMetadata(Metadata.empty())).isEqualTo("{}");
+        assertThat(serializer.deserializeMetadata("{ }")).as("any spelling of an empty object").isEqualTo(
+                Metadata.empty());
+    }
+
+    /** Counts instantiations, to see how often a value is read back. */
+    record Counted(String id, List<Line> lines, Optional<Instant> at) {
+        static final AtomicInteger CREATED = new AtomicInteger();
+
+        Counted {
+            CREATED.incrementAndGet();
+        }
+    }
+
+    record HoldsInterface(String id, EventInterface thing) {
+    }
+
+    record Implementation(String name) implements EventInterface {
+    }
+
+    @Test
+    void whole_numbers_and_booleans_are_written_exactly_as_jackson_writes_them_and_read_back() throws Exception {
+        JacksonSerializer serializer = serializerFor(OrderCancelled.class);
+        com.fasterxml.jackson.databind.ObjectMapper plain = new com.fasterxml.jackson.databind.ObjectMapper();
+        for (Object value : List.of(0L, -1L, Long.MIN_VALUE, Long.MAX_VALUE, 42, Integer.MIN_VALUE, (short) -7,
+                (byte) 127, true, false)) {
+            SerializedValue stored = serializer.serializeForStorage(value);
+            assertThat(stored.data()).as("%s", value).isEqualTo(plain.writeValueAsString(value));
+            assertThat(stored.type()).isEqualTo(value.getClass().getName());
+            assertThat(serializer.deserialize(stored)).isEqualTo(value);
+        }
+    }
+
+    @Test
+    void a_class_whose_values_cannot_choose_classes_is_read_back_once_not_for_every_value() {
+        JacksonSerializer serializer = serializerFor(Counted.class, Line.class);
+        Counted.CREATED.set(0);
+        for (int i = 0; i < 5; i++) {
+            serializer.serializeForStorage(new Counted("c-" + i, List.of(new Line("sku", i)), Optional.empty()));
+        }
+        assertThat(Counted.CREATED).as("five values and one read-back").hasValue(6);
+    }
+
+    @Test
+    void a_value_that_names_an_unregistered_class_is_refused_even_after_good_values_of_its_class() {
+        JacksonSerializer serializer = serializerFor(Envelope.class, Allowed.class);
+        serializer.serializeForStorage(new Envelope("e-1", new Allowed()));
+        serializer.serializeForStorage(new Envelope("e-2", new Allowed()));
+
+        assertThatThrownBy(() -> serializer.serializeForStorage(new Envelope("e-3", new Gadget())))
+                .isInstanceOfAny(UnregisteredTypeException.class, SerializationException.class)
+                .hasMessageContaining(Gadget.class.getName());
+    }
+
+    @Test
+    void a_value_whose_abstract_property_is_set_is_refused_even_after_a_value_where_it_was_null() {
+        JacksonSerializer serializer = serializerFor(HoldsInterface.class, Implementation.class);
+        serializer.serializeForStorage(new HoldsInterface("h-1", null));
+
+        assertThatThrownBy(() -> serializer.serializeForStorage(new HoldsInterface("h-2", new Implementation("x"))))
+                .isInstanceOf(SerializationException.class)
+                .hasMessageContaining("not read back");
     }
 
     @ParameterizedTest

@@ -9,6 +9,7 @@ import io.gyre.command.CommandNotExecutedException;
 import io.gyre.command.CommandRefusedException;
 import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.AppendResult;
+import io.gyre.eventstore.CommandIdReusedException;
 import io.gyre.eventstore.CommandOutcome;
 import io.gyre.eventstore.CommandRecord;
 import io.gyre.eventstore.ConcurrencyConflictException;
@@ -56,6 +57,14 @@ import org.jspecify.annotations.Nullable;
  * that races an earlier one finds the command key taken when it stores its decision
  * ({@link DuplicateCommandException}) and answers with the stored outcome instead. A stored refusal comes back as
  * {@link CommandRefusedException} (or as the same Gyre exception, for "not found" and "already exists").
+ * Every decision is stored with its command's {@linkplain CommandFingerprint fingerprint}, so a caller that reuses a
+ * command id for a different command gets a {@link CommandIdReusedException} instead of the first one's outcome.
+ *
+ * <h2>What stays cached</h2>
+ * A command that applied no event leaves its aggregate as it was, whatever it failed with, so the aggregate stays
+ * loaded and a business refusal costs the next command no replay. It is dropped when its state may be dirty or
+ * stale: an event was applied before the handler threw, an append failed or conflicted, or the store answered
+ * with a decision this node's copy has not seen.
  *
  * @param <A> the aggregate class
  */
@@ -142,9 +151,11 @@ public final class EventSourcedRepository<A> {
                     + command.payloadType().getName());
         }
         StreamId stream = new StreamId(model.typeName(), command.routingKey());
+        // Computed once for all the tries below: it names the command, not the state it is decided on.
+        String fingerprint = CommandFingerprint.of(serializer, command.payload());
         for (int tries = 1; ; tries++) {
             try {
-                return decide(handler, command, stream);
+                return decide(handler, command, stream, fingerprint);
             } catch (ConcurrencyConflictException e) {
                 // Decided on state the store has moved past: nothing was stored; decide again on fresh state.
                 cache.remove(stream.aggregateId());
@@ -154,14 +165,26 @@ public final class EventSourcedRepository<A> {
                 }
                 pauseAfterConflicts(tries, command);
             } catch (StoredEarlier e) {
-                cache.remove(stream.aggregateId());
+                forgetIfBehind(stream, e.record);
                 return answer(e.record);
             } catch (DuplicateCommandException e) {
                 // An earlier delivery stored its decision while this one ran (it was still alive across a
                 // partition, or on a paused node): its decision stands, this one is dropped.
                 cache.remove(stream.aggregateId());
-                return answer(e.stored());
+                return answer(checkSameCommand(e.stored(), fingerprint));
             }
+        }
+    }
+
+    /**
+     * A command answered from the store changed nothing here. The loaded aggregate stays valid when it already
+     * holds the stored decision's events (a client re-sending a key this node decided, the common case); otherwise
+     * another node decided it and this state is behind the store.
+     */
+    private void forgetIfBehind(StreamId stream, CommandRecord stored) {
+        AggregateCache.Entry cached = cache.get(stream.aggregateId());
+        if (cached != null && cached.lastSequence() < stored.lastSequence()) {
+            cache.remove(stream.aggregateId());
         }
     }
 
@@ -196,19 +219,21 @@ public final class EventSourcedRepository<A> {
         }
     }
 
-    private @Nullable Object decide(CommandHandlerMember handler, CommandMessage command, StreamId stream)
-            throws Exception {
-        return handler.creation() ? create(handler, command, stream) : update(handler, command, stream);
+    private @Nullable Object decide(CommandHandlerMember handler, CommandMessage command, StreamId stream,
+                                    @Nullable String fingerprint) throws Exception {
+        return handler.creation() ? create(handler, command, stream, fingerprint)
+                : update(handler, command, stream, fingerprint);
     }
 
-    private Object create(CommandHandlerMember handler, CommandMessage command, StreamId stream) throws Exception {
+    private Object create(CommandHandlerMember handler, CommandMessage command, StreamId stream,
+                          @Nullable String fingerprint) throws Exception {
         AggregateCache.Entry cached = cache.get(stream.aggregateId());
         long head = cached != null ? cached.lastSequence() : store.lastSequence(stream);
-        lookUpEarlierDecision(command, stream);
+        lookUpEarlierDecision(command, stream, fingerprint);
         if (head >= 0) {
             AggregateAlreadyExistsException exists = new AggregateAlreadyExistsException(model.typeName(),
                     stream.aggregateId());
-            confirmWithoutEvents(command, stream, head, cached == null, null, exists);
+            confirmWithoutEvents(command, fingerprint, stream, head, cached == null, null, exists);
             throw exists;
         }
         Object instance;
@@ -218,7 +243,7 @@ public final class EventSourcedRepository<A> {
                 instance = Objects.requireNonNull(invoke(handler, null, command), "constructor result");
             } catch (Exception e) {
                 if (isDecision(e)) {
-                    confirmWithoutEvents(command, stream, -1, cached == null, null, e);
+                    confirmWithoutEvents(command, fingerprint, stream, -1, cached == null, null, e);
                 }
                 throw e;
             }
@@ -236,25 +261,26 @@ public final class EventSourcedRepository<A> {
                     + " but the command targets '" + stream.aggregateId() + "'; set it from the creation event in an "
                     + "@EventSourcingHandler");
         }
-        AppendResult result = append(stream, ExpectedSequence.noStream(), command, applied, stream.aggregateId());
+        AppendResult result = append(stream, ExpectedSequence.noStream(), command, fingerprint, applied,
+                stream.aggregateId());
         cache.put(stream.aggregateId(), new AggregateCache.Entry(instance, result.lastSequence()));
         return stream.aggregateId();
     }
 
-    private @Nullable Object update(CommandHandlerMember handler, CommandMessage command, StreamId stream)
-            throws Exception {
+    private @Nullable Object update(CommandHandlerMember handler, CommandMessage command, StreamId stream,
+                                    @Nullable String fingerprint) throws Exception {
         AggregateCache.Entry loaded = cache.get(stream.aggregateId());
         boolean fresh = loaded == null;
         if (loaded == null) {
             try {
                 loaded = load(stream);
             } catch (AggregateNotFoundException e) {
-                lookUpEarlierDecision(command, stream);
-                confirmWithoutEvents(command, stream, -1, true, null, e);
+                lookUpEarlierDecision(command, stream, fingerprint);
+                confirmWithoutEvents(command, fingerprint, stream, -1, true, null, e);
                 throw e;
             }
         }
-        lookUpEarlierDecision(command, stream);
+        lookUpEarlierDecision(command, stream, fingerprint);
         long head = loaded.lastSequence();
         Object result;
         List<AppliedEvent> applied;
@@ -268,24 +294,26 @@ public final class EventSourcedRepository<A> {
                     cache.remove(stream.aggregateId());
                 }
                 if (isDecision(e)) {
-                    confirmWithoutEvents(command, stream, head, fresh, null, e);
-                    if (!changed) {
-                        // A refusal leaves the state as it was: keep it loaded for the next command.
-                        cache.put(stream.aggregateId(), loaded);
-                    }
+                    confirmWithoutEvents(command, fingerprint, stream, head, fresh, null, e);
+                }
+                if (!changed) {
+                    // Nothing was applied, so the state is what it was before the command, whatever the failure:
+                    // keep it loaded, so that a business refusal costs the next command no replay of the stream.
+                    cache.put(stream.aggregateId(), loaded);
                 }
                 throw e;
             }
             applied = invocation.appliedEvents();
         }
         if (applied.isEmpty()) {
-            confirmWithoutEvents(command, stream, head, fresh, result, null);
+            confirmWithoutEvents(command, fingerprint, stream, head, fresh, result, null);
             cache.put(stream.aggregateId(), loaded);
             return result;
         }
         long lastSequence;
         try {
-            lastSequence = append(stream, ExpectedSequence.exactly(head), command, applied, result).lastSequence();
+            lastSequence = append(stream, ExpectedSequence.exactly(head), command, fingerprint, applied, result)
+                    .lastSequence();
         } catch (RuntimeException e) {
             cache.remove(stream.aggregateId());
             throw e;
@@ -312,13 +340,14 @@ public final class EventSourcedRepository<A> {
      * first one stays final; otherwise the state it was made on is confirmed by reading the stream's last sequence
      * number, or not at all when it was read from the store for this very decision.
      */
-    private void confirmWithoutEvents(CommandMessage command, StreamId stream, long head, boolean freshlyRead,
+    private void confirmWithoutEvents(CommandMessage command, @Nullable String fingerprint, StreamId stream, long head,
+                                      boolean freshlyRead,
                                       @Nullable Object result, @Nullable Exception refusal) {
         if (command.mayHaveRunBefore()) {
             CommandOutcome outcome = refusal != null ? CommandOutcome.Refusal.of(refusal)
                     : CommandOutcome.Result.of(result == null ? null : serializeResult(result));
             store.append(new AppendRequest(stream, ExpectedSequence.exactly(head), command.commandId(), List.of(),
-                    outcome));
+                    outcome, fingerprint));
             return;
         }
         if (freshlyRead) {
@@ -330,14 +359,30 @@ public final class EventSourcedRepository<A> {
         }
     }
 
-    /** For a command that may have been decided before, throws its stored decision. */
-    private void lookUpEarlierDecision(CommandMessage command, StreamId stream) throws StoredEarlier {
+    /**
+     * For a command that may have been decided before, throws its stored decision, or the refusal of a different
+     * command that reuses its id.
+     */
+    private void lookUpEarlierDecision(CommandMessage command, StreamId stream, @Nullable String fingerprint)
+            throws StoredEarlier {
         if (command.mayHaveRunBefore()) {
             Optional<CommandRecord> stored = store.findCommand(stream, command.commandId());
             if (stored.isPresent()) {
-                throw new StoredEarlier(stored.get());
+                throw new StoredEarlier(checkSameCommand(stored.get(), fingerprint));
             }
         }
+    }
+
+    /**
+     * A stored decision answers only the command it was made for: handing it to another command under the same id
+     * would tell that caller its command ran when it never did. Stores compare fingerprints themselves when they
+     * append; this covers the look-up before deciding, and a store that keeps fingerprints but does not compare.
+     */
+    private static CommandRecord checkSameCommand(CommandRecord stored, @Nullable String fingerprint) {
+        if (fingerprint != null && stored.isOtherCommandThan(fingerprint)) {
+            throw new CommandIdReusedException(stored, fingerprint);
+        }
+        return stored;
     }
 
     private @Nullable Object answer(CommandRecord stored) {
@@ -369,7 +414,7 @@ public final class EventSourcedRepository<A> {
     }
 
     private AppendResult append(StreamId stream, ExpectedSequence expected, CommandMessage command,
-                                List<AppliedEvent> applied, @Nullable Object result) {
+                                @Nullable String fingerprint, List<AppliedEvent> applied, @Nullable Object result) {
         SerializedValue storedResult = result == null ? null : serializeResult(result);
         Instant now = clock.instant();
         List<EventData> events = new ArrayList<>(applied.size());
@@ -380,7 +425,7 @@ public final class EventSourcedRepository<A> {
                     serializer.revisionOf(event.payload().getClass())));
         }
         return store.append(new AppendRequest(stream, expected, command.commandId(), events,
-                CommandOutcome.Result.of(storedResult)));
+                CommandOutcome.Result.of(storedResult), fingerprint));
     }
 
     private SerializedValue serializeResult(Object result) {

@@ -8,10 +8,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gyre.GyreNonTransientException;
 import io.gyre.eventstore.AppendRequest;
+import io.gyre.eventstore.CommandIdReusedException;
 import io.gyre.eventstore.CommandOutcome;
 import io.gyre.eventstore.CommandRecord;
 import io.gyre.eventstore.DuplicateCommandException;
-import io.gyre.eventstore.EventRejectedException;
 import io.gyre.eventstore.EventStore;
 import io.gyre.eventstore.ExpectedSequence;
 import io.gyre.eventstore.StreamId;
@@ -28,8 +28,6 @@ import org.junit.jupiter.api.Test;
  * refuses a different command under the reused id as non-transient, storing nothing, instead of handing it the
  * first command's outcome; an unknown fingerprint, on either side, is never compared. A store runs it with a
  * subclass of a few lines that returns its {@link EventStoreFixture}.
- *
- * <p>The JDBC store keeps fingerprints; the in-memory store does not yet, and does not run this suite.
  */
 public abstract class CommandFingerprintConformanceTest {
 
@@ -56,7 +54,7 @@ public abstract class CommandFingerprintConformanceTest {
 
     /** A different command under a reused id: refused, non-transient, naming the id and both fingerprints. */
     private static void assertReusedId(Throwable thrown, StreamId stream, String commandId) {
-        assertThat(thrown).isInstanceOf(EventRejectedException.class)
+        assertThat(thrown).isInstanceOf(CommandIdReusedException.class)
                 .isNotInstanceOf(DuplicateCommandException.class)
                 .hasMessageContaining(commandId).hasMessageContaining(stream.toString())
                 .hasMessageContaining(FIRST).hasMessageContaining(OTHER);

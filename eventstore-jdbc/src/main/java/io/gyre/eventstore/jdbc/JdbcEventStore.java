@@ -73,7 +73,7 @@ import org.jspecify.annotations.Nullable;
  * changed nothing): a later decision under the same id stores nothing and gets a {@link DuplicateCommandException}
  * carrying the stored decision, reported before any conflict. If both carry a fingerprint of their command
  * ({@link AppendRequest#fingerprint()}) and they differ, the id was reused for a different command, which gets a
- * non-transient {@link CommandIdReusedException} instead of the first command's outcome.
+ * non-transient {@link io.gyre.eventstore.CommandIdReusedException} instead of the first command's outcome.
  *
  * <p>Concurrent appends share transactions (group commit): an append that arrives while
  * {@link Builder#appendTransactions(int)} transactions are writing waits for the next one, which writes every

@@ -417,6 +417,9 @@ public final class BankNode {
         if (failure instanceof AggregateNotFoundException) {
             return 404;
         }
+        if (failure instanceof io.gyre.eventstore.CommandIdReusedException) {
+            return 422; // the Idempotency-Key was used before for a different request: no retry can help
+        }
         return failure instanceof GyreException ? 400 : 422;
     }
 

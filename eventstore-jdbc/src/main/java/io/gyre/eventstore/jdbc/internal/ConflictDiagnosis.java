@@ -1,12 +1,12 @@
 package io.gyre.eventstore.jdbc.internal;
 
 import io.gyre.eventstore.AppendRequest;
+import io.gyre.eventstore.CommandIdReusedException;
 import io.gyre.eventstore.CommandRecord;
 import io.gyre.eventstore.ConcurrencyConflictException;
 import io.gyre.eventstore.DuplicateCommandException;
 import io.gyre.eventstore.EventRejectedException;
 import io.gyre.eventstore.StreamId;
-import io.gyre.eventstore.jdbc.CommandIdReusedException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Objects;

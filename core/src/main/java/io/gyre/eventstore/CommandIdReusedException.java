@@ -1,8 +1,5 @@
-package io.gyre.eventstore.jdbc;
+package io.gyre.eventstore;
 
-import io.gyre.eventstore.AppendRequest;
-import io.gyre.eventstore.CommandRecord;
-import io.gyre.eventstore.EventRejectedException;
 import java.util.Objects;
 
 /**
@@ -12,7 +9,7 @@ import java.util.Objects;
  * command it did not send. Nothing was stored; trying again cannot help: give the command an id of its own.
  *
  * <p>A re-delivery of the same command (same fingerprint, or a fingerprint unknown on either side) is not this
- * failure: it gets a {@link io.gyre.eventstore.DuplicateCommandException} carrying the stored decision.
+ * failure: it gets a {@link DuplicateCommandException} carrying the stored decision.
  */
 public class CommandIdReusedException extends EventRejectedException {
 
