@@ -25,6 +25,7 @@ import io.gyre.eventstore.jdbc.internal.GlobalLog;
 import io.gyre.eventstore.jdbc.internal.GroupAppender;
 import io.gyre.eventstore.jdbc.internal.GroupCommit;
 import io.gyre.eventstore.jdbc.internal.H2GlobalLog;
+import io.gyre.eventstore.jdbc.internal.PostgresAppendAnnouncer;
 import io.gyre.eventstore.jdbc.internal.PostgresAppendListener;
 import io.gyre.eventstore.jdbc.internal.PostgresGlobalLog;
 import io.gyre.eventstore.jdbc.internal.PostgresLogWatch;
@@ -118,9 +119,9 @@ import org.jspecify.annotations.Nullable;
  * (readers would otherwise silently get nothing), with a {@link GlobalLogRestoredException} naming the repair.
  *
  * <h2>Waking processors</h2>
- * The store is an {@link AppendNotifier}, which a Gyre node uses unless told otherwise: on PostgreSQL every append
- * with events sends a {@code NOTIFY} in its own transaction (part of its statement, no extra round trip), and a
- * subscriber is woken by one listening connection taken from the data source for as long as somebody subscribes. It
+ * The store is an {@link AppendNotifier}, which a Gyre node uses unless told otherwise: on PostgreSQL a node that
+ * appended sends a {@code NOTIFY} after the commit, one at a time (appends that commit meanwhile share the next), and
+ * a subscriber is woken by one listening connection taken from the data source for as long as somebody subscribes. It
  * reconnects with back-off when that connection drops and never fails the node; processors still poll, so a lost
  * notification costs latency, never an event. {@link Builder#notifyAppends(boolean)} turns it off. On H2, a
  * database of one process, the node wakes its processors itself and the store adds nothing.
@@ -142,6 +143,7 @@ public final class JdbcEventStore implements EventStore, AppendNotifier {
     private final @Nullable AutoCloseable ownedPool;
     private final @Nullable PostgresLogWatch watch;
     private final @Nullable PostgresAppendListener listener;
+    private final @Nullable PostgresAppendAnnouncer announcer;
 
     private JdbcEventStore(Builder builder, Dialect dialect, @Nullable CommitOrderGate gate) {
         this.dialect = dialect;
@@ -149,7 +151,7 @@ public final class JdbcEventStore implements EventStore, AppendNotifier {
         this.ownedPool = builder.ownedPool;
         boolean postgres = dialect == Dialect.POSTGRES;
         String channel = postgres && builder.notifyAppends ? PostgresAppendListener.channelFor(builder.tables) : null;
-        Statements sql = new Statements(postgres, builder.tables, channel);
+        Statements sql = new Statements(postgres, builder.tables);
         Connections connections = new Connections(builder.dataSource, sql,
                 builder.queryTimeout == null ? 0 : (int) builder.queryTimeout.toSeconds());
         Failures failures = new Failures();
@@ -157,6 +159,7 @@ public final class JdbcEventStore implements EventStore, AppendNotifier {
         this.watch = postgres ? new PostgresLogWatch(connections, failures, builder.stallThreshold, Clock.systemUTC())
                 : null;
         this.listener = channel == null ? null : new PostgresAppendListener(builder.dataSource, channel);
+        this.announcer = channel == null ? null : new PostgresAppendAnnouncer(builder.dataSource, channel);
         this.log = gate == null ? new PostgresGlobalLog(connections, failures, Objects.requireNonNull(watch))
                 : new H2GlobalLog(connections, failures, gate);
         ConflictDiagnosis diagnosis = new ConflictDiagnosis(reader, failures);
@@ -250,6 +253,9 @@ public final class JdbcEventStore implements EventStore, AppendNotifier {
         } else {
             appender.writeAlone(request);
         }
+        if (announcer != null && !request.decisionOnly()) {
+            announcer.appended();
+        }
         long lastSequence = expected.lastSequence();
         return new AppendResult(lastSequence + 1, lastSequence + request.events().size());
     }
@@ -336,6 +342,9 @@ public final class JdbcEventStore implements EventStore, AppendNotifier {
     public void close() {
         if (listener != null) {
             listener.close();
+        }
+        if (announcer != null) {
+            announcer.close();
         }
         if (ownedPool != null) {
             try {
@@ -512,10 +521,11 @@ public final class JdbcEventStore implements EventStore, AppendNotifier {
         }
 
         /**
-         * PostgreSQL: whether every append with events sends a {@code NOTIFY} when it commits, which wakes the
-         * processors of every node at once instead of at their next poll (default true). It is part of the append's
-         * statement, so it costs no round trip; the README's benchmark figures say what it costs otherwise. Turn it
-         * off, for every node of the store, when processors may wait for their poll interval. No effect on H2.
+         * PostgreSQL: whether appends send a {@code NOTIFY} after they commit, which wakes the processors of every
+         * node at once instead of at their next poll (default true). Sent after the commit, one at a time per node
+         * and shared by the appends that commit meanwhile, it does not slow appends down (a {@code NOTIFY} inside
+         * each append's transaction would: PostgreSQL serialises notifying commits); see the README's benchmark.
+         * Turn it off when processors may wait for their poll interval. No effect on H2.
          *
          * @param notifyAppends true to notify
          * @return this builder

@@ -23,9 +23,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Hears the appends of every node through PostgreSQL's {@code LISTEN/NOTIFY}: each append with events notifies the
- * store's channel in its own transaction ({@link Statements#insertCommandWithEvents}), and this listener, on one
- * connection of its own from the data source, wakes its subscribers when a notification arrives. Internal: not part
+ * Hears the appends of every node through PostgreSQL's {@code LISTEN/NOTIFY}: a node that appended notifies the
+ * store's channel after the commit ({@link PostgresAppendAnnouncer}), and this listener, on one connection of its own
+ * from the data source, wakes its subscribers when a notification arrives. Internal: not part
  * of Gyre's API.
  *
  * <p>A notification is a hint, never a guarantee: processors still poll. So the listener never fails the node. When

@@ -61,7 +61,6 @@ public final class Statements {
     public static final int PARAMETERS_PER_EVENT = 9;
 
     private final boolean postgres;
-    private final @Nullable String notifyChannel;
     private final String events;
     private final String commands;
     private final String row;
@@ -76,21 +75,7 @@ public final class Statements {
      * @param tables   the table names
      */
     public Statements(boolean postgres, TableNames tables) {
-        this(postgres, tables, null);
-    }
-
-    /**
-     * @param postgres      true for PostgreSQL, false for H2
-     * @param tables        the table names
-     * @param notifyChannel PostgreSQL: the channel every append with events notifies when it commits (see
-     *                      {@link #insertCommandWithEvents}), or null for none
-     */
-    public Statements(boolean postgres, TableNames tables, @Nullable String notifyChannel) {
-        if (notifyChannel != null && !postgres) {
-            throw new IllegalArgumentException("only PostgreSQL notifies appends, but a channel was given for H2");
-        }
         this.postgres = postgres;
-        this.notifyChannel = notifyChannel;
         this.events = tables.events();
         this.commands = tables.commands();
         // PostgreSQL's driver sends strings as varchar, which only an explicit cast turns into jsonb; in a VALUES
@@ -143,11 +128,6 @@ public final class Statements {
      * none. Parameters: {@link #bindCommandOnHead}, then {@value #PARAMETERS_PER_EVENT} per event
      * ({@link #bindEvents}).
      *
-     * <p>With a notify channel, the statement also calls {@code pg_notify} once, after the command row went in: the
-     * notification is queued in the append's own transaction, so listeners hear of it when it commits and never
-     * when it rolls back, and costs no round trip. PostgreSQL folds the identical notifications of one transaction
-     * into one, so a group commit sends one.
-     *
      * @param noStream true for an append on no stream
      * @param rows     events in the statement
      * @return the statement
@@ -170,13 +150,9 @@ public final class Statements {
 
     private String buildInsertWithCommand(boolean noStream, int rows) {
         // The WITH clause runs exactly once and to completion, in the same snapshot and transaction as the events.
-        // The notifying clause calls a volatile function, so PostgreSQL runs it at most once and only when the
-        // condition reaches it: after the command row was inserted (AND evaluates left to right).
-        String notify = notifyChannel == null ? "" : ", notified AS (SELECT pg_notify('" + notifyChannel + "', ''))";
-        return "WITH command AS (" + insertCommandOnHead(noStream) + " RETURNING 1)" + notify + " INSERT INTO "
-                + events + " (" + EVENT_COLUMNS + ") SELECT * FROM (VALUES " + rows(rows) + ") AS event"
-                + " WHERE EXISTS (SELECT 1 FROM command)"
-                + (notifyChannel == null ? "" : " AND EXISTS (SELECT 1 FROM notified)");
+        return "WITH command AS (" + insertCommandOnHead(noStream) + " RETURNING 1) INSERT INTO " + events + " ("
+                + EVENT_COLUMNS + ") SELECT * FROM (VALUES " + rows(rows) + ") AS event"
+                + " WHERE EXISTS (SELECT 1 FROM command)";
     }
 
     /**
