@@ -6,7 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gyre.GyreNonTransientException;
 import io.gyre.eventstore.ExpectedSequence;
+import io.gyre.eventstore.TrackedEvent;
 import io.gyre.eventstore.TrackingToken;
+import io.gyre.eventstore.conformance.Events;
+import java.util.ArrayList;
+import java.util.List;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -75,6 +79,53 @@ class GlobalLogRestoreTest {
 
         assertThatThrownBy(() -> store.readAll(fromElsewhere, 10))
                 .isInstanceOf(GlobalLogRestoredException.class);
+    }
+
+    @Test
+    void after_the_repair_processing_resumes_with_nothing_skipped_and_new_events_after_the_restored_ones()
+            throws SQLException {
+        store = open();
+        store.append(append("acc-1", ExpectedSequence.noStream(), "c1", 1, 2));
+        store.append(append("acc-2", ExpectedSequence.noStream(), "c2", 3));
+        store.close();
+        store = null;
+        raiseStoredTransactionIds(20_000);
+
+        long used = GlobalLogRepair.advanceTransactionIds(dataSource, tables);
+
+        assertThat(used).isBetween(19_000L, 20_100L); // less the ids used since the restore
+        store = open();
+        store.append(append("acc-3", ExpectedSequence.noStream(), "c3", 4));
+        List<Long> numbers = readEverything().stream().map(tracked -> Events.numberOf(tracked.event())).toList();
+        assertThat(numbers).containsExactly(1L, 2L, 3L, 4L);
+        assertThat(GlobalLogRepair.advanceTransactionIds(dataSource, tables)).isZero();
+    }
+
+    @Test
+    void a_gap_too_wide_to_close_by_using_up_ids_is_refused_without_using_any() throws SQLException {
+        store = open();
+        store.append(append("acc-1", ExpectedSequence.noStream(), "c1", 1));
+        store.close();
+        store = null;
+        raiseStoredTransactionIds(GlobalLogRepair.MAX_GAP + 10);
+
+        assertThatThrownBy(() -> GlobalLogRepair.advanceTransactionIds(dataSource, tables))
+                .isInstanceOf(GyreNonTransientException.class)
+                .hasMessageContaining("wraparound");
+    }
+
+    private List<TrackedEvent> readEverything() {
+        List<TrackedEvent> all = new ArrayList<>();
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(10).toNanos();
+        TrackingToken token = TrackingToken.START;
+        while (all.size() < 4 && System.nanoTime() < deadline) {
+            List<TrackedEvent> batch = store.readAll(token, 10);
+            all.addAll(batch);
+            if (!batch.isEmpty()) {
+                token = batch.get(batch.size() - 1).token();
+            }
+        }
+        return all;
     }
 
     /** Models the restore: the stored events now carry ids this server will only hand out later. */

@@ -235,9 +235,10 @@ public final class PostgresLogWatch {
                 + "transaction ids from another server (" + when + "): " + stored + " is stored, but this server's next "
                 + "transaction id is " + next + ", as after a pg_dump/restore or an upgrade by logical replication. "
                 + "Readers order events by transaction id, so they would silently get nothing, and new events would "
-                + "sort before restored ones. Repair: stop every node, then advance the server's transaction ids past "
-                + "the stored ones (" + gap(stored, next) + " ids) with the SQL step of the README section 'Repairing "
-                + "the global log after a restore', and start again; nothing is lost or reordered.", stored, next);
+                + "sort before restored ones. Repair: stop every node, run GlobalLogRepair.advanceTransactionIds("
+                + "dataSource, tables), which moves the server's transaction ids past the stored ones (" + gap(stored,
+                next) + " ids) without changing anything stored, and start again; the README section 'Repairing the "
+                + "global log after a restore' explains it.", stored, next);
     }
 
     private static String gap(String stored, String next) {
