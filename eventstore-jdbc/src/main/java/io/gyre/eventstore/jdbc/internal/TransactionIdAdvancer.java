@@ -15,14 +15,11 @@ import org.jspecify.annotations.Nullable;
  * them. Nothing stored is changed: events, tokens and their order stay as they were. Internal: not part of Gyre's
  * API; {@code GlobalLogRepair} is its entry point.
  *
- * <p>The ids are used up on the server, in a {@code DO} block that commits after each {@code pg_current_xact_id()}
- * (a procedure-level {@code COMMIT}, PostgreSQL 11+), in chunks of {@link #CHUNK}, with {@code synchronous_commit}
- * off for those empty transactions: none of them writes anything worth flushing.
+ * <p>The ids are used up on the server, in one {@code DO} block that commits after each {@code pg_current_xact_id()}
+ * (a procedure-level {@code COMMIT}, PostgreSQL 11+), with {@code synchronous_commit} off for those empty
+ * transactions: none of them writes anything worth flushing.
  */
 public final class TransactionIdAdvancer {
-
-    /** Ids used up per round trip. */
-    static final int CHUNK = 50_000;
 
     private final DataSource dataSource;
 
@@ -80,14 +77,14 @@ public final class TransactionIdAdvancer {
     }
 
     /**
-     * Uses up transaction ids until the server's next one is above {@code highest}.
+     * Uses up transaction ids until the server's next one is above {@code highest}: the README's SQL step, verbatim.
      *
      * @param highest the id to pass
      * @return how many ids were used up
      * @throws SQLException when the database fails; the ids used up so far stay used, and running it again goes on
      */
     public long advancePast(long highest) throws SQLException {
-        long used = 0;
+        long before = serverNext();
         try (Connection connection = dataSource.getConnection()) {
             if (!connection.getAutoCommit()) {
                 // A procedure-level COMMIT is refused inside a transaction block the driver opened.
@@ -96,17 +93,14 @@ public final class TransactionIdAdvancer {
             try (Statement statement = connection.createStatement()) {
                 statement.execute("SET synchronous_commit = off");
                 try {
-                    for (long next = serverNext(); next <= highest; next = serverNext()) {
-                        long chunk = Math.min(CHUNK, highest - next + 1);
-                        statement.execute("DO $$ BEGIN FOR i IN 1.." + chunk + " LOOP PERFORM pg_current_xact_id(); "
-                                + "COMMIT; END LOOP; END $$");
-                        used += chunk;
-                    }
+                    // Each pg_current_xact_id() in a new transaction takes the next id; COMMIT starts another.
+                    statement.execute("DO $$ BEGIN WHILE pg_current_xact_id() < '" + highest + "'::xid8 LOOP COMMIT; "
+                            + "END LOOP; END $$");
                 } finally {
                     statement.execute("RESET synchronous_commit");
                 }
             }
         }
-        return used;
+        return serverNext() - before;
     }
 }
