@@ -3,6 +3,7 @@ package io.gyre.eventstore.jdbc.internal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -16,6 +17,10 @@ import org.slf4j.LoggerFactory;
  * Tells the listeners of every node ({@link PostgresAppendListener}) that this node appended, with a
  * {@code NOTIFY} sent after the append committed, coalesced: at most one is on its way at a time, and appends that
  * commit meanwhile share the next one. Internal: not part of Gyre's API.
+ *
+ * <p>Under a steady stream of appends the notifications of a node are at least {@link #MIN_INTERVAL} apart, so that
+ * their own transactions stay few next to the appends (one per append at one caller's pace cost appends measurably
+ * in {@code NotifyCostBenchmark}).
  *
  * <p>Why not a {@code NOTIFY} inside each append's transaction, which would cost no round trip: PostgreSQL
  * serialises the commits of notifying transactions (one lock, held from before the commit record is flushed until
@@ -37,6 +42,12 @@ public final class PostgresAppendAnnouncer implements AutoCloseable {
     private static final int SENDING = 1;
     /** One on its way, and appends committed since it started: another must follow. */
     private static final int SENDING_AND_DUE = 2;
+
+    /**
+     * The least time between two notifications of one node under a steady stream of appends: at most 100 a second
+     * whatever the append rate, for at most 10 ms of added latency. The first after a quiet spell goes at once.
+     */
+    static final Duration MIN_INTERVAL = Duration.ofMillis(10);
 
     private final DataSource dataSource;
     private final String channel;
@@ -79,8 +90,23 @@ public final class PostgresAppendAnnouncer implements AutoCloseable {
 
     private void sendWhileDue() {
         do {
+            long sent = System.nanoTime();
             send();
+            if (state.get() == SENDING_AND_DUE) {
+                // Appends keep committing: the next notification covers all of them, and waits out the interval.
+                pause(MIN_INTERVAL.toNanos() - (System.nanoTime() - sent));
+            }
         } while (state.decrementAndGet() > IDLE);
+    }
+
+    private static void pause(long nanos) {
+        if (nanos > 0) {
+            try {
+                Thread.sleep(nanos / 1_000_000, (int) (nanos % 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     private void send() {
