@@ -34,13 +34,14 @@ import io.gyre.eventstore.jdbc.internal.SqlErrors;
 import io.gyre.eventstore.jdbc.internal.StartupWait;
 import io.gyre.eventstore.jdbc.internal.Statements;
 import io.gyre.eventstore.jdbc.internal.StreamReader;
+import io.gyre.processing.AppendNotifier;
+import io.gyre.processing.SegmentOwnership;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
-import io.gyre.processing.AppendNotifier;
-import io.gyre.processing.SegmentOwnership;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -310,7 +311,7 @@ public final class JdbcEventStore implements EventStore, AppendNotifier {
      */
     public GlobalLogStatus globalLogStatus() {
         if (watch == null) {
-            return new GlobalLogStatus(GlobalLogStatus.State.MOVING, java.time.Instant.now(), null, null, Duration.ZERO,
+            return new GlobalLogStatus(GlobalLogStatus.State.MOVING, Instant.now(), null, null, Duration.ZERO,
                     List.of(), "moving: appends and readers share a commit gate in this process");
         }
         return watch.statusNow();
@@ -521,8 +522,9 @@ public final class JdbcEventStore implements EventStore, AppendNotifier {
         }
 
         /**
-         * PostgreSQL: whether appends send a {@code NOTIFY} after they commit, which wakes the processors of every
-         * node at once instead of at their next poll (default true). Sent after the commit, one at a time per node
+         * PostgreSQL: whether appends send a {@code NOTIFY} after they commit, and subscribers ({@link
+         * JdbcEventStore#subscribe}) listen for them, which wakes the processors of every node at once instead of at
+         * their next poll (default true). Sent after the commit, one at a time per node
          * and shared by the appends that commit meanwhile, it does not slow appends down (a {@code NOTIFY} inside
          * each append's transaction would: PostgreSQL serialises notifying commits); see the README's benchmark.
          * Turn it off when processors may wait for their poll interval. No effect on H2.
