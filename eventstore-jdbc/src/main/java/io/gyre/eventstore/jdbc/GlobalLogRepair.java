@@ -71,8 +71,8 @@ public final class GlobalLogRepair {
                 throw new GyreNonTransientException("The event store on " + tables.events() + " holds transaction id "
                         + highest + ", " + gap + " ids ahead of this server's next (" + next + "); using up that many "
                         + "ids is refused above " + MAX_GAP + " because it would bring the server towards transaction "
-                        + "id wraparound. Copy the events into a fresh store in their log order instead (see the "
-                        + "README, 'Repairing the global log after a restore')");
+                        + "id wraparound. This Gyre ships no repair for a gap that wide: keep the old server, or see the "
+                        + "README section 'Repairing the global log after a restore' for what is planned");
             }
             return advancer.advancePast(highest);
         } catch (SQLException e) {
