@@ -13,7 +13,9 @@ import org.jspecify.annotations.Nullable;
  * letters in memory; on any other store a {@link TokenStore} must be given (a node that forgot it would replay every
  * processor from the start at each restart), and the dead-letter store is the token store when it is one, as
  * {@code JdbcProcessingStore} is. Segment ownership comes from the command bus when it offers one (a cluster bus
- * spreads segments over its ring), else every segment is this node's ({@link LocalSegmentOwnership}).
+ * spreads segments over its ring), else every segment is this node's ({@link LocalSegmentOwnership}). The append
+ * notifier is the event store when it is one ({@code JdbcEventStore}: PostgreSQL's {@code LISTEN/NOTIFY}), else
+ * none, and processors wake for their own node's appends and at their poll interval.
  */
 public final class ProcessingSettings {
 
@@ -103,6 +105,7 @@ public final class ProcessingSettings {
 
         /**
          * @param appendNotifier reports appends made by other nodes, so that processors need not wait for their poll
+         *                       (default: the event store, when it is an {@link AppendNotifier})
          * @return this builder
          */
         public Builder appendNotifier(AppendNotifier appendNotifier) {

@@ -5,6 +5,7 @@ import io.gyre.eventstore.AppendResult;
 import io.gyre.eventstore.EventStore;
 import io.gyre.eventstore.InMemoryEventStore;
 import io.gyre.eventstore.TrackingToken;
+import io.gyre.processing.AppendNotifier;
 import io.gyre.processing.DeadLetterRetry;
 import io.gyre.processing.DeadLetterStore;
 import io.gyre.processing.Delivery;
@@ -52,18 +53,18 @@ public final class ProcessingRuntime implements Processors {
     private final Map<String, SubscribingRuntime> subscribing;
     private final List<String> order;
     private final @Nullable ScheduledExecutorService timer;
-    private final ProcessingSettings settings;
+    private final @Nullable AppendNotifier notifier;
     private SegmentOwnership.@Nullable Registration notifications;
 
     private ProcessingRuntime(String nodeName, Map<String, TrackingRuntime> tracking,
                               Map<String, SubscribingRuntime> subscribing, List<String> order,
-                              @Nullable ScheduledExecutorService timer, ProcessingSettings settings) {
+                              @Nullable ScheduledExecutorService timer, @Nullable AppendNotifier notifier) {
         this.nodeName = nodeName;
         this.tracking = tracking;
         this.subscribing = subscribing;
         this.order = List.copyOf(order);
         this.timer = timer;
-        this.settings = settings;
+        this.notifier = notifier;
     }
 
     /**
@@ -168,7 +169,8 @@ public final class ProcessingRuntime implements Processors {
             }
             throw e;
         }
-        return new ProcessingRuntime(nodeName, tracking, subscribing, order, timer, settings);
+        return new ProcessingRuntime(nodeName, tracking, subscribing, order, timer,
+                settings.appendNotifier().orElse(eventStore instanceof AppendNotifier offered ? offered : null));
     }
 
     private static void checkDeadLetters(ProcessorDefinition processor, @Nullable DeadLetterStore letters) {
@@ -201,8 +203,10 @@ public final class ProcessingRuntime implements Processors {
 
     /** Starts the tracking processors. */
     public void start() {
-        settings.appendNotifier().ifPresent(notifier -> notifications = notifier.subscribe(
-                () -> tracking.values().forEach(TrackingRuntime::appended)));
+        // The given notifier, else the event store's own when it is one (JdbcEventStore on PostgreSQL: NOTIFY).
+        if (notifier != null && !tracking.isEmpty()) {
+            notifications = notifier.subscribe(() -> tracking.values().forEach(TrackingRuntime::appended));
+        }
         tracking.values().forEach(TrackingRuntime::start);
         if (!order.isEmpty()) {
             log.info("Gyre node {} runs processors {}", nodeName, order);

@@ -26,16 +26,23 @@ import io.gyre.eventstore.jdbc.internal.GroupAppender;
 import io.gyre.eventstore.jdbc.internal.GroupCommit;
 import io.gyre.eventstore.jdbc.internal.H2GlobalLog;
 import io.gyre.eventstore.jdbc.internal.JdbcSnapshots;
+import io.gyre.eventstore.jdbc.internal.PostgresAppendAnnouncer;
+import io.gyre.eventstore.jdbc.internal.PostgresAppendListener;
 import io.gyre.eventstore.jdbc.internal.PostgresGlobalLog;
+import io.gyre.eventstore.jdbc.internal.PostgresLogWatch;
 import io.gyre.eventstore.jdbc.internal.SchemaManager;
 import io.gyre.eventstore.jdbc.internal.SqlErrors;
 import io.gyre.eventstore.jdbc.internal.StartupWait;
 import io.gyre.eventstore.jdbc.internal.Statements;
 import io.gyre.eventstore.jdbc.internal.StreamReader;
+import io.gyre.processing.AppendNotifier;
+import io.gyre.processing.SegmentOwnership;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -108,13 +115,26 @@ import org.jspecify.annotations.Nullable;
  * share a gate in the JVM, which is why one H2 database must not be shared by several processes: use PostgreSQL
  * for a cluster.
  *
+ * <p>The log reports when it stands still ({@link #globalLogStatus()}): a transaction left open on the PostgreSQL
+ * server holds every reader back, and the store names it after {@link Builder#stallThreshold(Duration)}. And it
+ * refuses to read a database restored from another server, whose stored transaction ids are above the server's
+ * (readers would otherwise silently get nothing), with a {@link GlobalLogRestoredException} naming the repair.
+ *
+ * <h2>Waking processors</h2>
+ * The store is an {@link AppendNotifier}, which a Gyre node uses unless told otherwise: on PostgreSQL a node that
+ * appended sends a {@code NOTIFY} after the commit, one at a time (appends that commit meanwhile share the next), and
+ * a subscriber is woken by one listening connection taken from the data source for as long as somebody subscribes. It
+ * reconnects with back-off when that connection drops and never fails the node; processors still poll, so a lost
+ * notification costs latency, never an event. {@link Builder#notifyAppends(boolean)} turns it off. On H2, a
+ * database of one process, the node wakes its processors itself and the store adds nothing.
+ *
  * <h2>Reading a stream</h2>
  * Streams are read in pages of {@link Builder#readBatchSize(int)} events, each page its own query, so a long
  * stream loads in constant memory and an abandoned stream holds no connection.
  *
  * <p>Thread-safe.
  */
-public final class JdbcEventStore implements EventStore {
+public final class JdbcEventStore implements EventStore, AppendNotifier {
 
     private final Dialect dialect;
     private final TableNames tables;
@@ -124,19 +144,28 @@ public final class JdbcEventStore implements EventStore {
     private final @Nullable GroupCommit<AppendRequest> groupCommit;
     private final @Nullable AutoCloseable ownedPool;
     private final JdbcSnapshotStore snapshots;
+    private final @Nullable PostgresLogWatch watch;
+    private final @Nullable PostgresAppendListener listener;
+    private final @Nullable PostgresAppendAnnouncer announcer;
 
     private JdbcEventStore(Builder builder, Dialect dialect, @Nullable CommitOrderGate gate) {
         this.dialect = dialect;
         this.tables = builder.tables;
         this.ownedPool = builder.ownedPool;
-        Statements sql = new Statements(dialect == Dialect.POSTGRES, builder.tables);
+        boolean postgres = dialect == Dialect.POSTGRES;
+        String channel = postgres && builder.notifyAppends ? PostgresAppendListener.channelFor(builder.tables) : null;
+        Statements sql = new Statements(postgres, builder.tables);
         Connections connections = new Connections(builder.dataSource, sql,
                 builder.queryTimeout == null ? 0 : (int) builder.queryTimeout.toSeconds());
         Failures failures = new Failures();
         this.reader = new StreamReader(connections, failures, builder.readBatchSize);
         this.snapshots = new JdbcSnapshotStore(new JdbcSnapshots(connections, failures, builder.tables.snapshots()),
                 builder.tables.snapshots());
-        this.log = gate == null ? new PostgresGlobalLog(connections, failures)
+        this.watch = postgres ? new PostgresLogWatch(connections, failures, builder.stallThreshold, Clock.systemUTC())
+                : null;
+        this.listener = channel == null ? null : new PostgresAppendListener(builder.dataSource, channel);
+        this.announcer = channel == null ? null : new PostgresAppendAnnouncer(builder.dataSource, channel);
+        this.log = gate == null ? new PostgresGlobalLog(connections, failures, Objects.requireNonNull(watch))
                 : new H2GlobalLog(connections, failures, gate);
         ConflictDiagnosis diagnosis = new ConflictDiagnosis(reader, failures);
         DecisionRows rows = new DecisionRows(sql);
@@ -237,6 +266,9 @@ public final class JdbcEventStore implements EventStore {
         } else {
             appender.writeAlone(request);
         }
+        if (announcer != null && !request.decisionOnly()) {
+            announcer.appended();
+        }
         long lastSequence = expected.lastSequence();
         return new AppendResult(lastSequence + 1, lastSequence + request.events().size());
     }
@@ -279,9 +311,54 @@ public final class JdbcEventStore implements EventStore {
         return log.readAll(after, maxCount);
     }
 
-    /** Closes the connection pool if the store made it ({@link #h2(Path)}); a given data source stays open. */
+    /**
+     * Whether readers of the global log get what is committed, checked now (one query on PostgreSQL): on PostgreSQL
+     * {@link GlobalLogStatus.State#STALLED} with the sessions to end when a transaction left open on the server has
+     * held readers back for longer than {@link Builder#stallThreshold(Duration)}, or
+     * {@link GlobalLogStatus.State#RESTORED} when the database was restored from another server. Always
+     * {@link GlobalLogStatus.State#MOVING} on H2.
+     *
+     * @return the status
+     * @throws JdbcEventStoreException when the database cannot be reached
+     */
+    public GlobalLogStatus globalLogStatus() {
+        if (watch == null) {
+            return new GlobalLogStatus(GlobalLogStatus.State.MOVING, Instant.now(), null, null, Duration.ZERO,
+                    List.of(), "moving: appends and readers share a commit gate in this process");
+        }
+        return watch.statusNow();
+    }
+
+    /**
+     * Wakes the listener when any node appends events to this store, on PostgreSQL through {@code LISTEN/NOTIFY}
+     * (see the class comment); the first subscription takes a connection from the data source, which the last one
+     * to close gives back. On H2, or with {@link Builder#notifyAppends(boolean)} off, nothing calls the listener:
+     * pollers poll.
+     *
+     * @param listener called on the listening thread when events may have been appended; it must return at once
+     * @return closing it stops the calls
+     */
+    @Override
+    public SegmentOwnership.Registration subscribe(Runnable listener) {
+        Objects.requireNonNull(listener, "listener");
+        if (this.listener == null) {
+            return () -> { };
+        }
+        return this.listener.subscribe(listener);
+    }
+
+    /**
+     * Stops the append listener, and closes the connection pool if the store made it ({@link #h2(Path)}); a given
+     * data source stays open.
+     */
     @Override
     public void close() {
+        if (listener != null) {
+            listener.close();
+        }
+        if (announcer != null) {
+            announcer.close();
+        }
         if (ownedPool != null) {
             try {
                 ownedPool.close();
@@ -309,6 +386,8 @@ public final class JdbcEventStore implements EventStore {
         private int maxAppendsPerTransaction = 64;
         private int appendTransactions = 8;
         private Duration startupTimeout = Duration.ofSeconds(60);
+        private boolean notifyAppends = true;
+        private Duration stallThreshold = Duration.ofSeconds(10);
         private @Nullable AutoCloseable ownedPool;
 
         private Builder(DataSource dataSource) {
@@ -455,6 +534,41 @@ public final class JdbcEventStore implements EventStore {
         }
 
         /**
+         * PostgreSQL: whether appends send a {@code NOTIFY} after they commit, and subscribers ({@link
+         * JdbcEventStore#subscribe}) listen for them, which wakes the processors of every node at once instead of at
+         * their next poll (default true). Sent after the commit, one at a time per node
+         * and shared by the appends that commit meanwhile, it does not slow appends down (a {@code NOTIFY} inside
+         * each append's transaction would: PostgreSQL serialises notifying commits); see the README's benchmark.
+         * Turn it off when processors may wait for their poll interval. No effect on H2.
+         *
+         * @param notifyAppends true to notify
+         * @return this builder
+         */
+        public Builder notifyAppends(boolean notifyAppends) {
+            this.notifyAppends = notifyAppends;
+            return this;
+        }
+
+        /**
+         * PostgreSQL: how long the global log may stand still while committed events wait behind a transaction still
+         * open on the server before {@link JdbcEventStore#globalLogStatus()} reports it stalled and the store logs
+         * the sessions holding it at WARN (default 10 s).
+         *
+         * @param stallThreshold 1 second to 1 hour
+         * @return this builder
+         */
+        public Builder stallThreshold(Duration stallThreshold) {
+            Objects.requireNonNull(stallThreshold, "stallThreshold");
+            if (stallThreshold.compareTo(Duration.ofSeconds(1)) < 0
+                    || stallThreshold.compareTo(Duration.ofHours(1)) > 0) {
+                throw new IllegalArgumentException("stallThreshold must be between 1 second and 1 hour, but was "
+                        + stallThreshold);
+            }
+            this.stallThreshold = stallThreshold;
+            return this;
+        }
+
+        /**
          * Connects (waiting up to {@link #startupTimeout(Duration)} for a database that is still coming up),
          * creates or validates the schema, and returns the store.
          *
@@ -462,6 +576,8 @@ public final class JdbcEventStore implements EventStore {
          * @throws JdbcEventStoreException   when the database cannot be reached within the start timeout
          * @throws EventStoreSchemaException when the schema is not what the store relies on (see
          *                                   {@link #createSchema(boolean)}), or was migrated by a newer Gyre
+         * @throws GlobalLogRestoredException on PostgreSQL, when the events table holds transaction ids from another
+         *                                    server (a restore); nothing was appended
          */
         public JdbcEventStore build() {
             StartupWait wait = new StartupWait(startupTimeout, "the event store database (" + dataSource + ")");
@@ -475,7 +591,16 @@ public final class JdbcEventStore implements EventStore {
                 closeOwnedPool();
                 throw e;
             }
-            return new JdbcEventStore(this, started.dialect(), started.gate());
+            JdbcEventStore store = new JdbcEventStore(this, started.dialect(), started.gate());
+            if (store.watch != null) {
+                try {
+                    store.watch.checkAtStart();
+                } catch (RuntimeException e) {
+                    store.close();
+                    throw e;
+                }
+            }
+            return store;
         }
 
         /** What a successful start found: the dialect, and on H2 the commit gate of the database. */

@@ -18,24 +18,39 @@ import java.util.Objects;
  * evaluated in the query's own snapshot). Every such transaction has finished, so that part of the log is final:
  * a transaction that commits late is read when it finishes, in its place, and a rolled-back one simply never
  * appears. A long transaction anywhere on the server delays readers (never appenders) until it ends. Appends
- * have nothing to do. Internal: not part of Gyre's API.
+ * have nothing to do.
+ *
+ * <p>Both a long transaction and a restore from another server (stored ids above the server's) make readers get
+ * nothing without an error of their own; a batch that does not fill up therefore lets {@link PostgresLogWatch}
+ * look (at most once a second), which reports the first and refuses the second. Internal: not part of Gyre's API.
  */
 public final class PostgresGlobalLog implements GlobalLog {
 
     private final Connections connections;
     private final Failures failures;
+    private final PostgresLogWatch watch;
 
     /**
      * @param connections where connections come from
      * @param failures    translates driver errors
+     * @param watch       looks for a stall or a restore when a batch does not fill up
      */
-    public PostgresGlobalLog(Connections connections, Failures failures) {
+    public PostgresGlobalLog(Connections connections, Failures failures, PostgresLogWatch watch) {
         this.connections = Objects.requireNonNull(connections, "connections");
         this.failures = Objects.requireNonNull(failures, "failures");
+        this.watch = Objects.requireNonNull(watch, "watch");
     }
 
     @Override
     public List<TrackedEvent> readAll(TrackingToken after, int maxCount) {
+        List<TrackedEvent> batch = read(after, maxCount);
+        if (batch.size() < maxCount) {
+            watch.afterShortRead(after);
+        }
+        return batch;
+    }
+
+    private List<TrackedEvent> read(TrackingToken after, int maxCount) {
         try (Connection connection = connections.open();
              PreparedStatement query = connections.prepare(connection, connections.sql().readAllPostgres())) {
             query.setString(1, Long.toString(after.commitOrder()));

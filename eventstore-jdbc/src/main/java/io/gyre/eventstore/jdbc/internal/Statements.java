@@ -459,6 +459,11 @@ public final class Statements {
         return new CommandRecord(stream, commandId, decidedAt, eventCount, outcome, fingerprint);
     }
 
+    /** @return the events table's name, as configured */
+    public String eventsTable() {
+        return events;
+    }
+
     /** @return true for PostgreSQL */
     public boolean postgres() {
         return postgres;
