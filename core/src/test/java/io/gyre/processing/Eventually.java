@@ -30,7 +30,7 @@ public final class Eventually {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("Not within " + timeout + ": " + description.get());
+                throw new AssertionError("Not within " + timeout + ": " + description.get() + gyreThreads());
             }
             try {
                 Thread.sleep(5);
@@ -39,5 +39,19 @@ public final class Eventually {
                 throw new AssertionError("Interrupted while waiting: " + description.get(), e);
             }
         }
+    }
+
+    /** What Gyre's threads were doing, to tell a slow condition from a stuck one. */
+    private static String gyreThreads() {
+        StringBuilder dump = new StringBuilder("\nGyre threads:");
+        Thread.getAllStackTraces().forEach((thread, frames) -> {
+            if (thread.getName().startsWith("gyre")) {
+                dump.append("\n  ").append(thread.getName()).append(' ').append(thread.getState());
+                for (int i = 0; i < Math.min(frames.length, 40); i++) {
+                    dump.append("\n    at ").append(frames[i]);
+                }
+            }
+        });
+        return dump.toString();
     }
 }
