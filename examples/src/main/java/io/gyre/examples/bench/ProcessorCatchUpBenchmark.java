@@ -2,9 +2,6 @@ package io.gyre.examples.bench;
 
 import io.gyre.Gyre;
 import io.gyre.eventstore.EventStore;
-import io.gyre.eventstore.ForwardingEventStore;
-import io.gyre.eventstore.StoredEvent;
-import io.gyre.eventstore.TrackedEvent;
 import io.gyre.eventstore.TrackingToken;
 import io.gyre.eventstore.jdbc.Dialect;
 import io.gyre.eventstore.jdbc.JdbcEventStore;
@@ -21,8 +18,6 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.LongAdder;
 import javax.sql.DataSource;
@@ -94,7 +89,7 @@ public final class ProcessorCatchUpBenchmark {
             System.out.printf("Tracking processor catch-up on PostgreSQL (%s): %,d events of %,d aggregates, %d "
                     + "segments, batches of %,d, %d processors; median of %d rounds%n%n", databases.postgresSource(),
                     events, AGGREGATES, segments, batch, Runtime.getRuntime().availableProcessors(), rounds);
-            EventStore log = new AliasedGlobalLog(store, dataSource, tables.events());
+            EventStore log = store;
             double[] plain = new double[rounds];
             double[] processor = new double[rounds];
             for (int round = -1; round < rounds; round++) {
@@ -119,20 +114,6 @@ public final class ProcessorCatchUpBenchmark {
             System.out.printf("  %22s %22s %8s%n", "plain JDBC read ev/s", "processor ev/s", "ratio");
             System.out.printf("  %,22.0f %,22.0f %7.2fx%n", Medians.of(plain), Medians.of(processor),
                     Medians.ofRatios(processor, plain));
-            if (Boolean.parseBoolean(System.getProperty("bench.storeAsIs", "true"))) {
-                int few = Math.min(events, 20_000);
-                System.out.printf("%n  For comparison, one round through JdbcEventStore.readAll as it is, whose ORDER BY "
-                        + "sorts by the unaliased commit-order column (a sequential scan and sort per batch), over "
-                        + "the first %,d events only:%n", few);
-                TrackingToken cutoff = TrackingToken.START;
-                for (int read = 0; read < few; ) {
-                    List<TrackedEvent> page = log.readAll(cutoff, Math.min(batch, few - read));
-                    cutoff = page.get(page.size() - 1).token();
-                    read += page.size();
-                }
-                double asIs = catchUp(new FirstEvents(store, cutoff), tokens, "as-is", segments, batch, few);
-                System.out.printf("  processor through JdbcEventStore.readAll: %,.0f events/s%n", asIs);
-            }
             store.close();
         }
     }
@@ -245,71 +226,6 @@ public final class ProcessorCatchUpBenchmark {
                 throw new IllegalStateException("a segment did not move: " + node.processors().status(name));
             }
             return rate;
-        }
-    }
-
-    /**
-     * The store with a global log that reads what {@code PostgresGlobalLog} reads, in the same order and under the same
-     * horizon, but names the commit-order column it selects ({@code AS commit_order}): unnamed, the column takes the
-     * name {@code transaction_id}, so {@code ORDER BY transaction_id} sorts by the selected bigint instead of the
-     * indexed column, and each batch becomes a sequential scan and a sort of the whole table.
-     */
-    private static final class AliasedGlobalLog extends ForwardingEventStore {
-
-        private final DataSource dataSource;
-        private final String sql;
-
-        AliasedGlobalLog(EventStore store, DataSource dataSource, String table) {
-            super(store);
-            this.dataSource = dataSource;
-            this.sql = "SELECT global_position, aggregate_type, aggregate_id, sequence_number, event_id, command_id, "
-                    + "event_type, payload, metadata, occurred_at, CAST(CAST(transaction_id AS text) AS bigint) AS "
-                    + "commit_order FROM " + table + " WHERE (transaction_id, global_position) > (CAST(? AS xid8), ?)"
-                    + " AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())"
-                    + " ORDER BY transaction_id, global_position LIMIT ?";
-        }
-
-        @Override
-        public List<TrackedEvent> readAll(TrackingToken after, int maxCount) {
-            try (Connection connection = dataSource.getConnection();
-                 PreparedStatement query = connection.prepareStatement(sql)) {
-                query.setString(1, Long.toString(after.commitOrder()));
-                query.setLong(2, after.position());
-                query.setInt(3, maxCount);
-                List<TrackedEvent> batch = new ArrayList<>(maxCount);
-                try (ResultSet rows = query.executeQuery()) {
-                    while (rows.next()) {
-                        StoredEvent event = new StoredEvent(rows.getLong(1), rows.getString(2), rows.getString(3),
-                                rows.getLong(4), rows.getString(5), rows.getString(6), rows.getString(7),
-                                rows.getString(8), rows.getString(9),
-                                rows.getObject(10, OffsetDateTime.class).toInstant());
-                        batch.add(new TrackedEvent(event, new TrackingToken(rows.getLong(11), event.position())));
-                    }
-                }
-                return batch;
-            } catch (SQLException e) {
-                throw new IllegalStateException("Reading the global log after " + after + " failed", e);
-            }
-        }
-    }
-
-    /** The store's own global log, cut at a token, to time a few batches of it. */
-    private static final class FirstEvents extends ForwardingEventStore {
-
-        private final TrackingToken cutoff;
-
-        FirstEvents(EventStore store, TrackingToken cutoff) {
-            super(store);
-            this.cutoff = cutoff;
-        }
-
-        @Override
-        public List<TrackedEvent> readAll(TrackingToken after, int maxCount) {
-            if (after.compareTo(cutoff) >= 0) {
-                return List.of();
-            }
-            return super.readAll(after, maxCount).stream().filter(event -> event.token().compareTo(cutoff) <= 0)
-                    .toList();
         }
     }
 }

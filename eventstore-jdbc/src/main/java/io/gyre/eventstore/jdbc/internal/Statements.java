@@ -237,7 +237,11 @@ public final class Statements {
      * @return the statement
      */
     public String readAllPostgres() {
-        return "SELECT " + SELECT_COLUMNS + ", CAST(CAST(transaction_id AS text) AS bigint) FROM " + events
+        // The commit order is selected under a name of its own: unnamed, the cast would be named transaction_id, and
+        // ORDER BY transaction_id would then sort by that selected bigint instead of the indexed xid8 column, making
+        // every batch a sequential scan and a sort of the whole table.
+        return "SELECT " + SELECT_COLUMNS + ", CAST(CAST(transaction_id AS text) AS bigint) AS commit_order FROM "
+                + events
                 + " WHERE (transaction_id, global_position) > (CAST(? AS xid8), ?)"
                 + " AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())"
                 + " ORDER BY transaction_id, global_position LIMIT ?";
