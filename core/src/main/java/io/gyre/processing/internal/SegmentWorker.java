@@ -357,6 +357,8 @@ final class SegmentWorker implements Runnable {
             return;
         }
         try (transaction) {
+            // Events (not items: progress marks of other segments' events lie between them) before the current one.
+            int eventsBefore = 0;
             for (int i = 0; i < chunk.size(); i++) {
                 if (!(chunk.get(i) instanceof Item.Event event)) {
                     continue;
@@ -366,15 +368,18 @@ final class SegmentWorker implements Runnable {
                     if (!deadLetterBehind(tracked, chunk)) {
                         return;
                     }
+                    eventsBefore++;
                     continue;
                 }
-                boolean givenUp = i == 0 && finalFailure != null && tracked.event().eventId().equals(failingEventId);
+                boolean givenUp = eventsBefore == 0 && finalFailure != null
+                        && tracked.event().eventId().equals(failingEventId);
                 Throwable error = givenUp ? finalFailure : invoke(tracked, transaction.resource());
                 if (error != null) {
                     transaction.close();
-                    rolledBack(tracked, error, givenUp, i, chunk);
+                    rolledBack(tracked, error, givenUp, i, eventsBefore, chunk);
                     return;
                 }
+                eventsBefore++;
             }
             TrackingToken last = chunk.get(chunk.size() - 1).token();
             transaction.updateToken(runtime.name, segment, runtime.owner, epoch, last);
@@ -407,12 +412,20 @@ final class SegmentWorker implements Runnable {
      * A handler failed in a transaction, which is rolled back. When events came before the failing one, they are
      * redone in a transaction of their own next turn, at once, and the failing one then waits for its back-off (or
      * meets the policy, its attempts used up); when it came first, the policy applies now.
+     *
+     * <p>The redo is bounded by the number of events before the failing one, the unit {@code take} counts; bounding
+     * it by the failing item's index instead (progress marks included) let the redo take the failing event again,
+     * fail it again before its own turn, and so on for ever, without ever applying the policy.
+     *
+     * @param index        the failing event's place in the chunk
+     * @param eventsBefore the events before it in the chunk
      */
-    private void rolledBack(TrackedEvent tracked, Throwable error, boolean givenUp, int index, List<Item> chunk) {
+    private void rolledBack(TrackedEvent tracked, Throwable error, boolean givenUp, int index, int eventsBefore,
+                            List<Item> chunk) {
         int used = givenUp ? attempts : countAttempt(tracked, error);
-        if (index > 0) {
+        if (eventsBefore > 0) {
             runtime.queues.requeueFront(this, chunk);
-            redoLimit = index;
+            redoLimit = eventsBefore;
             if (used < runtime.definition.errorPolicy().attempts() && retryable(error)) {
                 retryNotBefore = System.nanoTime()
                         + runtime.definition.errorPolicy().backoffAfter(used, ThreadLocalRandom.current()).toNanos();
@@ -422,9 +435,11 @@ final class SegmentWorker implements Runnable {
             return;
         }
         finalFailure = null;
+        // Only progress marks come before the failing event: a retry gets them back with it; a dead letter moves the
+        // segment past the failing event, and so past them.
         if (failed(tracked, error, used, chunk)) {
             // Dead-lettered: the rest of the turn goes on next turn, in a fresh transaction.
-            runtime.queues.requeueFront(this, chunk.subList(1, chunk.size()));
+            runtime.queues.requeueFront(this, chunk.subList(index + 1, chunk.size()));
             commit(true);
         }
     }

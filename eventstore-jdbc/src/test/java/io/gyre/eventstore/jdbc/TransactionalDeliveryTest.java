@@ -141,6 +141,34 @@ class TransactionalDeliveryTest {
             }
         }
 
+        /** Like {@link Eventually#await}, adding on PostgreSQL what every session was doing and waiting for. */
+        private void awaitOrDiagnose(String description, java.util.function.BooleanSupplier condition) {
+            try {
+                Eventually.await(TIMEOUT, description, condition);
+            } catch (AssertionError e) {
+                if (!database.postgres()) {
+                    throw e;
+                }
+                StringBuilder sessions = new StringBuilder("\nSessions:");
+                try (Connection connection = database.dataSource().getConnection();
+                     Statement query = connection.createStatement();
+                     ResultSet rows = query.executeQuery("SELECT a.pid, a.state, a.wait_event_type, a.wait_event, "
+                             + "a.backend_xid, a.backend_xmin, pg_blocking_pids(a.pid), a.xact_start, "
+                             + "left(a.query, 160) FROM pg_stat_activity a WHERE a.backend_type = 'client backend'")) {
+                    while (rows.next()) {
+                        sessions.append("\n  pid ").append(rows.getInt(1)).append(' ').append(rows.getString(2))
+                                .append(" wait ").append(rows.getString(3)).append('/').append(rows.getString(4))
+                                .append(" xid ").append(rows.getString(5)).append(" xmin ").append(rows.getString(6))
+                                .append(" blocked by ").append(rows.getString(7)).append(" since ")
+                                .append(rows.getString(8)).append(": ").append(rows.getString(9));
+                    }
+                } catch (SQLException diagnosis) {
+                    sessions.append(" could not be read: ").append(diagnosis);
+                }
+                throw new AssertionError(e.getMessage() + sessions, e);
+            }
+        }
+
         private Map<String, Balance> readModel() {
             Map<String, Balance> rows = new TreeMap<>();
             try (Connection connection = database.dataSource().getConnection();
@@ -231,13 +259,13 @@ class TransactionalDeliveryTest {
             Balances balances = new Balances(table);
             node(balances, ErrorPolicy.stop());
             appendMany(300, 11);
-            Eventually.await(TIMEOUT, "built", () -> node.processors().status("balances").caughtUp()
+            awaitOrDiagnose("built", () -> node.processors().status("balances").caughtUp()
                     && readModel().equals(expected(11)));
             Map<String, Balance> before = readModel();
 
             node.processors().reset("balances").join();
 
-            Eventually.await(TIMEOUT, "rebuilt", () -> node.processors().status("balances").caughtUp()
+            awaitOrDiagnose("rebuilt", () -> node.processors().status("balances").caughtUp()
                     && readModel().equals(before));
             assertThat(readModel()).isEqualTo(expected(11));
         }
@@ -253,7 +281,7 @@ class TransactionalDeliveryTest {
                     .build());
             appendMany(80, 8);
 
-            Eventually.await(TIMEOUT, "a segment stops", () -> node.processors().status("balances").segments()
+            awaitOrDiagnose("a segment stops", () -> node.processors().status("balances").segments()
                     .stream().anyMatch(segment -> segment.state() == SegmentState.STOPPED));
             var stopped = node.processors().status("balances").segments().stream()
                     .filter(segment -> segment.state() == SegmentState.STOPPED).findFirst().orElseThrow();
@@ -265,7 +293,7 @@ class TransactionalDeliveryTest {
 
             failing.set(false);
             node.processors().resume("balances");
-            Eventually.await(TIMEOUT, "resumed", () -> node.processors().status("balances").caughtUp()
+            awaitOrDiagnose("resumed", () -> node.processors().status("balances").caughtUp()
                     && readModel().equals(expected(8)));
         }
 
@@ -283,7 +311,7 @@ class TransactionalDeliveryTest {
 
             Map<String, Balance> others = expected(6);
             others.put("agg-5", new Balance(5, 1));
-            Eventually.await(TIMEOUT, "every other event handled, agg-5's held back after its dead letter",
+            awaitOrDiagnose("every other event handled, agg-5's held back after its dead letter",
                     () -> processing.list("balances", segmentOf("agg-5")).size() == 19
                             && readModel().equals(others) && node.processors().status("balances").caughtUp());
             assertThat(processing.list("balances", segmentOf("agg-5"))).extracting(letter -> letter.event().sequence())
