@@ -204,8 +204,9 @@ class ProcessorKillTest {
                         .isEqualTo(accounts * INITIAL_BALANCE);
 
                 AuditFindings audit = checkAudit(db, streams);
-                Map<String, Integer> here = awaitOrLast(Duration.ofSeconds(30), () -> segmentsHere(nodes),
-                        counts -> counts.equals(ownerCounts(tokens(db))));
+                Map<String, Boolean> caughtUp = new TreeMap<>();
+                Map<String, Integer> here = awaitOrLast(Duration.ofSeconds(30), () -> segmentsHere(nodes, caughtUp),
+                        counts -> counts.equals(ownerCounts(tokens(db))) && !caughtUp.containsValue(false));
                 Map<Integer, Token> finalTokens = tokens(db);
                 Set<String> live = nodes.stream().filter(NodeProcess::isAlive).map(NodeProcess::name)
                         .collect(Collectors.toSet());
@@ -216,14 +217,16 @@ class ProcessorKillTest {
                         .isEqualTo(ownerCounts(finalTokens));
                 assertThat(here.values().stream().mapToInt(Integer::intValue).sum()).as("segments run, over all nodes")
                         .isEqualTo(SEGMENTS);
+                assertThat(caughtUp).as("each node's status says its segments have caught up")
+                        .doesNotContainValue(false).containsOnlyKeys(here.keySet());
 
                 Map<String, Integer> refusals = new TreeMap<>();
                 for (NodeProcess node : nodes) {
                     refusals.put(node.name(), count(node.log(), "Processor '" + PROCESSOR + "' segment ",
                             " is fenced on "));
                 }
-                System.out.printf("ProcessorKillTest: %d accounts, %d clients, %d round(s) of %d s phases; %,d commands "
-                                + "acknowledged, %,d events, %,d token updates and %,d read model changes audited%n",
+                System.out.printf("ProcessorKillTest: %d accounts, %d clients, %d round(s) of %d s phases; "
+                                + "%,d commands acknowledged, %,d events, %,d token updates and %,d read model changes audited%n",
                         accounts, clientThreads, rounds, phase.toSeconds(), written.acked(), written.events(),
                         audit.tokenUpdates(), audit.balanceChanges());
                 System.out.println("ProcessorKillTest: fencing refusals (allowed around view changes) " + refusals
@@ -355,7 +358,8 @@ class ProcessorKillTest {
         BalancesProjection.createTable(db);
         try (Connection connection = db.getConnection(); Statement sql = connection.createStatement()) {
             sql.execute("CREATE TABLE token_audit (id BIGSERIAL PRIMARY KEY, txid BIGINT NOT NULL,"
-                    + " segment INT NOT NULL, old_owner TEXT, old_epoch BIGINT, old_commit_order BIGINT, old_position BIGINT,"
+                    + " segment INT NOT NULL, old_owner TEXT, old_epoch BIGINT, old_commit_order BIGINT,"
+                    + " old_position BIGINT,"
                     + " new_owner TEXT, new_epoch BIGINT, new_commit_order BIGINT, new_position BIGINT,"
                     + " at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())");
             sql.execute("CREATE FUNCTION audit_token() RETURNS trigger AS $$ BEGIN "
@@ -555,8 +559,12 @@ class ProcessorKillTest {
         }
     }
 
-    /** @return per live node, how many segments its own status says run there ({@code GET /accounts/{id}}) */
-    private Map<String, Integer> segmentsHere(List<NodeProcess> nodes) {
+    /**
+     * @param caughtUp filled with whether each node that runs segments says they have caught up
+     * @return per live node that runs segments, how many its own status says run there ({@code GET /accounts/{id}})
+     */
+    private Map<String, Integer> segmentsHere(List<NodeProcess> nodes, Map<String, Boolean> caughtUp) {
+        caughtUp.clear();
         Map<String, Integer> counts = new TreeMap<>();
         for (NodeProcess node : nodes) {
             if (!node.isAlive()) {
@@ -566,7 +574,11 @@ class ProcessorKillTest {
                 HttpResponse<String> response = http.send(HttpRequest.newBuilder(node.uri("/accounts/"
                         + Clients.account(0))).timeout(Duration.ofSeconds(5)).build(),
                         HttpResponse.BodyHandlers.ofString());
-                String here = JSON.readTree(response.body()).path("readModel").path("segmentsHere").asText("");
+                JsonNode readModel = JSON.readTree(response.body()).path("readModel");
+                String here = readModel.path("segmentsHere").asText("");
+                if (readModel.path("caughtUp").isBoolean()) {
+                    caughtUp.put(node.name(), readModel.path("caughtUp").asBoolean());
+                }
                 Matcher matcher = Pattern.compile("(\\d+) of (\\d+)").matcher(here);
                 counts.put(node.name(), matcher.matches() && Integer.parseInt(matcher.group(2)) == SEGMENTS
                         ? Integer.parseInt(matcher.group(1)) : -1);
