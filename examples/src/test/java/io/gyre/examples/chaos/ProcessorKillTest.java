@@ -200,12 +200,13 @@ class ProcessorKillTest {
                 long caughtUpMillis = (System.nanoTime() - waitStarted) / 1_000_000;
                 log(testStarted, "read model " + (readModel.equals(replay) ? "caught up" : "NOT caught up") + " "
                         + caughtUpMillis + " ms after the clients stopped");
+                // The audit first: where the read model is off, it names the event and the transaction.
+                AuditFindings audit = checkAudit(db, streams);
                 assertThat(readModel).as("the read model equals a replay of the event store").isEqualTo(replay);
                 assertThat(readModel.values().stream().mapToLong(Row::balance).sum())
                         .as("the read model's total equals the write side's").isEqualTo(writeTotal)
                         .isEqualTo(accounts * INITIAL_BALANCE);
 
-                AuditFindings audit = checkAudit(db, streams);
                 Map<String, Boolean> caughtUp = new TreeMap<>();
                 Map<String, Integer> here = awaitOrLast(Duration.ofSeconds(30), () -> segmentsHere(nodes, caughtUp),
                         counts -> counts.equals(ownerCounts(tokens(db))) && !caughtUp.containsValue(false));
