@@ -65,8 +65,20 @@ public final class BalancesProjection {
      * @return the processor, ready to register with {@code Gyre.builder().processor(...)} or to tune further
      */
     public static TrackingProcessor.Builder processor(ProcessingTransactions transactions) {
+        return processor(transactions, SEGMENTS);
+    }
+
+    /**
+     * @param transactions the read model's database, which also keeps the processor's tokens
+     * @param segments     how many segments the processor has, 1 to 4,096; every node of a cluster must use the same
+     *                     count, and a database that already holds the processor's tokens keeps the count it was
+     *                     started with until the processor is reset
+     * @return the processor, ready to register with {@code Gyre.builder().processor(...)} or to tune further
+     * @throws IllegalArgumentException when the count is out of range
+     */
+    public static TrackingProcessor.Builder processor(ProcessingTransactions transactions, int segments) {
         return TrackingProcessor.named(PROCESSOR)
-                .segments(SEGMENTS)
+                .segments(segments)
                 .handlers(new BalancesProjection())
                 .delivery(Delivery.transactional(transactions))
                 // A failure here is almost always the read model's database being away for a while (a fail-over, a

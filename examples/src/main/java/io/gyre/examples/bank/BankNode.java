@@ -61,7 +61,8 @@ import org.jspecify.annotations.Nullable;
  * <p>Arguments, as {@code --key=value}: {@code node}, {@code cluster}, {@code http-port}, {@code bind-port}
  * (first JGroups port), {@code port-range} (ports above it to try, and to probe on each initial host; default 20),
  * {@code initial-hosts} ({@code host:port,host:port}; default this node's own address and port), {@code jdbc-url},
- * {@code jdbc-user}, {@code jdbc-password}, {@code clock-offset-seconds}, {@code api-token} (or the environment
+ * {@code jdbc-user}, {@code jdbc-password}, {@code clock-offset-seconds}, {@code balances-segments} (the balances
+ * processor's segment count, the same on every node; default {@value BalancesProjection#SEGMENTS}), {@code api-token} (or the environment
  * variable {@code GYRE_API_TOKEN}: commands and account reads then need {@code Authorization: Bearer <token>}; health
  * stays open). SIGTERM leaves the cluster gracefully: requests in progress finish first.
  */
@@ -117,7 +118,8 @@ public final class BankNode {
         JdbcProcessingStore readModel = JdbcProcessingStore.create(pool);
         this.balances = new Balances(pool);
         this.node = Gyre.builder().name(name).eventStore(events).aggregate(Account.class)
-                .processor(BalancesProjection.processor(readModel))
+                .processor(BalancesProjection.processor(readModel, Integer.parseInt(
+                        options.getOrDefault("balances-segments", Integer.toString(BalancesProjection.SEGMENTS)))))
                 .commandBus(bus).clock(clock).commandTimeout(Duration.ofSeconds(10)).start();
         this.server = HttpServer.create(new InetSocketAddress("127.0.0.1",
                 Integer.parseInt(options.getOrDefault("http-port", "8080"))), 128);

@@ -23,13 +23,27 @@ final class NodeProcess {
     private final int httpPort;
     private final List<String> arguments;
     private final Path log;
+    private final List<String> jvmOptions;
     private Process process;
 
     NodeProcess(String name, int httpPort, List<String> arguments, Path log) {
+        this(name, httpPort, arguments, log, List.of());
+    }
+
+    /**
+     * @param jvmOptions options for the node's JVM after the defaults, e.g. {@code -Dorg.slf4j.simpleLogger...} to
+     *                   log more than warnings
+     */
+    NodeProcess(String name, int httpPort, List<String> arguments, Path log, List<String> jvmOptions) {
         this.name = name;
         this.httpPort = httpPort;
         this.arguments = List.copyOf(arguments);
         this.log = log;
+        this.jvmOptions = List.copyOf(jvmOptions);
+    }
+
+    Path log() {
+        return log;
     }
 
     String name() {
@@ -48,6 +62,7 @@ final class NodeProcess {
         command.add("-Djava.net.preferIPv4Stack=true");
         command.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
         command.add("-Dorg.slf4j.simpleLogger.log.org.jgroups=error");
+        command.addAll(jvmOptions);
         command.add("-cp");
         command.add(classpath());
         command.add("io.gyre.examples.bank.BankNode");
