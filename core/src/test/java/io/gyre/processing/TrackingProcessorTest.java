@@ -215,6 +215,96 @@ class TrackingProcessorTest {
     }
 
     @Test
+    void a_transactional_handler_failing_after_other_segments_progress_marks_meets_its_policy() throws Exception {
+        // The failing event's batch holds an event before it and marks of the other segment's events between them;
+        // the redo of the events before it must stop before it (it looped for ever when it counted the marks).
+        List<String> aggregates = aggregatesIn(2, 0, 1);
+        String failingAggregate = aggregates.get(0);
+        String other = aggregates.get(1);
+        InMemoryEventStore log = new InMemoryEventStore();
+        append(log, other, 100, 101);                 // the first batch: only the other segment's events
+        append(log, failingAggregate, 0);
+        append(log, other, 110);                      // a mark of the other segment after the failing aggregate's #0
+        append(log, failingAggregate, 1);             // fails every time
+        append(log, other, 111);
+        CountDownLatch firstHeld = new CountDownLatch(1);
+        Recorder recorder = new Recorder();
+        recorder.failWhen(delivery -> {
+            if (delivery.n() == 100 && firstHeld.getCount() > 0) {
+                // Holds the one worker thread while the reader queues the failing aggregate's events and marks.
+                firstHeld.countDown();
+                sleep(300);
+            }
+            return delivery.stream().aggregateId().equals(failingAggregate) && delivery.sequence() == 1;
+        });
+        UncommittedWrites transactions = new UncommittedWrites();
+        Gyre node = Gyre.builder().sharedEventStore(log)
+                .processing(ProcessingSettings.builder().tokenStore(transactions.tokenStore()).build())
+                .processor(TrackingProcessor.named("ledger").segments(2).threads(1).batchSize(2)
+                        .pollInterval(Duration.ofMillis(20)).handlers(recorder)
+                        .delivery(Delivery.transactional(transactions))
+                        .onError(ErrorPolicy.builder().attempts(2).backoff(Duration.ofMillis(1), Duration.ofMillis(1))
+                                .build()))
+                .start();
+        nodes.add(node);
+
+        int segment = segmentOf(failingAggregate, 2);
+        Eventually.await(TIMEOUT, () -> "the failing segment stops: " + node.processors().status("ledger"),
+                () -> node.processors().status("ledger").segment(segment).state() == SegmentState.STOPPED);
+        SegmentStatus stopped = node.processors().status("ledger").segment(segment);
+        assertThat(stopped.failure().stream()).isEqualTo(StreamId.of(Events.TYPE, failingAggregate));
+        assertThat(stopped.failure().sequence()).isEqualTo(1);
+        assertThat(recorder.failures()).as("calls with the failing event").isBetween(2, 3);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Transactions whose writes go nowhere; tokens are stored in memory as they commit. */
+    private static final class UncommittedWrites implements ProcessingTransactions {
+
+        private final InMemoryTokenStore tokens = new InMemoryTokenStore();
+
+        @Override
+        public Class<?> resourceType() {
+            return Object.class;
+        }
+
+        @Override
+        public TokenStore tokenStore() {
+            return tokens;
+        }
+
+        @Override
+        public ProcessingTransaction begin() {
+            return new ProcessingTransaction() {
+                @Override
+                public Object resource() {
+                    return this;
+                }
+
+                @Override
+                public void updateToken(String processor, int segment, String owner, long epoch, TrackingToken token) {
+                    tokens.update(processor, segment, owner, epoch, token);
+                }
+
+                @Override
+                public void commit() {
+                }
+
+                @Override
+                public void close() {
+                }
+            };
+        }
+    }
+
+    @Test
     void a_dead_lettered_event_holds_back_its_aggregates_later_events_only_until_the_letters_are_retried() {
         Recorder recorder = new Recorder();
         AtomicBoolean failing = new AtomicBoolean(true);
