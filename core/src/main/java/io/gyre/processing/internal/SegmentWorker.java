@@ -167,11 +167,21 @@ final class SegmentWorker implements Runnable {
         schedule();
     }
 
-    /** The token store refused this worker's claim or update: a newer owner holds the segment. */
+    /**
+     * The token store refused this worker's claim or update: a newer owner holds the segment. When that owner is this
+     * node itself (it claimed the segment again at a newer epoch, as a cluster does on each view change), this worker
+     * is only its own predecessor, and the refusal is routine.
+     */
     void fenced(StaleSegmentOwnerException e) {
         phase = Phase.FENCED;
         runtime.queues.detachAndClear(this);
-        log.warn("Processor '{}' segment {} is fenced on {}: {}", runtime.name, segment, runtime.owner, e.getMessage());
+        if (runtime.owner.equals(e.storedOwner())) {
+            log.debug("Processor '{}' segment {} at epoch {} on {} gave way to this node's newer claim: {}",
+                    runtime.name, segment, epoch, runtime.owner, e.getMessage());
+        } else {
+            log.warn("Processor '{}' segment {} is fenced on {}: {}", runtime.name, segment, runtime.owner,
+                    e.getMessage());
+        }
     }
 
     /**
