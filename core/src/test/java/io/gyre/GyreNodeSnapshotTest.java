@@ -2,6 +2,7 @@ package io.gyre;
 
 import static io.gyre.aggregate.AggregateLifecycle.apply;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gyre.aggregate.Aggregate;
 import io.gyre.aggregate.AggregateId;
@@ -28,6 +29,17 @@ class GyreNodeSnapshotTest {
 
     private final InMemoryEventStore events = new InMemoryEventStore();
     private final InMemorySnapshotStore snapshots = new InMemorySnapshotStore();
+
+    @Test
+    void snapshot_settings_out_of_range_are_refused_at_once_naming_the_value() {
+        Gyre.Builder builder = Gyre.builder().sharedEventStore(events).aggregate(Counter.class);
+        assertThatThrownBy(() -> builder.snapshotEvery(-1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("snapshotEvery").hasMessageContaining("but was -1");
+        assertThatThrownBy(() -> builder.snapshotEvery(Counter.class, 200_000_000))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("but was 200000000");
+        assertThatThrownBy(() -> builder.snapshots(null)).isInstanceOf(NullPointerException.class)
+                .hasMessageContaining("snapshotStore");
+    }
 
     @Test
     void an_aggregate_loads_the_same_from_its_snapshot_as_from_its_events() {

@@ -54,6 +54,9 @@ class JdbcEventStoreBadInputTest {
                 + "but was 0");
         assertThatThrownBy(() -> builder.maxEventBytes(10)).hasMessageContaining("but was 10");
         assertThatThrownBy(() -> builder.queryTimeout(java.time.Duration.ZERO)).hasMessageContaining("PT0S");
+        assertThatThrownBy(() -> builder.stallThreshold(java.time.Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("stallThreshold")
+                .hasMessageContaining("PT0S");
         for (int bad : new int[] {0, -1, 1_001}) {
             assertThatThrownBy(() -> builder.maxAppendsPerTransaction(bad))
                     .isInstanceOf(IllegalArgumentException.class)
