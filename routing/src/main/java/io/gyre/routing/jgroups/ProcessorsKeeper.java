@@ -175,9 +175,8 @@ final class ProcessorsKeeper {
                 if (now != null) {
                     if (!now.complete() && !segments.processors().isEmpty()) {
                         log.warn("Member {}: not every member of view {} advertised its processors within {} ms "
-                                + "(a member still starting, or one of an older Gyre version); placing segments without them "
-                                + "until they do", selfId,
-                                now.viewId(), GRACE_MILLIS);
+                                + "(a member still starting, or one of an older Gyre version); placing segments "
+                                + "without them until they do", selfId, now.viewId(), GRACE_MILLIS);
                     }
                     segments.publish(now);
                 }
