@@ -386,6 +386,19 @@ final class SegmentQueues {
     }
 
     /**
+     * @return true when the worker has items queued, or it is attached and the reader has not yet found the end of
+     *         the log: more is coming, so a token stored now would soon be stale
+     */
+    boolean moreAhead(SegmentWorker worker) {
+        lock.lock();
+        try {
+            return !worker.queue.isEmpty() || (worker.attached && !atHead);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Queues what a detached worker read on its own, if it is still detached at the token it read from, then tries
      * to attach it.
      */
@@ -523,12 +536,23 @@ final class SegmentQueues {
      * poll interval.
      */
     void caughtUp(ReadTicket ticket) throws InterruptedException {
+        List<SegmentWorker> toRun = List.of();
         lock.lock();
         try {
             if (ticket.generation() == generation) {
+                if (!atHead) {
+                    // Workers put off storing their tokens while the reader was behind (SegmentWorker.commit).
+                    toRun = attachedWorkers();
+                }
                 atHead = true;
                 headSignals = ticket.signals();
             }
+        } finally {
+            lock.unlock();
+        }
+        toRun.forEach(SegmentWorker::schedule);
+        lock.lock();
+        try {
             long deadline = System.nanoTime() + definition.pollInterval().toNanos();
             readerWaiting = true;
             try {
@@ -545,6 +569,17 @@ final class SegmentQueues {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Under the lock. */
+    private List<SegmentWorker> attachedWorkers() {
+        List<SegmentWorker> attached = new ArrayList<>();
+        for (SegmentWorker worker : workers.values()) {
+            if (worker.attached) {
+                attached.add(worker);
+            }
+        }
+        return attached;
     }
 
     /** Waits after a failed read, unless closing. */
