@@ -279,29 +279,45 @@ final class SegmentQueues {
      * reader then starts from its token), or after moving the reader back when it is close behind.
      */
     void tryAttach(SegmentWorker worker) {
+        tryAttachAll(List.of(worker));
+    }
+
+    /**
+     * {@link #tryAttach} for several workers under one hold of the lock, so that the reader cannot read a batch
+     * between them: given lowest token first, the first sets the reader's position and the others, at or after it,
+     * join at once.
+     */
+    void tryAttachAll(List<SegmentWorker> joining) {
         lock.lock();
         try {
-            if (worker.attached || workers.get(worker.segment) != worker || !worker.runnable()) {
-                return;
+            for (SegmentWorker worker : joining) {
+                attachLocked(worker);
             }
-            TrackingToken position = worker.assigned;
-            boolean anyAttached = workers.values().stream().anyMatch(other -> other.attached);
-            if (!anyAttached || readerPosition == null) {
-                readerPosition = position;
-                generation++;
-            } else if (position.compareTo(readerPosition) < 0) {
-                long behind = readerPosition.position() - position.position();
-                if (behind > (long) REWIND_BATCHES * definition.batchSize()) {
-                    return;
-                }
-                readerPosition = position;
-                generation++;
-            }
-            worker.attached = true;
-            readerWake.signalAll();
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Under the lock. */
+    private void attachLocked(SegmentWorker worker) {
+        if (worker.attached || workers.get(worker.segment) != worker || !worker.runnable()) {
+            return;
+        }
+        TrackingToken position = worker.assigned;
+        boolean anyAttached = workers.values().stream().anyMatch(other -> other.attached);
+        if (!anyAttached || readerPosition == null) {
+            readerPosition = position;
+            generation++;
+        } else if (position.compareTo(readerPosition) < 0) {
+            long behind = readerPosition.position() - position.position();
+            if (behind > (long) REWIND_BATCHES * definition.batchSize()) {
+                return;
+            }
+            readerPosition = position;
+            generation++;
+        }
+        worker.attached = true;
+        readerWake.signalAll();
     }
 
     /** Takes a worker out of the reader's hands, keeping what is queued. */

@@ -150,6 +150,16 @@ final class SegmentWorker implements Runnable {
 
     /** Starts handling from a claimed token. */
     void start(TrackingToken token) {
+        begin(token);
+        runtime.queues.tryAttach(this);
+        schedule();
+    }
+
+    /**
+     * Makes the worker ready to handle from a claimed token, without joining the reader or running yet: the caller
+     * then does both, for several workers together ({@link SegmentQueues#tryAttachAll}).
+     */
+    void begin(TrackingToken token) {
         handled = token;
         committed = token;
         committedAt = System.nanoTime();
@@ -166,8 +176,6 @@ final class SegmentWorker implements Runnable {
             }
         }
         phase = Phase.RUNNING;
-        runtime.queues.tryAttach(this);
-        schedule();
     }
 
     /**

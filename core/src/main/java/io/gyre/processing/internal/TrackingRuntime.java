@@ -17,6 +17,7 @@ import io.gyre.processing.TrackingProcessor;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +28,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -121,21 +123,60 @@ public final class TrackingRuntime {
             log.info("Processor '{}' segment {} no longer runs on {} (epoch {}), handled up to {}", name,
                     worker.segment, owner, worker.epoch, worker.handled());
         }
-        for (SegmentWorker worker : changes.gained()) {
-            claim(worker, 1);
+        startTogether(changes.gained());
+    }
+
+    /**
+     * Claims every gained segment, then starts them together, lowest token first, so that they all join the one
+     * reader. Started one by one as each claim returned, the first segment set the reader going while the others
+     * were still being claimed (a database round trip each): a segment claimed once the reader was a few batches
+     * ahead then read the whole log on its own to catch up, every column of every event again.
+     */
+    private void startTogether(List<SegmentWorker> gained) {
+        List<SegmentWorker> claimed = new ArrayList<>();
+        Map<SegmentWorker, TrackingToken> from = new HashMap<>();
+        for (SegmentWorker worker : gained) {
+            TrackingToken token = claimToken(worker, 1);
+            if (token != null) {
+                claimed.add(worker);
+                from.put(worker, token);
+            }
         }
+        startAll(claimed, from::get);
+    }
+
+    /** Starts workers from their tokens, joining the reader together, lowest token first. */
+    private void startAll(List<SegmentWorker> workers, Function<SegmentWorker, TrackingToken> from) {
+        List<SegmentWorker> ordered = new ArrayList<>(workers);
+        ordered.sort(Comparator.comparing(from));
+        for (SegmentWorker worker : ordered) {
+            worker.begin(from.apply(worker));
+        }
+        queues.tryAttachAll(ordered);
+        ordered.forEach(SegmentWorker::schedule);
     }
 
     private void claim(SegmentWorker worker, int attempt) {
+        TrackingToken token = claimToken(worker, attempt);
+        if (token != null) {
+            worker.start(token);
+        }
+    }
+
+    /**
+     * @return the segment's token, or null when it was fenced, is no longer this node's, or the claim failed (then
+     *         it is tried again after a back-off)
+     */
+    private @Nullable TrackingToken claimToken(SegmentWorker worker, int attempt) {
         if (!queues.isCurrent(worker)) {
-            return;
+            return null;
         }
         try {
             tokens.initialize(name, definition.segments());
             TrackingToken token = tokens.claim(name, worker.segment, owner, worker.epoch);
             log.info("Processor '{}' segment {} now runs on {} (epoch {}) from {}", name, worker.segment, owner,
                     worker.epoch, token);
-            worker.start(token);
+            return token;
         } catch (StaleSegmentOwnerException e) {
             worker.fenced(e);
         } catch (RuntimeException e) {
@@ -145,6 +186,7 @@ public final class TrackingRuntime {
             timer.schedule(() -> control.execute(() -> claim(worker, attempt + 1)), delay.toNanos(),
                     TimeUnit.NANOSECONDS);
         }
+        return null;
     }
 
     // ---- commands ----
@@ -195,9 +237,7 @@ public final class TrackingRuntime {
                 fresh.add(new SegmentWorker(this, worker.segment, worker.epoch));
             }
             queues.endReset(fresh);
-            for (SegmentWorker worker : fresh) {
-                worker.start(from.getOrDefault(worker.segment, worker.handled()));
-            }
+            startAll(fresh, worker -> from.getOrDefault(worker.segment, worker.handled()));
         }
     }
 
