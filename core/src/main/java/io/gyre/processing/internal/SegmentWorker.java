@@ -206,6 +206,16 @@ final class SegmentWorker implements Runnable {
         schedule();
     }
 
+    /** @return true when the worker's loop has ended: none of its handlers runs or will run */
+    boolean hasStopped() {
+        return stopped.isDone();
+    }
+
+    /** @return completes when the worker's loop has ended, after its last handler returned */
+    CompletableFuture<Void> whenStopped() {
+        return stopped.copy();
+    }
+
     /** Waits for {@link #stop}. */
     void awaitStopped(Duration timeout) {
         try {

@@ -115,15 +115,59 @@ public final class TrackingRuntime {
 
     // ---- ownership (control thread) ----
 
+    /**
+     * Per segment, completes when every worker of it this node stopped has left its handlers. Kept across ownership
+     * changes: a segment that moves away and back, or is claimed again twice in quick succession, must still wait for
+     * the oldest worker that may be inside a handler, not only for the last one (which may never have started).
+     */
+    private final Map<Integer, CompletableFuture<Void>> stopping = new HashMap<>();
+
     private void ownershipChanged(OwnedSegments owned) {
         SegmentQueues.Changes changes = queues.apply(owned,
                 (segment, epoch) -> new SegmentWorker(this, segment, epoch));
+        stopping.values().removeIf(CompletableFuture::isDone);
         for (SegmentWorker worker : changes.lost()) {
             worker.stop(false);
+            CompletableFuture<Void> earlier = stopping.get(worker.segment);
+            stopping.put(worker.segment, earlier == null ? worker.whenStopped()
+                    : CompletableFuture.allOf(earlier, worker.whenStopped()));
             log.info("Processor '{}' segment {} no longer runs on {} (epoch {}), handled up to {}", name,
                     worker.segment, owner, worker.epoch, worker.handled());
         }
-        startTogether(changes.gained());
+        List<SegmentWorker> now = new ArrayList<>();
+        List<CompletableFuture<Void>> waitFor = new ArrayList<>();
+        List<SegmentWorker> later = new ArrayList<>();
+        for (SegmentWorker worker : changes.gained()) {
+            CompletableFuture<Void> predecessors = stopping.get(worker.segment);
+            if (predecessors == null || predecessors.isDone()) {
+                now.add(worker);
+            } else {
+                later.add(worker);
+                waitFor.add(predecessors);
+            }
+        }
+        startTogether(now);
+        if (!later.isEmpty()) {
+            startAfterPredecessors(later, waitFor);
+        }
+    }
+
+    /**
+     * Segments this node keeps at a newer epoch (a cluster claims its segments again on every view change) start only
+     * once their previous worker has left its handler: started at once from the stored token, the new worker would
+     * handle the same aggregates as the old one at the same time, and the old one could apply an earlier event after
+     * the new one applied a later one, leaving a read model that keeps an aggregate's latest state stale.
+     */
+    private void startAfterPredecessors(List<SegmentWorker> workers, List<CompletableFuture<Void>> predecessors) {
+        log.debug("Processor '{}' segments {} wait on {} for their previous workers to stop", name,
+                workers.stream().map(worker -> worker.segment).toList(), owner);
+        CompletableFuture.allOf(predecessors.toArray(new CompletableFuture<?>[0])).whenComplete((ignored, failure) -> {
+            try {
+                control.execute(() -> startTogether(workers));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                log.debug("Processor '{}' closed before segments {} could start", name, workers);
+            }
+        });
     }
 
     /**
