@@ -26,6 +26,12 @@ public interface Processors {
      * {@link ResetHandler @ResetHandler} methods clear the read model, every token moves to the start, its dead
      * letters are dropped, and its segments replay the log.
      *
+     * <p>A reset runs on a node that runs every segment of the processor. With {@link Delivery#transactional
+     * transactional delivery} the read model is cleared and the tokens move in one transaction, so a reset happens
+     * whole or not at all. With at-least-once delivery it cannot be atomic: when another member takes a segment while
+     * the reset handlers run (a member joining), that segment's token cannot move, the returned future fails saying
+     * so, and the read model lacks that segment's earlier events until the processor is reset again.
+     *
      * @param processor a tracking processor's name
      * @return completes when the tokens have moved (the replay then runs on its own), or fails with the reason:
      *         this node does not run every segment, or a reset handler threw (then nothing moved)

@@ -296,8 +296,21 @@ public final class TrackingRuntime {
             }
         } else {
             dispatcher.reset(null);
+            List<Integer> moved = new ArrayList<>();
             for (SegmentWorker worker : segments) {
-                tokens.update(name, worker.segment, owner, worker.epoch, after);
+                try {
+                    tokens.update(name, worker.segment, owner, worker.epoch, after);
+                    moved.add(worker.segment);
+                } catch (StaleSegmentOwnerException e) {
+                    // Not atomic without a transaction: the read model is cleared, and a member that took this
+                    // segment meanwhile goes on from its old token. Only another reset can make the model whole.
+                    throw new IllegalStateException("Processor '" + name + "' was only partly reset: its reset "
+                            + "handlers cleared the read model and segments " + moved + " moved to " + after
+                            + ", but segment " + worker.segment + " was taken by another member meanwhile ("
+                            + e.getMessage() + "), so it goes on from its old token and the read model lacks its "
+                            + "events before that token; reset again once one member runs every segment (with "
+                            + "transactional delivery a reset is all or nothing)", e);
+                }
             }
         }
     }

@@ -25,16 +25,15 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
- * Adversarial review of issue 14 (reset on a cluster). A reset runs only on a member that holds every segment
- * ({@code SegmentQueues.beginReset}); on a running cluster of two or more members it is refused, which this test
- * records as what a user meets. Then the race: a member that holds every segment resets an at-least-once processor,
- * its reset handler clears the read model (slowly, as a {@code DELETE} of a big table would), and meanwhile a member
- * joins and claims some segments at a newer epoch. The token moves are then refused for those segments, but the read
- * model has already been cleared, and the tokens stay where they were: the events before them are never replayed.
+ * Reset on a cluster, from an adversarial review of issue 14. A reset runs only on a member that holds every segment
+ * ({@code SegmentQueues.beginReset}); on a running cluster of two or more members it is refused, naming the segments.
+ * Then the race: a member that holds every segment resets an at-least-once processor, its reset handler clears the
+ * read model (slowly, as a {@code DELETE} of a big table would), and meanwhile a member joins and claims some segments
+ * at a newer epoch, so their tokens cannot move. Without a transaction that cannot be made atomic; the reset must then
+ * fail saying the read model was only partly reset, instead of completing as if nothing happened.
  */
 class ResetDuringViewChangeTest {
 
@@ -113,10 +112,7 @@ class ResetDuringViewChangeTest {
     }
 
     @Test
-    @Disabled("bug: an at-least-once reset clears the read model before it knows the tokens can move; a member that"
-            + " claims segments meanwhile makes the token moves fail, and the cleared read model never gets the"
-            + " events before the old tokens back (TrackingRuntime.doReset/moveTokens)")
-    void a_reset_racing_a_join_either_rebuilds_the_read_model_or_leaves_it_as_it_was() throws Exception {
+    void an_at_least_once_reset_racing_a_join_rebuilds_the_read_model_or_says_it_was_only_partly_done() throws Exception {
         cluster = new TestCluster(store);
         startNode("node-a");
         cluster.awaitConvergence(Duration.ofSeconds(20));
@@ -148,7 +144,12 @@ class ResetDuringViewChangeTest {
         }
         System.out.printf("%s: reset outcome: %s; read model holds %d of %d stored events; caught up %s%n",
                 getClass().getSimpleName(), outcome, model.events.size(), stored, caughtUp);
-        assertThat(model.events).as("the read model after a reset that raced a join").hasSize(stored);
+        if (outcome.equals("done")) {
+            assertThat(model.events).as("the read model after a reset that raced a join").hasSize(stored);
+        } else {
+            // At-least-once: not atomic; the caller must be told, with the way out.
+            assertThat(outcome).contains("only partly reset").contains("reset again");
+        }
     }
 
     private static void awaitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
