@@ -294,6 +294,15 @@ class TrackingProcessorTest {
                 }
 
                 @Override
+                public void fence(String processor, int segment, String owner, long epoch) {
+                    SegmentToken row = tokens.tokens(processor).get(segment);
+                    if (row.epoch() != epoch || !owner.equals(row.owner())) {
+                        throw new StaleSegmentOwnerException(processor, segment, owner, epoch, row.owner(),
+                                row.epoch());
+                    }
+                }
+
+                @Override
                 public void commit() {
                 }
 

@@ -1,6 +1,7 @@
 package io.gyre.processing.internal;
 
 import io.gyre.GyreNonTransientException;
+import io.gyre.GyreTransientException;
 import io.gyre.eventstore.StoredEvent;
 import io.gyre.eventstore.StreamId;
 import io.gyre.eventstore.TrackedEvent;
@@ -10,6 +11,7 @@ import io.gyre.processing.DeadLetterRetry;
 import io.gyre.processing.DeadLetterStore;
 import io.gyre.processing.ErrorPolicy;
 import io.gyre.processing.ProcessingTransaction;
+import io.gyre.processing.ProcessingTransactions;
 import io.gyre.processing.SegmentFailure;
 import io.gyre.processing.SegmentState;
 import io.gyre.processing.StaleSegmentOwnerException;
@@ -49,7 +51,13 @@ import org.slf4j.LoggerFactory;
  * failing one are redone in a transaction of their own, and the failing one is retried alone.
  *
  * <p>Order per aggregate with dead letters: once an aggregate has a dead letter in this segment, its later events
- * are put behind it ({@code parked}) until a retry handles them all. Internal: not part of Gyre's API.
+ * are put behind it ({@code parked}) until a retry handles them all.
+ *
+ * <p>Dead letters are fenced like tokens when the dead-letter store is also the token store's transactions (a
+ * {@code JdbcProcessingStore}, see {@link #letterTransactions}): a letter is added in the transaction that moves the
+ * token past its event, and a retried letter is removed in a fenced transaction (transactionally, the one of its
+ * handler's writes), so a superseded owner leaves no letter and, transactionally, applies none. With letters in a
+ * store apart (or in memory) they are written on their own, unfenced. Internal: not part of Gyre's API.
  */
 final class SegmentWorker implements Runnable {
 
@@ -229,12 +237,50 @@ final class SegmentWorker implements Runnable {
         }
     }
 
-    /** @return completes with what the retry did on this segment */
+    /**
+     * @return completes with what the retry did on this segment, or with the failure that cut it short; fails when
+     *         the worker stops before it runs the retry
+     */
     CompletableFuture<DeadLetterRetry> retryDeadLetters() {
         CompletableFuture<DeadLetterRetry> result = new CompletableFuture<>();
-        commands.add(() -> result.complete(retryLetters()));
+        commands.add(new RetryCommand(result));
+        if (stopped.isDone()) {
+            // Stopped while the command was being added: no turn will run it (finish() drained before it came).
+            abandonCommands();
+        }
         schedule();
         return result;
+    }
+
+    /** A retry of dead letters for the loop: it completes its future on every path, also when it never runs. */
+    private final class RetryCommand implements Runnable {
+
+        final CompletableFuture<DeadLetterRetry> result;
+
+        RetryCommand(CompletableFuture<DeadLetterRetry> result) {
+            this.result = result;
+        }
+
+        @Override
+        public void run() {
+            try {
+                result.complete(retryLetters());
+            } catch (Throwable e) {
+                result.completeExceptionally(e);
+            }
+        }
+    }
+
+    /** Fails the retries that a stopped worker will never run, instead of leaving their callers waiting. */
+    private void abandonCommands() {
+        Runnable command;
+        while ((command = commands.poll()) != null) {
+            if (command instanceof RetryCommand retry) {
+                retry.result.completeExceptionally(new GyreTransientException("Segment " + segment + " of processor '"
+                        + runtime.name + "' stopped on " + runtime.owner + " before it retried its dead letters; retry "
+                        + "them again on the node that runs the segment"));
+            }
+        }
     }
 
     /** Restarts a stopped segment at its failing event. */
@@ -261,6 +307,7 @@ final class SegmentWorker implements Runnable {
             } catch (java.util.concurrent.RejectedExecutionException e) {
                 scheduled.set(false);
                 stopped.complete(null);
+                abandonCommands();
             }
         }
     }
@@ -361,7 +408,7 @@ final class SegmentWorker implements Runnable {
             }
             TrackedEvent tracked = event.tracked();
             if (isParked(tracked)) {
-                if (!deadLetterBehind(tracked, chunk.subList(i, chunk.size()))) {
+                if (!deadLetterBehind(tracked, chunk.subList(i, chunk.size()), null)) {
                     return;
                 }
                 advance(item);
@@ -396,7 +443,7 @@ final class SegmentWorker implements Runnable {
                 }
                 TrackedEvent tracked = event.tracked();
                 if (isParked(tracked)) {
-                    if (!deadLetterBehind(tracked, chunk)) {
+                    if (!deadLetterBehind(tracked, chunk, transaction)) {
                         return;
                     }
                     eventsBefore++;
@@ -529,8 +576,11 @@ final class SegmentWorker implements Runnable {
         Instant now = runtime.clock.instant();
         SegmentFailure last = failure;
         try {
-            letters.add(new DeadLetter(runtime.name, segment, event, tracked.token(), describe(error), used,
-                    last == null ? now : last.since(), now));
+            writeLetter(new DeadLetter(runtime.name, segment, event, tracked.token(), describe(error), used,
+                    last == null ? now : last.since(), now), tracked.token());
+        } catch (StaleSegmentOwnerException e) {
+            fenced(e);
+            return false;
         } catch (RuntimeException e) {
             infrastructureFailed("add a dead letter", e, rest);
             return false;
@@ -547,13 +597,26 @@ final class SegmentWorker implements Runnable {
         return true;
     }
 
-    /** Puts an event of an aggregate that already has a dead letter behind it. */
-    private boolean deadLetterBehind(TrackedEvent tracked, List<Item> rest) {
+    /**
+     * Puts an event of an aggregate that already has a dead letter behind it.
+     *
+     * @param open the turn's transaction, which will store the token past the event, when the delivery is
+     *             transactional; null at least once
+     */
+    private boolean deadLetterBehind(TrackedEvent tracked, List<Item> rest, @Nullable ProcessingTransaction open) {
         Instant now = runtime.clock.instant();
+        DeadLetter letter = new DeadLetter(runtime.name, segment, tracked.event(), tracked.token(),
+                "waits behind an earlier dead letter of " + tracked.event().stream(), 0, now, now);
         try {
-            runtime.deadLetters.add(new DeadLetter(runtime.name, segment, tracked.event(), tracked.token(),
-                    "waits behind an earlier dead letter of " + tracked.event().stream(), 0, now, now));
+            if (open != null && letterTransactions() != null) {
+                open.addDeadLetter(letter);
+            } else {
+                writeLetter(letter, open == null ? tracked.token() : null);
+            }
             return true;
+        } catch (StaleSegmentOwnerException e) {
+            fenced(e);
+            return false;
         } catch (RuntimeException e) {
             infrastructureFailed("add a dead letter", e, rest);
             return false;
@@ -685,11 +748,69 @@ final class SegmentWorker implements Runnable {
                     handled, e);
         } finally {
             stopped.complete(null);
+            abandonCommands();
         }
     }
 
     // ---- dead letters ----
 
+    /**
+     * The transactions that write this segment's dead letters together with its fenced token: the dead-letter store
+     * itself when it is also the token store's {@link ProcessingTransactions} (a {@code JdbcProcessingStore}, with the
+     * delivery's transactions when it is transactional); null when the letters live apart (a store of their own, or
+     * in memory), where they are written on their own, unfenced.
+     */
+    private @Nullable ProcessingTransactions letterTransactions() {
+        if (runtime.transactions != null) {
+            return runtime.deadLetters == runtime.transactions ? runtime.transactions : null;
+        }
+        return runtime.deadLetters instanceof ProcessingTransactions own && own.tokenStore() == runtime.tokens ? own
+                : null;
+    }
+
+    /**
+     * Writes a dead letter: with {@link #letterTransactions}, in a transaction fenced by the token update to
+     * {@code past} (or, when null, by a fence that moves no token), so that a superseded owner writes none; else to
+     * the store alone.
+     *
+     * @throws StaleSegmentOwnerException when the token store has given the segment to a newer owner
+     */
+    private void writeLetter(DeadLetter letter, @Nullable TrackingToken past) {
+        ProcessingTransactions transactions = letterTransactions();
+        if (transactions == null) {
+            runtime.deadLetters.add(letter);
+            return;
+        }
+        try (ProcessingTransaction transaction = transactions.begin()) {
+            transaction.addDeadLetter(letter);
+            if (past == null) {
+                transaction.fence(runtime.name, segment, runtime.owner, epoch);
+            } else {
+                transaction.updateToken(runtime.name, segment, runtime.owner, epoch, past);
+            }
+            transaction.commit();
+        }
+        if (past != null) {
+            committed = past;
+            committedAt = System.nanoTime();
+            uncommittedEvents = false;
+            eventsSinceCommit = 0;
+        }
+    }
+
+    /**
+     * Handles the segment's dead letters again, each aggregate's in order, until one fails again.
+     *
+     * <p>What can repeat: transactionally, with the letters in the delivery's database, nothing: a letter is removed
+     * in the fenced transaction of its handler's writes, so its event is applied and the letter gone together, or
+     * neither. At least once, or with a dead-letter store apart from the delivery's database, the letter is removed
+     * after its handler returned: when that removal fails (the store fails, the node dies, or another node has taken
+     * the segment over), the next retry runs the handler with the event again.
+     *
+     * @return what the retry did; when another node has taken the segment over, the letters not handled yet are left
+     *         to it and counted as remaining
+     * @throws GyreTransientException when a store failed; the letters not handled stay for the next retry
+     */
     private DeadLetterRetry retryLetters() {
         DeadLetterStore store = runtime.deadLetters;
         if (store == null) {
@@ -704,46 +825,89 @@ final class SegmentWorker implements Runnable {
             byStream.computeIfAbsent(letter.event().stream(), stream -> new ArrayList<>()).add(letter);
         }
         int handledCount = 0;
-        int remaining = 0;
         for (Map.Entry<StreamId, List<DeadLetter>> entry : byStream.entrySet()) {
             List<DeadLetter> ofStream = entry.getValue();
             int done = 0;
-            for (DeadLetter letter : ofStream) {
-                Throwable error = retryOne(letter);
-                if (error != null) {
-                    store.add(letter.failedAgain(describe(error), runtime.clock.instant()));
-                    break;
+            try {
+                for (DeadLetter letter : ofStream) {
+                    if (!retryOne(letter)) {
+                        break;
+                    }
+                    done++;
                 }
-                store.remove(runtime.name, letter.event().eventId());
-                done++;
+            } catch (StaleSegmentOwnerException e) {
+                fenced(e);
+                handledCount += done;
+                log.info("Processor '{}' segment {} retried dead letters until it was superseded: {} handled, the "
+                        + "other {} left to the segment's owner", runtime.name, segment, handledCount,
+                        letters.size() - handledCount);
+                return new DeadLetterRetry(handledCount, letters.size() - handledCount);
+            } catch (RuntimeException e) {
+                handledCount += done;
+                throw new GyreTransientException("Processor '" + runtime.name + "' segment " + segment + " stopped "
+                        + "retrying its dead letters after handling " + handledCount + " of " + letters.size()
+                        + ", on a store failure while retrying event " + ofStream.get(done).event().eventId()
+                        + "; the letters not handled stay for the next retry", e);
             }
             handledCount += done;
-            remaining += ofStream.size() - done;
             if (done == ofStream.size()) {
                 parked.remove(entry.getKey());
             }
         }
+        int remaining = letters.size() - handledCount;
         log.info("Processor '{}' segment {} retried dead letters: {} handled, {} remain", runtime.name, segment,
                 handledCount, remaining);
         return new DeadLetterRetry(handledCount, remaining);
     }
 
-    private @Nullable Throwable retryOne(DeadLetter letter) {
+    /**
+     * Handles one dead letter again and removes it, or records that it failed again.
+     *
+     * @return true when it was handled and removed, false when its handler failed again
+     * @throws StaleSegmentOwnerException when the token store has given the segment to a newer owner: nothing of the
+     *                                    retry was committed (transactionally)
+     * @throws RuntimeException           when a store failed
+     */
+    private boolean retryOne(DeadLetter letter) {
         StoredEvent event = letter.event();
+        TrackedEvent tracked = new TrackedEvent(event, letter.token() == null ? TrackingToken.START : letter.token());
+        ProcessingTransactions letterTransactions = letterTransactions();
+        Throwable error;
         if (runtime.transactions == null) {
-            return invoke(new TrackedEvent(event, letter.token() == null ? TrackingToken.START : letter.token()),
-                    null);
-        }
-        try (ProcessingTransaction transaction = runtime.transactions.begin()) {
-            Throwable error = invoke(new TrackedEvent(event, letter.token() == null ? TrackingToken.START
-                    : letter.token()), transaction.resource());
+            error = invoke(tracked, null);
             if (error == null) {
-                transaction.commit();
+                if (letterTransactions != null) {
+                    try (ProcessingTransaction transaction = letterTransactions.begin()) {
+                        transaction.removeDeadLetter(runtime.name, event.eventId());
+                        transaction.fence(runtime.name, segment, runtime.owner, epoch);
+                        transaction.commit();
+                    }
+                } else {
+                    runtime.deadLetters.remove(runtime.name, event.eventId());
+                }
+                return true;
             }
-            return error;
-        } catch (RuntimeException e) {
-            return e;
+        } else {
+            try (ProcessingTransaction transaction = runtime.transactions.begin()) {
+                error = invoke(tracked, transaction.resource());
+                if (error == null) {
+                    if (letterTransactions != null) {
+                        transaction.removeDeadLetter(runtime.name, event.eventId());
+                    }
+                    // Last, as a turn's token update is: the fence holds (the token row locked) until the commit.
+                    transaction.fence(runtime.name, segment, runtime.owner, epoch);
+                    transaction.commit();
+                }
+            }
+            if (error == null) {
+                if (letterTransactions == null) {
+                    runtime.deadLetters.remove(runtime.name, event.eventId());
+                }
+                return true;
+            }
         }
+        writeLetter(letter.failedAgain(describe(error), runtime.clock.instant()), null);
+        return false;
     }
 
     // ---- helpers ----

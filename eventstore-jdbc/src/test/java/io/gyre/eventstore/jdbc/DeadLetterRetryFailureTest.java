@@ -23,7 +23,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -62,8 +61,6 @@ class DeadLetterRetryFailureTest {
     }
 
     @Test
-    @Disabled("bug: a dead-letter store failure after the retried handler committed escapes SegmentWorker.retryLetters:"
-            + " the retry's future never completes, the segment stops, and the next retry applies the event again")
     void a_store_failure_while_retrying_a_dead_letter_completes_the_retry_and_applies_the_event_once()
             throws Exception {
         table = "rm" + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE) + "_balances";

@@ -20,7 +20,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -52,8 +51,6 @@ class StaleOwnerDeadLetterRetryTest {
     }
 
     @Test
-    @Disabled("bug: a transactional dead-letter retry is not fenced (SegmentWorker.retryOne commits without a token"
-            + " update): a member the token store has superseded still applies and removes dead letters")
     void a_member_the_token_store_superseded_writes_nothing_when_it_retries_dead_letters() throws Exception {
         table = "rm" + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE) + "_balances";
         database = ProcessingDatabase.onPostgres(table);

@@ -1,6 +1,7 @@
 package io.gyre.eventstore.jdbc.internal;
 
 import io.gyre.eventstore.TrackingToken;
+import io.gyre.processing.DeadLetter;
 import io.gyre.processing.ProcessingTransaction;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -10,7 +11,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One transaction of a transactional processor on a pooled connection: handlers write through a
- * {@link GuardedConnection guarded} view of it, the token is updated (fenced) on it, and it commits both or neither.
+ * {@link GuardedConnection guarded} view of it, the token is updated (fenced) on it, dead letters are added or removed
+ * on it, and it commits all or nothing.
  * {@link #close()} rolls back what was not committed and gives the connection back in the auto-commit mode it came
  * in; it may be called more than once. Internal: not part of Gyre's API.
  */
@@ -22,17 +24,21 @@ public final class JdbcProcessingTransaction implements ProcessingTransaction {
     private final Connection guarded;
     private final boolean autoCommit;
     private final JdbcTokens tokens;
+    private final JdbcDeadLetters deadLetters;
     private boolean committed;
     private boolean closed;
 
     /**
      * @param connection a connection from the pool; the transaction owns and closes it
-     * @param tokens     the token store on the same database
+     * @param tokens      the token store on the same database
+     * @param deadLetters the dead-letter store on the same database
      * @throws SQLException when auto-commit cannot be turned off
      */
-    public JdbcProcessingTransaction(Connection connection, JdbcTokens tokens) throws SQLException {
+    public JdbcProcessingTransaction(Connection connection, JdbcTokens tokens, JdbcDeadLetters deadLetters)
+            throws SQLException {
         this.connection = Objects.requireNonNull(connection, "connection");
         this.tokens = Objects.requireNonNull(tokens, "tokens");
+        this.deadLetters = Objects.requireNonNull(deadLetters, "deadLetters");
         this.autoCommit = connection.getAutoCommit();
         if (autoCommit) {
             connection.setAutoCommit(false);
@@ -52,6 +58,36 @@ public final class JdbcProcessingTransaction implements ProcessingTransaction {
         } catch (SQLException e) {
             throw SqlErrors.translate("Storing token " + token + " of segment " + segment + " of processor '"
                     + processor + "' with its handlers' writes", e);
+        }
+    }
+
+    @Override
+    public void fence(String processor, int segment, String owner, long epoch) {
+        try {
+            tokens.fence(connection, processor, segment, owner, epoch);
+        } catch (SQLException e) {
+            throw SqlErrors.translate("Checking that '" + owner + "' still holds segment " + segment + " of processor '"
+                    + processor + "' at epoch " + epoch + " before committing its handlers' writes", e);
+        }
+    }
+
+    @Override
+    public void addDeadLetter(DeadLetter letter) {
+        try {
+            deadLetters.add(connection, letter);
+        } catch (SQLException e) {
+            throw SqlErrors.translate("Adding a dead letter of processor '" + letter.processor() + "' for event "
+                    + letter.event().eventId() + " in a transaction with its token", e);
+        }
+    }
+
+    @Override
+    public void removeDeadLetter(String processor, String eventId) {
+        try {
+            deadLetters.remove(connection, processor, eventId);
+        } catch (SQLException e) {
+            throw SqlErrors.translate("Removing the dead letter of processor '" + processor + "' for event " + eventId
+                    + " in a transaction with its retried handler's writes", e);
         }
     }
 
