@@ -10,6 +10,7 @@ import io.gyre.processing.DeadLetter;
 import io.gyre.processing.DeadLetterRetry;
 import io.gyre.processing.DeadLetterStore;
 import io.gyre.processing.ErrorPolicy;
+import io.gyre.processing.HandlerTransactionAbortedException;
 import io.gyre.processing.ProcessingTransaction;
 import io.gyre.processing.ProcessingTransactions;
 import io.gyre.processing.SegmentFailure;
@@ -106,6 +107,12 @@ final class SegmentWorker implements Runnable {
     private long notBefore;
     /** Transactional: the turn after a failure redoes only the events before the failing one. */
     private int redoLimit;
+    /**
+     * Transactional: events still to handle one per transaction, after a handler's failed statement aborted a shared
+     * transaction without the handler saying so ({@link HandlerTransactionAbortedException}); handled alone, the
+     * event whose handler aborts its transaction is found and meets the error policy.
+     */
+    private int isolating;
     /** Transactional: the failing event's attempts are used up; the policy applies without calling it again. */
     private @Nullable Throwable finalFailure;
 
@@ -366,7 +373,7 @@ final class SegmentWorker implements Runnable {
             scheduleAfter(notBefore - now);
             return;
         }
-        int limit = redoLimit > 0 ? redoLimit : runtime.definition.batchSize();
+        int limit = redoLimit > 0 ? redoLimit : isolating > 0 ? 1 : runtime.definition.batchSize();
         List<Item> chunk = runtime.queues.take(this, limit);
         if (chunk.isEmpty()) {
             if (!attached) {
@@ -465,9 +472,15 @@ final class SegmentWorker implements Runnable {
         } catch (StaleSegmentOwnerException e) {
             fenced(e);
             return;
+        } catch (HandlerTransactionAbortedException e) {
+            handlersAborted(e, chunk);
+            return;
         } catch (RuntimeException e) {
             infrastructureFailed("commit a transaction", e, chunk);
             return;
+        }
+        if (isolating > 0 && chunk.stream().anyMatch(Item.Event.class::isInstance)) {
+            isolating--;
         }
         chunk.forEach(this::succeeded);
         committed = handled;
@@ -520,6 +533,31 @@ final class SegmentWorker implements Runnable {
             runtime.queues.requeueFront(this, chunk.subList(index + 1, chunk.size()));
             commit(true);
         }
+    }
+
+    /**
+     * A handler's failed statement aborted the transaction, though every handler returned. Alone in its transaction,
+     * the event is the culprit and meets the error policy like a handler that threw; with others, the batch is
+     * handled again one event per transaction to find it.
+     */
+    private void handlersAborted(HandlerTransactionAbortedException e, List<Item> chunk) {
+        int index = -1;
+        int events = 0;
+        for (int i = 0; i < chunk.size(); i++) {
+            if (chunk.get(i) instanceof Item.Event) {
+                index = index < 0 ? i : index;
+                events++;
+            }
+        }
+        if (events == 1) {
+            isolating = 0;
+            rolledBack(((Item.Event) chunk.get(index)).tracked(), e, false, index, 0, chunk);
+            return;
+        }
+        runtime.queues.requeueFront(this, chunk);
+        isolating = events;
+        log.warn("Processor '{}' segment {}: a handler's failed statement aborted the transaction of {} events; "
+                + "handling them one per transaction to find it", runtime.name, segment, events);
     }
 
     /** Transactional: when the failing event may be tried again, once the events before it are redone. */
@@ -914,7 +952,9 @@ final class SegmentWorker implements Runnable {
 
     /** A failure that retrying cannot fix skips the retries: stored data that no longer fits its class. */
     private static boolean retryable(Throwable error) {
-        return !(error instanceof SerializationException) && !GyreNonTransientException.isCauseOf(error);
+        // An aborted transaction is the handler's failure, which a retry may or may not cure: the policy decides.
+        return error instanceof HandlerTransactionAbortedException
+                || !(error instanceof SerializationException) && !GyreNonTransientException.isCauseOf(error);
     }
 
     private static String describe(Throwable error) {

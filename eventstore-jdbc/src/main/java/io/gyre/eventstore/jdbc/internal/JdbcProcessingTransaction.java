@@ -2,6 +2,7 @@ package io.gyre.eventstore.jdbc.internal;
 
 import io.gyre.eventstore.TrackingToken;
 import io.gyre.processing.DeadLetter;
+import io.gyre.processing.HandlerTransactionAbortedException;
 import io.gyre.processing.ProcessingTransaction;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -19,6 +20,8 @@ import org.slf4j.LoggerFactory;
 public final class JdbcProcessingTransaction implements ProcessingTransaction {
 
     private static final Logger log = LoggerFactory.getLogger(JdbcProcessingTransaction.class);
+    /** PostgreSQL's "current transaction is aborted, commands ignored until end of transaction block". */
+    private static final String IN_FAILED_TRANSACTION = "25P02";
 
     private final Connection connection;
     private final Connection guarded;
@@ -56,7 +59,7 @@ public final class JdbcProcessingTransaction implements ProcessingTransaction {
         try {
             tokens.update(connection, processor, segment, owner, epoch, token);
         } catch (SQLException e) {
-            throw SqlErrors.translate("Storing token " + token + " of segment " + segment + " of processor '"
+            throw failure("Storing token " + token + " of segment " + segment + " of processor '"
                     + processor + "' with its handlers' writes", e);
         }
     }
@@ -66,7 +69,7 @@ public final class JdbcProcessingTransaction implements ProcessingTransaction {
         try {
             tokens.fence(connection, processor, segment, owner, epoch);
         } catch (SQLException e) {
-            throw SqlErrors.translate("Checking that '" + owner + "' still holds segment " + segment + " of processor '"
+            throw failure("Checking that '" + owner + "' still holds segment " + segment + " of processor '"
                     + processor + "' at epoch " + epoch + " before committing its handlers' writes", e);
         }
     }
@@ -76,7 +79,7 @@ public final class JdbcProcessingTransaction implements ProcessingTransaction {
         try {
             deadLetters.add(connection, letter);
         } catch (SQLException e) {
-            throw SqlErrors.translate("Adding a dead letter of processor '" + letter.processor() + "' for event "
+            throw failure("Adding a dead letter of processor '" + letter.processor() + "' for event "
                     + letter.event().eventId() + " in a transaction with its token", e);
         }
     }
@@ -86,7 +89,7 @@ public final class JdbcProcessingTransaction implements ProcessingTransaction {
         try {
             deadLetters.remove(connection, processor, eventId);
         } catch (SQLException e) {
-            throw SqlErrors.translate("Removing the dead letter of processor '" + processor + "' for event " + eventId
+            throw failure("Removing the dead letter of processor '" + processor + "' for event " + eventId
                     + " in a transaction with its retried handler's writes", e);
         }
     }
@@ -97,8 +100,25 @@ public final class JdbcProcessingTransaction implements ProcessingTransaction {
             connection.commit();
             committed = true;
         } catch (SQLException e) {
-            throw SqlErrors.translate("Committing a transaction of a processor's handlers and token", e);
+            throw failure("Committing a transaction of a processor's handlers and token", e);
         }
+    }
+
+    /**
+     * A statement of this transaction failed. When a handler's failed statement left the transaction aborted (SQLState
+     * 25P02 on PostgreSQL) the failure is the handlers', which the processor then finds and treats as a handler
+     * failure; otherwise it is the store's.
+     */
+    private static RuntimeException failure(String operation, SQLException e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SQLException sql && IN_FAILED_TRANSACTION.equals(sql.getSQLState())) {
+                return new HandlerTransactionAbortedException(operation + " failed: a statement of the transaction's "
+                        + "handlers failed and aborted it, though the handler returned normally (" + e.getMessage()
+                        + "); recover inside the handler with INSERT ... ON CONFLICT or a savepoint, not by catching "
+                        + "the error", e);
+            }
+        }
+        return SqlErrors.translate(operation, e);
     }
 
     @Override
