@@ -10,6 +10,13 @@ import java.util.List;
  * a segment that has a dead letter for an aggregate puts that aggregate's later events behind it, and a retry
  * handles them in that order. Implementations are thread-safe. {@link InMemoryDeadLetterStore} keeps letters in the
  * heap; {@code JdbcProcessingStore} (gyre-eventstore-jdbc) in a table.
+ *
+ * <p>Fencing: the methods here are not fenced by the token store. When this store is also the
+ * {@link ProcessingTransactions} that keep the processor's tokens ({@code JdbcProcessingStore}), a tracking processor
+ * writes its letters through those transactions instead ({@link ProcessingTransaction#addDeadLetter}), together with
+ * its fenced token, so that a node the token store has superseded adds and removes none. A store apart from the
+ * tokens cannot be fenced: a superseded node may still add a letter there for an event the segment's new owner
+ * handles too, or remove one.
  */
 public interface DeadLetterStore {
 

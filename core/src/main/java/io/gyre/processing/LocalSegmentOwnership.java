@@ -7,9 +7,10 @@ import java.util.Objects;
 
 /**
  * Gives this node every segment of every processor: the ownership of a node that runs alone. The epoch of every
- * segment is the time, in milliseconds, at which this object was made, so a node started later takes the segments
- * over from an earlier run (or from a second node started by mistake against the same token store, which its
- * token store then fences: the older one's segments show {@link SegmentState#FENCED}).
+ * segment is {@link SegmentEpoch#ofNodeAlone} of the time at which this object was made, so a node started later
+ * takes the segments over from an earlier run, whether that run was a node alone or a cluster (or from a second node
+ * started by mistake against the same token store, which its token store then fences: the older one's segments show
+ * {@link SegmentState#FENCED}).
  *
  * <p>Limit: the epochs rely on the clock moving forward between runs; a node whose clock was set back behind an
  * earlier run's start is fenced by that run's epoch until the clock passes it.
@@ -25,7 +26,7 @@ public final class LocalSegmentOwnership implements SegmentOwnership {
      */
     public LocalSegmentOwnership(String owner, Clock clock) {
         this.owner = checkOwner(owner);
-        this.epoch = Math.max(1, Objects.requireNonNull(clock, "clock").millis());
+        this.epoch = SegmentEpoch.ofNodeAlone(Objects.requireNonNull(clock, "clock").instant());
     }
 
     /**

@@ -294,6 +294,15 @@ class TrackingProcessorTest {
                 }
 
                 @Override
+                public void fence(String processor, int segment, String owner, long epoch) {
+                    SegmentToken row = tokens.tokens(processor).get(segment);
+                    if (row.epoch() != epoch || !owner.equals(row.owner())) {
+                        throw new StaleSegmentOwnerException(processor, segment, owner, epoch, row.owner(),
+                                row.epoch());
+                    }
+                }
+
+                @Override
                 public void commit() {
                 }
 
@@ -441,7 +450,7 @@ class TrackingProcessorTest {
         Recorder older = new Recorder();
         Gyre first = node(TrackingProcessor.named("ledger").segments(2).handlers(older),
                 ProcessingSettings.builder().tokenStore(tokens).segmentOwnership(new LocalSegmentOwnership("node-a",
-                        Clock.fixed(Instant.ofEpochMilli(1_000), ZoneOffset.UTC))).build());
+                        Clock.fixed(Instant.parse("2026-01-01T00:00:01Z"), ZoneOffset.UTC))).build());
         append(first.eventStore(), "agg-1", 1);
         Eventually.await(TIMEOUT, "the first node handles it and stores its token", () -> older.count() == 1
                 && tokens.tokens("ledger").get(segmentOf("agg-1", 2)).token().equals(TrackingToken.at(1)));
@@ -449,7 +458,7 @@ class TrackingProcessorTest {
         Recorder newer = new Recorder();
         Gyre second = node(TrackingProcessor.named("ledger").segments(2).handlers(newer),
                 ProcessingSettings.builder().tokenStore(tokens).segmentOwnership(new LocalSegmentOwnership("node-b",
-                        Clock.fixed(Instant.ofEpochMilli(2_000), ZoneOffset.UTC))).build());
+                        Clock.fixed(Instant.parse("2026-01-01T00:00:02Z"), ZoneOffset.UTC))).build());
         Eventually.await(TIMEOUT, "the second node claims both segments",
                 () -> tokens.tokens("ledger").stream().allMatch(row -> "node-b".equals(row.owner())));
         for (int i = 0; i < 20; i++) {
@@ -465,7 +474,7 @@ class TrackingProcessorTest {
         assertThat(first.processors().status("ledger").segment(0).owner()).isEqualTo("node-a");
         assertThat(tokens.tokens("ledger")).allSatisfy(row -> {
             assertThat(row.owner()).isEqualTo("node-b");
-            assertThat(row.epoch()).isEqualTo(2_000);
+            assertThat(row.epoch()).isEqualTo(SegmentEpoch.ofNodeAlone(Instant.parse("2026-01-01T00:00:02Z")));
             assertThat(row.token()).isEqualTo(TrackingToken.at(41));
         });
     }

@@ -279,29 +279,45 @@ final class SegmentQueues {
      * reader then starts from its token), or after moving the reader back when it is close behind.
      */
     void tryAttach(SegmentWorker worker) {
+        tryAttachAll(List.of(worker));
+    }
+
+    /**
+     * {@link #tryAttach} for several workers under one hold of the lock, so that the reader cannot read a batch
+     * between them: given lowest token first, the first sets the reader's position and the others, at or after it,
+     * join at once.
+     */
+    void tryAttachAll(List<SegmentWorker> joining) {
         lock.lock();
         try {
-            if (worker.attached || workers.get(worker.segment) != worker || !worker.runnable()) {
-                return;
+            for (SegmentWorker worker : joining) {
+                attachLocked(worker);
             }
-            TrackingToken position = worker.assigned;
-            boolean anyAttached = workers.values().stream().anyMatch(other -> other.attached);
-            if (!anyAttached || readerPosition == null) {
-                readerPosition = position;
-                generation++;
-            } else if (position.compareTo(readerPosition) < 0) {
-                long behind = readerPosition.position() - position.position();
-                if (behind > (long) REWIND_BATCHES * definition.batchSize()) {
-                    return;
-                }
-                readerPosition = position;
-                generation++;
-            }
-            worker.attached = true;
-            readerWake.signalAll();
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Under the lock. */
+    private void attachLocked(SegmentWorker worker) {
+        if (worker.attached || workers.get(worker.segment) != worker || !worker.runnable()) {
+            return;
+        }
+        TrackingToken position = worker.assigned;
+        boolean anyAttached = workers.values().stream().anyMatch(other -> other.attached);
+        if (!anyAttached || readerPosition == null) {
+            readerPosition = position;
+            generation++;
+        } else if (position.compareTo(readerPosition) < 0) {
+            long behind = readerPosition.position() - position.position();
+            if (behind > (long) REWIND_BATCHES * definition.batchSize()) {
+                return;
+            }
+            readerPosition = position;
+            generation++;
+        }
+        worker.attached = true;
+        readerWake.signalAll();
     }
 
     /** Takes a worker out of the reader's hands, keeping what is queued. */
@@ -380,6 +396,19 @@ final class SegmentQueues {
         lock.lock();
         try {
             return !worker.queue.isEmpty();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * @return true when the worker has items queued, or it is attached and the reader has not yet found the end of
+     *         the log: more is coming, so a token stored now would soon be stale
+     */
+    boolean moreAhead(SegmentWorker worker) {
+        lock.lock();
+        try {
+            return !worker.queue.isEmpty() || (worker.attached && !atHead);
         } finally {
             lock.unlock();
         }
@@ -523,12 +552,23 @@ final class SegmentQueues {
      * poll interval.
      */
     void caughtUp(ReadTicket ticket) throws InterruptedException {
+        List<SegmentWorker> toRun = List.of();
         lock.lock();
         try {
             if (ticket.generation() == generation) {
+                if (!atHead) {
+                    // Workers put off storing their tokens while the reader was behind (SegmentWorker.commit).
+                    toRun = attachedWorkers();
+                }
                 atHead = true;
                 headSignals = ticket.signals();
             }
+        } finally {
+            lock.unlock();
+        }
+        toRun.forEach(SegmentWorker::schedule);
+        lock.lock();
+        try {
             long deadline = System.nanoTime() + definition.pollInterval().toNanos();
             readerWaiting = true;
             try {
@@ -545,6 +585,17 @@ final class SegmentQueues {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Under the lock. */
+    private List<SegmentWorker> attachedWorkers() {
+        List<SegmentWorker> attached = new ArrayList<>();
+        for (SegmentWorker worker : workers.values()) {
+            if (worker.attached) {
+                attached.add(worker);
+            }
+        }
+        return attached;
     }
 
     /** Waits after a failed read, unless closing. */

@@ -1,6 +1,7 @@
 package io.gyre.processing.internal;
 
 import io.gyre.GyreNonTransientException;
+import io.gyre.GyreTransientException;
 import io.gyre.eventstore.StoredEvent;
 import io.gyre.eventstore.StreamId;
 import io.gyre.eventstore.TrackedEvent;
@@ -9,7 +10,9 @@ import io.gyre.processing.DeadLetter;
 import io.gyre.processing.DeadLetterRetry;
 import io.gyre.processing.DeadLetterStore;
 import io.gyre.processing.ErrorPolicy;
+import io.gyre.processing.HandlerTransactionAbortedException;
 import io.gyre.processing.ProcessingTransaction;
+import io.gyre.processing.ProcessingTransactions;
 import io.gyre.processing.SegmentFailure;
 import io.gyre.processing.SegmentState;
 import io.gyre.processing.StaleSegmentOwnerException;
@@ -41,14 +44,21 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Progress: {@code handled} is the token up to which the segment is done (handled, dead-lettered, or not its
  * event); {@code committed} the token last stored. At least once, the token is stored after handlers returned:
- * when the queue runs dry, and while catching up every few batches or every second, whichever comes first (a node
- * that dies hands its successor at most that much to handle again); a turn that only passed other segments' events
- * stores it at most once a second (and always on stop), since losing that costs only a re-read. Transactionally, a turn's handlers write through
- * one transaction that also stores the token; when a handler fails, the turn rolls back, the events before the
+ * when the segment has nothing more to do (its queue has run dry and the reader has found the end of the log), and
+ * while catching up every few batches or every second, whichever comes first (a node that dies hands its successor
+ * at most that much to handle again); a turn that only passed other segments' events stores it at most once a
+ * second (and always on stop), since losing that costs only a re-read. Transactionally, a turn's handlers write
+ * through one transaction that also stores the token; when a handler fails, the turn rolls back, the events before the
  * failing one are redone in a transaction of their own, and the failing one is retried alone.
  *
  * <p>Order per aggregate with dead letters: once an aggregate has a dead letter in this segment, its later events
- * are put behind it ({@code parked}) until a retry handles them all. Internal: not part of Gyre's API.
+ * are put behind it ({@code parked}) until a retry handles them all.
+ *
+ * <p>Dead letters are fenced like tokens when the dead-letter store is also the token store's transactions (a
+ * {@code JdbcProcessingStore}, see {@link #letterTransactions}): a letter is added in the transaction that moves the
+ * token past its event, and a retried letter is removed in a fenced transaction (transactionally, the one of its
+ * handler's writes), so a superseded owner leaves no letter and, transactionally, applies none. With letters in a
+ * store apart (or in memory) they are written on their own, unfenced. Internal: not part of Gyre's API.
  */
 final class SegmentWorker implements Runnable {
 
@@ -83,6 +93,8 @@ final class SegmentWorker implements Runnable {
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final ConcurrentLinkedQueue<Runnable> commands = new ConcurrentLinkedQueue<>();
+    /** True while a timer will run a turn for a store that {@link #commit} put off. */
+    private volatile boolean commitTimerArmed;
 
     // The loop's own (one turn at a time).
     private TrackingToken committed = TrackingToken.START;
@@ -95,6 +107,12 @@ final class SegmentWorker implements Runnable {
     private long notBefore;
     /** Transactional: the turn after a failure redoes only the events before the failing one. */
     private int redoLimit;
+    /**
+     * Transactional: events still to handle one per transaction, after a handler's failed statement aborted a shared
+     * transaction without the handler saying so ({@link HandlerTransactionAbortedException}); handled alone, the
+     * event whose handler aborts its transaction is found and meets the error policy.
+     */
+    private int isolating;
     /** Transactional: the failing event's attempts are used up; the policy applies without calling it again. */
     private @Nullable Throwable finalFailure;
 
@@ -147,6 +165,16 @@ final class SegmentWorker implements Runnable {
 
     /** Starts handling from a claimed token. */
     void start(TrackingToken token) {
+        begin(token);
+        runtime.queues.tryAttach(this);
+        schedule();
+    }
+
+    /**
+     * Makes the worker ready to handle from a claimed token, without joining the reader or running yet: the caller
+     * then does both, for several workers together ({@link SegmentQueues#tryAttachAll}).
+     */
+    void begin(TrackingToken token) {
         handled = token;
         committed = token;
         committedAt = System.nanoTime();
@@ -163,8 +191,6 @@ final class SegmentWorker implements Runnable {
             }
         }
         phase = Phase.RUNNING;
-        runtime.queues.tryAttach(this);
-        schedule();
     }
 
     /**
@@ -195,6 +221,16 @@ final class SegmentWorker implements Runnable {
         schedule();
     }
 
+    /** @return true when the worker's loop has ended: none of its handlers runs or will run */
+    boolean hasStopped() {
+        return stopped.isDone();
+    }
+
+    /** @return completes when the worker's loop has ended, after its last handler returned */
+    CompletableFuture<Void> whenStopped() {
+        return stopped.copy();
+    }
+
     /** Waits for {@link #stop}. */
     void awaitStopped(Duration timeout) {
         try {
@@ -208,12 +244,50 @@ final class SegmentWorker implements Runnable {
         }
     }
 
-    /** @return completes with what the retry did on this segment */
+    /**
+     * @return completes with what the retry did on this segment, or with the failure that cut it short; fails when
+     *         the worker stops before it runs the retry
+     */
     CompletableFuture<DeadLetterRetry> retryDeadLetters() {
         CompletableFuture<DeadLetterRetry> result = new CompletableFuture<>();
-        commands.add(() -> result.complete(retryLetters()));
+        commands.add(new RetryCommand(result));
+        if (stopped.isDone()) {
+            // Stopped while the command was being added: no turn will run it (finish() drained before it came).
+            abandonCommands();
+        }
         schedule();
         return result;
+    }
+
+    /** A retry of dead letters for the loop: it completes its future on every path, also when it never runs. */
+    private final class RetryCommand implements Runnable {
+
+        final CompletableFuture<DeadLetterRetry> result;
+
+        RetryCommand(CompletableFuture<DeadLetterRetry> result) {
+            this.result = result;
+        }
+
+        @Override
+        public void run() {
+            try {
+                result.complete(retryLetters());
+            } catch (Throwable e) {
+                result.completeExceptionally(e);
+            }
+        }
+    }
+
+    /** Fails the retries that a stopped worker will never run, instead of leaving their callers waiting. */
+    private void abandonCommands() {
+        Runnable command;
+        while ((command = commands.poll()) != null) {
+            if (command instanceof RetryCommand retry) {
+                retry.result.completeExceptionally(new GyreTransientException("Segment " + segment + " of processor '"
+                        + runtime.name + "' stopped on " + runtime.owner + " before it retried its dead letters; retry "
+                        + "them again on the node that runs the segment"));
+            }
+        }
     }
 
     /** Restarts a stopped segment at its failing event. */
@@ -240,6 +314,7 @@ final class SegmentWorker implements Runnable {
             } catch (java.util.concurrent.RejectedExecutionException e) {
                 scheduled.set(false);
                 stopped.complete(null);
+                abandonCommands();
             }
         }
     }
@@ -298,7 +373,7 @@ final class SegmentWorker implements Runnable {
             scheduleAfter(notBefore - now);
             return;
         }
-        int limit = redoLimit > 0 ? redoLimit : runtime.definition.batchSize();
+        int limit = redoLimit > 0 ? redoLimit : isolating > 0 ? 1 : runtime.definition.batchSize();
         List<Item> chunk = runtime.queues.take(this, limit);
         if (chunk.isEmpty()) {
             if (!attached) {
@@ -339,8 +414,8 @@ final class SegmentWorker implements Runnable {
                 continue;
             }
             TrackedEvent tracked = event.tracked();
-            if (parked.contains(tracked.event().stream())) {
-                if (!deadLetterBehind(tracked, chunk.subList(i, chunk.size()))) {
+            if (isParked(tracked)) {
+                if (!deadLetterBehind(tracked, chunk.subList(i, chunk.size()), null)) {
                     return;
                 }
                 advance(item);
@@ -374,8 +449,8 @@ final class SegmentWorker implements Runnable {
                     continue;
                 }
                 TrackedEvent tracked = event.tracked();
-                if (parked.contains(tracked.event().stream())) {
-                    if (!deadLetterBehind(tracked, chunk)) {
+                if (isParked(tracked)) {
+                    if (!deadLetterBehind(tracked, chunk, transaction)) {
                         return;
                     }
                     eventsBefore++;
@@ -397,9 +472,15 @@ final class SegmentWorker implements Runnable {
         } catch (StaleSegmentOwnerException e) {
             fenced(e);
             return;
+        } catch (HandlerTransactionAbortedException e) {
+            handlersAborted(e, chunk);
+            return;
         } catch (RuntimeException e) {
             infrastructureFailed("commit a transaction", e, chunk);
             return;
+        }
+        if (isolating > 0 && chunk.stream().anyMatch(Item.Event.class::isInstance)) {
+            isolating--;
         }
         chunk.forEach(this::succeeded);
         committed = handled;
@@ -452,6 +533,31 @@ final class SegmentWorker implements Runnable {
             runtime.queues.requeueFront(this, chunk.subList(index + 1, chunk.size()));
             commit(true);
         }
+    }
+
+    /**
+     * A handler's failed statement aborted the transaction, though every handler returned. Alone in its transaction,
+     * the event is the culprit and meets the error policy like a handler that threw; with others, the batch is
+     * handled again one event per transaction to find it.
+     */
+    private void handlersAborted(HandlerTransactionAbortedException e, List<Item> chunk) {
+        int index = -1;
+        int events = 0;
+        for (int i = 0; i < chunk.size(); i++) {
+            if (chunk.get(i) instanceof Item.Event) {
+                index = index < 0 ? i : index;
+                events++;
+            }
+        }
+        if (events == 1) {
+            isolating = 0;
+            rolledBack(((Item.Event) chunk.get(index)).tracked(), e, false, index, 0, chunk);
+            return;
+        }
+        runtime.queues.requeueFront(this, chunk);
+        isolating = events;
+        log.warn("Processor '{}' segment {}: a handler's failed statement aborted the transaction of {} events; "
+                + "handling them one per transaction to find it", runtime.name, segment, events);
     }
 
     /** Transactional: when the failing event may be tried again, once the events before it are redone. */
@@ -508,8 +614,11 @@ final class SegmentWorker implements Runnable {
         Instant now = runtime.clock.instant();
         SegmentFailure last = failure;
         try {
-            letters.add(new DeadLetter(runtime.name, segment, event, tracked.token(), describe(error), used,
-                    last == null ? now : last.since(), now));
+            writeLetter(new DeadLetter(runtime.name, segment, event, tracked.token(), describe(error), used,
+                    last == null ? now : last.since(), now), tracked.token());
+        } catch (StaleSegmentOwnerException e) {
+            fenced(e);
+            return false;
         } catch (RuntimeException e) {
             infrastructureFailed("add a dead letter", e, rest);
             return false;
@@ -526,13 +635,26 @@ final class SegmentWorker implements Runnable {
         return true;
     }
 
-    /** Puts an event of an aggregate that already has a dead letter behind it. */
-    private boolean deadLetterBehind(TrackedEvent tracked, List<Item> rest) {
+    /**
+     * Puts an event of an aggregate that already has a dead letter behind it.
+     *
+     * @param open the turn's transaction, which will store the token past the event, when the delivery is
+     *             transactional; null at least once
+     */
+    private boolean deadLetterBehind(TrackedEvent tracked, List<Item> rest, @Nullable ProcessingTransaction open) {
         Instant now = runtime.clock.instant();
+        DeadLetter letter = new DeadLetter(runtime.name, segment, tracked.event(), tracked.token(),
+                "waits behind an earlier dead letter of " + tracked.event().stream(), 0, now, now);
         try {
-            runtime.deadLetters.add(new DeadLetter(runtime.name, segment, tracked.event(), tracked.token(),
-                    "waits behind an earlier dead letter of " + tracked.event().stream(), 0, now, now));
+            if (open != null && letterTransactions() != null) {
+                open.addDeadLetter(letter);
+            } else {
+                writeLetter(letter, open == null ? tracked.token() : null);
+            }
             return true;
+        } catch (StaleSegmentOwnerException e) {
+            fenced(e);
+            return false;
         } catch (RuntimeException e) {
             infrastructureFailed("add a dead letter", e, rest);
             return false;
@@ -545,6 +667,14 @@ final class SegmentWorker implements Runnable {
         scheduleAfter(INFRASTRUCTURE_BACKOFF.toNanos());
         log.warn("Processor '{}' segment {} could not {}; trying again in {}", runtime.name, segment, what,
                 INFRASTRUCTURE_BACKOFF, e);
+    }
+
+    /**
+     * @return true when the event's aggregate has a dead letter in this segment; without any, no {@link StreamId} is
+     *         made (and checked) per event, which was a sixth of a segment's time while catching up
+     */
+    private boolean isParked(TrackedEvent tracked) {
+        return !parked.isEmpty() && parked.contains(tracked.event().stream());
     }
 
     private @Nullable Throwable invoke(TrackedEvent tracked, @Nullable Object resource) {
@@ -589,18 +719,30 @@ final class SegmentWorker implements Runnable {
     }
 
     /**
-     * Stores the handled token when forced; after handled events, once the queue has run dry, or a few batches or a
-     * second after the last store (so that catching up costs a token write per few batches, not per batch); and
-     * when only other segments' events passed, at most once a second.
+     * Stores the handled token when forced; after handled events, once the segment has nothing more to do (its queue
+     * has run dry and the reader has found the end of the log), or a few batches or a second after the last store;
+     * and when only other segments' events passed, at most once a second.
+     *
+     * <p>While catching up, a queue runs dry after every batch the reader hands out (a worker handles its share of
+     * a batch faster than the reader reads the next one), so storing then cost one token write per segment per batch:
+     * four segments made four writes per thousand events, a seventh of the segments' time in a profile, and more of
+     * the database's. Waiting for the end of
+     * the log makes it one write per few batches; a timer makes sure a skipped store happens within a second even
+     * when no more events come (the reader held back by another segment's full queue).
+     * {@link SegmentQueues#caughtUp} gives every worker a turn when the reader finds the end, to store then.
      */
     private void commit(boolean force) {
         TrackingToken token = handled;
         if (token.equals(committed) || phase == Phase.FENCED) {
             return;
         }
-        boolean due = System.nanoTime() - committedAt >= IDLE_COMMIT_NANOS;
+        long sinceCommit = System.nanoTime() - committedAt;
+        boolean due = sinceCommit >= IDLE_COMMIT_NANOS;
         if (!force && !due && (!uncommittedEvents || (eventsSinceCommit < COMMIT_BATCHES
-                * runtime.definition.batchSize() && runtime.queues.hasQueued(this)))) {
+                * runtime.definition.batchSize() && runtime.queues.moreAhead(this)))) {
+            if (uncommittedEvents) {
+                armCommitTimer(IDLE_COMMIT_NANOS - sinceCommit);
+            }
             return;
         }
         try {
@@ -618,6 +760,19 @@ final class SegmentWorker implements Runnable {
         }
     }
 
+    /** Runs a turn when a store skipped now falls due, unless one is already on its way. */
+    private void armCommitTimer(long nanos) {
+        if (!commitTimerArmed) {
+            commitTimerArmed = true;
+            runtime.timer.schedule(() -> {
+                commitTimerArmed = false;
+                if (!stopped.isDone() && !stopping) {
+                    schedule();
+                }
+            }, Math.max(0, nanos), TimeUnit.NANOSECONDS);
+        }
+    }
+
     private void finish() {
         try {
             if (phase != Phase.FENCED && phase != Phase.CLAIMING) {
@@ -631,11 +786,69 @@ final class SegmentWorker implements Runnable {
                     handled, e);
         } finally {
             stopped.complete(null);
+            abandonCommands();
         }
     }
 
     // ---- dead letters ----
 
+    /**
+     * The transactions that write this segment's dead letters together with its fenced token: the dead-letter store
+     * itself when it is also the token store's {@link ProcessingTransactions} (a {@code JdbcProcessingStore}, with the
+     * delivery's transactions when it is transactional); null when the letters live apart (a store of their own, or
+     * in memory), where they are written on their own, unfenced.
+     */
+    private @Nullable ProcessingTransactions letterTransactions() {
+        if (runtime.transactions != null) {
+            return runtime.deadLetters == runtime.transactions ? runtime.transactions : null;
+        }
+        return runtime.deadLetters instanceof ProcessingTransactions own && own.tokenStore() == runtime.tokens ? own
+                : null;
+    }
+
+    /**
+     * Writes a dead letter: with {@link #letterTransactions}, in a transaction fenced by the token update to
+     * {@code past} (or, when null, by a fence that moves no token), so that a superseded owner writes none; else to
+     * the store alone.
+     *
+     * @throws StaleSegmentOwnerException when the token store has given the segment to a newer owner
+     */
+    private void writeLetter(DeadLetter letter, @Nullable TrackingToken past) {
+        ProcessingTransactions transactions = letterTransactions();
+        if (transactions == null) {
+            runtime.deadLetters.add(letter);
+            return;
+        }
+        try (ProcessingTransaction transaction = transactions.begin()) {
+            transaction.addDeadLetter(letter);
+            if (past == null) {
+                transaction.fence(runtime.name, segment, runtime.owner, epoch);
+            } else {
+                transaction.updateToken(runtime.name, segment, runtime.owner, epoch, past);
+            }
+            transaction.commit();
+        }
+        if (past != null) {
+            committed = past;
+            committedAt = System.nanoTime();
+            uncommittedEvents = false;
+            eventsSinceCommit = 0;
+        }
+    }
+
+    /**
+     * Handles the segment's dead letters again, each aggregate's in order, until one fails again.
+     *
+     * <p>What can repeat: transactionally, with the letters in the delivery's database, nothing: a letter is removed
+     * in the fenced transaction of its handler's writes, so its event is applied and the letter gone together, or
+     * neither. At least once, or with a dead-letter store apart from the delivery's database, the letter is removed
+     * after its handler returned: when that removal fails (the store fails, the node dies, or another node has taken
+     * the segment over), the next retry runs the handler with the event again.
+     *
+     * @return what the retry did; when another node has taken the segment over, the letters not handled yet are left
+     *         to it and counted as remaining
+     * @throws GyreTransientException when a store failed; the letters not handled stay for the next retry
+     */
     private DeadLetterRetry retryLetters() {
         DeadLetterStore store = runtime.deadLetters;
         if (store == null) {
@@ -650,53 +863,98 @@ final class SegmentWorker implements Runnable {
             byStream.computeIfAbsent(letter.event().stream(), stream -> new ArrayList<>()).add(letter);
         }
         int handledCount = 0;
-        int remaining = 0;
         for (Map.Entry<StreamId, List<DeadLetter>> entry : byStream.entrySet()) {
             List<DeadLetter> ofStream = entry.getValue();
             int done = 0;
-            for (DeadLetter letter : ofStream) {
-                Throwable error = retryOne(letter);
-                if (error != null) {
-                    store.add(letter.failedAgain(describe(error), runtime.clock.instant()));
-                    break;
+            try {
+                for (DeadLetter letter : ofStream) {
+                    if (!retryOne(letter)) {
+                        break;
+                    }
+                    done++;
                 }
-                store.remove(runtime.name, letter.event().eventId());
-                done++;
+            } catch (StaleSegmentOwnerException e) {
+                fenced(e);
+                handledCount += done;
+                log.info("Processor '{}' segment {} retried dead letters until it was superseded: {} handled, the "
+                        + "other {} left to the segment's owner", runtime.name, segment, handledCount,
+                        letters.size() - handledCount);
+                return new DeadLetterRetry(handledCount, letters.size() - handledCount);
+            } catch (RuntimeException e) {
+                handledCount += done;
+                throw new GyreTransientException("Processor '" + runtime.name + "' segment " + segment + " stopped "
+                        + "retrying its dead letters after handling " + handledCount + " of " + letters.size()
+                        + ", on a store failure while retrying event " + ofStream.get(done).event().eventId()
+                        + "; the letters not handled stay for the next retry", e);
             }
             handledCount += done;
-            remaining += ofStream.size() - done;
             if (done == ofStream.size()) {
                 parked.remove(entry.getKey());
             }
         }
+        int remaining = letters.size() - handledCount;
         log.info("Processor '{}' segment {} retried dead letters: {} handled, {} remain", runtime.name, segment,
                 handledCount, remaining);
         return new DeadLetterRetry(handledCount, remaining);
     }
 
-    private @Nullable Throwable retryOne(DeadLetter letter) {
+    /**
+     * Handles one dead letter again and removes it, or records that it failed again.
+     *
+     * @return true when it was handled and removed, false when its handler failed again
+     * @throws StaleSegmentOwnerException when the token store has given the segment to a newer owner: nothing of the
+     *                                    retry was committed (transactionally)
+     * @throws RuntimeException           when a store failed
+     */
+    private boolean retryOne(DeadLetter letter) {
         StoredEvent event = letter.event();
+        TrackedEvent tracked = new TrackedEvent(event, letter.token() == null ? TrackingToken.START : letter.token());
+        ProcessingTransactions letterTransactions = letterTransactions();
+        Throwable error;
         if (runtime.transactions == null) {
-            return invoke(new TrackedEvent(event, letter.token() == null ? TrackingToken.START : letter.token()),
-                    null);
-        }
-        try (ProcessingTransaction transaction = runtime.transactions.begin()) {
-            Throwable error = invoke(new TrackedEvent(event, letter.token() == null ? TrackingToken.START
-                    : letter.token()), transaction.resource());
+            error = invoke(tracked, null);
             if (error == null) {
-                transaction.commit();
+                if (letterTransactions != null) {
+                    try (ProcessingTransaction transaction = letterTransactions.begin()) {
+                        transaction.removeDeadLetter(runtime.name, event.eventId());
+                        transaction.fence(runtime.name, segment, runtime.owner, epoch);
+                        transaction.commit();
+                    }
+                } else {
+                    runtime.deadLetters.remove(runtime.name, event.eventId());
+                }
+                return true;
             }
-            return error;
-        } catch (RuntimeException e) {
-            return e;
+        } else {
+            try (ProcessingTransaction transaction = runtime.transactions.begin()) {
+                error = invoke(tracked, transaction.resource());
+                if (error == null) {
+                    if (letterTransactions != null) {
+                        transaction.removeDeadLetter(runtime.name, event.eventId());
+                    }
+                    // Last, as a turn's token update is: the fence holds (the token row locked) until the commit.
+                    transaction.fence(runtime.name, segment, runtime.owner, epoch);
+                    transaction.commit();
+                }
+            }
+            if (error == null) {
+                if (letterTransactions == null) {
+                    runtime.deadLetters.remove(runtime.name, event.eventId());
+                }
+                return true;
+            }
         }
+        writeLetter(letter.failedAgain(describe(error), runtime.clock.instant()), null);
+        return false;
     }
 
     // ---- helpers ----
 
     /** A failure that retrying cannot fix skips the retries: stored data that no longer fits its class. */
     private static boolean retryable(Throwable error) {
-        return !(error instanceof SerializationException) && !GyreNonTransientException.isCauseOf(error);
+        // An aborted transaction is the handler's failure, which a retry may or may not cure: the policy decides.
+        return error instanceof HandlerTransactionAbortedException
+                || !(error instanceof SerializationException) && !GyreNonTransientException.isCauseOf(error);
     }
 
     private static String describe(Throwable error) {

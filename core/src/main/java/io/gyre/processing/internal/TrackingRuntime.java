@@ -17,6 +17,7 @@ import io.gyre.processing.TrackingProcessor;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +28,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -113,29 +115,112 @@ public final class TrackingRuntime {
 
     // ---- ownership (control thread) ----
 
+    /**
+     * Per segment, completes when every worker of it this node stopped has left its handlers. Kept across ownership
+     * changes: a segment that moves away and back, or is claimed again twice in quick succession, must still wait for
+     * the oldest worker that may be inside a handler, not only for the last one (which may never have started).
+     */
+    private final Map<Integer, CompletableFuture<Void>> stopping = new HashMap<>();
+
     private void ownershipChanged(OwnedSegments owned) {
         SegmentQueues.Changes changes = queues.apply(owned,
                 (segment, epoch) -> new SegmentWorker(this, segment, epoch));
+        stopping.values().removeIf(CompletableFuture::isDone);
         for (SegmentWorker worker : changes.lost()) {
             worker.stop(false);
+            CompletableFuture<Void> earlier = stopping.get(worker.segment);
+            stopping.put(worker.segment, earlier == null ? worker.whenStopped()
+                    : CompletableFuture.allOf(earlier, worker.whenStopped()));
             log.info("Processor '{}' segment {} no longer runs on {} (epoch {}), handled up to {}", name,
                     worker.segment, owner, worker.epoch, worker.handled());
         }
+        List<SegmentWorker> now = new ArrayList<>();
+        List<CompletableFuture<Void>> waitFor = new ArrayList<>();
+        List<SegmentWorker> later = new ArrayList<>();
         for (SegmentWorker worker : changes.gained()) {
-            claim(worker, 1);
+            CompletableFuture<Void> predecessors = stopping.get(worker.segment);
+            if (predecessors == null || predecessors.isDone()) {
+                now.add(worker);
+            } else {
+                later.add(worker);
+                waitFor.add(predecessors);
+            }
+        }
+        startTogether(now);
+        if (!later.isEmpty()) {
+            startAfterPredecessors(later, waitFor);
         }
     }
 
+    /**
+     * Segments this node keeps at a newer epoch (a cluster claims its segments again on every view change) start only
+     * once their previous worker has left its handler: started at once from the stored token, the new worker would
+     * handle the same aggregates as the old one at the same time, and the old one could apply an earlier event after
+     * the new one applied a later one, leaving a read model that keeps an aggregate's latest state stale.
+     */
+    private void startAfterPredecessors(List<SegmentWorker> workers, List<CompletableFuture<Void>> predecessors) {
+        log.debug("Processor '{}' segments {} wait on {} for their previous workers to stop", name,
+                workers.stream().map(worker -> worker.segment).toList(), owner);
+        CompletableFuture.allOf(predecessors.toArray(new CompletableFuture<?>[0])).whenComplete((ignored, failure) -> {
+            try {
+                control.execute(() -> startTogether(workers));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                log.debug("Processor '{}' closed before segments {} could start", name, workers);
+            }
+        });
+    }
+
+    /**
+     * Claims every gained segment, then starts them together, lowest token first, so that they all join the one
+     * reader. Started one by one as each claim returned, the first segment set the reader going while the others
+     * were still being claimed (a database round trip each): a segment claimed once the reader was a few batches
+     * ahead then read the whole log on its own to catch up, every column of every event again.
+     */
+    private void startTogether(List<SegmentWorker> gained) {
+        List<SegmentWorker> claimed = new ArrayList<>();
+        Map<SegmentWorker, TrackingToken> from = new HashMap<>();
+        for (SegmentWorker worker : gained) {
+            TrackingToken token = claimToken(worker, 1);
+            if (token != null) {
+                claimed.add(worker);
+                from.put(worker, token);
+            }
+        }
+        startAll(claimed, from::get);
+    }
+
+    /** Starts workers from their tokens, joining the reader together, lowest token first. */
+    private void startAll(List<SegmentWorker> workers, Function<SegmentWorker, TrackingToken> from) {
+        List<SegmentWorker> ordered = new ArrayList<>(workers);
+        ordered.sort(Comparator.comparing(from));
+        for (SegmentWorker worker : ordered) {
+            worker.begin(from.apply(worker));
+        }
+        queues.tryAttachAll(ordered);
+        ordered.forEach(SegmentWorker::schedule);
+    }
+
     private void claim(SegmentWorker worker, int attempt) {
+        TrackingToken token = claimToken(worker, attempt);
+        if (token != null) {
+            worker.start(token);
+        }
+    }
+
+    /**
+     * @return the segment's token, or null when it was fenced, is no longer this node's, or the claim failed (then
+     *         it is tried again after a back-off)
+     */
+    private @Nullable TrackingToken claimToken(SegmentWorker worker, int attempt) {
         if (!queues.isCurrent(worker)) {
-            return;
+            return null;
         }
         try {
             tokens.initialize(name, definition.segments());
             TrackingToken token = tokens.claim(name, worker.segment, owner, worker.epoch);
             log.info("Processor '{}' segment {} now runs on {} (epoch {}) from {}", name, worker.segment, owner,
                     worker.epoch, token);
-            worker.start(token);
+            return token;
         } catch (StaleSegmentOwnerException e) {
             worker.fenced(e);
         } catch (RuntimeException e) {
@@ -145,6 +230,7 @@ public final class TrackingRuntime {
             timer.schedule(() -> control.execute(() -> claim(worker, attempt + 1)), delay.toNanos(),
                     TimeUnit.NANOSECONDS);
         }
+        return null;
     }
 
     // ---- commands ----
@@ -195,9 +281,7 @@ public final class TrackingRuntime {
                 fresh.add(new SegmentWorker(this, worker.segment, worker.epoch));
             }
             queues.endReset(fresh);
-            for (SegmentWorker worker : fresh) {
-                worker.start(from.getOrDefault(worker.segment, worker.handled()));
-            }
+            startAll(fresh, worker -> from.getOrDefault(worker.segment, worker.handled()));
         }
     }
 
@@ -212,8 +296,21 @@ public final class TrackingRuntime {
             }
         } else {
             dispatcher.reset(null);
+            List<Integer> moved = new ArrayList<>();
             for (SegmentWorker worker : segments) {
-                tokens.update(name, worker.segment, owner, worker.epoch, after);
+                try {
+                    tokens.update(name, worker.segment, owner, worker.epoch, after);
+                    moved.add(worker.segment);
+                } catch (StaleSegmentOwnerException e) {
+                    // Not atomic without a transaction: the read model is cleared, and a member that took this
+                    // segment meanwhile goes on from its old token. Only another reset can make the model whole.
+                    throw new IllegalStateException("Processor '" + name + "' was only partly reset: its reset "
+                            + "handlers cleared the read model and segments " + moved + " moved to " + after
+                            + ", but segment " + worker.segment + " was taken by another member meanwhile ("
+                            + e.getMessage() + "), so it goes on from its old token and the read model lacks its "
+                            + "events before that token; reset again once one member runs every segment (with "
+                            + "transactional delivery a reset is all or nothing)", e);
+                }
             }
         }
     }

@@ -56,9 +56,13 @@ import org.jspecify.annotations.Nullable;
  * <h2>Exactly-once effect, and its limits</h2>
  * Handlers get the transaction's connection; it refuses {@code commit}, {@code rollback}, {@code setAutoCommit} and
  * {@code close}, since ending the transaction would split the writes from the token. The effect is exactly once
- * for writes through that connection only. Dead letters and their removal after a retry are written in transactions
- * of their own: a retried dead letter's handler may run again if the node dies between its commit and the letter's
- * removal.
+ * for writes through that connection only. When this store is also the processor's dead-letter store (the default
+ * for a transactional processor without a dead-letter store of its own), a dead letter is added in the transaction
+ * that moves the token past its event, fenced like every token update, and a retried letter is removed in the
+ * transaction of its handler's writes, which is fenced too ({@link ProcessingTransaction#fence}): a superseded owner
+ * leaves no letter and applies none, and a retried event is applied once, whatever fails when. An at-least-once
+ * processor on this store gets the same fencing of its letters, but its handlers' effects are its own: a retried
+ * letter's handler runs again if its letter could not be removed.
  *
  * <h2>Schema</h2>
  * The processing schema ({@code P1__processor_epochs_and_dead_letters.sql}, a line of versions of its own beside the
@@ -198,7 +202,7 @@ public final class JdbcProcessingStore implements TokenStore, DeadLetterStore, P
                     + tables.tokens() + ")", e);
         }
         try {
-            return new JdbcProcessingTransaction(connection, tokens);
+            return new JdbcProcessingTransaction(connection, tokens, deadLetters);
         } catch (SQLException e) {
             try {
                 connection.close();

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The segments of tracking processors that this member owns, placed by {@link SegmentPlacement} over the members
- * that run each processor, with the epochs of {@link io.gyre.routing.jgroups.internal.SegmentEpoch}. The
+ * that run each processor, with the epochs of {@link io.gyre.processing.SegmentEpoch}. The
  * {@link ProcessorsKeeper} hands every state of the processors' membership to {@link #publish} on the membership
  * thread, in the order the states were made, so listeners are called off the JGroups threads, one call at a time,
  * in order.

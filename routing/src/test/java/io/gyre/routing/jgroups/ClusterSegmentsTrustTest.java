@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gyre.eventstore.InMemoryEventStore;
 import io.gyre.processing.TrackingProcessor;
-import io.gyre.routing.jgroups.internal.SegmentEpoch;
+import io.gyre.processing.SegmentEpoch;
 import io.gyre.routing.jgroups.internal.WireMessage;
 import io.gyre.routing.testmodel.Ledger;
 import java.time.Duration;

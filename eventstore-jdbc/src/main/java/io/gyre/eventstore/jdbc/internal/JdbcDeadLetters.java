@@ -64,6 +64,34 @@ public final class JdbcDeadLetters implements DeadLetterStore {
         }
     }
 
+    /**
+     * Adds a letter in the caller's transaction, which the caller commits: updated in place if it exists, else
+     * inserted. A concurrent insert of the same letter fails the statement (a unique violation) instead of being
+     * retried here, since the failed statement has spoiled the caller's transaction.
+     *
+     * @throws SQLException when the database fails
+     */
+    void add(Connection connection, DeadLetter letter) throws SQLException {
+        Objects.requireNonNull(letter, "letter");
+        if (updateExisting(connection, letter) == 0) {
+            insert(connection, letter);
+        }
+    }
+
+    /**
+     * Removes a letter in the caller's transaction, which the caller commits.
+     *
+     * @throws SQLException when the database fails
+     */
+    void remove(Connection connection, String processor, String eventId) throws SQLException {
+        try (PreparedStatement delete = connection.prepareStatement("DELETE FROM " + table
+                + " WHERE processor_name = ? AND event_id = ?")) {
+            delete.setString(1, processor);
+            delete.setString(2, eventId);
+            delete.executeUpdate();
+        }
+    }
+
     private int updateExisting(Connection connection, DeadLetter letter) throws SQLException {
         try (PreparedStatement update = connection.prepareStatement("UPDATE " + table
                 + " SET cause = ?, attempts = ?, last_failed_at = ? WHERE processor_name = ? AND event_id = ?")) {

@@ -158,6 +158,28 @@ public final class JdbcTokens implements TokenStore {
         }
     }
 
+    /**
+     * The fence of a transaction that stores no token: touches the row's {@code updated_at} only if it holds the
+     * caller's owner and epoch. The row lock the {@code UPDATE} takes lasts until the caller's commit, so a claim
+     * racing it waits for that commit (and the new owner then sees what the transaction wrote).
+     *
+     * @throws StaleSegmentOwnerException when the row does not hold the caller's owner and epoch
+     * @throws SQLException               when the database fails
+     */
+    void fence(Connection connection, String processor, int segment, String owner, long epoch) throws SQLException {
+        try (PreparedStatement touch = connection.prepareStatement("UPDATE " + table
+                + " SET updated_at = ? WHERE processor_name = ? AND segment = ? AND owner = ? AND epoch = ?")) {
+            touch.setObject(1, now());
+            touch.setString(2, processor);
+            touch.setInt(3, segment);
+            touch.setString(4, owner);
+            touch.setLong(5, epoch);
+            if (touch.executeUpdate() == 0) {
+                throw refused(connection, processor, segment, owner, epoch);
+            }
+        }
+    }
+
     @Override
     public void release(String processor, int segment, String owner, long epoch) {
         try {

@@ -1,6 +1,7 @@
 package io.gyre.routing.jgroups.internal;
 
 import io.gyre.processing.ProcessorDefinition;
+import io.gyre.processing.SegmentEpoch;
 import io.gyre.processing.TrackingProcessor;
 import io.gyre.routing.Member;
 import io.gyre.routing.jgroups.internal.WireMessage.ProcessorsAdvertisement;

@@ -2,6 +2,7 @@ package io.gyre.routing.jgroups.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.gyre.processing.SegmentEpoch;
 import io.gyre.routing.Member;
 import io.gyre.routing.jgroups.internal.ProcessorMembership.Snapshot;
 import io.gyre.routing.jgroups.internal.WireMessage.ProcessorsAdvertisement;

@@ -1,4 +1,4 @@
-package io.gyre.routing.jgroups.internal;
+package io.gyre.processing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -29,5 +29,16 @@ class SegmentEpochTest {
     void incarnations_count_seconds_from_2025() {
         assertThat(SegmentEpoch.incarnationOf(SegmentEpoch.ORIGIN.plusSeconds(61))).isEqualTo(61);
         assertThat(SegmentEpoch.incarnationOf(Instant.parse("2024-06-01T00:00:00Z"))).isZero();
+    }
+
+    @Test
+    void a_node_alone_outranks_every_cluster_epoch_of_its_start_second_and_before_and_a_later_cluster_outranks_it() {
+        java.time.Instant start = SegmentEpoch.ORIGIN.plusSeconds(1_000).plusMillis(250);
+        long alone = SegmentEpoch.ofNodeAlone(start);
+        assertThat(alone).isGreaterThan(SegmentEpoch.of(1_000, SegmentEpoch.MAX_VIEW - 1, SegmentEpoch.MAX_CHANGES));
+        assertThat(alone).isGreaterThan(SegmentEpoch.of(999, SegmentEpoch.MAX_VIEW, SegmentEpoch.MAX_CHANGES));
+        assertThat(SegmentEpoch.of(1_001, 1, 0)).isGreaterThan(alone);
+        assertThat(SegmentEpoch.ofNodeAlone(start.plusMillis(1))).isGreaterThan(alone);
+        assertThat(SegmentEpoch.ofNodeAlone(start.plusSeconds(1).minusMillis(300))).isGreaterThan(alone);
     }
 }

@@ -1,9 +1,12 @@
-package io.gyre.routing.jgroups.internal;
+package io.gyre.processing;
 
 import java.time.Instant;
 
 /**
- * The fencing epoch of segment ownership in a cluster: one {@code long} made of, from the top bits down,
+ * The layout of segment ownership epochs ({@link SegmentOwnership}), shared by every ownership Gyre ships, so that
+ * the epochs of a cluster and of a node running alone rank against each other in one token store (a service scaled
+ * down to one instance after running as a cluster, or the other way round, takes its segments over). An epoch is one
+ * {@code long} made of, from the top bits down,
  * <ol>
  *   <li>the <b>incarnation</b> (31 bits): the start, in seconds since 2025-01-01 UTC, of the youngest member any
  *       member of the cluster has heard of. JGroups view ids start again from 1 when every member has stopped, while
@@ -22,7 +25,11 @@ import java.time.Instant;
  *
  * <p>Limits: a part that outgrows its bits saturates (and the caller logs it): 4 million views without a new member
  * starting, 1,023 processor changes among the members of one view; the incarnation lasts until 2093 and trusts the
- * members' clocks not to lag behind a previous run's youngest member. Internal: not part of Gyre's API.
+ * members' clocks not to lag behind a previous run's youngest member.
+ *
+ * <p>A node running alone ({@link LocalSegmentOwnership}) takes {@link #ofNodeAlone}: its start as the incarnation,
+ * above every view id, with the milliseconds of its start second last. It outranks every epoch stored by a cluster
+ * (or a node alone) that started earlier, and a cluster started after it outranks it in turn.
  */
 public final class SegmentEpoch {
 
@@ -59,6 +66,19 @@ public final class SegmentEpoch {
     }
 
     /**
+     * @param start when the node started
+     * @return the epoch of every segment of a node that runs alone: above every cluster epoch of the same or an earlier
+     *         incarnation, and ordered by the milliseconds of the start within that second
+     */
+    public static long ofNodeAlone(Instant start) {
+        long millisOfSecond = Math.floorMod(start.toEpochMilli(), 1000L);
+        return of(incarnationOf(start), MAX_VIEW, millisOfSecond);
+    }
+
+    /**
+     * @param incarnation an incarnation
+     * @param viewId      a view id
+     * @param changes     a count of changes
      * @return true when a part does not fit and saturates: epochs stop increasing until the incarnation moves
      */
     public static boolean saturates(long incarnation, long viewId, long changes) {
