@@ -119,7 +119,9 @@ public final class KeyedSerialExecutor {
                         if (failure != null) {
                             log.error("Task for key '{}' failed", key, failure);
                         }
-                        resume();
+                        if (!removeIfIdle()) {
+                            resume();
+                        }
                     });
                     return;
                 }
@@ -134,6 +136,21 @@ public final class KeyedSerialExecutor {
             } catch (RejectedExecutionException e) {
                 log.warn("Executor shut down; {} tasks for key '{}' were dropped", tasks.size(), key);
             }
+        }
+
+        /**
+         * Removes the mailbox when no task is queued, atomically with {@link #execute}: the common case after a
+         * task's stage completes (one command per aggregate at a time), which then costs no hand-off to the pool.
+         *
+         * @return true when the mailbox was removed; false when tasks wait, which a pool thread must run
+         */
+        private boolean removeIfIdle() {
+            boolean[] removed = new boolean[1];
+            mailboxes.computeIfPresent(key, (k, mailbox) -> {
+                removed[0] = mailbox.tasks.isEmpty();
+                return removed[0] ? null : mailbox;
+            });
+            return removed[0];
         }
 
         /** Takes the next task (null when none), or removes the mailbox when none is left, atomically with {@link #execute}. */
