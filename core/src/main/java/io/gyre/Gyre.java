@@ -595,7 +595,7 @@ public final class Gyre implements AutoCloseable {
                         snapshotter, stateMapper);
                 repositories.add(repository);
                 for (Class<?> commandType : model.commandHandlers().keySet()) {
-                    local.subscribe(commandType, model.typeName(), repository::handle);
+                    local.subscribe(commandType, model.typeName(), repository);
                 }
             }
 

@@ -130,6 +130,11 @@ class GyreNodeCacheAfterFailureTest {
         }
 
         @Override
+        public java.util.concurrent.CompletableFuture<io.gyre.eventstore.AppendResult> appendAsync(AppendRequest request) {
+            return appendOnCallingThread(request); // the fault below blocks or fails the caller
+        }
+
+        @Override
         public AppendResult append(AppendRequest request) {
             if (refuseNextAppend.getAndSet(false)) {
                 throw new EventRejectedException("refused by the test", null);

@@ -27,6 +27,11 @@ class GyreNodeCloseTest {
         InMemoryEventStore events = new InMemoryEventStore();
         ForwardingEventStore unavailable = new ForwardingEventStore(events) {
             @Override
+            public java.util.concurrent.CompletableFuture<io.gyre.eventstore.AppendResult> appendAsync(AppendRequest request) {
+                return appendOnCallingThread(request); // the fault below blocks or fails the caller
+            }
+
+            @Override
             public AppendResult append(AppendRequest request) {
                 if (request.commandId().startsWith("x") || !(request.events().size() == 1
                         && request.aggregateType().equals("Counter") && request.expected().lastSequence() >= 0)) {

@@ -104,6 +104,11 @@ class GyreNodeConflictTest {
         }
 
         @Override
+        public java.util.concurrent.CompletableFuture<io.gyre.eventstore.AppendResult> appendAsync(AppendRequest request) {
+            return appendOnCallingThread(request); // the fault below blocks or fails the caller
+        }
+
+        @Override
         public AppendResult append(AppendRequest request) {
             if (held.getAndDecrement() > 0) {
                 try {

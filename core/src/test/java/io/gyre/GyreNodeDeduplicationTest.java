@@ -162,6 +162,11 @@ class GyreNodeDeduplicationTest {
         }
 
         @Override
+        public java.util.concurrent.CompletableFuture<io.gyre.eventstore.AppendResult> appendAsync(AppendRequest request) {
+            return appendOnCallingThread(request); // the fault below blocks or fails the caller
+        }
+
+        @Override
         public AppendResult append(AppendRequest request) {
             if (toHold.getAndDecrement() > 0) {
                 held.countDown();

@@ -61,6 +61,11 @@ class GyreNodeUnderLoadTest {
         AtomicInteger appends = new AtomicInteger();
         ForwardingEventStore conflicting = new ForwardingEventStore(events) {
             @Override
+            public java.util.concurrent.CompletableFuture<io.gyre.eventstore.AppendResult> appendAsync(AppendRequest request) {
+                return appendOnCallingThread(request); // the fault below blocks or fails the caller
+            }
+
+            @Override
             public AppendResult append(AppendRequest request) {
                 if (!request.events().isEmpty() && request.expected().lastSequence() >= 0
                         && appends.incrementAndGet() % 2 == 0) {
@@ -95,6 +100,11 @@ class GyreNodeUnderLoadTest {
         CountDownLatch slowAppendStarted = new CountDownLatch(1);
         AtomicInteger slowAppends = new AtomicInteger();
         ForwardingEventStore slow = new ForwardingEventStore(events) {
+            @Override
+            public java.util.concurrent.CompletableFuture<io.gyre.eventstore.AppendResult> appendAsync(AppendRequest request) {
+                return appendOnCallingThread(request); // the fault below blocks or fails the caller
+            }
+
             @Override
             public AppendResult append(AppendRequest request) {
                 if (!request.events().isEmpty() && request.expected().lastSequence() == 0

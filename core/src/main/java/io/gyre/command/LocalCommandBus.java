@@ -6,7 +6,11 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
@@ -14,6 +18,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,14 +36,20 @@ import org.slf4j.LoggerFactory;
  * {@link CommandNotExecutedException}; one whose sender {@linkplain CommandDispatch#withdraw withdrew} it is dropped
  * silently.
  *
- * <p>Deliveries complete on the worker that ran the command; a sender that completes caller-facing futures must
- * hand off to its own executor (the gateway does).
+ * <p><b>Waiting without a thread.</b> A handler that waits for its store ({@link CommandHandlerFunction#handleAsync})
+ * holds its aggregate's turn until it is done, but not its worker: the worker runs other aggregates meanwhile, so a
+ * few workers keep many appends in flight, which a store can write together. A command counts as admitted, and
+ * {@link #close()} waits for it, until it is done.
+ *
+ * <p>Deliveries complete on the thread that finished the command, a worker or the store's; a sender that completes
+ * caller-facing futures must hand off to its own executor (the gateway does).
  */
 public final class LocalCommandBus implements CommandBus {
 
     private static final Logger log = LoggerFactory.getLogger(LocalCommandBus.class);
     private static final AtomicInteger BUS_COUNT = new AtomicInteger();
     private static final Consumer<CommandMessage> NO_CHECK = command -> { };
+    private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
 
     private final Map<Class<?>, Subscription> handlers = new ConcurrentHashMap<>();
     private final Duration shutdownTimeout;
@@ -46,6 +57,7 @@ public final class LocalCommandBus implements CommandBus {
     private final KeyedSerialExecutor executor;
     private final Admission<Job> admission;
     private final AtomicInteger pending = new AtomicInteger();
+    private final Executor workers = this::runOnWorker;
     private volatile boolean closed;
 
     private record Subscription(String aggregateType, CommandHandlerFunction handler) {
@@ -151,7 +163,7 @@ public final class LocalCommandBus implements CommandBus {
     /** Admission's action, under its lock: queue the job behind its aggregate's earlier commands. */
     private void enqueue(Job job) {
         try {
-            executor.execute(job.key, job);
+            executor.executeAsync(job.key, job);
         } catch (RejectedExecutionException e) {
             // Only after close() stopped the workers; the node is gone, so its counts no longer matter.
             pending.decrementAndGet();
@@ -159,8 +171,26 @@ public final class LocalCommandBus implements CommandBus {
         }
     }
 
-    /** One dispatched command on its way through admission and its aggregate's queue. */
-    private final class Job implements Runnable {
+    /**
+     * Runs a task on a worker. Once close() has stopped them, on a thread of its own instead: a command waiting for
+     * its store must still finish, and the calling thread may be the store's writer, which must not block.
+     */
+    private void runOnWorker(Runnable task) {
+        try {
+            pool.execute(task);
+        } catch (RejectedExecutionException e) {
+            Thread thread = new Thread(task, "gyre-command-after-close");
+            thread.setDaemon(true);
+            thread.start();
+        }
+    }
+
+    /**
+     * One dispatched command on its way through admission and its aggregate's queue. Started on a worker, it
+     * returns the stage of its handler, which may complete later on another thread (the store's writer): the
+     * aggregate's turn is held until then, and capacity is released and the delivery completed then.
+     */
+    private final class Job implements Supplier<CompletionStage<?>> {
 
         private final AggregateKey key;
         private final CommandMessage command;
@@ -178,28 +208,45 @@ public final class LocalCommandBus implements CommandBus {
         }
 
         @Override
-        public void run() {
-            Object value = null;
-            Throwable failure = null;
-            boolean ran = false;
+        public CompletionStage<?> get() {
+            CompletionStage<@Nullable Object> stage;
             try {
                 if (command.isLate()) {
-                    failure = new CommandNotExecutedException(command + " waited past its deadline on this node and "
-                            + "was dropped unrun", command.commandId());
-                } else if (!dispatch.start()) {
-                    return; // withdrawn by its sender, which has answered its caller already
-                } else {
-                    check.accept(command);
-                    ran = true;
-                    value = handler.handle(command);
+                    finish(null, new CommandNotExecutedException(command + " waited past its deadline on this node "
+                            + "and was dropped unrun", command.commandId()), false);
+                    return DONE;
                 }
+                if (!dispatch.start()) {
+                    finish(null, null, false); // withdrawn by its sender, which has answered its caller already
+                    return DONE;
+                }
+                check.accept(command);
             } catch (Throwable e) {
-                failure = e;
-            } finally {
-                // Capacity is released before the sender sees the outcome, so a caller that sends again at once is
-                // never held up by a command that has already finished.
-                pending.decrementAndGet();
-                admission.release(this);
+                finish(null, e, false);
+                return DONE;
+            }
+            try {
+                stage = Objects.requireNonNull(handler.handleAsync(command, workers),
+                        "the stage of handleAsync");
+            } catch (Throwable e) {
+                finish(null, e, true);
+                return DONE;
+            }
+            return stage.handle((value, failure) -> {
+                finish(value, failure == null ? null : unwrap(failure), true);
+                return null;
+            });
+        }
+
+        /**
+         * Releases the command's capacity, then completes its delivery: capacity first, so that a caller that sends
+         * again at once is never held up by a command that has already finished.
+         */
+        private void finish(@Nullable Object value, @Nullable Throwable failure, boolean ran) {
+            pending.decrementAndGet();
+            admission.release(this);
+            if (!ran && failure == null) {
+                return; // withdrawn
             }
             if (failure == null) {
                 dispatch.complete(value);
@@ -214,6 +261,10 @@ public final class LocalCommandBus implements CommandBus {
         }
     }
 
+    private static Throwable unwrap(Throwable failure) {
+        return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    }
+
     private static RuntimeException asRuntime(Throwable failure) {
         return failure instanceof RuntimeException runtime ? runtime : new IllegalStateException(failure);
     }
@@ -223,8 +274,9 @@ public final class LocalCommandBus implements CommandBus {
     }
 
     /**
-     * Stops taking commands, waits up to the shutdown timeout for the accepted ones (admitted or waiting) to
-     * finish, then stops the workers. Commands still running after the timeout are interrupted.
+     * Stops taking commands, waits up to the shutdown timeout for the accepted ones (admitted or waiting, or started
+     * and waiting for their store) to finish, then stops the workers. Commands still running after the timeout are
+     * interrupted; one still waiting for its store finishes when the store answers.
      */
     @Override
     public void close() {

@@ -1,5 +1,7 @@
 package io.gyre.eventstore;
 
+import java.util.concurrent.CompletableFuture;
+
 /** The write side of an event store. */
 @FunctionalInterface
 public interface AppendEvents {
@@ -19,4 +21,25 @@ public interface AppendEvents {
      * @throws EventStoreException          when the store cannot be reached or fails; nothing was stored
      */
     AppendResult append(AppendRequest request);
+
+    /**
+     * Stores one command's decision like {@link #append}, without making the caller wait for it: a store that
+     * writes for many callers at once (group commit) takes the request and answers later, so that one thread can
+     * have many appends in flight and appends that are ready together share one transaction.
+     *
+     * <p>The future completes with what {@link #append} would return, or fails with what it would throw (the same
+     * exception, not wrapped); this method itself never throws. It may complete on a thread of the store: dependent
+     * stages must not block, and should hand anything slow to an executor of their own. Completing or cancelling the
+     * returned future changes nothing in the store. The default runs {@link #append} on the calling thread.
+     *
+     * @param request the decision and the optimistic check
+     * @return the sequence numbers the events got, or the failure
+     */
+    default CompletableFuture<AppendResult> appendAsync(AppendRequest request) {
+        try {
+            return CompletableFuture.completedFuture(append(request));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
 }

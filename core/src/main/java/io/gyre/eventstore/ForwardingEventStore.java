@@ -3,11 +3,17 @@ package io.gyre.eventstore;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 
 /**
  * An event store that passes every call to another one; extend it to decorate a store (metrics, logging, fault
  * injection in tests) by overriding only the calls of interest.
+ *
+ * <p>{@link #append} and {@link #appendAsync} are forwarded each to its own counterpart, so that the delegate's
+ * asynchronous writes stay asynchronous: a decorator of writes overrides both (Gyre's repositories call only
+ * {@link #appendAsync}), or has {@link #appendAsync} call {@link #appendOnCallingThread} when it may block the
+ * caller (fault injection in a test).
  */
 public abstract class ForwardingEventStore implements EventStore {
 
@@ -28,6 +34,26 @@ public abstract class ForwardingEventStore implements EventStore {
     @Override
     public AppendResult append(AppendRequest request) {
         return delegate.append(request);
+    }
+
+    @Override
+    public CompletableFuture<AppendResult> appendAsync(AppendRequest request) {
+        return delegate.appendAsync(request);
+    }
+
+    /**
+     * For a decorator that overrides {@link #append} only: runs this store's {@link #append} on the calling thread
+     * and returns its outcome as a completed future, as {@link AppendEvents#appendAsync} does by default.
+     *
+     * @param request the decision
+     * @return the completed future, failed with what {@link #append} threw
+     */
+    protected final CompletableFuture<AppendResult> appendOnCallingThread(AppendRequest request) {
+        try {
+            return CompletableFuture.completedFuture(append(request));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.gyre.eventstore;
 
 import io.gyre.eventstore.conformance.AppendAndReadConformanceTest;
+import io.gyre.eventstore.conformance.AsyncAppendConformanceTest;
 import io.gyre.eventstore.conformance.CommandDecisionsConformanceTest;
 import io.gyre.eventstore.conformance.CommandFingerprintConformanceTest;
 import io.gyre.eventstore.conformance.EventStoreFixture;
@@ -31,6 +32,14 @@ class InMemoryEventStoreConformanceTest {
 
     @Nested
     class AppendAndRead extends AppendAndReadConformanceTest {
+        @Override
+        protected EventStoreFixture createFixture() {
+            return fixture();
+        }
+    }
+
+    @Nested
+    class AsyncAppend extends AsyncAppendConformanceTest {
         @Override
         protected EventStoreFixture createFixture() {
             return fixture();

@@ -4,6 +4,7 @@ import io.gyre.GyreTransientException;
 import io.gyre.aggregate.AggregateAlreadyExistsException;
 import io.gyre.aggregate.AggregateLifecycleException;
 import io.gyre.aggregate.AggregateNotFoundException;
+import io.gyre.command.CommandHandlerFunction;
 import io.gyre.command.CommandMessage;
 import io.gyre.command.CommandNotExecutedException;
 import io.gyre.command.CommandRefusedException;
@@ -28,14 +29,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
  * Runs commands on the aggregates of one class: loads the aggregate (cache, else its {@link AggregateLoader}: the
- * latest snapshot and the events after it), invokes the handler, and has the store arbitrate the decision. The
- * caller guarantees that commands for one aggregate never run concurrently on this node. Internal: not part of Gyre's API.
+ * latest snapshot and the events after it), invokes the handler, and has the store arbitrate the decision,
+ * asynchronously: the worker that decided is free while the store writes ({@link #handleAsync}). The caller guarantees that commands for one aggregate never run
+ * concurrently on this node: the next one starts only after the previous one's stage completed. Internal: not part of Gyre's API.
  *
  * <h2>Every decision is checked by the store</h2>
  * A decision is only as good as the state it was made on, and a cached aggregate can be stale (another node wrote
@@ -68,7 +74,7 @@ import org.jspecify.annotations.Nullable;
  *
  * @param <A> the aggregate class
  */
-public final class EventSourcedRepository<A> {
+public final class EventSourcedRepository<A> implements CommandHandlerFunction {
 
     /** The longest pause between two tries of a command that keeps meeting conflicts. */
     private static final long MAX_CONFLICT_BACKOFF_MILLIS = 50;
@@ -135,43 +141,136 @@ public final class EventSourcedRepository<A> {
     }
 
     /**
-     * Runs one command to completion: its decision is stored (or confirmed), or nothing is and the failure is
-     * thrown. Concurrency conflicts are retried here, on fresh state, until the command's deadline.
+     * Runs one command to completion on the calling thread, for callers outside a command bus (the test fixture):
+     * {@link #handleAsync} with the caller's thread as the workers, waiting for the outcome. The next try after a
+     * conflict runs on the calling thread too, never on the store's.
      *
      * @param command the command; its payload class must have a handler in this aggregate
      * @return the handler's result: the aggregate id for a creation command
-     * @throws Exception whatever the handler throws, a {@link CommandRefusedException} for a refusal stored by an
-     *                   earlier delivery, a {@link CommandNotExecutedException} when conflicts lasted past the
-     *                   deadline, or a Gyre exception from loading or storing
+     * @throws Exception as {@link #handleAsync} fails
      */
+    @Override
     public @Nullable Object handle(CommandMessage command) throws Exception {
-        CommandHandlerMember handler = model.commandHandler(command.payloadType());
-        if (handler == null) {
-            throw new IllegalArgumentException(model.type().getName() + " has no handler for "
-                    + command.payloadType().getName());
+        LinkedBlockingQueue<Runnable> tasks = new LinkedBlockingQueue<>();
+        CompletableFuture<@Nullable Object> outcome = handleAsync(command, tasks::add);
+        outcome.whenComplete((value, failure) -> tasks.add(() -> { })); // wakes the loop below
+        while (!outcome.isDone()) {
+            tasks.take().run();
         }
-        StreamId stream = new StreamId(model.typeName(), command.routingKey());
-        // Computed once for all the tries below: it names the command, not the state it is decided on.
-        String fingerprint = CommandFingerprint.of(serializer, command.payload());
-        for (int tries = 1; ; tries++) {
+        try {
+            return outcome.join();
+        } catch (CompletionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof Exception exception) {
+                throw exception;
+            }
+            if (cause instanceof Error error) {
+                throw error;
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Runs one command: decides it on the calling worker (the aggregate from the cache, else the store; the
+     * handler), then hands its events to the store ({@link EventStore#appendAsync}) and returns without waiting.
+     * The stage completes once the decision is stored (or confirmed), after the cache holds the aggregate's new
+     * state, or with the failure when nothing is stored. The caller guarantees that the aggregate's next command
+     * starts only after that. Concurrency conflicts are decided again on fresh state, on {@code workers} (never on
+     * the store's thread), after a short jittered pause from the second one on, until the command's deadline.
+     *
+     * @param command the command; its payload class must have a handler in this aggregate
+     * @param workers runs the next try after a conflict
+     * @return the handler's result (the aggregate id for a creation command); or whatever the handler throws, a
+     *         {@link CommandRefusedException} for a refusal stored by an earlier delivery, a
+     *         {@link CommandNotExecutedException} when conflicts lasted past the deadline, or a Gyre exception from
+     *         loading or storing
+     */
+    @Override
+    public CompletableFuture<@Nullable Object> handleAsync(CommandMessage command, Executor workers) {
+        CompletableFuture<@Nullable Object> outcome = new CompletableFuture<>();
+        try {
+            CommandHandlerMember handler = model.commandHandler(command.payloadType());
+            if (handler == null) {
+                throw new IllegalArgumentException(model.type().getName() + " has no handler for "
+                        + command.payloadType().getName());
+            }
+            StreamId stream = new StreamId(model.typeName(), command.routingKey());
+            // Computed once for all the tries: it names the command, not the state it is decided on.
+            String fingerprint = CommandFingerprint.of(serializer, command.payload());
+            new Tries(handler, command, stream, fingerprint, workers, outcome).next();
+        } catch (Throwable e) {
+            outcome.completeExceptionally(e);
+        }
+        return outcome;
+    }
+
+    /** The tries of one command: each decides on the latest state it can see, until one is stored or answered. */
+    private final class Tries {
+
+        private final CommandHandlerMember handler;
+        private final CommandMessage command;
+        private final StreamId stream;
+        private final @Nullable String fingerprint;
+        private final Executor workers;
+        private final CompletableFuture<@Nullable Object> outcome;
+        private int tries;
+
+        Tries(CommandHandlerMember handler, CommandMessage command, StreamId stream, @Nullable String fingerprint,
+              Executor workers, CompletableFuture<@Nullable Object> outcome) {
+            this.handler = handler;
+            this.command = command;
+            this.stream = stream;
+            this.fingerprint = fingerprint;
+            this.workers = workers;
+            this.outcome = outcome;
+        }
+
+        void next() {
+            tries++;
+            CompletableFuture<@Nullable Object> decided;
             try {
-                return decide(handler, command, stream, fingerprint);
-            } catch (ConcurrencyConflictException e) {
-                // Decided on state the store has moved past: nothing was stored; decide again on fresh state.
-                cache.remove(stream.aggregateId());
-                if (command.isLate()) {
-                    throw new CommandNotExecutedException(command + " met " + tries + " concurrency conflict(s) on "
-                            + stream + " until its deadline passed; nothing of it was stored", command.commandId());
+                decided = decide(handler, command, stream, fingerprint);
+            } catch (Throwable e) {
+                decided = CompletableFuture.failedFuture(e);
+            }
+            decided.whenComplete(this::settle);
+        }
+
+        private void settle(@Nullable Object value, @Nullable Throwable failure) {
+            if (failure == null) {
+                outcome.complete(value);
+                return;
+            }
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                    ? failure.getCause() : failure;
+            try {
+                if (cause instanceof ConcurrencyConflictException) {
+                    // Decided on state the store has moved past: nothing was stored; decide again on fresh state.
+                    cache.remove(stream.aggregateId());
+                    if (command.isLate()) {
+                        outcome.completeExceptionally(new CommandNotExecutedException(command + " met " + tries
+                                + " concurrency conflict(s) on " + stream + " until its deadline passed; nothing of "
+                                + "it was stored", command.commandId()));
+                        return;
+                    }
+                    long pause = conflictPauseMillis(tries, command);
+                    Executor retry = pause == 0 ? workers
+                            : CompletableFuture.delayedExecutor(pause, TimeUnit.MILLISECONDS, workers);
+                    retry.execute(this::next);
+                } else if (cause instanceof StoredEarlier earlier) {
+                    forgetIfBehind(stream, earlier.record);
+                    outcome.complete(answer(earlier.record));
+                } else if (cause instanceof DuplicateCommandException duplicate) {
+                    // An earlier delivery stored its decision while this one ran (it was still alive across a
+                    // partition, or on a paused node): its decision stands, this one is dropped.
+                    cache.remove(stream.aggregateId());
+                    outcome.complete(answer(checkSameCommand(duplicate.stored(), fingerprint)));
+                } else {
+                    outcome.completeExceptionally(cause);
                 }
-                pauseAfterConflicts(tries, command);
-            } catch (StoredEarlier e) {
-                forgetIfBehind(stream, e.record);
-                return answer(e.record);
-            } catch (DuplicateCommandException e) {
-                // An earlier delivery stored its decision while this one ran (it was still alive across a
-                // partition, or on a paused node): its decision stands, this one is dropped.
-                cache.remove(stream.aggregateId());
-                return answer(checkSameCommand(e.stored(), fingerprint));
+            } catch (Throwable e) {
+                outcome.completeExceptionally(e);
             }
         }
     }
@@ -190,22 +289,19 @@ public final class EventSourcedRepository<A> {
 
     /**
      * A conflict means another writer is active on the aggregate (a partition, a rebalance). The first retry runs
-     * at once; further ones wait a little, with jitter, so two writers do not keep colliding.
+     * at once; further ones wait a little, with jitter, so two writers do not keep colliding. The wait is a
+     * scheduled delay, not a sleeping worker.
      */
-    private static void pauseAfterConflicts(int tries, CommandMessage command) {
+    private static long conflictPauseMillis(int tries, CommandMessage command) {
         if (tries < 2) {
-            return;
+            return 0;
         }
         long millis = ThreadLocalRandom.current().nextLong(Math.min(1L << Math.min(tries, 10),
                 MAX_CONFLICT_BACKOFF_MILLIS) + 1);
         if (command.deadline() != null) {
             millis = Math.min(millis, TimeUnit.NANOSECONDS.toMillis(Math.max(0, command.deadline().remainingNanos())));
         }
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        return millis;
     }
 
     /** An earlier delivery of the command is stored: its outcome is the answer. */
@@ -219,14 +315,20 @@ public final class EventSourcedRepository<A> {
         }
     }
 
-    private @Nullable Object decide(CommandHandlerMember handler, CommandMessage command, StreamId stream,
-                                    @Nullable String fingerprint) throws Exception {
+    /**
+     * Decides on the calling thread; the stage completes when the decision is stored, with the cache updated.
+     * Throws what is known before anything goes to the store.
+     */
+    private CompletableFuture<@Nullable Object> decide(CommandHandlerMember handler, CommandMessage command,
+                                                       StreamId stream, @Nullable String fingerprint)
+            throws Exception {
         return handler.creation() ? create(handler, command, stream, fingerprint)
                 : update(handler, command, stream, fingerprint);
     }
 
-    private Object create(CommandHandlerMember handler, CommandMessage command, StreamId stream,
-                          @Nullable String fingerprint) throws Exception {
+    private CompletableFuture<@Nullable Object> create(CommandHandlerMember handler, CommandMessage command,
+                                                       StreamId stream, @Nullable String fingerprint)
+            throws Exception {
         AggregateCache.Entry cached = cache.get(stream.aggregateId());
         long head = cached != null ? cached.lastSequence() : store.lastSequence(stream);
         lookUpEarlierDecision(command, stream, fingerprint);
@@ -261,14 +363,16 @@ public final class EventSourcedRepository<A> {
                     + " but the command targets '" + stream.aggregateId() + "'; set it from the creation event in an "
                     + "@EventSourcingHandler");
         }
-        AppendResult result = append(stream, ExpectedSequence.noStream(), command, fingerprint, applied,
-                stream.aggregateId());
-        cache.put(stream.aggregateId(), new AggregateCache.Entry(instance, result.lastSequence()));
-        return stream.aggregateId();
+        return append(stream, ExpectedSequence.noStream(), command, fingerprint, applied, stream.aggregateId())
+                .thenApply(result -> {
+                    cache.put(stream.aggregateId(), new AggregateCache.Entry(instance, result.lastSequence()));
+                    return stream.aggregateId();
+                });
     }
 
-    private @Nullable Object update(CommandHandlerMember handler, CommandMessage command, StreamId stream,
-                                    @Nullable String fingerprint) throws Exception {
+    private CompletableFuture<@Nullable Object> update(CommandHandlerMember handler, CommandMessage command,
+                                                       StreamId stream, @Nullable String fingerprint)
+            throws Exception {
         AggregateCache.Entry loaded = cache.get(stream.aggregateId());
         boolean fresh = loaded == null;
         if (loaded == null) {
@@ -308,18 +412,23 @@ public final class EventSourcedRepository<A> {
         if (applied.isEmpty()) {
             confirmWithoutEvents(command, fingerprint, stream, head, fresh, result, null);
             cache.put(stream.aggregateId(), loaded);
-            return result;
+            return CompletableFuture.completedFuture(result);
         }
-        long lastSequence;
+        CompletableFuture<AppendResult> appended;
         try {
-            lastSequence = append(stream, ExpectedSequence.exactly(head), command, fingerprint, applied, result)
-                    .lastSequence();
+            appended = append(stream, ExpectedSequence.exactly(head), command, fingerprint, applied, result);
         } catch (RuntimeException e) {
-            cache.remove(stream.aggregateId());
-            throw e;
+            appended = CompletableFuture.failedFuture(e);
         }
-        cache.put(stream.aggregateId(), new AggregateCache.Entry(loaded.instance(), lastSequence));
-        return result;
+        Object instance = loaded.instance();
+        return appended.whenComplete((stored, failure) -> {
+            if (failure == null) {
+                cache.put(stream.aggregateId(), new AggregateCache.Entry(instance, stored.lastSequence()));
+            } else {
+                // The instance holds the events that were not stored: never reuse it.
+                cache.remove(stream.aggregateId());
+            }
+        }).thenApply(stored -> result);
     }
 
     /**
@@ -413,8 +522,10 @@ public final class EventSourcedRepository<A> {
         return loader.load(stream).entry();
     }
 
-    private AppendResult append(StreamId stream, ExpectedSequence expected, CommandMessage command,
-                                @Nullable String fingerprint, List<AppliedEvent> applied, @Nullable Object result) {
+    /** Serializes the events on the calling thread and hands them to the store, which stores them later. */
+    private CompletableFuture<AppendResult> append(StreamId stream, ExpectedSequence expected, CommandMessage command,
+                                                   @Nullable String fingerprint, List<AppliedEvent> applied,
+                                                   @Nullable Object result) {
         SerializedValue storedResult = result == null ? null : serializeResult(result);
         Instant now = clock.instant();
         List<EventData> events = new ArrayList<>(applied.size());
@@ -424,7 +535,7 @@ public final class EventSourcedRepository<A> {
                     serializer.serializeMetadata(event.metadata()), now,
                     serializer.revisionOf(event.payload().getClass())));
         }
-        return store.append(new AppendRequest(stream, expected, command.commandId(), events,
+        return store.appendAsync(new AppendRequest(stream, expected, command.commandId(), events,
                 CommandOutcome.Result.of(storedResult), fingerprint));
     }
 

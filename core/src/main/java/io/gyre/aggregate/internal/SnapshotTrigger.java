@@ -5,6 +5,7 @@ import io.gyre.eventstore.AppendResult;
 import io.gyre.eventstore.EventStore;
 import io.gyre.eventstore.ForwardingEventStore;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The event store as the repositories see it when snapshots are on: each stored append is reported to the
@@ -26,7 +27,16 @@ public final class SnapshotTrigger extends ForwardingEventStore {
 
     @Override
     public AppendResult append(AppendRequest request) {
-        AppendResult result = super.append(request);
+        return appended(request, super.append(request));
+    }
+
+    @Override
+    public CompletableFuture<AppendResult> appendAsync(AppendRequest request) {
+        // Telling the snapshotter only queues a snapshot, so it may run on the store's thread.
+        return super.appendAsync(request).thenApply(result -> appended(request, result));
+    }
+
+    private AppendResult appended(AppendRequest request, AppendResult result) {
         if (!request.events().isEmpty()) {
             snapshotter.appended(request.stream(), result.firstSequence(), result.lastSequence());
         }

@@ -1,10 +1,15 @@
 package io.gyre.command.internal;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,12 +18,17 @@ import org.slf4j.LoggerFactory;
  * on a shared executor. Each key with queued work has a mailbox; at most one pool task drains a mailbox at a
  * time, and the mailbox disappears when empty, so idle keys cost nothing and there is no thread per key.
  * A busy mailbox yields its thread after a few tasks so one hot key cannot starve the others.
- * Internal: not part of Gyre's API.
+ *
+ * <p>A task may finish later than it returns ({@link #executeAsync}): it returns a stage, and its key's next task
+ * waits until that stage completes, while the thread goes back to the pool and runs other keys. The mailbox then
+ * resumes on a pool thread, never on the thread that completed the stage (a store's writer, say), so the next task
+ * of the key never runs there. Internal: not part of Gyre's API.
  */
 public final class KeyedSerialExecutor {
 
     private static final Logger log = LoggerFactory.getLogger(KeyedSerialExecutor.class);
     private static final int TASKS_PER_TURN = 16;
+    private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
 
     private final Executor pool;
     private final ConcurrentHashMap<Object, Mailbox> mailboxes = new ConcurrentHashMap<>();
@@ -38,6 +48,23 @@ public final class KeyedSerialExecutor {
      * @throws java.util.concurrent.RejectedExecutionException when the pool refuses work; the task is dropped
      */
     public void execute(Object key, Runnable task) {
+        Objects.requireNonNull(task, "task");
+        executeAsync(key, () -> {
+            task.run();
+            return DONE;
+        });
+    }
+
+    /**
+     * Queues a task that finishes when its stage completes, behind every earlier task of the same key: the key's
+     * next task starts only after that, but the thread is free for other keys meanwhile.
+     *
+     * @param key  the key, an aggregate (type and id)
+     * @param task starts the work and returns its stage; it should not fail (a failed stage is only logged)
+     * @throws java.util.concurrent.RejectedExecutionException when the pool refuses work; the task is dropped
+     */
+    public void executeAsync(Object key, Supplier<? extends CompletionStage<?>> task) {
+        Objects.requireNonNull(task, "task");
         Mailbox[] created = new Mailbox[1];
         mailboxes.compute(key, (k, mailbox) -> {
             if (mailbox == null) {
@@ -65,7 +92,7 @@ public final class KeyedSerialExecutor {
     private final class Mailbox implements Runnable {
 
         private final Object key;
-        private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
+        private final ArrayDeque<Supplier<? extends CompletionStage<?>>> tasks = new ArrayDeque<>();
 
         Mailbox(Object key) {
             this.key = key;
@@ -74,17 +101,36 @@ public final class KeyedSerialExecutor {
         @Override
         public void run() {
             for (int i = 0; i < TASKS_PER_TURN; i++) {
-                Runnable next = next();
+                Supplier<? extends CompletionStage<?>> next = next();
                 if (next == null) {
                     return;
                 }
+                CompletionStage<?> stage;
                 try {
-                    next.run();
+                    stage = next.get();
                 } catch (Throwable e) {
                     // A task that throws must not strand the tasks queued behind it.
                     log.error("Task for key '{}' threw", key, e);
+                    continue;
+                }
+                if (!(stage instanceof CompletableFuture<?> future && future.isDone())) {
+                    // The key's turn stays held until the stage completes; this thread goes back to the pool.
+                    stage.whenComplete((result, failure) -> {
+                        if (failure != null) {
+                            log.error("Task for key '{}' failed", key, failure);
+                        }
+                        if (!removeIfIdle()) {
+                            resume();
+                        }
+                    });
+                    return;
                 }
             }
+            resume();
+        }
+
+        /** Runs the mailbox again on a pool thread: after a full turn, or when a task's stage completed. */
+        private void resume() {
             try {
                 pool.execute(this);
             } catch (RejectedExecutionException e) {
@@ -92,14 +138,33 @@ public final class KeyedSerialExecutor {
             }
         }
 
-        /** Takes the next task, or removes the mailbox when none is left, atomically with {@link #execute}. */
-        private Runnable next() {
-            Runnable[] next = new Runnable[1];
+        /**
+         * Removes the mailbox when no task is queued, atomically with {@link #execute}: the common case after a
+         * task's stage completes (one command per aggregate at a time), which then costs no hand-off to the pool.
+         *
+         * @return true when the mailbox was removed; false when tasks wait, which a pool thread must run
+         */
+        private boolean removeIfIdle() {
+            boolean[] removed = new boolean[1];
             mailboxes.computeIfPresent(key, (k, mailbox) -> {
-                next[0] = mailbox.tasks.poll();
-                return next[0] == null ? null : mailbox;
+                removed[0] = mailbox.tasks.isEmpty();
+                return removed[0] ? null : mailbox;
             });
-            return next[0];
+            return removed[0];
+        }
+
+        /** Takes the next task (null when none), or removes the mailbox when none is left, atomically with {@link #execute}. */
+        private Supplier<? extends CompletionStage<?>> next() {
+            List<Supplier<? extends CompletionStage<?>>> next = new ArrayList<>(1);
+            mailboxes.computeIfPresent(key, (k, mailbox) -> {
+                Supplier<? extends CompletionStage<?>> task = mailbox.tasks.poll();
+                if (task == null) {
+                    return null;
+                }
+                next.add(task);
+                return mailbox;
+            });
+            return next.isEmpty() ? null : next.get(0);
         }
     }
 }

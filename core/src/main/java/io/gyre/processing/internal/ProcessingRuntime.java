@@ -33,8 +33,12 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,6 +59,7 @@ public final class ProcessingRuntime implements Processors {
     private final @Nullable ScheduledExecutorService timer;
     private final @Nullable AppendNotifier notifier;
     private SegmentOwnership.@Nullable Registration notifications;
+    private @Nullable ExecutorService afterCommitThreads;
 
     private ProcessingRuntime(String nodeName, Map<String, TrackingRuntime> tracking,
                               Map<String, SubscribingRuntime> subscribing, List<String> order,
@@ -189,7 +194,18 @@ public final class ProcessingRuntime implements Processors {
         if (tracking.isEmpty() && subscribing.isEmpty()) {
             return store;
         }
-        return new AfterCommitEventStore(store, this::appended);
+        if (subscribing.isEmpty()) {
+            // Tracking processors are only woken, which any thread may do, the store's writer included.
+            return new AfterCommitEventStore(store, this::appended, Runnable::run);
+        }
+        // Subscribing handlers are user code: never on the store's writer. As many threads as the command bus has
+        // workers by default, which ran them before appends were asynchronous; idle ones stop.
+        int threads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), Threads.daemon(nodeName + "-after-commit-"));
+        pool.allowCoreThreadTimeOut(true);
+        afterCommitThreads = pool;
+        return new AfterCommitEventStore(store, this::appended, pool);
     }
 
     private void appended(AppendRequest request, AppendResult result) {
@@ -231,6 +247,10 @@ public final class ProcessingRuntime implements Processors {
         }
         if (timer != null) {
             timer.shutdownNow();
+        }
+        if (afterCommitThreads != null) {
+            // Appends still completing hand their processors to the thread that completes them.
+            afterCommitThreads.shutdown();
         }
     }
 

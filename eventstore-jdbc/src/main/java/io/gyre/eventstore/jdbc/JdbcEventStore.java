@@ -8,6 +8,7 @@ import io.gyre.eventstore.ConcurrencyConflictException;
 import io.gyre.eventstore.DuplicateCommandException;
 import io.gyre.eventstore.EventRejectedException;
 import io.gyre.eventstore.EventStore;
+import io.gyre.eventstore.EventStoreException;
 import io.gyre.eventstore.ExpectedSequence;
 import io.gyre.eventstore.PayloadTooLargeException;
 import io.gyre.eventstore.StoredEvent;
@@ -46,6 +47,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.stream.Stream;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
@@ -82,10 +85,12 @@ import org.jspecify.annotations.Nullable;
  * ({@link AppendRequest#fingerprint()}) and they differ, the id was reused for a different command, which gets a
  * non-transient {@link io.gyre.eventstore.CommandIdReusedException} instead of the first command's outcome.
  *
- * <p>Concurrent appends share transactions (group commit): an append that arrives while
- * {@link Builder#appendTransactions(int)} transactions are writing waits for the next one, which writes every
- * append then waiting, up to {@link Builder#maxAppendsPerTransaction(int)} and one per stream, decisions without
- * events included. An append that finds a transaction free is written at once, with whatever was already waiting.
+ * <p>Appends are written by the store's own writer threads, at most {@link Builder#appendTransactions(int)} of them,
+ * and concurrent appends share transactions (group commit). {@link #appendAsync} queues a decision and returns at
+ * once, so one caller (a command worker) can have many appends in flight; {@link #append} does the same and waits.
+ * An append that finds a writer free is written at once, with whatever was already waiting; one that arrives while
+ * every writer is busy waits for the next transaction, which writes every append then waiting, up to
+ * {@link Builder#maxAppendsPerTransaction(int)} and one per stream, decisions without events included.
  * An append of a group that may not be stored (a conflict, a lost expected event, a decided command id) writes
  * nothing and fails alone, and the others commit together; one the database refuses with an error (an event id
  * used before, data it cannot hold) makes the group be written once more, each append behind a savepoint, so
@@ -136,12 +141,15 @@ import org.jspecify.annotations.Nullable;
  */
 public final class JdbcEventStore implements EventStore, AppendNotifier {
 
+    /** How long {@link #close()} lets the writers finish the queued appends. */
+    private static final int CLOSE_SECONDS = 10;
+
     private final Dialect dialect;
     private final TableNames tables;
     private final StreamReader reader;
     private final GlobalLog log;
     private final Appender appender;
-    private final @Nullable GroupCommit<AppendRequest> groupCommit;
+    private final GroupCommit<AppendRequest> groupCommit;
     private final @Nullable AutoCloseable ownedPool;
     private final JdbcSnapshotStore snapshots;
     private final @Nullable PostgresLogWatch watch;
@@ -170,9 +178,12 @@ public final class JdbcEventStore implements EventStore, AppendNotifier {
         ConflictDiagnosis diagnosis = new ConflictDiagnosis(reader, failures);
         DecisionRows rows = new DecisionRows(sql);
         this.appender = new Appender(connections, rows, log, diagnosis, failures, builder.maxEventBytes);
-        this.groupCommit = builder.maxAppendsPerTransaction == 1 ? null
-                : new GroupCommit<>(new GroupAppender(connections, rows, appender, log, diagnosis, failures),
-                builder.maxAppendsPerTransaction, builder.appendTransactions);
+        this.groupCommit = new GroupCommit<>(new GroupAppender(connections, rows, appender, log, diagnosis, failures),
+                builder.maxAppendsPerTransaction, builder.appendTransactions,
+                (request, maybeWritten) -> new EventStoreException(Appender.describe(request) + (maybeWritten
+                        ? ": the event store closed while it was being written, so whether it was stored is unknown"
+                        : ": not stored, the event store is closed"), null),
+                "gyre-eventstore");
     }
 
     /**
@@ -253,24 +264,48 @@ public final class JdbcEventStore implements EventStore, AppendNotifier {
         return snapshots;
     }
 
+    /**
+     * Stores a decision and waits for it: {@link #appendAsync} and then the outcome, uninterruptibly (a queued
+     * append may be written at any moment; the caller keeps its interrupt status for later).
+     */
     @Override
     public AppendResult append(AppendRequest request) {
-        Objects.requireNonNull(request, "request");
-        appender.checkSizes(request);
-        ExpectedSequence expected = request.expected();
-        if (expected instanceof ExpectedSequence.Any) {
-            return appendAfterWhateverIsStored(request);
+        try {
+            return appendAsync(request).join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException failure) {
+                throw failure;
+            }
+            throw e;
         }
-        if (groupCommit != null && request.events().size() <= DecisionRows.MAX_ROWS_PER_STATEMENT) {
-            groupCommit.submit(request);
-        } else {
-            appender.writeAlone(request);
+    }
+
+    /**
+     * Queues the decision for the store's writer threads and returns at once; they write it with the other
+     * decisions queued meanwhile, in one transaction (see the class comment). The future completes on a writer
+     * thread. A request with {@link ExpectedSequence#any()} reads the stream's head first, on the calling thread.
+     */
+    @Override
+    public CompletableFuture<AppendResult> appendAsync(AppendRequest request) {
+        try {
+            Objects.requireNonNull(request, "request");
+            appender.checkSizes(request);
+            ExpectedSequence expected = request.expected();
+            if (expected instanceof ExpectedSequence.Any) {
+                return CompletableFuture.completedFuture(appendAfterWhateverIsStored(request));
+            }
+            long lastSequence = expected.lastSequence();
+            AppendResult result = new AppendResult(lastSequence + 1, lastSequence + request.events().size());
+            boolean announce = announcer != null && !request.decisionOnly();
+            return groupCommit.submitAsync(request).thenApply(written -> {
+                if (announce) {
+                    announcer.appended();
+                }
+                return result;
+            });
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
         }
-        if (announcer != null && !request.decisionOnly()) {
-            announcer.appended();
-        }
-        long lastSequence = expected.lastSequence();
-        return new AppendResult(lastSequence + 1, lastSequence + request.events().size());
     }
 
     private AppendResult appendAfterWhateverIsStored(AppendRequest request) {
@@ -348,11 +383,13 @@ public final class JdbcEventStore implements EventStore, AppendNotifier {
     }
 
     /**
-     * Stops the append listener, and closes the connection pool if the store made it ({@link #h2(Path)}); a given
-     * data source stays open.
+     * Lets the writers write the appends already queued (up to {@value #CLOSE_SECONDS} seconds, after which those
+     * left fail), refusing new ones; stops the append listener; and closes the connection pool if the store made it
+     * ({@link #h2(Path)}); a given data source stays open.
      */
     @Override
     public void close() {
+        groupCommit.close(Duration.ofSeconds(CLOSE_SECONDS));
         if (listener != null) {
             listener.close();
         }
@@ -496,8 +533,9 @@ public final class JdbcEventStore implements EventStore, AppendNotifier {
         }
 
         /**
-         * The most transactions writing appends at once (default 8). Appends beyond them wait for the next
-         * transaction and share it (see {@link #maxAppendsPerTransaction(int)}). On the benchmark's two cores,
+         * The most transactions writing appends at once, each on a writer thread of the store's own (default 8;
+         * threads start when there is something to write and stop after a minute idle). Appends beyond them wait
+         * for the next transaction and share it (see {@link #maxAppendsPerTransaction(int)}). On the benchmark's two cores,
          * 8 kept up with eight callers each writing on its own connection and let 64 callers share
          * transactions, which made PostgreSQL take about 1.4 times as many appends per second as 64 callers
          * each inserting alone; 1, 2 or 4 transactions made eight callers wait on each other.

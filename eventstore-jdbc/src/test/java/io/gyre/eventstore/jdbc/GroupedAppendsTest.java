@@ -332,15 +332,18 @@ class GroupedAppendsTest {
             }, callers);
         }
 
-        /** Waits until the callers are parked behind the held transaction, queued for the next one. */
+        /**
+         * Waits until the callers are parked in {@code append} behind the held transaction: with one writer, busy
+         * with it, they are queued for the next one.
+         */
         void awaitQueued(int callersWaiting) throws InterruptedException {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (System.nanoTime() < deadline) {
                 long parked = Thread.getAllStackTraces().entrySet().stream()
                         .filter(entry -> entry.getKey().getState() == Thread.State.WAITING)
                         .filter(entry -> java.util.Arrays.stream(entry.getValue())
-                                .anyMatch(frame -> frame.getMethodName().equals("submit")
-                                        && frame.getClassName().endsWith("GroupCommit")))
+                                .anyMatch(frame -> frame.getMethodName().equals("append")
+                                        && frame.getClassName().endsWith("JdbcEventStore")))
                         .count();
                 if (parked >= callersWaiting) {
                     return;

@@ -1,6 +1,7 @@
 package io.gyre.eventstore.jdbc;
 
 import io.gyre.eventstore.conformance.AppendAndReadConformanceTest;
+import io.gyre.eventstore.conformance.AsyncAppendConformanceTest;
 import io.gyre.eventstore.conformance.CommandDecisionsConformanceTest;
 import io.gyre.eventstore.conformance.CommandFingerprintConformanceTest;
 import io.gyre.eventstore.conformance.EventStoreFixture;
@@ -16,6 +17,14 @@ class H2EventStoreConformanceTest {
 
     @Nested
     class AppendAndRead extends AppendAndReadConformanceTest {
+        @Override
+        protected EventStoreFixture createFixture() {
+            return JdbcFixtures.h2(folder);
+        }
+    }
+
+    @Nested
+    class AsyncAppend extends AsyncAppendConformanceTest {
         @Override
         protected EventStoreFixture createFixture() {
             return JdbcFixtures.h2(folder);

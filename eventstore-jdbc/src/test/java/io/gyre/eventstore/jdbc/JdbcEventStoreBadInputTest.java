@@ -242,6 +242,11 @@ class JdbcEventStoreBadInputTest {
             java.util.concurrent.atomic.AtomicInteger appends = new java.util.concurrent.atomic.AtomicInteger();
             io.gyre.eventstore.EventStore counted = new io.gyre.eventstore.ForwardingEventStore(store) {
                 @Override
+                public java.util.concurrent.CompletableFuture<io.gyre.eventstore.AppendResult> appendAsync(AppendRequest request) {
+                    return appendOnCallingThread(request); // the fault below blocks or fails the caller
+                }
+
+                @Override
                 public io.gyre.eventstore.AppendResult append(AppendRequest request) {
                     appends.incrementAndGet();
                     return super.append(request);

@@ -1,6 +1,7 @@
 package io.gyre.eventstore.jdbc;
 
 import io.gyre.eventstore.conformance.AppendAndReadConformanceTest;
+import io.gyre.eventstore.conformance.AsyncAppendConformanceTest;
 import io.gyre.eventstore.conformance.CommandDecisionsConformanceTest;
 import io.gyre.eventstore.conformance.CommandFingerprintConformanceTest;
 import io.gyre.eventstore.conformance.EventStoreFixture;
@@ -11,6 +12,14 @@ class PostgresEventStoreConformanceTest {
 
     @Nested
     class AppendAndRead extends AppendAndReadConformanceTest {
+        @Override
+        protected EventStoreFixture createFixture() {
+            return JdbcFixtures.postgres();
+        }
+    }
+
+    @Nested
+    class AsyncAppend extends AsyncAppendConformanceTest {
         @Override
         protected EventStoreFixture createFixture() {
             return JdbcFixtures.postgres();

@@ -1,5 +1,7 @@
 package io.gyre.examples.bench;
 
+import io.gyre.Gyre;
+import io.gyre.command.CommandGateway;
 import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.EventData;
 import io.gyre.eventstore.ExpectedSequence;
@@ -8,11 +10,16 @@ import io.gyre.eventstore.StreamId;
 import io.gyre.eventstore.jdbc.Dialect;
 import io.gyre.eventstore.jdbc.JdbcEventStore;
 import io.gyre.eventstore.jdbc.TableNames;
+import io.gyre.examples.bank.Account;
+import io.gyre.examples.bank.Deposit;
+import io.gyre.examples.bank.OpenAccount;
+import java.lang.management.ManagementFactory;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -21,6 +28,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
@@ -42,8 +50,13 @@ import javax.sql.DataSource;
  *   <li><b>Gyre</b>: {@code JdbcEventStore.append} with its defaults, group commit on: the event, the command's
  *       row with its outcome (exactly-once), the head check, and transactions shared by concurrent appends;</li>
  *   <li><b>Gyre, no group</b>: the same with {@code maxAppendsPerTransaction(1)}, every append its own
- *       transaction.</li>
+ *       transaction;</li>
+ *   <li><b>Gyre commands</b>: what the issue's table compares with one raw INSERT per command: a whole command
+ *       through a node on the grouped store, {@code gateway.sendAndWait(new Deposit(...))} to one of 1,000
+ *       accounts at random (gateway, admission, the account's turn, the decision, its append and the reply).</li>
  * </ul>
+ * Next to the raw INSERT and the commands, the JVM's CPU time per operation (the process's, so on H2 it includes
+ * the embedded database, and on PostgreSQL it is the client's alone) and its ratio.
  * Every cell is the median of several rounds, and each ratio the median of the per-round ratios. The four take
  * turns within a round, and which goes first rotates from round to round, so that drift on a shared machine and a
  * database that grows during the run hit all alike.
@@ -61,7 +74,8 @@ public final class EventStoreBenchmark {
     private static final String METADATA = "{\"correlationId\":\"c-1\"}";
     private static final int AGGREGATES_PER_THREAD = 100;
     private static final int STREAM_LENGTH = 1_000;
-    private static final String[] SIDES = {"raw INSERT", "raw + check", "Gyre", "Gyre, no group"};
+    private static final int ACCOUNTS = 1_000;
+    private static final String[] SIDES = {"raw INSERT", "raw + check", "Gyre", "Gyre, no group", "Gyre commands"};
 
     private EventStoreBenchmark() {
     }
@@ -128,11 +142,19 @@ public final class EventStoreBenchmark {
         Raw raw = new Raw(rawTables, dialect == Dialect.POSTGRES);
 
         System.out.println(name + (appendTransactions == null ? "" : ", appendTransactions " + appendTransactions));
-        System.out.println("  single-event appends per second, each expecting the aggregate's last event");
-        System.out.printf("  %8s %12s %12s %12s %14s %10s %10s %12s%n", "threads", "raw INSERT", "raw + check",
-                "Gyre", "Gyre, no group", "check/raw", "Gyre/raw", "no group/raw");
+        Gyre node = Gyre.builder().sharedEventStore(store).aggregate(Account.class).start();
+        CommandGateway gateway = node.commandGateway();
+        for (int a = 0; a < ACCOUNTS; a++) {
+            gateway.sendAndWait(new OpenAccount("acc-" + a, "bench"));
+        }
+        System.out.println("  single-event appends per second, each expecting the aggregate's last event; commands to "
+                + ACCOUNTS + " accounts; JVM CPU µs per operation");
+        System.out.printf("  %8s %11s %11s %11s %14s %11s %9s %9s %9s %9s %10s %10s %9s%n", "threads", "raw INSERT",
+                "raw + check", "Gyre", "Gyre, no group", "Gyre cmds", "check/raw", "Gyre/raw", "nogrp/raw",
+                "cmds/raw", "CPU raw", "CPU cmds", "CPU ratio");
         for (int t : threads) {
             double[][] results = new double[SIDES.length][rounds];
+            double[][] cpu = new double[SIDES.length][rounds];
             for (int round = 0; round < rounds; round++) {
                 String runId = t + "-" + round;
                 Append[] sides = {
@@ -144,19 +166,26 @@ public final class EventStoreBenchmark {
                             + aggregate, sequence)),
                     (thread, aggregate, sequence) -> alone.append(append("alone-" + runId + "-" + thread + "-"
                             + aggregate, sequence)),
+                    (thread, aggregate, sequence) -> gateway.sendAndWait(new Deposit("acc-"
+                            + ThreadLocalRandom.current().nextInt(ACCOUNTS), 1), Duration.ofSeconds(30)),
                 };
                 // Rotate which goes first, so that a database slowing down or warming up as it grows favours
                 // none of them.
                 for (int i = 0; i < sides.length; i++) {
                     int side = (round + i) % sides.length;
-                    results[side][round] = appendsPerSecond(t, seconds, sides[side]);
+                    double[] measured = appendsPerSecond(t, seconds, sides[side]);
+                    results[side][round] = measured[0];
+                    cpu[side][round] = measured[1];
                 }
             }
-            System.out.printf("  %8d %12.0f %12.0f %12.0f %14.0f %9.2fx %9.2fx %11.2fx%n", t, Medians.of(results[0]),
-                    Medians.of(results[1]), Medians.of(results[2]), Medians.of(results[3]),
-                    Medians.ofRatios(results[1], results[0]), Medians.ofRatios(results[2], results[0]),
-                    Medians.ofRatios(results[3], results[0]));
+            System.out.printf("  %8d %11.0f %11.0f %11.0f %14.0f %11.0f %8.2fx %8.2fx %8.2fx %8.2fx %10.1f %10.1f "
+                            + "%8.2fx%n", t, Medians.of(results[0]), Medians.of(results[1]), Medians.of(results[2]),
+                    Medians.of(results[3]), Medians.of(results[4]), Medians.ofRatios(results[1], results[0]),
+                    Medians.ofRatios(results[2], results[0]), Medians.ofRatios(results[3], results[0]),
+                    Medians.ofRatios(results[4], results[0]), Medians.of(cpu[0]), Medians.of(cpu[4]),
+                    Medians.ofRatios(cpu[4], cpu[0]));
         }
+        node.close();
         if (reads) {
             reads(dataSource, store, raw, seconds, rounds, threads);
         }
@@ -338,10 +367,14 @@ public final class EventStoreBenchmark {
         int run(int stream) throws Exception;
     }
 
-    /** Each thread appends one event at a time to its own aggregates, in turn, for the given time. */
-    private static double appendsPerSecond(int threads, double seconds, Append append) throws Exception {
+    /**
+     * Each thread appends one event at a time to its own aggregates, in turn, for the given time.
+     *
+     * @return operations per second, and the JVM's CPU microseconds per operation
+     */
+    private static double[] appendsPerSecond(int threads, double seconds, Append append) throws Exception {
         LongAdder done = new LongAdder();
-        double elapsed = runFor(threads, seconds, (thread, running) -> {
+        double[] window = runFor(threads, seconds, (thread, running) -> {
             long[] sequences = new long[AGGREGATES_PER_THREAD];
             for (int i = 0; running.getAsBoolean(); i++) {
                 int aggregate = i % AGGREGATES_PER_THREAD;
@@ -349,14 +382,14 @@ public final class EventStoreBenchmark {
                 done.increment();
             }
         });
-        return done.sum() / elapsed;
+        return new double[] {done.sum() / window[0], window[1] / 1e3 / done.sum()};
     }
 
     /** Each thread loads whole streams in turn; returns events per second and the median load in ms. */
     private static double[] loadsPerSecond(int threads, double seconds, Load load, int streams) throws Exception {
         LongAdder events = new LongAdder();
         long[][] latencies = new long[threads][200_000];
-        double elapsed = runFor(threads, seconds, (thread, running) -> {
+        double[] elapsed = runFor(threads, seconds, (thread, running) -> {
             long[] mine = latencies[thread];
             for (int i = 0; running.getAsBoolean(); i++) {
                 long before = System.nanoTime();
@@ -372,7 +405,7 @@ public final class EventStoreBenchmark {
         });
         double[] all = Arrays.stream(latencies).flatMapToLong(Arrays::stream).filter(v -> v > 0)
                 .mapToDouble(v -> v / 1e6).toArray();
-        return new double[] {events.sum() / elapsed, Medians.of(all)};
+        return new double[] {events.sum() / elapsed[0], Medians.of(all)};
     }
 
     @FunctionalInterface
@@ -380,8 +413,14 @@ public final class EventStoreBenchmark {
         void run(int thread, BooleanSupplier running) throws Exception;
     }
 
-    /** Starts the threads together, lets them work for the given time, and returns the seconds they ran. */
-    private static double runFor(int threads, double seconds, Worker worker) throws Exception {
+    /**
+     * Starts the threads together and lets them work for the given time.
+     *
+     * @return the seconds they ran, and the process's CPU nanoseconds meanwhile
+     */
+    private static double[] runFor(int threads, double seconds, Worker worker) throws Exception {
+        com.sun.management.OperatingSystemMXBean os =
+                (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         AtomicBoolean running = new AtomicBoolean(true);
         CyclicBarrier start = new CyclicBarrier(threads + 1);
         List<Thread> workers = new ArrayList<>();
@@ -403,15 +442,18 @@ public final class EventStoreBenchmark {
         }
         start.await();
         long began = System.nanoTime();
+        long cpuBefore = os.getProcessCpuTime();
         // The measurement window: the workers run while the main thread waits out the round.
         Thread.sleep((long) (seconds * 1000));
         running.set(false);
+        long cpu = os.getProcessCpuTime() - cpuBefore;
+        long elapsed = System.nanoTime() - began;
         for (Thread each : workers) {
             each.join();
         }
         if (!failures.isEmpty()) {
             throw failures.get(0);
         }
-        return (System.nanoTime() - began) / 1e9;
+        return new double[] {elapsed / 1e9, cpu};
     }
 }

@@ -45,6 +45,11 @@ class StaleRefusalTest {
     private final InMemoryEventStore events = new InMemoryEventStore();
     private final ForwardingEventStore store = new ForwardingEventStore(events) {
         @Override
+        public java.util.concurrent.CompletableFuture<io.gyre.eventstore.AppendResult> appendAsync(AppendRequest request) {
+            return appendOnCallingThread(request); // the fault below blocks or fails the caller
+        }
+
+        @Override
         public AppendResult append(AppendRequest request) {
             long before = System.nanoTime();
             AppendResult result = super.append(request);

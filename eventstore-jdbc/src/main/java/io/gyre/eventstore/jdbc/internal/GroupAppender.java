@@ -20,8 +20,8 @@ import org.jspecify.annotations.Nullable;
  * share its commit, the most expensive part of an append, and a decision that may not be stored fails alone,
  * inside that transaction, while the others commit. Internal: not part of Gyre's API.
  *
- * <p>One decision per stream shares the transaction (two for one stream cannot both succeed); the rest are
- * written alone after it. What usually keeps a decision out (its stream moved or lost its expected event, its
+ * <p>One decision per stream shares the transaction (two for one stream cannot both succeed); the rest, and
+ * decisions too large for one statement, are written alone after it. What usually keeps a decision out (its stream moved or lost its expected event, its
  * command id is decided) is checked by the statement that inserts its command row, which then writes nothing and
  * fails nothing ({@link DecisionRows}): its update count says so, and the transaction goes on. On PostgreSQL the
  * statements of one shape share a JDBC batch, one round trip for the group.
@@ -86,7 +86,10 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
             Map<StreamId, AppendRequest> shared = new TreeMap<>(STREAM_ORDER);
             List<AppendRequest> alone = new ArrayList<>();
             for (AppendRequest request : batch) {
-                if (shared.putIfAbsent(request.stream(), request) != null) {
+                // A decision of more events than one statement takes is written in chunks, in a transaction of its
+                // own, so that a huge append never holds a group's shared transaction open.
+                if (request.events().size() > DecisionRows.MAX_ROWS_PER_STATEMENT
+                        || shared.putIfAbsent(request.stream(), request) != null) {
                     alone.add(request);
                 }
             }

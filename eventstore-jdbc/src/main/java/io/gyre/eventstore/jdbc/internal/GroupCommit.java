@@ -1,30 +1,47 @@
 package io.gyre.eventstore.jdbc.internal;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Lets concurrent appends share a transaction. A database pays most of an append at its commit (PostgreSQL
- * flushes its log, H2 writes every changed page), so appends that arrive while others are being written are
- * queued and written together by one of their threads, the leader, in one transaction.
+ * Lets concurrent appends share a transaction, written by a few writer threads of its own while the callers go on.
+ * A database pays most of an append at its commit (PostgreSQL flushes its log, H2 writes every changed page), so
+ * appends that arrive while others are being written are queued and written together, in one transaction.
  *
- * <p>No thread is added and nobody waits for company: an append that finds a free leader slot writes at once,
- * alone if nothing else is queued, so a single caller sees the latency of a plain INSERT. Only appends that
- * arrive while every slot is busy wait, and they are written in the next batch. A leader writes one batch and
- * then wakes the thread at the head of the queue, which leads the next batch unless another has already taken
- * it; every queued append therefore has a leader on its way, and every caller returns with its own outcome.
+ * <p>A caller queues its request and gets a future ({@link #submitAsync}); it is never blocked, so one command
+ * worker can have many appends in flight. Nobody waits for company: a request that finds a writer free is written
+ * at once, alone if nothing else is queued, so a single caller sees the latency of a plain INSERT plus one hand-off
+ * to a writer. Requests that arrive while every writer is busy wait, and the first writer free writes all of them
+ * (up to the batch limit) in its next batch. A writer goes on with the next batch while requests are queued and
+ * stops when none is, so an idle store has no writer running; every queued request has a writer on its way.
  *
- * <p>Waiting is not interruptible: an append that was queued may be written at any moment, so its caller waits
- * for the outcome and keeps its interrupt status for later. Thread-safe. Internal: not part of Gyre's API.
+ * <p>Futures complete on the writer thread: what depends on them must not block. The number of requests in flight
+ * is bounded by the callers (a command bus admits a bounded number of commands), not here.
+ *
+ * <p>{@link #close(Duration)} refuses new requests, lets the writers write what is queued, and fails whatever is left
+ * after its timeout, so that no future is left hanging. Thread-safe. Internal: not part of Gyre's API.
  *
  * @param <T> the request type
  */
 public final class GroupCommit<T> {
+
+    private static final Logger log = LoggerFactory.getLogger(GroupCommit.class);
+    private static final AtomicInteger INSTANCES = new AtomicInteger();
 
     /**
      * Writes a batch and reports each request's outcome.
@@ -41,78 +58,193 @@ public final class GroupCommit<T> {
         List<@Nullable RuntimeException> write(List<T> batch);
     }
 
+    /**
+     * The failure of a request that the store's closing ended.
+     *
+     * @param <T> the request type
+     */
+    @FunctionalInterface
+    public interface Closed<T> {
+        /**
+         * @param request      the request
+         * @param maybeWritten true when its batch was being written (its outcome is unknown), false when it was still
+         *                     queued or came after the close (it was not written)
+         * @return its failure
+         */
+        RuntimeException failure(T request, boolean maybeWritten);
+    }
+
     private final Flush<T> flush;
+    private final Closed<T> closed;
     private final int maxBatch;
-    private final Semaphore leaders;
+    private final int writers;
+    private final ThreadPoolExecutor threads;
     private final ConcurrentLinkedQueue<Pending<T>> queue = new ConcurrentLinkedQueue<>();
+    private final Set<Pending<T>> writing = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger activeWriters = new AtomicInteger();
+    private volatile boolean closing;
 
     /**
-     * @param flush     writes a batch
-     * @param maxBatch  the most requests written together, 1 or more
-     * @param leaders   the most batches written at once, 1 or more
+     * @param flush   writes a batch
+     * @param maxBatch the most requests written together, 1 or more
+     * @param writers  the most batches written at once, each by a thread of its own, 1 or more
      */
-    public GroupCommit(Flush<T> flush, int maxBatch, int leaders) {
-        if (maxBatch < 1 || leaders < 1) {
-            throw new IllegalArgumentException("maxBatch and leaders must be 1 or more, but were " + maxBatch + " and "
-                    + leaders);
-        }
-        this.flush = Objects.requireNonNull(flush, "flush");
-        this.maxBatch = maxBatch;
-        this.leaders = new Semaphore(leaders);
+    public GroupCommit(Flush<T> flush, int maxBatch, int writers) {
+        this(flush, maxBatch, writers, (request, maybeWritten) -> new IllegalStateException("Group commit closed; "
+                + request + (maybeWritten ? " may have been written" : " was not written")), "gyre-group-commit");
     }
 
     /**
-     * Writes the request, alone or with others, and returns when it is written.
+     * @param flush    writes a batch
+     * @param maxBatch the most requests written together, 1 or more
+     * @param writers  the most batches written at once, each by a thread of its own, 1 or more
+     * @param closed   the failure of a request ended by {@link #close(Duration)}
+     * @param name     the start of the writer threads' names
+     */
+    public GroupCommit(Flush<T> flush, int maxBatch, int writers, Closed<T> closed, String name) {
+        if (maxBatch < 1 || writers < 1) {
+            throw new IllegalArgumentException("maxBatch and writers must be 1 or more, but were " + maxBatch + " and "
+                    + writers);
+        }
+        this.flush = Objects.requireNonNull(flush, "flush");
+        this.closed = Objects.requireNonNull(closed, "closed");
+        this.maxBatch = maxBatch;
+        this.writers = writers;
+        String prefix = name + "-" + INSTANCES.incrementAndGet() + "-writer-";
+        AtomicInteger count = new AtomicInteger();
+        // Threads come when there is something to write and leave after a minute without, so an idle store holds
+        // none; the active count below keeps the queue of this executor to at most one task per writer.
+        this.threads = new ThreadPoolExecutor(writers, writers, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+                runnable -> {
+                    Thread thread = new Thread(runnable, prefix + count.incrementAndGet());
+                    thread.setDaemon(true);
+                    return thread;
+                });
+        this.threads.allowCoreThreadTimeOut(true);
+    }
+
+    /**
+     * Queues the request to be written, alone or with others, by a writer thread.
+     *
+     * @param request the request
+     * @return completes, on a writer thread, when the request is written; or fails with its failure as reported by
+     *         the flush (the very exception), or with the closing failure; never throws
+     */
+    public CompletableFuture<Void> submitAsync(T request) {
+        Pending<T> pending = new Pending<>(Objects.requireNonNull(request, "request"));
+        queue.add(pending);
+        if (closing) {
+            // Refused unless close() or a writer took it first; whoever takes it out of the queue completes it.
+            if (queue.remove(pending)) {
+                pending.completeExceptionally(closed.failure(request, false));
+            }
+            return pending;
+        }
+        startWriterIfNeeded();
+        return pending;
+    }
+
+    /**
+     * Writes the request, alone or with others, and returns when it is written. Waiting is not interruptible: a
+     * queued request may be written at any moment, so the caller waits for the outcome and keeps its interrupt
+     * status for later.
      *
      * @param request the request
      * @throws RuntimeException the request's failure, as reported by the flush
      */
     public void submit(T request) {
-        Pending<T> pending = new Pending<>(request, Thread.currentThread());
-        queue.add(pending);
-        boolean interrupted = false;
-        while (!pending.isDone()) {
-            if (leaders.tryAcquire()) {
-                // The leader writes for others too: its own caller's interrupt must not reach their
-                // transaction (H2's file channel closes on an interrupted write).
-                interrupted |= Thread.interrupted();
-                try {
-                    if (!pending.isDone()) {
-                        writeNextBatch(pending);
-                    }
-                } finally {
-                    leaders.release();
-                    wakeHead();
-                }
-            } else {
-                LockSupport.park(this);
-                interrupted |= Thread.interrupted();
+        try {
+            submitAsync(request).join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException failure) {
+                throw failure;
             }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-        RuntimeException failure = pending.failure;
-        if (failure != null) {
-            throw failure;
+            throw e;
         }
     }
 
-    /** @return requests waiting for a leader */
+    /** @return requests waiting for a writer */
     public int queued() {
         return queue.size();
     }
 
-    /** @param own the leader's request: an Error of the flush is thrown to the leader only if it was in the batch */
-    private void writeNextBatch(Pending<T> own) {
-        List<Pending<T>> batch = new ArrayList<>();
-        try {
-            for (Pending<T> next; batch.size() < maxBatch && (next = queue.poll()) != null; ) {
-                batch.add(next);
+    /**
+     * Refuses new requests, waits up to the timeout for the writers to write the queued ones, then fails what is
+     * left: queued requests as not written, requests still being written as of unknown outcome.
+     *
+     * @param timeout how long to let the writers finish
+     */
+    public void close(Duration timeout) {
+        closing = true;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        boolean interrupted = false;
+        while ((!queue.isEmpty() || activeWriters.get() > 0) && System.nanoTime() - deadline < 0) {
+            startWriterIfNeeded();
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                interrupted = true;
+                break;
             }
-            if (batch.isEmpty()) {
+        }
+        for (Pending<T> left; (left = queue.poll()) != null; ) {
+            left.completeExceptionally(closed.failure(left.request, false));
+        }
+        for (Pending<T> each : writing) {
+            if (each.completeExceptionally(closed.failure(each.request, true))) {
+                log.warn("Closed while {} was being written; its outcome is unknown", each.request);
+            }
+        }
+        threads.shutdown();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Starts a writer when requests are queued and fewer than the limit are writing. */
+    private void startWriterIfNeeded() {
+        while (!queue.isEmpty()) {
+            int active = activeWriters.get();
+            if (active >= writers) {
+                return; // a busy writer takes the queue when it is done: it writes until the queue is empty
+            }
+            if (activeWriters.compareAndSet(active, active + 1)) {
+                try {
+                    threads.execute(this::writeWhileQueued);
+                } catch (RejectedExecutionException e) {
+                    // Only after close(), which fails what is left in the queue.
+                    activeWriters.decrementAndGet();
+                }
                 return;
             }
+        }
+    }
+
+    /** A writer's turn: batches until the queue is empty. */
+    private void writeWhileQueued() {
+        try {
+            for (List<Pending<T>> batch; !(batch = nextBatch()).isEmpty(); ) {
+                write(batch);
+            }
+        } finally {
+            activeWriters.decrementAndGet();
+            // A request queued after this writer found the queue empty, while every writer was still counted busy,
+            // would otherwise wait for the next request to start a writer.
+            startWriterIfNeeded();
+        }
+    }
+
+    private List<Pending<T>> nextBatch() {
+        List<Pending<T>> batch = new ArrayList<>();
+        for (Pending<T> next; batch.size() < maxBatch && (next = queue.poll()) != null; ) {
+            writing.add(next);
+            batch.add(next);
+        }
+        return batch;
+    }
+
+    private void write(List<Pending<T>> batch) {
+        try {
             List<T> requests = new ArrayList<>(batch.size());
             for (Pending<T> each : batch) {
                 requests.add(each.request);
@@ -123,56 +255,37 @@ public final class GroupCommit<T> {
                         + " outcomes");
             }
             for (int i = 0; i < batch.size(); i++) {
-                batch.get(i).complete(outcomes.get(i));
+                RuntimeException failure = outcomes.get(i);
+                if (failure == null) {
+                    batch.get(i).complete(null);
+                } else {
+                    batch.get(i).completeExceptionally(failure);
+                }
             }
         } catch (RuntimeException e) {
             failRest(batch, e);
         } catch (Error e) {
-            // Even an Error (out of memory while polling, say) must leave no polled request without an outcome:
-            // its caller would wait for ever. The leader gets the Error itself when its own request was in the
-            // batch.
+            // Even an Error (out of memory, say) must leave no request of the batch without an outcome; the writer
+            // goes on with the queue, whose requests would otherwise wait for ever.
+            log.error("Writing a batch of {} appends failed", batch.size(), e);
             failRest(batch, new IllegalStateException("Writing a batch of appends failed", e));
-            if (batch.contains(own)) {
-                throw e;
-            }
+        } finally {
+            batch.forEach(writing::remove);
         }
     }
 
     private static <T> void failRest(List<Pending<T>> batch, RuntimeException failure) {
         for (Pending<T> each : batch) {
-            if (!each.isDone()) {
-                each.complete(failure);
-            }
+            each.completeExceptionally(failure);
         }
     }
 
-    /** Hands leadership on: the head of the queue is waiting for a leader that may have just left. */
-    private void wakeHead() {
-        Pending<T> head = queue.peek();
-        if (head != null) {
-            LockSupport.unpark(head.waiter);
-        }
-    }
-
-    private static final class Pending<T> {
+    /** A queued request and its outcome; a future of its own class, so that the queue holds one object each. */
+    private static final class Pending<T> extends CompletableFuture<Void> {
         final T request;
-        final Thread waiter;
-        volatile boolean done;
-        @Nullable RuntimeException failure;  // written before done, read after it
 
-        Pending(T request, Thread waiter) {
+        Pending(T request) {
             this.request = request;
-            this.waiter = waiter;
-        }
-
-        boolean isDone() {
-            return done;
-        }
-
-        void complete(@Nullable RuntimeException outcome) {
-            failure = outcome;
-            done = true;
-            LockSupport.unpark(waiter);
         }
     }
 }
