@@ -346,10 +346,12 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
         if (status == null || status.state() != GlobalLogStatus.State.STALLED) {
             return Optional.empty();
         }
+        List<GlobalLogStall.BlockingSession> sessions = status.blockingSessions().stream()
+                .map(session -> new GlobalLogStall.BlockingSession(session.pid(), session.database(), session.state(),
+                        session.transactionStart(), session.query()))
+                .toList();
         return Optional.of(new GlobalLogStall(status.checkedAt().minus(status.heldFor()), status.heldFor(),
-                status.checkedAt(), status.blockingSessions().stream().map(session -> new GlobalLogStall.BlockingSession(
-                        session.pid(), session.database(), session.state(), session.transactionStart(),
-                        session.query())).toList(), status.message()));
+                status.checkedAt(), sessions, status.message()));
     }
 
     /**

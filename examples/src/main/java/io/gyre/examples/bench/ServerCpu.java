@@ -8,6 +8,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The CPU time a PostgreSQL server on this machine has used, all its processes together (the postmaster and its
@@ -66,7 +67,7 @@ final class ServerCpu {
     }
 
     /** @return the fields of /proc/pid/stat after the command name (state, ppid, ...), or null when gone */
-    private static String[] stat(long pid) {
+    private static String @Nullable [] stat(long pid) {
         try {
             String text = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
             return text.substring(text.lastIndexOf(')') + 2).split(" ");
