@@ -2,6 +2,7 @@ package io.gyre.processing;
 
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A processor as a node sees it, segment by segment.
@@ -9,8 +10,13 @@ import java.util.Objects;
  * @param name     the processor's name
  * @param kind     tracking or subscribing
  * @param segments every segment, in order (one for a subscribing processor)
+ * @param logStall for a tracking processor whose reader on this node has read all the global log lets it read: the
+ *                 stall that holds the rest back, when the event store reports one ({@link GlobalLogMonitor}); its
+ *                 segments then look live although committed events wait. Null otherwise, and always for a
+ *                 subscribing processor, which does not read the log
  */
-public record ProcessorStatus(String name, Kind kind, List<SegmentStatus> segments) {
+public record ProcessorStatus(String name, Kind kind, List<SegmentStatus> segments,
+                              @Nullable GlobalLogStall logStall) {
 
     /** The kinds of processor. */
     public enum Kind {
@@ -28,10 +34,22 @@ public record ProcessorStatus(String name, Kind kind, List<SegmentStatus> segmen
     }
 
     /**
+     * A status with no stall of the global log.
+     *
+     * @param name     the processor's name
+     * @param kind     tracking or subscribing
+     * @param segments every segment, in order
+     */
+    public ProcessorStatus(String name, Kind kind, List<SegmentStatus> segments) {
+        this(name, kind, segments, null);
+    }
+
+    /**
      * @return true when every segment this node runs is {@link SegmentState#LIVE} with no lag: it has handled
      *         everything committed that this node has read. Appends made through this node count at once; appends
      *         made elsewhere (another node, or directly on the store) count only once the reader has seen them, at
-     *         the latest a poll interval later, unless an {@link AppendNotifier} reports them
+     *         the latest a poll interval later, unless an {@link AppendNotifier} reports them. Events the reader
+     *         cannot see yet because the global log is stalled do not count either: see {@link #logStall()}
      */
     public boolean caughtUp() {
         return segments.stream().filter(SegmentStatus::local)

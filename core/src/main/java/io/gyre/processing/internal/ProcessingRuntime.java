@@ -10,6 +10,7 @@ import io.gyre.processing.DeadLetterRetry;
 import io.gyre.processing.DeadLetterStore;
 import io.gyre.processing.Delivery;
 import io.gyre.processing.ErrorPolicy;
+import io.gyre.processing.GlobalLogMonitor;
 import io.gyre.processing.InMemoryDeadLetterStore;
 import io.gyre.processing.InMemoryTokenStore;
 import io.gyre.processing.LocalSegmentOwnership;
@@ -160,7 +161,8 @@ public final class ProcessingRuntime implements Processors {
                     checkDeadLetters(definition, letters);
                     tokens.initialize(definition.name(), definition.segments());
                     tracking.put(definition.name(), new TrackingRuntime(definition, eventStore, dispatcher, tokens,
-                            letters, ownership, clock, timer, nodeName));
+                            letters, ownership, clock, timer, nodeName,
+                            eventStore instanceof GlobalLogMonitor monitor ? monitor : null));
                 } else {
                     SubscribingProcessor definition = (SubscribingProcessor) processor;
                     checkDeadLetters(definition, nodeLetters);

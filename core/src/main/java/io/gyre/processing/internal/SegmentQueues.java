@@ -610,6 +610,16 @@ final class SegmentQueues {
         }
     }
 
+    /** @return true when the reader's last read found the end of what the log lets it read */
+    boolean readerAtHead() {
+        lock.lock();
+        try {
+            return atHead && readerPosition != null && !resetting && !closed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Under the lock. */
     private SegmentStatus statusOf(SegmentWorker worker, int deadLetterCount) {
         TrackingToken handled = worker.handled();

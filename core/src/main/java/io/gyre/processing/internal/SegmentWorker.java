@@ -48,8 +48,8 @@ import org.slf4j.LoggerFactory;
  * while catching up every few batches or every second, whichever comes first (a node that dies hands its successor
  * at most that much to handle again); a turn that only passed other segments' events stores it at most once a
  * second (and always on stop), since losing that costs only a re-read. Transactionally, a turn's handlers write
- * through one transaction that also stores the token; when a handler fails, the turn rolls back, the events before the
- * failing one are redone in a transaction of their own, and the failing one is retried alone.
+ * through one transaction that also stores the token; when a handler fails, the turn rolls back, the events before
+ * the failing one are redone in a transaction of their own, and the failing one is retried alone.
  *
  * <p>Order per aggregate with dead letters: once an aggregate has a dead letter in this segment, its later events
  * are put behind it ({@code parked}) until a retry handles them all.
@@ -726,10 +726,9 @@ final class SegmentWorker implements Runnable {
      * <p>While catching up, a queue runs dry after every batch the reader hands out (a worker handles its share of
      * a batch faster than the reader reads the next one), so storing then cost one token write per segment per batch:
      * four segments made four writes per thousand events, a seventh of the segments' time in a profile, and more of
-     * the database's. Waiting for the end of
-     * the log makes it one write per few batches; a timer makes sure a skipped store happens within a second even
-     * when no more events come (the reader held back by another segment's full queue).
-     * {@link SegmentQueues#caughtUp} gives every worker a turn when the reader finds the end, to store then.
+     * the database's. Waiting for the end of the log makes it one write per few batches. A timer makes sure a store
+     * put off happens within a second even when no more events come (the reader held back by another segment's full
+     * queue), and {@link SegmentQueues#caughtUp} gives every worker a turn when the reader finds the end.
      */
     private void commit(boolean force) {
         TrackingToken token = handled;

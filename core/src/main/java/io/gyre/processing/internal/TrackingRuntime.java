@@ -5,6 +5,8 @@ import io.gyre.eventstore.TrackingToken;
 import io.gyre.processing.DeadLetterRetry;
 import io.gyre.processing.DeadLetterStore;
 import io.gyre.processing.Delivery;
+import io.gyre.processing.GlobalLogMonitor;
+import io.gyre.processing.GlobalLogStall;
 import io.gyre.processing.OwnedSegments;
 import io.gyre.processing.ProcessingTransaction;
 import io.gyre.processing.ProcessingTransactions;
@@ -61,6 +63,7 @@ public final class TrackingRuntime {
     private final ExecutorService control;
     private final SegmentOwnership ownership;
     private final LogReader reader;
+    private final @Nullable GlobalLogMonitor monitor;
     private SegmentOwnership.@Nullable Registration registration;
 
     /**
@@ -73,10 +76,12 @@ public final class TrackingRuntime {
      * @param clock       for status and dead letters
      * @param timer       the node's timer for retries and back-offs
      * @param nodeName    the node's name, for thread names
+     * @param monitor     tells when the global log is stalled, for the status; null when the store cannot
      */
     public TrackingRuntime(TrackingProcessor definition, ReadAllEvents log, EventDispatcher dispatcher,
                            TokenStore tokens, @Nullable DeadLetterStore deadLetters, SegmentOwnership ownership,
-                           Clock clock, ScheduledExecutorService timer, String nodeName) {
+                           Clock clock, ScheduledExecutorService timer, String nodeName,
+                           @Nullable GlobalLogMonitor monitor) {
         this.definition = Objects.requireNonNull(definition, "definition");
         this.name = definition.name();
         this.globalLog = Objects.requireNonNull(log, "log");
@@ -94,6 +99,7 @@ public final class TrackingRuntime {
         this.pool = Executors.newFixedThreadPool(definition.threads(), Threads.daemon(prefix + "-segment-"));
         this.control = Executors.newSingleThreadExecutor(Threads.daemon(prefix + "-control-"));
         this.reader = new LogReader(this, prefix + "-reader");
+        this.monitor = monitor;
     }
 
     /** Starts the reader and follows the segments this node owns. */
@@ -360,7 +366,23 @@ public final class TrackingRuntime {
                 log.debug("Processor '{}' status without dead letters: the store failed", name, e);
             }
         }
-        return new ProcessorStatus(name, ProcessorStatus.Kind.TRACKING, queues.statuses(stored, letters));
+        return new ProcessorStatus(name, ProcessorStatus.Kind.TRACKING, queues.statuses(stored, letters), logStall());
+    }
+
+    /**
+     * @return the store's stall of the global log while the reader has read all it may: a reader still working
+     *         through events before the stall is not held back yet
+     */
+    private @Nullable GlobalLogStall logStall() {
+        if (monitor == null || !queues.readerAtHead()) {
+            return null;
+        }
+        try {
+            return monitor.lastStall().orElse(null);
+        } catch (RuntimeException e) {
+            log.debug("Processor '{}' status without the global log's stall: the event store failed", name, e);
+            return null;
+        }
     }
 
     // ---- lifecycle ----

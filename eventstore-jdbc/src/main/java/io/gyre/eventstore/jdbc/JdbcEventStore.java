@@ -37,6 +37,8 @@ import io.gyre.eventstore.jdbc.internal.StartupWait;
 import io.gyre.eventstore.jdbc.internal.Statements;
 import io.gyre.eventstore.jdbc.internal.StreamReader;
 import io.gyre.processing.AppendNotifier;
+import io.gyre.processing.GlobalLogMonitor;
+import io.gyre.processing.GlobalLogStall;
 import io.gyre.processing.SegmentOwnership;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -121,7 +123,9 @@ import org.jspecify.annotations.Nullable;
  * for a cluster.
  *
  * <p>The log reports when it stands still ({@link #globalLogStatus()}): a transaction left open on the PostgreSQL
- * server holds every reader back, and the store names it after {@link Builder#stallThreshold(Duration)}. And it
+ * server holds every reader back, and the store names it after {@link Builder#stallThreshold(Duration)}. As a
+ * {@link GlobalLogMonitor} it hands a node's tracking processors what it last found, which their status shows
+ * ({@link io.gyre.processing.ProcessorStatus#logStall()}). And it
  * refuses to read a database restored from another server, whose stored transaction ids are above the server's
  * (readers would otherwise silently get nothing), with a {@link GlobalLogRestoredException} naming the repair.
  *
@@ -139,7 +143,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Thread-safe.
  */
-public final class JdbcEventStore implements EventStore, AppendNotifier {
+public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalLogMonitor {
 
     /** How long {@link #close()} lets the writers finish the queued appends. */
     private static final int CLOSE_SECONDS = 10;
@@ -362,6 +366,27 @@ public final class JdbcEventStore implements EventStore, AppendNotifier {
                     List.of(), "moving: appends and readers share a commit gate in this process");
         }
         return watch.statusNow();
+    }
+
+    /**
+     * The stall the store last found while readers got less than they asked for (checked at most once a second, see
+     * {@link #globalLogStatus()}), without asking the database again; a node's tracking processors show it in their
+     * status. Always empty on H2.
+     *
+     * @return the stall, or empty when the log moved when last checked, or has not been checked yet
+     */
+    @Override
+    public Optional<GlobalLogStall> lastStall() {
+        GlobalLogStatus status = watch == null ? null : watch.lastStatus();
+        if (status == null || status.state() != GlobalLogStatus.State.STALLED) {
+            return Optional.empty();
+        }
+        List<GlobalLogStall.BlockingSession> sessions = status.blockingSessions().stream()
+                .map(session -> new GlobalLogStall.BlockingSession(session.pid(), session.database(), session.state(),
+                        session.transactionStart(), session.query()))
+                .toList();
+        return Optional.of(new GlobalLogStall(status.checkedAt().minus(status.heldFor()), status.heldFor(),
+                status.checkedAt(), sessions, status.message()));
     }
 
     /**

@@ -5,8 +5,14 @@ import static io.gyre.eventstore.jdbc.PostgresAppendNotificationTest.awaitTrue;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.zaxxer.hikari.HikariDataSource;
+import io.gyre.Gyre;
 import io.gyre.eventstore.ExpectedSequence;
 import io.gyre.eventstore.TrackingToken;
+import io.gyre.processing.GlobalLogStall;
+import io.gyre.processing.ProcessingSettings;
+import io.gyre.processing.ProcessorStatus;
+import io.gyre.processing.TrackingProcessor;
+import io.gyre.processing.conformance.Recorder;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -20,7 +26,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A session of another database that wrote and stays idle in its transaction holds PostgreSQL's snapshot horizon,
  * and with it every reader of the global log: the store reports the stall after its threshold, naming the session,
- * and readers get the events once the session ends.
+ * and readers get the events once the session ends. A tracking processor's status shows the stall while the
+ * processor waits at it.
  */
 class GlobalLogStallTest {
 
@@ -30,8 +37,13 @@ class GlobalLogStallTest {
     private final TableNames tables = JdbcFixtures.randomTables();
     private JdbcEventStore store;
 
+    private Gyre node;
+
     @AfterEach
     void close() {
+        if (node != null) {
+            node.close();
+        }
         if (store != null) {
             store.close();
         }
@@ -79,6 +91,61 @@ class GlobalLogStallTest {
         awaitTrue(() -> store.readAll(TrackingToken.START, 10).size() == 2, Duration.ofSeconds(10),
                 "the events once the holder ended");
         assertThat(store.globalLogStatus().state()).isEqualTo(GlobalLogStatus.State.MOVING);
+    }
+
+    @Test
+    void a_tracking_processor_held_back_by_a_stalled_log_shows_the_blocking_session_in_its_status() throws Exception {
+        store = JdbcEventStore.builder(dataSource).tableNames(tables).createSchema(true)
+                .stallThreshold(Duration.ofSeconds(1)).build();
+        JdbcProcessingStore tokens = JdbcProcessingStore.builder(dataSource).tableNames(tables).createSchema(true)
+                .build();
+        Recorder recorder = new Recorder();
+        node = Gyre.builder().sharedEventStore(store)
+                .processing(ProcessingSettings.builder().tokenStore(tokens).build())
+                .processor(TrackingProcessor.named("ledger").segments(2).pollInterval(Duration.ofMillis(100))
+                        .handlers(recorder))
+                .start();
+        store.append(append("acc-1", ExpectedSequence.noStream(), "c1", 1));
+        awaitTrue(() -> recorder.count() == 1 && node.processors().status("ledger").caughtUp(),
+                Duration.ofSeconds(15), "the first event handled");
+        assertThat(node.processors().status("ledger").logStall()).isNull();
+
+        try (Connection holder = otherDatabase()) {
+            holder.setAutoCommit(false);
+            int holderPid;
+            try (Statement statement = holder.createStatement()) {
+                statement.execute("CREATE TABLE IF NOT EXISTS scratch (n int)");
+                holder.commit();
+                statement.execute("INSERT INTO scratch VALUES (1)");
+                try (ResultSet row = statement.executeQuery("SELECT pg_backend_pid()")) {
+                    row.next();
+                    holderPid = row.getInt(1);
+                }
+            }
+            store.append(append("acc-1", ExpectedSequence.exactly(0), "c2", 2, 3));
+
+            AtomicReference<ProcessorStatus> status = new AtomicReference<>();
+            awaitTrue(() -> {
+                status.set(node.processors().status("ledger"));
+                return status.get().logStall() != null;
+            }, Duration.ofSeconds(15), "the processor's status to show the stall");
+
+            GlobalLogStall stall = status.get().logStall();
+            assertThat(stall.blockingSessions()).isNotEmpty();
+            GlobalLogStall.BlockingSession oldest = stall.blockingSessions().get(0);
+            assertThat(oldest.sessionId()).isEqualTo(holderPid);
+            assertThat(oldest.database()).isEqualTo(OTHER_DATABASE);
+            assertThat(oldest.state()).isEqualTo("idle in transaction");
+            assertThat(stall.heldFor()).isGreaterThanOrEqualTo(Duration.ofSeconds(1));
+            assertThat(stall.since()).isBeforeOrEqualTo(stall.checkedAt().minusSeconds(1));
+            assertThat(stall.message()).contains("pid " + holderPid);
+            assertThat(recorder.count()).as("the events behind the stall wait").isEqualTo(1);
+
+            holder.rollback();
+        }
+        awaitTrue(() -> recorder.count() == 3, Duration.ofSeconds(15), "the events once the holder ended");
+        awaitTrue(() -> node.processors().status("ledger").logStall() == null, Duration.ofSeconds(15),
+                "the stall to leave the status");
     }
 
     @Test

@@ -17,6 +17,7 @@ import io.gyre.command.CommandRefusedException;
 import io.gyre.command.Deadline;
 import io.gyre.eventstore.jdbc.JdbcEventStore;
 import io.gyre.eventstore.jdbc.JdbcProcessingStore;
+import io.gyre.processing.GlobalLogStall;
 import io.gyre.processing.ProcessorStatus;
 import io.gyre.processing.SegmentState;
 import io.gyre.processing.SegmentStatus;
@@ -51,7 +52,9 @@ import org.jspecify.annotations.Nullable;
  *                         503 not run (transient): send again      504 outcome unknown: send again, same key
  * GET  /accounts/{id}     200 {"accountId", "owner", "balance", "lastEventPosition", "updatedAt", "readModel": {...}}
  *                         from the balances read model, which is eventually consistent: "readModel" says how far
- *                         behind the event store it may be; 404 when the read model has no such account (yet)
+ *                         behind the event store it may be, and "logStall" (else null) what holds it back when a
+ *                         transaction left open on the database stalls the global log; 404 when the read model has
+ *                         no such account (yet)
  * GET  /health            200 {"node": ..., "members": [...], "answered": commands answered so far}
  * </pre>
  *
@@ -283,6 +286,32 @@ public final class BankNode {
             body.put("lagMillis", here.stream().map(SegmentStatus::lagTime).filter(Objects::nonNull)
                     .mapToLong(Duration::toMillis).max().orElse(0));
         }
+        body.put("logStall", stall(status.logStall()));
+        return body;
+    }
+
+    /**
+     * The global log's stall that holds the read model back, or null: while a transaction left open on the database
+     * server stalls the log, the segments look caught up, yet newer events do not reach the read model.
+     */
+    private static @Nullable Map<String, Object> stall(@Nullable GlobalLogStall stall) {
+        if (stall == null) {
+            return null;
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("since", stall.since().toString());
+        body.put("heldForSeconds", stall.heldFor().toSeconds());
+        body.put("checkedAt", stall.checkedAt().toString());
+        body.put("blockingSessions", stall.blockingSessions().stream().map(session -> {
+            Map<String, Object> described = new LinkedHashMap<>();
+            described.put("pid", session.sessionId());
+            described.put("database", session.database());
+            described.put("state", session.state());
+            described.put("transactionStart", session.transactionStart() == null ? null
+                    : session.transactionStart().toString());
+            return described;
+        }).toList());
+        body.put("message", stall.message());
         return body;
     }
 

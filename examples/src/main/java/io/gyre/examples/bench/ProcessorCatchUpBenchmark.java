@@ -10,7 +10,11 @@ import io.gyre.eventstore.jdbc.TableNames;
 import io.gyre.processing.EventHandler;
 import io.gyre.processing.ProcessingSettings;
 import io.gyre.processing.TrackingProcessor;
+import io.gyre.serialization.JacksonSerializer;
+import io.gyre.serialization.SerializedValue;
+import io.gyre.serialization.Serializer;
 import io.gyre.serialization.TypeRegistry;
+import java.lang.management.ManagementFactory;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -18,20 +22,35 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.LongAdder;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How fast a tracking processor catches up with a PostgreSQL event store, into a handler that does nothing with each
- * event, next to a plain JDBC read of the same rows measured in the same run: one thread paging through the events
- * table in log order ({@code ORDER BY transaction_id, global_position}, keyset pagination, the batch size the
- * processor reads) and reading every column of every row. The processor does more: it reads through the store's
- * gap-safe query, hashes each event's aggregate to a segment, parses its JSON into the handler's record, calls the
- * handler, and stores each segment's token after each batch in a {@link JdbcProcessingStore}. Each round starts a
- * fresh node with a fresh processor name (so it starts at the beginning of the log) and times it from start until
- * the handler has seen every event; the two sides take turns first. Cells are medians over rounds, the ratio the
- * median of per-round ratios.
+ * event, next to two plain JDBC reads of the same rows measured in the same run, each one thread paging through the
+ * events table in log order ({@code ORDER BY transaction_id, global_position}, keyset pagination, the batch size the
+ * processor reads) and reading the columns the store's own query reads:
+ * <ul>
+ *   <li><b>plain read</b>: only reads each column of each row;</li>
+ *   <li><b>read + deserialize</b>: also turns each payload into the handler's record through Gyre's
+ *       {@link JacksonSerializer}, as the processor must for a handler that takes the record.</li>
+ * </ul>
+ * Both skip work the processor does: its query keeps to the snapshot horizon ({@code transaction_id <
+ * pg_snapshot_xmin(pg_current_snapshot())}, which is what makes it gap-safe), it hashes each event's aggregate to a
+ * segment and hands the events to the segments' threads, calls the handler, and stores each segment's token in a
+ * {@link JdbcProcessingStore} (once it has read the whole log, and every 4 batches of the segment's events or every
+ * second before). Each round starts a fresh node with a fresh processor name (so it starts at the beginning of the
+ * log) and times it from start, claims included, until the handler has seen every event; the three take turns going
+ * first. Cells are medians over rounds, the ratios medians of per-round ratios.
+ *
+ * <p>Next to the rates it prints the CPU each one used per event: this process's (all its threads: the reader, the
+ * segments, the garbage collector) and, for embedded PostgreSQL on Linux, the server's (all its processes). On a
+ * machine busy with other work the rates follow the CPU each side needs more than its parallelism, so the CPU
+ * figures explain a ratio that the rates alone do not.
  *
  * <p>Run: {@code mvn -q -DskipTests package exec:java -pl examples -am
  * -Dexec.mainClass=io.gyre.examples.bench.ProcessorCatchUpBenchmark [-Dexec.args="events rounds segments batch"]}
@@ -90,32 +109,115 @@ public final class ProcessorCatchUpBenchmark {
                     + "segments, batches of %,d, %d processors; median of %d rounds%n%n", databases.postgresSource(),
                     events, AGGREGATES, segments, batch, Runtime.getRuntime().availableProcessors(), rounds);
             EventStore log = store;
-            double[] plain = new double[rounds];
-            double[] processor = new double[rounds];
+            ServerCpu server = ServerCpu.of(dataSource, databases.postgresSource());
+            Side plain = new Side("plain read");
+            Side deserialize = new Side("read + deserialize");
+            Side processor = new Side("processor");
+            JacksonSerializer serializer = new JacksonSerializer(TypeRegistry.builder().register(Deposited.class)
+                    .build());
             for (int round = -1; round < rounds; round++) {
-                // Round -1 warms both sides up and is not counted.
-                double plainRate;
-                double processorRate;
-                if (round % 2 == 0) {
-                    plainRate = plainRead(dataSource, tables.events(), batch, events);
-                    processorRate = catchUp(log, tokens, "catch-up-" + round, segments, batch, events);
-                } else {
-                    processorRate = catchUp(log, tokens, "catch-up-" + round, segments, batch, events);
-                    plainRate = plainRead(dataSource, tables.events(), batch, events);
+                // Round -1 warms every side up and is not counted. The sides take turns going first.
+                int first = Math.floorMod(round, 3);
+                for (int turn = 0; turn < 3; turn++) {
+                    int side = (first + turn) % 3;
+                    String name = "catch-up-" + round;
+                    Side which = side == 0 ? plain : side == 1 ? deserialize : processor;
+                    which.measure(round, events, server, () -> {
+                        switch (side) {
+                            case 0 -> plainRead(dataSource, tables.events(), batch, events, null);
+                            case 1 -> plainRead(dataSource, tables.events(), batch, events, serializer);
+                            default -> catchUp(log, tokens, name, segments, batch, events);
+                        }
+                    });
                 }
-                if (round >= 0) {
-                    plain[round] = plainRate;
-                    processor[round] = processorRate;
-                }
-                System.out.printf("  round %2d: plain read %,10.0f events/s, processor %,10.0f events/s%n", round,
-                        plainRate, processorRate);
+                System.out.printf("  round %2d: plain read %,9.0f ev/s, read + deserialize %,9.0f ev/s, processor "
+                        + "%,9.0f ev/s%n", round, plain.lastRate(), deserialize.lastRate(), processor.lastRate());
             }
             System.out.println();
-            System.out.printf("  %22s %22s %8s%n", "plain JDBC read ev/s", "processor ev/s", "ratio");
-            System.out.printf("  %,22.0f %,22.0f %7.2fx%n", Medians.of(plain), Medians.of(processor),
-                    Medians.ofRatios(processor, plain));
+            System.out.printf("  %-20s %12s %16s %16s %22s %22s%n", "", "events/s", "JVM CPU us/ev", "DB CPU us/ev",
+                    "processor / this", "processor CPU / this");
+            for (Side side : List.of(plain, deserialize, processor)) {
+                System.out.printf("  %-20s %,12.0f %16s %16s %21.2fx %21.2fx%n", side.name, side.rate(),
+                        micros(side.jvmMicros()), micros(side.dbMicros()),
+                        Medians.ofRatios(processor.rates, side.rates),
+                        Medians.ofRatios(processor.totalMicros(), side.totalMicros()));
+            }
+            if (!server.available()) {
+                System.out.println("  (the database's CPU is measured for embedded PostgreSQL on Linux only)");
+            }
             store.close();
         }
+    }
+
+    private static String micros(double micros) {
+        return Double.isNaN(micros) ? "-" : String.format("%.2f", micros);
+    }
+
+    /** What a side does in a round; it throws when it saw another number of events. */
+    private interface Run {
+        void run() throws Exception;
+    }
+
+    /** One side's rates and CPU per event, round by round (round -1 is dropped). */
+    private static final class Side {
+        private final String name;
+        private final List<double[]> rounds = new ArrayList<>();
+        private double[] rates = new double[0];
+        private double last;
+
+        Side(String name) {
+            this.name = name;
+        }
+
+        void measure(int round, int events, ServerCpu server, Run run) throws Exception {
+            long db = server.nanos();
+            long jvm = processCpuNanos();
+            long start = System.nanoTime();
+            run.run();
+            double seconds = (System.nanoTime() - start) / 1e9;
+            double jvmMicros = (processCpuNanos() - jvm) / 1e3 / events;
+            double dbMicros = server.available() ? (server.nanos() - db) / 1e3 / events : Double.NaN;
+            last = events / seconds;
+            if (round >= 0) {
+                rounds.add(new double[] {last, jvmMicros, dbMicros});
+                rates = column(0);
+            }
+        }
+
+        double lastRate() {
+            return last;
+        }
+
+        double rate() {
+            return Medians.of(rates);
+        }
+
+        double jvmMicros() {
+            return Medians.of(column(1));
+        }
+
+        double dbMicros() {
+            return Medians.of(column(2));
+        }
+
+        /** JVM and database CPU together, per round; JVM only when the database's is not measured. */
+        double[] totalMicros() {
+            double[] total = new double[rounds.size()];
+            for (int i = 0; i < total.length; i++) {
+                double dbMicros = rounds.get(i)[2];
+                total[i] = rounds.get(i)[1] + (Double.isNaN(dbMicros) ? 0 : dbMicros);
+            }
+            return total;
+        }
+
+        private double[] column(int index) {
+            return rounds.stream().mapToDouble(values -> values[index]).toArray();
+        }
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
     private static void fill(DataSource dataSource, String table, int events) throws SQLException {
@@ -153,17 +255,20 @@ public final class ProcessorCatchUpBenchmark {
         }
     }
 
-    /** One thread pages through the log in order, reading every column. */
-    private static double plainRead(DataSource dataSource, String table, int batch, int events) throws SQLException {
-        long start = System.nanoTime();
+    /**
+     * One thread pages through the log in order, reading the columns the store's query reads, and deserializing
+     * each payload when given a serializer.
+     */
+    private static void plainRead(DataSource dataSource, String table, int batch, int events,
+                                  @Nullable Serializer serializer) throws SQLException {
         long count = 0;
         long transaction = 0;
         long position = 0;
         try (Connection connection = dataSource.getConnection();
              PreparedStatement select = connection.prepareStatement("SELECT global_position, aggregate_type, "
                      + "aggregate_id, sequence_number, event_id, command_id, event_type, payload, metadata, "
-                     + "occurred_at, CAST(CAST(transaction_id AS text) AS bigint) AS commit_order FROM " + table
-                     + " WHERE (transaction_id, global_position) > (CAST(? AS xid8), ?)"
+                     + "occurred_at, event_revision, CAST(CAST(transaction_id AS text) AS bigint) AS commit_order "
+                     + "FROM " + table + " WHERE (transaction_id, global_position) > (CAST(? AS xid8), ?)"
                      + " ORDER BY transaction_id, global_position LIMIT ?")) {
             while (true) {
                 select.setString(1, Long.toString(transaction));
@@ -178,11 +283,16 @@ public final class ProcessorCatchUpBenchmark {
                         result.getLong(4);
                         result.getString(5);
                         result.getString(6);
-                        result.getString(7);
-                        result.getString(8);
+                        String type = result.getString(7);
+                        String payload = result.getString(8);
                         result.getString(9);
                         result.getObject(10, OffsetDateTime.class);
-                        transaction = result.getLong(11);
+                        int revision = result.getInt(11);
+                        transaction = result.getLong(12);
+                        if (serializer != null && !(serializer.deserialize(new SerializedValue(type, payload),
+                                revision) instanceof Deposited)) {
+                            throw new IllegalStateException("event " + position + " is not a Deposited");
+                        }
                         rows++;
                     }
                 }
@@ -195,14 +305,12 @@ public final class ProcessorCatchUpBenchmark {
         if (count != events) {
             throw new IllegalStateException("the plain read saw " + count + " events, not " + events);
         }
-        return count / ((System.nanoTime() - start) / 1e9);
     }
 
     /** A fresh node with a fresh processor, timed from start until its handler has seen every event. */
-    private static double catchUp(EventStore store, JdbcProcessingStore tokens, String name, int segments,
-                                  int batch, int events) {
+    private static void catchUp(EventStore store, JdbcProcessingStore tokens, String name, int segments,
+                                int batch, int events) {
         NoOp handler = new NoOp();
-        long start = System.nanoTime();
         try (Gyre node = Gyre.builder().name("bench").sharedEventStore(store)
                 .processing(ProcessingSettings.builder().tokenStore(tokens).build())
                 .processor(TrackingProcessor.named(name).segments(segments).batchSize(batch).handlers(handler))
@@ -214,18 +322,17 @@ public final class ProcessorCatchUpBenchmark {
                             + " events in 10 minutes: " + node.processors().status(name));
                 }
                 try {
-                    Thread.sleep(1);
+                    // Every 5 ms: polling each millisecond cost this thread a tenth of the processor's own CPU.
+                    Thread.sleep(5);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new IllegalStateException("interrupted", e);
                 }
             }
-            double rate = events / ((System.nanoTime() - start) / 1e9);
             if (node.processors().status(name).segments().stream().anyMatch(segment -> segment.token() == null
                     || segment.token().compareTo(TrackingToken.START) <= 0)) {
                 throw new IllegalStateException("a segment did not move: " + node.processors().status(name));
             }
-            return rate;
         }
     }
 }

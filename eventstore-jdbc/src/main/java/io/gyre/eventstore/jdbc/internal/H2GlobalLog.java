@@ -51,9 +51,10 @@ public final class H2GlobalLog implements GlobalLog {
                 query.setLong(2, horizon);
                 query.setInt(3, maxCount);
                 List<TrackedEvent> batch = new ArrayList<>();
+                Statements.RepeatedNames names = new Statements.RepeatedNames();
                 try (ResultSet rows = query.executeQuery()) {
                     while (rows.next()) {
-                        StoredEvent event = Statements.event(rows);
+                        StoredEvent event = Statements.event(rows, names);
                         batch.add(new TrackedEvent(event, TrackingToken.at(event.position())));
                     }
                 }

@@ -57,9 +57,10 @@ public final class PostgresGlobalLog implements GlobalLog {
             query.setLong(2, after.position());
             query.setInt(3, maxCount);
             List<TrackedEvent> batch = new ArrayList<>();
+            Statements.RepeatedNames names = new Statements.RepeatedNames();
             try (ResultSet rows = query.executeQuery()) {
                 while (rows.next()) {
-                    StoredEvent event = Statements.event(rows);
+                    StoredEvent event = Statements.event(rows, names);
                     batch.add(new TrackedEvent(event, new TrackingToken(rows.getLong(12), event.position())));
                 }
             }

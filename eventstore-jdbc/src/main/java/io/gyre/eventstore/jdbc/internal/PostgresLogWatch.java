@@ -121,6 +121,11 @@ public final class PostgresLogWatch {
         return checkNow(null).status();
     }
 
+    /** @return the status the last check found, or null before the first */
+    public synchronized @Nullable GlobalLogStatus lastStatus() {
+        return last == null ? null : last.status();
+    }
+
     /** A check's status, with the ids a refusal names. */
     private record Found(GlobalLogStatus status, String next, @Nullable String highest) {
     }
