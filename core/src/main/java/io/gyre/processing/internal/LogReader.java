@@ -1,8 +1,10 @@
 package io.gyre.processing.internal;
 
 import io.gyre.eventstore.TrackedEvent;
+import io.gyre.processing.LogReadFailure;
 import java.time.Duration;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,11 +22,18 @@ final class LogReader {
 
     private final TrackingRuntime runtime;
     private final Thread thread;
+    /** Why reads fail, while they do: shown in the processor's status. */
+    private volatile @Nullable LogReadFailure failure;
 
     LogReader(TrackingRuntime runtime, String threadName) {
         this.runtime = runtime;
         this.thread = new Thread(this::run, threadName);
         this.thread.setDaemon(true);
+    }
+
+    /** @return why the reader cannot read the global log, or null while it can */
+    @Nullable LogReadFailure failure() {
+        return failure;
     }
 
     void start() {
@@ -54,6 +63,9 @@ final class LogReader {
                     batch = runtime.globalLog.readAll(ticket.from(), runtime.definition.batchSize());
                 } catch (RuntimeException e) {
                     failures++;
+                    LogReadFailure previous = failure;
+                    failure = new LogReadFailure(e.getClass().getName() + ": " + e.getMessage(),
+                            previous == null ? runtime.clock.instant() : previous.since(), failures);
                     Duration delay = Duration.ofMillis(Math.min(MAX_BACKOFF.toMillis(),
                             50L << Math.min(failures - 1, 10)));
                     if (failures == 1 || System.nanoTime() - lastLogged > 60_000_000_000L) {
@@ -67,6 +79,7 @@ final class LogReader {
                 if (failures > 0) {
                     log.info("Processor '{}' reads the global log again after {} failures", runtime.name, failures);
                     failures = 0;
+                    failure = null;
                 }
                 try {
                     if (batch.isEmpty()) {

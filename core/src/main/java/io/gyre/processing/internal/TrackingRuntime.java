@@ -366,7 +366,8 @@ public final class TrackingRuntime {
                 log.debug("Processor '{}' status without dead letters: the store failed", name, e);
             }
         }
-        return new ProcessorStatus(name, ProcessorStatus.Kind.TRACKING, queues.statuses(stored, letters), logStall());
+        return new ProcessorStatus(name, ProcessorStatus.Kind.TRACKING, queues.statuses(stored, letters), logStall(),
+                reader.failure());
     }
 
     /**
