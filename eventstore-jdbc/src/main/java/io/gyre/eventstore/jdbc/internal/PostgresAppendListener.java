@@ -158,7 +158,12 @@ public final class PostgresAppendListener implements AppendNotifier, AutoCloseab
                 }
                 backOff = FIRST_BACK_OFF;
                 heardEverything = false;
-                receive(connection);
+                try {
+                    receive(connection);
+                } catch (SQLException e) {
+                    discardIfBroken(connection);
+                    throw e;
+                }
                 unlisten(connection);
             } catch (SQLException | RuntimeException e) {
                 if (!running()) {
@@ -183,6 +188,19 @@ public final class PostgresAppendListener implements AppendNotifier, AutoCloseab
         }
         try (Statement statement = connection.createStatement()) {
             statement.execute("LISTEN \"" + channel + "\"");
+        }
+    }
+
+    /**
+     * Notifications are read on the driver's own connection, below the pool's wrapper, so the pool does not see it
+     * fail and would lend the dead connection to the next borrower (an append then failed on it). A statement through
+     * the wrapper fails the same way when the connection is gone, which tells the pool to discard it.
+     */
+    private void discardIfBroken(Connection connection) {
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("SELECT 1");
+        } catch (SQLException expected) {
+            log.debug("The listening connection of channel {} is broken; the pool discards it", channel, expected);
         }
     }
 
