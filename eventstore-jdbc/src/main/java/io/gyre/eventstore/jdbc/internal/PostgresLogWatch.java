@@ -78,13 +78,7 @@ public final class PostgresLogWatch {
         this.failures = Objects.requireNonNull(failures, "failures");
         this.stallThreshold = Objects.requireNonNull(stallThreshold, "stallThreshold");
         this.clock = Objects.requireNonNull(clock, "clock");
-        // The newest stored event comes from the log's index (log_epoch, transaction_id, global_position), read
-        // backwards.
-        String events = connections.sql().eventsTable();
-        this.checkSql = "SELECT CAST(pg_snapshot_xmin(s) AS text), CAST(pg_snapshot_xmax(s) AS text), "
-                + PostgresLogOrder.currentEpochSql(events) + ", n.log_epoch, CAST(CAST(n.transaction_id AS text) AS"
-                + " bigint) FROM pg_current_snapshot() AS s LEFT JOIN LATERAL (SELECT log_epoch, transaction_id FROM "
-                + events + " ORDER BY log_epoch DESC, transaction_id DESC LIMIT 1) AS n ON true";
+        this.checkSql = connections.sql().logCheckPostgres();
     }
 
     /**

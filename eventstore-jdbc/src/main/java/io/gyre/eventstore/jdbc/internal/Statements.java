@@ -252,6 +252,20 @@ public final class Statements {
     }
 
     /**
+     * PostgreSQL: what the global log's watch ({@link PostgresLogWatch}) looks at, in one snapshot: the snapshot's
+     * horizon and next transaction id (as text), the current log epoch, and the epoch and transaction id of the newest
+     * event in log order (NULL when there is none), read backwards from the log's index.
+     *
+     * @return the statement, without parameters
+     */
+    public String logCheckPostgres() {
+        return "SELECT CAST(pg_snapshot_xmin(s) AS text), CAST(pg_snapshot_xmax(s) AS text), "
+                + PostgresLogOrder.currentEpochSql(events) + ", n.log_epoch, CAST(CAST(n.transaction_id AS text) AS"
+                + " bigint) FROM pg_current_snapshot() AS s LEFT JOIN LATERAL (SELECT log_epoch, transaction_id FROM "
+                + events + " ORDER BY log_epoch DESC, transaction_id DESC LIMIT 1) AS n ON true";
+    }
+
+    /**
      * H2: the next events of the global log after a position, up to a horizon. Parameters: the position, the
      * horizon, the batch size.
      *
