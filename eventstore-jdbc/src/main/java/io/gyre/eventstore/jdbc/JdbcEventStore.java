@@ -118,7 +118,8 @@ import org.jspecify.annotations.Nullable;
  * <p>The log reports when it stands still ({@link #globalLogStatus()}): a transaction left open on the PostgreSQL
  * server holds every reader back, and the store names it after {@link Builder#stallThreshold(Duration)}. And it
  * refuses to read a database restored from another server, whose stored transaction ids are above the server's
- * (readers would otherwise silently get nothing), with a {@link GlobalLogRestoredException} naming the repair.
+ * (readers would otherwise silently get nothing), with a {@link GlobalLogRestoredException} naming the repair,
+ * {@link GlobalLogRepair#startNewEpoch}: the log is ordered by a log epoch first, which the repair raises.
  *
  * <h2>Waking processors</h2>
  * The store is an {@link AppendNotifier}, which a Gyre node uses unless told otherwise: on PostgreSQL a node that
