@@ -25,8 +25,8 @@ import javax.sql.DataSource;
 /**
  * How fast a tracking processor catches up with a PostgreSQL event store, into a handler that does nothing with each
  * event, next to a plain JDBC read of the same rows measured in the same run: one thread paging through the events
- * table in log order ({@code ORDER BY transaction_id, global_position}, keyset pagination, the batch size the
- * processor reads) and reading every column of every row. The processor does more: it reads through the store's
+ * table in log order ({@code ORDER BY log_epoch, transaction_id, global_position}, keyset pagination, the batch
+ * size the processor reads) and reading every column of every row. The processor does more: it reads through the store's
  * gap-safe query, hashes each event's aggregate to a segment, parses its JSON into the handler's record, calls the
  * handler, and stores each segment's token after each batch in a {@link JdbcProcessingStore}. Each round starts a
  * fresh node with a fresh processor name (so it starts at the beginning of the log) and times it from start until
@@ -157,18 +157,20 @@ public final class ProcessorCatchUpBenchmark {
     private static double plainRead(DataSource dataSource, String table, int batch, int events) throws SQLException {
         long start = System.nanoTime();
         long count = 0;
+        int epoch = 0;
         long transaction = 0;
         long position = 0;
         try (Connection connection = dataSource.getConnection();
              PreparedStatement select = connection.prepareStatement("SELECT global_position, aggregate_type, "
                      + "aggregate_id, sequence_number, event_id, command_id, event_type, payload, metadata, "
-                     + "occurred_at, CAST(CAST(transaction_id AS text) AS bigint) AS commit_order FROM " + table
-                     + " WHERE (transaction_id, global_position) > (CAST(? AS xid8), ?)"
-                     + " ORDER BY transaction_id, global_position LIMIT ?")) {
+                     + "occurred_at, CAST(CAST(transaction_id AS text) AS bigint) AS commit_order, log_epoch FROM "
+                     + table + " WHERE (log_epoch, transaction_id, global_position) > (?, CAST(? AS xid8), ?)"
+                     + " ORDER BY log_epoch, transaction_id, global_position LIMIT ?")) {
             while (true) {
-                select.setString(1, Long.toString(transaction));
-                select.setLong(2, position);
-                select.setInt(3, batch);
+                select.setInt(1, epoch);
+                select.setString(2, Long.toString(transaction));
+                select.setLong(3, position);
+                select.setInt(4, batch);
                 int rows = 0;
                 try (ResultSet result = select.executeQuery()) {
                     while (result.next()) {
@@ -183,6 +185,7 @@ public final class ProcessorCatchUpBenchmark {
                         result.getString(9);
                         result.getObject(10, OffsetDateTime.class);
                         transaction = result.getLong(11);
+                        epoch = result.getInt(12);
                         rows++;
                     }
                 }
