@@ -39,9 +39,8 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>Both are found by one cheap query (the snapshot, the current epoch and the newest stored event, from the log's
- * index read backwards). Readers run it
- * after a batch that did not fill up, which is when a stall or a restore shows, at most once per
- * {@link #CHECK_INTERVAL}; a status request runs it at once.
+ * index read backwards). Readers run it after a batch that did not fill up, which is when a stall or a restore shows,
+ * at most once per {@link #CHECK_INTERVAL}; a status request runs it at once.
  */
 public final class PostgresLogWatch {
 
