@@ -1,33 +1,35 @@
 package io.gyre.eventstore.jdbc;
 
 import io.gyre.GyreNonTransientException;
+import io.gyre.eventstore.jdbc.internal.LogEpochRepair;
 import io.gyre.eventstore.jdbc.internal.SqlErrors;
-import io.gyre.eventstore.jdbc.internal.TransactionIdAdvancer;
 import java.sql.SQLException;
 import java.util.Objects;
 import javax.sql.DataSource;
 
 /**
- * The repair of a PostgreSQL event store restored from another server ({@link GlobalLogRestoredException}): it moves
- * the server's transaction ids past the highest one the store holds, in its events or in its processors' tokens, so
- * that readers read the restored events in their order and every new append sorts after them. Nothing stored is
- * changed, so no reader skips or repeats an event.
+ * The repair of a PostgreSQL event store restored from another server ({@link GlobalLogRestoredException}): it starts
+ * a new log epoch, so that every event appended from then on sorts after every restored one in the global log,
+ * whatever the transaction ids of the two servers. Nothing stored is changed: restored events are read in their
+ * original order, every processor's token stays valid, and no reader skips or repeats an event.
  *
  * <pre>{@code
  * // Every node of the service stopped:
- * long used = GlobalLogRepair.advanceTransactionIds(dataSource, TableNames.defaults());
+ * int epoch = GlobalLogRepair.startNewEpoch(dataSource, TableNames.defaults());
  * }</pre>
  *
- * <p>Run it with every node stopped: an append made while it runs would get an id below restored ones and sort
- * before events that readers have passed. It is safe to run twice (the second run finds nothing to do) and to run
- * again after it failed halfway. It uses up one transaction id per id of the gap, which ages the database like as
- * many transactions would (autovacuum freezes them as usual); a gap above {@link #MAX_GAP} is refused, since using up
- * that many ids would bring the server towards transaction id wraparound.
+ * <p>The global log is ordered by (log epoch, transaction id, position), and new events take the epoch from the
+ * default of the events table's {@code log_epoch} column; the repair raises that default. It is instant whatever the
+ * gap (a catalog change, no row rewritten, no transaction id used up), and it does something only when the log needs
+ * it: when the current epoch holds a transaction id the server has not handed out yet, or an event or a token is of a
+ * higher epoch. Running it again, or on a healthy store, changes nothing; two runs at once take turns.
+ *
+ * <p>Stop every node first. The repair locks the events table, waiting up to 30 seconds for appends in flight to end
+ * (then it gives up and changes nothing), so it is safe even against a node still appending; but a node that appended
+ * to the restored database before the repair did so with the new server's lower ids, which sort before the restored
+ * events and may be behind a restored token, and every store refuses to start on a restored database for that reason.
  */
 public final class GlobalLogRepair {
-
-    /** The largest gap of transaction ids the repair closes: 100 million, half of autovacuum's freeze age. */
-    public static final long MAX_GAP = 100_000_000L;
 
     private GlobalLogRepair() {
     }
@@ -37,44 +39,37 @@ public final class GlobalLogRepair {
      *
      * @param dataSource the restored PostgreSQL database
      * @param tables     the store's tables
-     * @return how many transaction ids were used up, 0 when the store was not ahead of the server
-     * @throws GyreNonTransientException when the gap is above {@link #MAX_GAP}
-     * @throws JdbcEventStoreException   when the database fails; running it again goes on where it stopped
+     * @return the log epoch new events take: a new one when the log needed it, else the current one
+     * @throws EventStoreSchemaException when the events table is missing or older than schema version 6
+     * @throws JdbcEventStoreException   when the database fails, or transactions writing events did not end within
+     *                                   30 s; nothing is changed, and running it again is safe
      */
-    public static long advanceTransactionIds(DataSource dataSource, TableNames tables) {
-        return advanceTransactionIds(dataSource, tables, -1);
+    public static int startNewEpoch(DataSource dataSource, TableNames tables) {
+        return startNewEpoch(dataSource, tables, -1);
     }
 
     /**
-     * Repairs the store of these tables, and also passes {@code alsoPast}: the highest {@code commit_order} of
-     * tokens kept in another database (a transactional read model's own tokens table).
+     * Repairs the store of these tables, and also takes into account a token kept in another database (a
+     * transactional read model's own tokens table): pass the highest {@code commit_order} there.
      *
      * @param dataSource the restored PostgreSQL database
      * @param tables     the store's tables
-     * @param alsoPast   a transaction id to pass as well, -1 for none
-     * @return how many transaction ids were used up, 0 when nothing was ahead of the server
-     * @throws GyreNonTransientException when the gap is above {@link #MAX_GAP}
-     * @throws JdbcEventStoreException   when the database fails; running it again goes on where it stopped
+     * @param alsoPast   the highest {@code commit_order} of tokens kept elsewhere, -1 for none
+     * @return the log epoch new events take: a new one when the log needed it, else the current one
+     * @throws EventStoreSchemaException when the events table is missing or older than schema version 6
+     * @throws GyreNonTransientException when the log is at the last epoch there is (32,767 repairs)
+     * @throws JdbcEventStoreException   when the database fails, or transactions writing events did not end within
+     *                                   30 s; nothing is changed, and running it again is safe
      */
-    public static long advanceTransactionIds(DataSource dataSource, TableNames tables, long alsoPast) {
+    public static int startNewEpoch(DataSource dataSource, TableNames tables, long alsoPast) {
         Objects.requireNonNull(dataSource, "dataSource");
         Objects.requireNonNull(tables, "tables");
-        TransactionIdAdvancer advancer = new TransactionIdAdvancer(dataSource);
+        if (alsoPast < -1) {
+            throw new IllegalArgumentException("alsoPast must be a token's commit_order (0 or more) or -1 for none, "
+                    + "but was " + alsoPast);
+        }
         try {
-            long highest = Math.max(alsoPast, advancer.highestStored(tables.events(), tables.tokens()));
-            long next = advancer.serverNext();
-            long gap = highest - next + 1;
-            if (gap <= 0) {
-                return 0;
-            }
-            if (gap > MAX_GAP) {
-                throw new GyreNonTransientException("The event store on " + tables.events() + " holds transaction id "
-                        + highest + ", " + gap + " ids ahead of this server's next (" + next + "); using up that many "
-                        + "ids is refused above " + MAX_GAP + " because it would bring the server towards transaction "
-                        + "id wraparound. This Gyre ships no repair for a gap that wide: keep the old server, or see the "
-                        + "README section 'Repairing the global log after a restore' for what is planned");
-            }
-            return advancer.advancePast(highest);
+            return new LogEpochRepair(dataSource, tables).run(alsoPast);
         } catch (SQLException e) {
             throw SqlErrors.translate("Repairing the global log of " + tables.events(), e);
         }

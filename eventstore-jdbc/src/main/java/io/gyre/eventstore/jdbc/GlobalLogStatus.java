@@ -19,8 +19,8 @@ import org.jspecify.annotations.Nullable;
  * @param checkedAt        when it looked
  * @param horizon          PostgreSQL: the transaction id below which readers read (the oldest one still running),
  *                         else null
- * @param newestStored     PostgreSQL: the highest transaction id stored in the events table, or null when none or
- *                         on H2
+ * @param newestStored     PostgreSQL: the transaction id of the newest event of the current log epoch (see
+ *                         {@link GlobalLogRepair}), or null when the epoch has none yet, and on H2
  * @param heldFor          how long the horizon has stood still while committed events waited beyond it, zero when
  *                         it does not
  * @param blockingSessions the sessions whose transactions hold the horizon back, the oldest first; empty unless
@@ -49,8 +49,9 @@ public record GlobalLogStatus(State state, Instant checkedAt, @Nullable String h
          */
         STALLED,
         /**
-         * The stored transaction ids are above the server's (a restore or an upgrade by logical replication): readers
-         * would get nothing; {@code readAll} refuses with a {@link GlobalLogRestoredException} naming the repair.
+         * The stored transaction ids of the current log epoch are above the server's (a restore or an upgrade by
+         * logical replication): readers would get nothing; {@code readAll} refuses with a
+         * {@link GlobalLogRestoredException} naming the repair.
          */
         RESTORED
     }

@@ -127,7 +127,8 @@ import org.jspecify.annotations.Nullable;
  * {@link GlobalLogMonitor} it hands a node's tracking processors what it last found, which their status shows
  * ({@link io.gyre.processing.ProcessorStatus#logStall()}). And it
  * refuses to read a database restored from another server, whose stored transaction ids are above the server's
- * (readers would otherwise silently get nothing), with a {@link GlobalLogRestoredException} naming the repair.
+ * (readers would otherwise silently get nothing), with a {@link GlobalLogRestoredException} naming the repair,
+ * {@link GlobalLogRepair#startNewEpoch}: the log is ordered by a log epoch first, which the repair raises.
  *
  * <h2>Waking processors</h2>
  * The store is an {@link AppendNotifier}, which a Gyre node uses unless told otherwise: on PostgreSQL a node that

@@ -113,7 +113,8 @@ class SchemaMigrationTest {
             JdbcEventStore store = open(true);
 
             assertThat(appliedVersions(database())).endsWith("V3__commands_table_and_streams_keyed_by_type.sql",
-                    "V4__command_fingerprints.sql", "V5__event_revisions_and_snapshot_versions.sql");
+                    "V4__command_fingerprints.sql", "V5__event_revisions_and_snapshot_versions.sql",
+                    "V6__log_epoch_in_the_global_log_order.sql");
             assertThat(versionsWithoutChecksum(database())).as("versions applied before checksums were kept get the "
                     + "checksum of the file shipped now").isZero();
             assertThat(columnsOf(database(), database().tables().events()))

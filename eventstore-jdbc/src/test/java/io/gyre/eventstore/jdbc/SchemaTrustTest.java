@@ -92,7 +92,7 @@ class SchemaTrustTest {
             Map<String, String> recorded = history();
             assertThat(recorded.keySet()).containsExactly("V1__events_snapshots_tokens.sql", V2,
                     "V3__commands_table_and_streams_keyed_by_type.sql", "V4__command_fingerprints.sql",
-                    "V5__event_revisions_and_snapshot_versions.sql");
+                    "V5__event_revisions_and_snapshot_versions.sql", "V6__log_epoch_in_the_global_log_order.sql");
             assertThat(recorded.values()).allSatisfy(checksum -> assertThat(checksum).matches("[0-9a-f]{64}"));
         }
 
@@ -163,7 +163,7 @@ class SchemaTrustTest {
                     + "('V99__from_a_newer_gyre.sql', NULL, CURRENT_TIMESTAMP)");
             Map<String, String> before = history();
             assertStartRefused("version V99__from_a_newer_gyre.sql is applied, which is newer than this Gyre, whose "
-                    + "newest is V5__event_revisions_and_snapshot_versions.sql",
+                    + "newest is V6__log_epoch_in_the_global_log_order.sql",
                     "the database was migrated by a newer Gyre");
             assertThat(history()).isEqualTo(before);
         }
@@ -221,9 +221,18 @@ class SchemaTrustTest {
         @Test
         void a_dropped_index_of_the_global_log_is_named() throws SQLException {
             start(true);
-            execute("DROP INDEX " + tables().events() + "_log_order");
-            assertStartRefused("table " + tables().events() + " has no index on (transaction_id, global_position), "
-                    + "without which every read of the global log scans the whole table");
+            execute("DROP INDEX " + tables().events() + "_log_epoch_order");
+            assertStartRefused("table " + tables().events() + " has no index on (log_epoch, transaction_id, "
+                    + "global_position), without which every read of the global log scans the whole table");
+        }
+
+        @Test
+        void a_log_epoch_column_without_a_whole_number_default_is_named() throws SQLException {
+            start(true);
+            execute("ALTER TABLE " + tables().events() + " ALTER COLUMN log_epoch SET DEFAULT CAST(random() * 3 AS "
+                    + "smallint)");
+            assertStartRefused("column log_epoch of " + tables().events() + " has the default",
+                    "needs the default a whole number (the current log epoch)");
         }
 
         @Test

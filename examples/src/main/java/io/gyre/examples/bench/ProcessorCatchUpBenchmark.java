@@ -32,15 +32,15 @@ import org.jspecify.annotations.Nullable;
 /**
  * How fast a tracking processor catches up with a PostgreSQL event store, into a handler that does nothing with each
  * event, next to two plain JDBC reads of the same rows measured in the same run, each one thread paging through the
- * events table in log order ({@code ORDER BY transaction_id, global_position}, keyset pagination, the batch size the
+ * events table in log order ({@code ORDER BY log_epoch, transaction_id, global_position}, keyset pagination, the batch size the
  * processor reads) and reading the columns the store's own query reads:
  * <ul>
  *   <li><b>plain read</b>: only reads each column of each row;</li>
  *   <li><b>read + deserialize</b>: also turns each payload into the handler's record through Gyre's
  *       {@link JacksonSerializer}, as the processor must for a handler that takes the record.</li>
  * </ul>
- * Both skip work the processor does: its query keeps to the snapshot horizon ({@code transaction_id <
- * pg_snapshot_xmin(pg_current_snapshot())}, which is what makes it gap-safe), it hashes each event's aggregate to a
+ * Both skip work the processor does: its query keeps to the snapshot horizon ({@code (log_epoch, transaction_id) <
+ * (current epoch, pg_snapshot_xmin(pg_current_snapshot()))}, which is what makes it gap-safe), it hashes each event's aggregate to a
  * segment and hands the events to the segments' threads, calls the handler, and stores each segment's token in a
  * {@link JdbcProcessingStore} (once it has read the whole log, and every 4 batches of the segment's events or every
  * second before). Each round starts a fresh node with a fresh processor name (so it starts at the beginning of the
@@ -262,18 +262,20 @@ public final class ProcessorCatchUpBenchmark {
     private static void plainRead(DataSource dataSource, String table, int batch, int events,
                                   @Nullable Serializer serializer) throws SQLException {
         long count = 0;
+        int epoch = 0;
         long transaction = 0;
         long position = 0;
         try (Connection connection = dataSource.getConnection();
              PreparedStatement select = connection.prepareStatement("SELECT global_position, aggregate_type, "
                      + "aggregate_id, sequence_number, event_id, command_id, event_type, payload, metadata, "
-                     + "occurred_at, event_revision, CAST(CAST(transaction_id AS text) AS bigint) AS commit_order "
-                     + "FROM " + table + " WHERE (transaction_id, global_position) > (CAST(? AS xid8), ?)"
-                     + " ORDER BY transaction_id, global_position LIMIT ?")) {
+                     + "occurred_at, event_revision, CAST(CAST(transaction_id AS text) AS bigint) AS commit_order, "
+                     + "log_epoch FROM " + table + " WHERE (log_epoch, transaction_id, global_position) > "
+                     + "(?, CAST(? AS xid8), ?) ORDER BY log_epoch, transaction_id, global_position LIMIT ?")) {
             while (true) {
-                select.setString(1, Long.toString(transaction));
-                select.setLong(2, position);
-                select.setInt(3, batch);
+                select.setInt(1, epoch);
+                select.setString(2, Long.toString(transaction));
+                select.setLong(3, position);
+                select.setInt(4, batch);
                 int rows = 0;
                 try (ResultSet result = select.executeQuery()) {
                     while (result.next()) {
@@ -289,6 +291,7 @@ public final class ProcessorCatchUpBenchmark {
                         result.getObject(10, OffsetDateTime.class);
                         int revision = result.getInt(11);
                         transaction = result.getLong(12);
+                        epoch = result.getInt(13);
                         if (serializer != null && !(serializer.deserialize(new SerializedValue(type, payload),
                                 revision) instanceof Deposited)) {
                             throw new IllegalStateException("event " + position + " is not a Deposited");

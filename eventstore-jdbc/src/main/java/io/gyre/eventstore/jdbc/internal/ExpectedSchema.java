@@ -1,9 +1,10 @@
 package io.gyre.eventstore.jdbc.internal;
 
 import io.gyre.eventstore.jdbc.TableNames;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
+import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -21,11 +22,39 @@ final class ExpectedSchema {
      * @param name     lower case
      * @param type     the type name JDBC metadata reports, lower case
      * @param nullable true when the store writes NULL into it
-     * @param defaults the default expressions that do what the store needs (normalised: lower case, no spaces);
-     *                 empty when the store writes every value itself
+     * @param defaults the default expressions that do what the store needs; none when the store writes every value
+     *                 itself
      * @param identity true when the database must generate its values
      */
-    record Column(String name, String type, boolean nullable, Set<String> defaults, boolean identity) {
+    record Column(String name, String type, boolean nullable, Defaults defaults, boolean identity) {
+    }
+
+    /**
+     * The default expressions a column may have.
+     *
+     * @param accepted what they may be, matched against the expression {@link #normalise normalised}; empty when
+     *                 the store writes every value itself
+     * @param needs    what they must be, for the message
+     */
+    record Defaults(List<Pattern> accepted, String needs) {
+
+        static final Defaults NONE = new Defaults(List.of(), "none");
+
+        /** @return these expressions exactly (normalised: lower case, no spaces), the first one named in messages */
+        static Defaults anyOf(String... expressions) {
+            return new Defaults(Arrays.stream(expressions).map(e -> Pattern.compile(Pattern.quote(e))).toList(),
+                    expressions[0]);
+        }
+
+        /** @return true when a default is needed */
+        boolean required() {
+            return !accepted.isEmpty();
+        }
+
+        /** @return true when the expression, normalised, is one of these */
+        boolean accepts(String normalised) {
+            return accepted.stream().anyMatch(pattern -> pattern.matcher(normalised).matches());
+        }
     }
 
     /**
@@ -63,12 +92,16 @@ final class ExpectedSchema {
         Types t = postgres ? new Types("text", "int8", "int4", "jsonb", "text", "timestamptz")
                 : new Types("character varying", "bigint", "integer", "character large object",
                 "character large object", "timestamp with time zone");
-        Set<String> none = Set.of();
-        Set<String> now = Set.of("current_timestamp", "now()", "localtimestamp");
+        Defaults none = Defaults.NONE;
+        Defaults now = Defaults.anyOf("current_timestamp", "now()", "localtimestamp");
         List<Column> eventColumns = new java.util.ArrayList<>(List.of(
                 new Column("global_position", t.bigint, false, none, true)));
         if (postgres) {
-            eventColumns.add(new Column("transaction_id", "xid8", false, Set.of("pg_current_xact_id()"), false));
+            eventColumns.add(new Column("transaction_id", "xid8", false, Defaults.anyOf("pg_current_xact_id()"), false));
+            // The current log epoch, which the restore repair raises: any whole number, as PostgreSQL shows it.
+            eventColumns.add(new Column("log_epoch", "int2", false, new Defaults(List.of(
+                    Pattern.compile("\\(*'?\\d+'?\\)*(::smallint)?")), "a whole number (the current log epoch)"),
+                    false));
         }
         eventColumns.addAll(List.of(
                 new Column("aggregate_type", t.text, false, none, false),
@@ -87,7 +120,7 @@ final class ExpectedSchema {
                         "two writers could store the same sequence number"),
                 new Key(List.of("event_id"), true, "one event could be stored twice")));
         if (postgres) {
-            eventKeys.add(new Key(List.of("transaction_id", "global_position"), false,
+            eventKeys.add(new Key(List.of("log_epoch", "transaction_id", "global_position"), false,
                     "every read of the global log scans the whole table"));
         }
         Table events = new Table(tables.events(), List.copyOf(eventColumns), List.copyOf(eventKeys),

@@ -13,12 +13,13 @@ import java.util.Objects;
 
 /**
  * PostgreSQL's global log, ordered by transaction: every event row records its inserting transaction
- * ({@code pg_current_xact_id()}). Readers order the log by (transaction id, position) and read only rows of
- * transactions older than the oldest transaction still running ({@code pg_snapshot_xmin(pg_current_snapshot())},
- * evaluated in the query's own snapshot). Every such transaction has finished, so that part of the log is final:
- * a transaction that commits late is read when it finishes, in its place, and a rolled-back one simply never
- * appears. A long transaction anywhere on the server delays readers (never appenders) until it ends. Appends
- * have nothing to do.
+ * ({@code pg_current_xact_id()}) and the log epoch it was appended in ({@link PostgresLogOrder}). Readers order the
+ * log by (epoch, transaction id, position) and read, of the current epoch, only rows of transactions older than the
+ * oldest transaction still running ({@code pg_snapshot_xmin(pg_current_snapshot())}, evaluated in the query's own
+ * snapshot); every row of an older epoch has finished by construction. Every such transaction has finished, so that
+ * part of the log is final: a transaction that commits late is read when it finishes, in its place, and a
+ * rolled-back one simply never appears. A long transaction anywhere on the server delays readers (never appenders)
+ * until it ends. Appends have nothing to do: the epoch is the column's default.
  *
  * <p>Both a long transaction and a restore from another server (stored ids above the server's) make readers get
  * nothing without an error of their own; a batch that does not fill up therefore lets {@link PostgresLogWatch}
@@ -53,15 +54,17 @@ public final class PostgresGlobalLog implements GlobalLog {
     private List<TrackedEvent> read(TrackingToken after, int maxCount) {
         try (Connection connection = connections.open();
              PreparedStatement query = connections.prepare(connection, connections.sql().readAllPostgres())) {
-            query.setString(1, Long.toString(after.commitOrder()));
-            query.setLong(2, after.position());
-            query.setInt(3, maxCount);
+            query.setInt(1, PostgresLogOrder.epoch(after.commitOrder()));
+            query.setString(2, Long.toString(PostgresLogOrder.transactionId(after.commitOrder())));
+            query.setLong(3, after.position());
+            query.setInt(4, maxCount);
             List<TrackedEvent> batch = new ArrayList<>();
             Statements.RepeatedNames names = new Statements.RepeatedNames();
             try (ResultSet rows = query.executeQuery()) {
                 while (rows.next()) {
                     StoredEvent event = Statements.event(rows, names);
-                    batch.add(new TrackedEvent(event, new TrackingToken(rows.getLong(12), event.position())));
+                    long commitOrder = PostgresLogOrder.commitOrder(rows.getInt(13), rows.getLong(12));
+                    batch.add(new TrackedEvent(event, new TrackingToken(commitOrder, event.position())));
                 }
             }
             return batch;

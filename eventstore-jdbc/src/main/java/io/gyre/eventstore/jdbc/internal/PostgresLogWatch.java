@@ -30,15 +30,17 @@ import org.slf4j.LoggerFactory;
  *       as a session left idle in a transaction, in any database, holds the horizon where it is. When committed
  *       events wait beyond a horizon that has not moved for longer than the threshold, the log is stalled: the
  *       sessions holding it are read from {@code pg_stat_activity} and logged at WARN, at most once a minute.</li>
- *   <li><b>A restore.</b> Transaction ids stored in the events table (or held in a reader's token) at or above the
- *       next id the server will hand out come from another server: a {@code pg_dump}/restore or an upgrade by
- *       logical replication. Readers would get nothing from them, silently; the store refuses with a
- *       {@link GlobalLogRestoredException} that names the repair.</li>
+ *   <li><b>A restore.</b> Transaction ids of the current log epoch ({@link PostgresLogOrder}) stored in the events
+ *       table (or held in a reader's token) at or above the next id the server will hand out come from another
+ *       server: a {@code pg_dump}/restore or an upgrade by logical replication. So does an event or a token of an
+ *       epoch above the current one. Readers would get nothing from them, silently; the store refuses with a
+ *       {@link GlobalLogRestoredException} that names the repair, a new epoch. Ids of older epochs are above the
+ *       server's by design after a repair, and are not looked at.</li>
  * </ul>
  *
- * <p>Both are found by one cheap query (the snapshot and the highest stored id, from the log's index). Readers run it
- * after a batch that did not fill up, which is when a stall or a restore shows, at most once per
- * {@link #CHECK_INTERVAL}; a status request runs it at once.
+ * <p>Both are found by one cheap query (the snapshot, the current epoch and the newest stored event, from the log's
+ * index read backwards). Readers run it after a batch that did not fill up, which is when a stall or a restore shows,
+ * at most once per {@link #CHECK_INTERVAL}; a status request runs it at once.
  */
 public final class PostgresLogWatch {
 
@@ -75,10 +77,7 @@ public final class PostgresLogWatch {
         this.failures = Objects.requireNonNull(failures, "failures");
         this.stallThreshold = Objects.requireNonNull(stallThreshold, "stallThreshold");
         this.clock = Objects.requireNonNull(clock, "clock");
-        // The highest stored id comes from the log's index (transaction_id, global_position), read backwards.
-        this.checkSql = "SELECT CAST(pg_snapshot_xmin(s) AS text), CAST(pg_snapshot_xmax(s) AS text),"
-                + " (SELECT CAST(transaction_id AS text) FROM " + connections.sql().eventsTable()
-                + " ORDER BY transaction_id DESC LIMIT 1) FROM pg_current_snapshot() AS s";
+        this.checkSql = connections.sql().logCheckPostgres();
     }
 
     /**
@@ -89,7 +88,7 @@ public final class PostgresLogWatch {
     public void checkAtStart() {
         Found found = checkNow(null);
         if (found.status().state() == State.RESTORED) {
-            throw restored(found.highest(), found.next(), "found at start");
+            throw restored(found, "found at start");
         }
     }
 
@@ -112,7 +111,8 @@ public final class PostgresLogWatch {
             found = checkNow(after);
         }
         if (found.status().state() == State.RESTORED) {
-            throw restored(found.highest(), found.next(), "found while reading after " + after);
+            throw restored(found, "found while reading after " + after + " (" + PostgresLogOrder.describe(
+                    after.commitOrder()) + ")");
         }
     }
 
@@ -126,8 +126,16 @@ public final class PostgresLogWatch {
         return last == null ? null : last.status();
     }
 
-    /** A check's status, with the ids a refusal names. */
-    private record Found(GlobalLogStatus status, String next, @Nullable String highest) {
+    /**
+     * A check's status, with what a refusal names.
+     *
+     * @param status       the status
+     * @param next         the next transaction id the server hands out
+     * @param currentEpoch the epoch new events take
+     * @param ahead        the commit order ({@link PostgresLogOrder}) found ahead of the server, -1 for none
+     * @param aheadIs      what holds it: the newest event, or a reader's token
+     */
+    private record Found(GlobalLogStatus status, String next, int currentEpoch, long ahead, String aheadIs) {
     }
 
     private Found checkNow(@Nullable TrackingToken after) {
@@ -145,38 +153,52 @@ public final class PostgresLogWatch {
     private Found check(Connection connection, @Nullable TrackingToken after) throws SQLException {
         String horizon;
         String next;
-        @Nullable String newest;
+        int epoch;
+        long newest = -1;
         try (PreparedStatement query = connection.prepareStatement(checkSql); ResultSet row = query.executeQuery()) {
             row.next();
             horizon = row.getString(1);
             next = row.getString(2);
-            newest = row.getString(3);
+            epoch = row.getInt(3);
+            int newestEpoch = row.getInt(4);
+            if (!row.wasNull()) {
+                newest = PostgresLogOrder.commitOrder(newestEpoch, row.getLong(5));
+            }
         }
         Instant now = clock.instant();
         long nextId = Long.parseLong(next);
-        String highest = newest;
-        if (after != null && (highest == null || after.commitOrder() > Long.parseLong(highest))) {
-            highest = Long.toString(after.commitOrder());
+        // Ids of an older epoch came from another server; only the current epoch's are this server's.
+        @Nullable String newestId = newest >= 0 && PostgresLogOrder.epoch(newest) == epoch
+                ? Long.toString(PostgresLogOrder.transactionId(newest)) : null;
+        long ahead = -1;
+        String aheadIs = "";
+        if (PostgresLogOrder.aheadOfServer(epoch, newest, nextId)) {
+            ahead = newest;
+            aheadIs = "the newest stored event";
+        } else if (after != null && PostgresLogOrder.aheadOfServer(epoch, after.commitOrder(), nextId)) {
+            ahead = after.commitOrder();
+            aheadIs = "a reader's token";
         }
-        if (highest != null && Long.parseLong(highest) >= nextId) {
-            return new Found(new GlobalLogStatus(State.RESTORED, now, horizon, newest, Duration.ZERO, List.of(),
-                    "transaction id " + highest + " is stored, but the server's next one is " + next
-                            + ": restored from another server; see GlobalLogRestoredException"), next, highest);
+        if (ahead >= 0) {
+            return new Found(new GlobalLogStatus(State.RESTORED, now, horizon, newestId, Duration.ZERO, List.of(),
+                    aheadIs + " is at " + PostgresLogOrder.describe(ahead) + ", but the current log epoch is " + epoch
+                            + " and the server's next transaction id " + next + ": restored from another server; see "
+                            + "GlobalLogRestoredException"), next, epoch, ahead, aheadIs);
         }
-        boolean waiting = newest != null && Long.parseLong(newest) >= Long.parseLong(horizon);
+        boolean waiting = newestId != null && Long.parseLong(newestId) >= Long.parseLong(horizon);
         Duration held = held(waiting ? horizon : null, now);
         if (held.compareTo(stallThreshold) < 0) {
-            return new Found(new GlobalLogStatus(State.MOVING, now, horizon, newest, held, List.of(), "moving"), next,
-                    highest);
+            return new Found(new GlobalLogStatus(State.MOVING, now, horizon, newestId, held, List.of(), "moving"), next,
+                    epoch, -1, "");
         }
         List<BlockingSession> blockers = blockers(connection);
         String message = "The global log of " + connections.sql().eventsTable() + " has stood still for "
-                + held.toSeconds() + " s: committed events up to transaction " + newest + " wait until transaction "
+                + held.toSeconds() + " s: committed events up to transaction " + newestId + " wait until transaction "
                 + horizon + " ends, the oldest still running on the server" + describe(blockers) + ". End it, or "
                 + "set idle_in_transaction_session_timeout so that PostgreSQL ends such sessions";
         warn(message, now);
-        return new Found(new GlobalLogStatus(State.STALLED, now, horizon, newest, held, blockers, message), next,
-                highest);
+        return new Found(new GlobalLogStatus(State.STALLED, now, horizon, newestId, held, blockers, message), next,
+                epoch, -1, "");
     }
 
     /** @return how long the horizon has stood still with events waiting beyond it; resets when either changes */
@@ -234,23 +256,22 @@ public final class PostgresLogWatch {
         return text.toString();
     }
 
-    private GlobalLogRestoredException restored(@Nullable String newest, String next, String when) {
-        String stored = newest == null ? "(a reader's token)" : newest;
-        return new GlobalLogRestoredException("The global log of " + connections.sql().eventsTable() + " holds "
-                + "transaction ids from another server (" + when + "): " + stored + " is stored, but this server's next "
-                + "transaction id is " + next + ", as after a pg_dump/restore or an upgrade by logical replication. "
-                + "Readers order events by transaction id, so they would silently get nothing, and new events would "
-                + "sort before restored ones. Repair: stop every node, run GlobalLogRepair.advanceTransactionIds("
-                + "dataSource, tables), which moves the server's transaction ids past the stored ones (" + gap(stored,
-                next) + " ids) without changing anything stored, and start again; the README section 'Repairing the "
-                + "global log after a restore' explains it.", stored, next);
-    }
-
-    private static String gap(String stored, String next) {
-        try {
-            return Long.toString(Long.parseLong(stored) - Long.parseLong(next) + 1);
-        } catch (NumberFormatException e) {
-            return "some";
-        }
+    private GlobalLogRestoredException restored(Found found, String when) {
+        long ahead = found.ahead();
+        boolean laterEpoch = PostgresLogOrder.epoch(ahead) > found.currentEpoch();
+        String what = laterEpoch
+                ? "is of log epoch " + PostgresLogOrder.epoch(ahead) + ", above the current epoch " + found.currentEpoch()
+                + " (the data was restored into a schema created anew, or the epoch was lowered)"
+                : "holds transaction id " + PostgresLogOrder.transactionId(ahead) + " of the current log epoch "
+                + found.currentEpoch() + ", but this server's next transaction id is " + found.next() + " (as after a "
+                + "pg_dump/restore or an upgrade by logical replication)";
+        return new GlobalLogRestoredException("The global log of " + connections.sql().eventsTable() + " holds events "
+                + "from another server (" + when + "): " + found.aheadIs() + " " + what + ". Readers order events by "
+                + "log epoch and transaction id, so they would silently get nothing, and new events would sort before "
+                + "restored ones. Repair: run GlobalLogRepair.startNewEpoch(dataSource, tables) once against this "
+                + "database (instant, whatever the gap; stop every node first), which makes every new event sort "
+                + "after every restored one without changing anything stored, and start again; the README section "
+                + "'Repairing the global log after a restore' explains it.",
+                Long.toString(PostgresLogOrder.transactionId(ahead)), found.next());
     }
 }

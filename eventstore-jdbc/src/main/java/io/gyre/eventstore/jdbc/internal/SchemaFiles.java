@@ -31,7 +31,8 @@ public final class SchemaFiles {
             "V2__contiguity_checked_by_the_store.sql",
             "V3__commands_table_and_streams_keyed_by_type.sql",
             "V4__command_fingerprints.sql",
-            "V5__event_revisions_and_snapshot_versions.sql");
+            "V5__event_revisions_and_snapshot_versions.sql",
+            "V6__log_epoch_in_the_global_log_order.sql");
 
     /** The processing store's schema files (tokens with fencing epochs, dead letters), oldest first. */
     static final List<String> PROCESSING = List.of(

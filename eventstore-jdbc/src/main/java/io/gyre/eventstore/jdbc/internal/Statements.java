@@ -230,21 +230,39 @@ public final class Statements {
     }
 
     /**
-     * PostgreSQL: the next events of the global log after a token, ordered by the inserting transaction and
-     * then position, from transactions older than every transaction still running. Parameters: the token's
-     * transaction id (as text), its position, the batch size. The extra last column is the transaction id.
+     * PostgreSQL: the next events of the global log after a token, in log order ({@link PostgresLogOrder}): by log
+     * epoch, inserting transaction and position; of an older epoch than the current one, all of which have finished,
+     * or of the current epoch and a transaction older than every one still running. Parameters: the token's epoch,
+     * its transaction id (as text), its position, the batch size. The extra last columns are the transaction id and
+     * the epoch.
      *
      * @return the statement
      */
     public String readAllPostgres() {
         // The commit order is selected under a name of its own: unnamed, the cast would be named transaction_id, and
         // ORDER BY transaction_id would then sort by that selected bigint instead of the indexed xid8 column, making
-        // every batch a sequential scan and a sort of the whole table.
-        return "SELECT " + SELECT_COLUMNS + ", CAST(CAST(transaction_id AS text) AS bigint) AS commit_order FROM "
-                + events
-                + " WHERE (transaction_id, global_position) > (CAST(? AS xid8), ?)"
-                + " AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())"
-                + " ORDER BY transaction_id, global_position LIMIT ?";
+        // every batch a sequential scan and a sort of the whole table. Both bounds are row comparisons on the index's
+        // leading columns, so the index scan starts after the token and stops at the horizon.
+        return "SELECT " + SELECT_COLUMNS + ", CAST(CAST(transaction_id AS text) AS bigint) AS commit_order,"
+                + " log_epoch FROM " + events
+                + " WHERE (log_epoch, transaction_id, global_position) > (?, CAST(? AS xid8), ?)"
+                + " AND (log_epoch, transaction_id) < (" + PostgresLogOrder.currentEpochSql(events)
+                + ", pg_snapshot_xmin(pg_current_snapshot()))"
+                + " ORDER BY log_epoch, transaction_id, global_position LIMIT ?";
+    }
+
+    /**
+     * PostgreSQL: what the global log's watch ({@link PostgresLogWatch}) looks at, in one snapshot: the snapshot's
+     * horizon and next transaction id (as text), the current log epoch, and the epoch and transaction id of the newest
+     * event in log order (NULL when there is none), read backwards from the log's index.
+     *
+     * @return the statement, without parameters
+     */
+    public String logCheckPostgres() {
+        return "SELECT CAST(pg_snapshot_xmin(s) AS text), CAST(pg_snapshot_xmax(s) AS text), "
+                + PostgresLogOrder.currentEpochSql(events) + ", n.log_epoch, CAST(CAST(n.transaction_id AS text) AS"
+                + " bigint) FROM pg_current_snapshot() AS s LEFT JOIN LATERAL (SELECT log_epoch, transaction_id FROM "
+                + events + " ORDER BY log_epoch DESC, transaction_id DESC LIMIT 1) AS n ON true";
     }
 
     /**

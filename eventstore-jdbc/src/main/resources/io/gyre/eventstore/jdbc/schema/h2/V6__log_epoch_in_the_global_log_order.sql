@@ -1,0 +1,6 @@
+-- Gyre event store schema, version 6, H2 2.x: nothing to change.
+--
+-- On PostgreSQL this version puts a log epoch in the global log's order (log_epoch, transaction_id, global_position),
+-- because transaction ids restored from another server can be above the new server's. H2's global log is ordered by
+-- position alone, behind a commit gate in the JVM, and has no transaction ids to outgrow: a copied or restored H2
+-- database keeps its order. The version exists on both dialects so that their histories stay alike.
