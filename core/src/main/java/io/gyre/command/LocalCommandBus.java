@@ -331,8 +331,8 @@ public final class LocalCommandBus implements CommandBus {
         }
 
         /**
-         * @param workers threads that run commands, 1 to 1024; commands wait on the store, so more threads than
-         *                processors pay off
+         * @param workers threads that run commands, 1 to 1024; a worker waits on the store only to load an
+         *                aggregate that is not cached (an append does not hold it), so a few per processor suffice
          * @return this builder
          */
         public Builder workers(int workers) {
