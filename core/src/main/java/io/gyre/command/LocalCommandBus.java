@@ -331,8 +331,9 @@ public final class LocalCommandBus implements CommandBus {
         }
 
         /**
-         * @param workers threads that run commands, 1 to 1024; a worker waits on the store only to load an
-         *                aggregate that is not cached (an append does not hold it), so a few per processor suffice
+         * @param workers threads that run commands, 1 to 1024; an append of events does not hold a worker, which
+         *                waits on the store only to load an aggregate that is not cached, to look up a re-sent
+         *                command, or to confirm a decision that stores no event
          * @return this builder
          */
         public Builder workers(int workers) {
