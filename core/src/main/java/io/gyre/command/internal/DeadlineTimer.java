@@ -2,6 +2,8 @@ package io.gyre.command.internal;
 
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -11,7 +13,8 @@ import org.slf4j.LoggerFactory;
  * Runs a task when a deadline passes, for many thousands of commands at once: a hashed timing wheel with one
  * thread. Scheduling and cancelling cost a lock on one of {@value #BUCKETS} buckets and a few pointer writes, never
  * a scan or a global queue, so a burst of 100,000 sends costs as much per command as a single one; a deadline fires
- * at most one tick ({@value #TICK_MILLIS} ms) late.
+ * at most one tick ({@value #TICK_MILLIS} ms) late. With nothing scheduled the thread parks instead of turning the
+ * wheel, so an idle node spends no CPU on it; the first schedule after idleness wakes it.
  *
  * <p>Tasks run on the timer's thread and must be short and never block: they complete futures whose dependent
  * stages run elsewhere. A task that throws is logged and does not stop the timer. Internal: not part of Gyre's API.
@@ -29,6 +32,8 @@ public final class DeadlineTimer implements AutoCloseable {
     private final Bucket[] wheel = new Bucket[BUCKETS];
     private final long origin = System.nanoTime();
     private final Thread thread;
+    /** Tasks on the wheel; the thread parks while this is zero. */
+    private final AtomicLong scheduled = new AtomicLong();
     private volatile boolean closed;
 
     /**
@@ -67,6 +72,9 @@ public final class DeadlineTimer implements AutoCloseable {
         } finally {
             bucket.lock.unlock();
         }
+        if (scheduled.getAndIncrement() == 0) {
+            LockSupport.unpark(thread);
+        }
         return timeout;
     }
 
@@ -77,6 +85,15 @@ public final class DeadlineTimer implements AutoCloseable {
     private void turn() {
         long tick = tickOf(System.nanoTime());
         while (!closed) {
+            if (scheduled.get() == 0) {
+                // Idle: a schedule() that raises the count from zero unparks us; a permit given before we park makes
+                // park return at once, so no wake-up is lost.
+                LockSupport.park(this);
+                // Every bucket was empty while we slept: skip the idle ticks, but never more than one turn, so a
+                // task scheduled just before we woke (into a bucket at or after its schedule tick) is not passed.
+                tick = Math.max(tick, tickOf(System.nanoTime()) - BUCKETS + 1);
+                continue;
+            }
             long wakeAt = origin + tick * TICK_NANOS;
             long sleep = wakeAt - System.nanoTime();
             if (sleep > 0) {
@@ -104,6 +121,7 @@ public final class DeadlineTimer implements AutoCloseable {
                 Timeout next = timeout.next;
                 if (timeout.deadlineNanos - now <= 0) {
                     bucket.unlink(timeout);
+                    scheduled.decrementAndGet();
                     timeout.next = due;
                     due = timeout;
                 }
@@ -129,6 +147,7 @@ public final class DeadlineTimer implements AutoCloseable {
     public void close() {
         closed = true;
         thread.interrupt();
+        LockSupport.unpark(thread);
     }
 
     /** A scheduled task; {@link #cancel()} it when what it guards has ended. */
@@ -148,24 +167,29 @@ public final class DeadlineTimer implements AutoCloseable {
         /** Takes the task off the wheel if it has not run; idempotent and cheap. */
         public void cancel() {
             Bucket owner = bucket;
-            if (owner == null) {
-                return;
-            }
-            owner.lock.lock();
-            try {
-                if (bucket == owner) {
-                    owner.unlink(this);
-                }
-            } finally {
-                owner.lock.unlock();
+            if (owner != null) {
+                owner.remove(this);
             }
         }
     }
 
-    private static final class Bucket {
+    private final class Bucket {
 
         private final ReentrantLock lock = new ReentrantLock();
         private @Nullable Timeout head;
+
+        /** Removes a timeout if it is still in this bucket (not run, not cancelled yet). */
+        void remove(Timeout timeout) {
+            lock.lock();
+            try {
+                if (timeout.bucket == this) {
+                    unlink(timeout);
+                    scheduled.decrementAndGet();
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
 
         /** Removes a timeout; the caller holds the lock. */
         void unlink(Timeout timeout) {
