@@ -227,6 +227,36 @@ class SchemaTrustTest {
         }
 
         @Test
+        void an_index_left_invalid_by_a_cancelled_concurrent_build_is_named_with_how_to_repair_it() throws Exception {
+            start(true);
+            String index = tables().events() + "_log_epoch_order";
+            execute("DROP INDEX " + index);
+            // The README's way to build the index without blocking appends, cancelled while it waits for a writer:
+            // PostgreSQL keeps the index, marked invalid, and the migration's CREATE INDEX IF NOT EXISTS keeps it.
+            try (Connection writer = database().dataSource().getConnection();
+                 Connection builder = database().dataSource().getConnection();
+                 Statement write = writer.createStatement();
+                 Statement build = builder.createStatement()) {
+                writer.setAutoCommit(false);
+                write.execute("LOCK TABLE " + tables().events() + " IN ROW EXCLUSIVE MODE");
+                build.execute("SET statement_timeout = '300ms'");
+                assertThatThrownBy(() -> build.execute("CREATE INDEX CONCURRENTLY " + index + " ON "
+                        + tables().events() + " (log_epoch, transaction_id, global_position)"))
+                        .isInstanceOf(SQLException.class);
+                build.execute("RESET statement_timeout");
+                writer.rollback();
+            }
+
+            assertStartRefused("index " + index + " of table " + tables().events() + " on (log_epoch, "
+                    + "transaction_id, global_position) is invalid", "DROP INDEX " + index + " and build it again");
+
+            execute("DROP INDEX " + index);
+            execute("CREATE INDEX CONCURRENTLY " + index + " ON " + tables().events()
+                    + " (log_epoch, transaction_id, global_position)");
+            start(false);
+        }
+
+        @Test
         void a_log_epoch_column_without_a_whole_number_default_is_named() throws SQLException {
             start(true);
             execute("ALTER TABLE " + tables().events() + " ALTER COLUMN log_epoch SET DEFAULT CAST(random() * 3 AS "

@@ -2,13 +2,16 @@ package io.gyre.eventstore.jdbc.internal;
 
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import org.jspecify.annotations.Nullable;
 
@@ -39,8 +42,10 @@ final class Catalog {
      * @param unique  true when it refuses duplicates
      * @param columns its columns in order, lower case; an expression's text where a column would be
      * @param partial true when it covers only rows matching a condition
+     * @param valid   false when the database keeps it but does not use it: on PostgreSQL, an index that a failed or
+     *                cancelled {@code CREATE INDEX CONCURRENTLY} left behind
      */
-    record Index(String name, boolean unique, List<String> columns, boolean partial) {
+    record Index(String name, boolean unique, List<String> columns, boolean partial, boolean valid) {
     }
 
     private final DatabaseMetaData meta;
@@ -110,10 +115,38 @@ final class Catalog {
                 partial.merge(index, filter != null && !filter.isBlank(), Boolean::logicalOr);
             }
         }
+        Set<String> invalid = invalidIndexes(name);
         List<Index> indexes = new ArrayList<>();
         columns.forEach((index, ordered) -> indexes.add(new Index(index, unique.get(index),
-                List.copyOf(ordered.values()), partial.get(index))));
+                List.copyOf(ordered.values()), partial.get(index), !invalid.contains(index))));
         return indexes;
+    }
+
+    /**
+     * JDBC metadata lists an index that PostgreSQL does not use (indisvalid false, after a failed concurrent build)
+     * like any other; {@code CREATE INDEX IF NOT EXISTS} then keeps it, so only the catalog tells. H2 has no such
+     * state.
+     */
+    private Set<String> invalidIndexes(Name name) throws SQLException {
+        if (!"PostgreSQL".equals(meta.getDatabaseProductName())) {
+            return Set.of();
+        }
+        Set<String> invalid = new HashSet<>();
+        try (PreparedStatement query = meta.getConnection().prepareStatement("SELECT index_class.relname FROM pg_index"
+                + " JOIN pg_class index_class ON index_class.oid = pg_index.indexrelid"
+                + " JOIN pg_class table_class ON table_class.oid = pg_index.indrelid"
+                + " JOIN pg_namespace ON pg_namespace.oid = table_class.relnamespace"
+                + " WHERE table_class.relname = ? AND pg_namespace.nspname = coalesce(?, current_schema())"
+                + " AND NOT (pg_index.indisvalid AND pg_index.indisready)")) {
+            query.setString(1, name.exactTable);
+            query.setString(2, name.exactSchema);
+            try (ResultSet rows = query.executeQuery()) {
+                while (rows.next()) {
+                    invalid.add(rows.getString(1));
+                }
+            }
+        }
+        return invalid;
     }
 
     /** A table name split and cased as the database stores unquoted identifiers, literally and as a pattern. */

@@ -92,11 +92,20 @@ final class SchemaValidator {
 
     private static void checkKeys(ExpectedSchema.Table table, List<Catalog.Index> indexes, List<String> problems) {
         for (ExpectedSchema.Key key : table.keys()) {
-            boolean found = indexes.stream().anyMatch(index -> !index.partial() && (key.unique()
+            List<Catalog.Index> matching = indexes.stream().filter(index -> !index.partial() && (key.unique()
                     ? index.unique() && index.columns().equals(key.columns())
                     : index.columns().size() >= key.columns().size()
-                    && index.columns().subList(0, key.columns().size()).equals(key.columns())));
-            if (!found) {
+                    && index.columns().subList(0, key.columns().size()).equals(key.columns()))).toList();
+            if (matching.stream().anyMatch(Catalog.Index::valid)) {
+                continue;
+            }
+            if (!matching.isEmpty()) {
+                String name = matching.get(0).name();
+                problems.add("index " + name + " of table " + table.name() + " on (" + String.join(", ",
+                        key.columns()) + ") is invalid, as a failed or cancelled CREATE INDEX CONCURRENTLY leaves "
+                        + "it, and the database does not use it; DROP INDEX " + name + " and build it again, since "
+                        + "without it " + key.withoutIt());
+            } else {
                 problems.add("table " + table.name() + " has no " + (key.unique() ? "unique key" : "index") + " on ("
                         + String.join(", ", key.columns()) + "), without which " + key.withoutIt());
             }
