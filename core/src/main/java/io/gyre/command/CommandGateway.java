@@ -13,9 +13,9 @@ import java.util.concurrent.CompletableFuture;
  * <ul>
  *   <li>a command is never refused for being early: when the node or the owner has no capacity, it waits for it, in
  *       send order, and {@code send} returns at once with a future that completes later;</li>
- *   <li>transient failures (the owner moved, a member left, the store was briefly unreachable) are retried with
- *       back-off under the same command id; a concurrency conflict is retried in place on fresh state, inside the
- *       aggregate's turn, so it never lets later commands overtake;</li>
+ *   <li>transient failures (the owner moved, a member left) are retried with back-off under the same command id;
+ *       a concurrency conflict, and a store briefly unreachable, are retried in place on fresh state, inside the
+ *       aggregate's turn, so they never let later commands overtake;</li>
  *   <li>exceptions thrown by command handlers come back unchanged (or, when the decision was made on another node or
  *       by an earlier delivery of the same command id, as a {@link CommandRefusedException} naming the exception's
  *       class and message) and are never retried: the first decision on a command id is final.</li>
@@ -27,9 +27,9 @@ import java.util.concurrent.CompletableFuture;
  *
  * <h2>Order</h2>
  * Commands that one thread sends for one aggregate run in the order they were sent while the aggregate's owner does
- * not change, whether they wait for capacity or are retried after a conflict. When the owner changes (a member
- * joins, leaves or crashes), commands already on their way to the old owner are re-sent to the new one and may then
- * run after commands sent later; each still runs at most once.
+ * not change, whether they wait for capacity or are retried after a conflict or a store failure. When the owner
+ * changes (a member joins, leaves or crashes), commands already on their way to the old owner are re-sent to the new
+ * one and may then run after commands sent later; each still runs at most once.
  *
  * <h2>Threads</h2>
  * Futures returned by {@code send} complete on the node's callback threads, never on a thread that runs commands or

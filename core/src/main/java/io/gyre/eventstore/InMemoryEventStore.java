@@ -156,7 +156,7 @@ public final class InMemoryEventStore implements EventStore {
 
     private void checkOpen() {
         if (closed) {
-            throw new EventStoreException("The in-memory event store is closed", null);
+            throw new EventStoreClosedException("The in-memory event store is closed", null);
         }
     }
 }

@@ -17,6 +17,8 @@ import io.gyre.eventstore.ConcurrencyConflictException;
 import io.gyre.eventstore.DuplicateCommandException;
 import io.gyre.eventstore.EventData;
 import io.gyre.eventstore.EventStore;
+import io.gyre.eventstore.EventStoreClosedException;
+import io.gyre.eventstore.EventStoreException;
 import io.gyre.eventstore.ExpectedSequence;
 import io.gyre.eventstore.StreamId;
 import io.gyre.internal.Ids;
@@ -33,9 +35,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs commands on the aggregates of one class: loads the aggregate (cache, else its {@link AggregateLoader}: the
@@ -76,8 +81,14 @@ import org.jspecify.annotations.Nullable;
  */
 public final class EventSourcedRepository<A> implements CommandHandlerFunction {
 
+    private static final Logger log = LoggerFactory.getLogger(EventSourcedRepository.class);
+
     /** The longest pause between two tries of a command that keeps meeting conflicts. */
     private static final long MAX_CONFLICT_BACKOFF_MILLIS = 50;
+    /** The longest pause between two tries of a command while the store keeps failing. */
+    private static final long MAX_STORE_FAILURE_BACKOFF_MILLIS = 1_000;
+    /** Tries of a command without a deadline while the store keeps failing; one with a deadline tries until it. */
+    private static final int MAX_STORE_FAILURES_WITHOUT_DEADLINE = 5;
 
     private final AggregateModel<A> model;
     private final EventStore store;
@@ -177,14 +188,17 @@ public final class EventSourcedRepository<A> implements CommandHandlerFunction {
      * The stage completes once the decision is stored (or confirmed), after the cache holds the aggregate's new
      * state, or with the failure when nothing is stored. The caller guarantees that the aggregate's next command
      * starts only after that. Concurrency conflicts are decided again on fresh state, on {@code workers} (never on
-     * the store's thread), after a short jittered pause from the second one on, until the command's deadline.
+     * the store's thread), after a short jittered pause from the second one on, until the command's deadline. A
+     * store failure (but for a closed store) is tried again the same way, after a back-off of up to a second, as a
+     * redelivery that first looks up the command id: handing it back to the sender would let the aggregate's later
+     * commands overtake it.
      *
      * @param command the command; its payload class must have a handler in this aggregate
      * @param workers runs the next try after a conflict
      * @return the handler's result (the aggregate id for a creation command); or whatever the handler throws, a
      *         {@link CommandRefusedException} for a refusal stored by an earlier delivery, a
      *         {@link CommandNotExecutedException} when conflicts lasted past the deadline, or a Gyre exception from
-     *         loading or storing
+     *         loading or storing (a store failure once the deadline has passed)
      */
     @Override
     public CompletableFuture<@Nullable Object> handleAsync(CommandMessage command, Executor workers) {
@@ -209,12 +223,13 @@ public final class EventSourcedRepository<A> implements CommandHandlerFunction {
     private final class Tries {
 
         private final CommandHandlerMember handler;
-        private final CommandMessage command;
         private final StreamId stream;
         private final @Nullable String fingerprint;
         private final Executor workers;
         private final CompletableFuture<@Nullable Object> outcome;
+        private CommandMessage command;
         private int tries;
+        private int storeFailures;
 
         Tries(CommandHandlerMember handler, CommandMessage command, StreamId stream, @Nullable String fingerprint,
               Executor workers, CompletableFuture<@Nullable Object> outcome) {
@@ -254,10 +269,20 @@ public final class EventSourcedRepository<A> implements CommandHandlerFunction {
                                 + "it was stored", command.commandId()));
                         return;
                     }
-                    long pause = conflictPauseMillis(tries, command);
-                    Executor retry = pause == 0 ? workers
-                            : CompletableFuture.delayedExecutor(pause, TimeUnit.MILLISECONDS, workers);
-                    retry.execute(this::next);
+                    retryAfter(conflictPauseMillis(tries, command));
+                } else if (cause instanceof EventStoreException storeFailure
+                        && !(cause instanceof EventStoreClosedException) && mayRetryAfterStoreFailure()) {
+                    // The store failed to load, confirm or append (a lost connection, a pool timeout, a fail-over).
+                    // Retried here, inside the aggregate's turn, so that the aggregate's later commands still wait
+                    // behind this one: handed back to the sender, it would be retried behind them (I3). The append
+                    // may have been written before the failure, so the next try is a redelivery: it looks up the
+                    // command id first and answers with the stored outcome if there is one.
+                    cache.remove(stream.aggregateId());
+                    storeFailures++;
+                    log.debug("{} on {}: store failure {} ({}), trying again in place", command, stream,
+                            storeFailures, storeFailure.getMessage());
+                    command = command.withAttempt(command.attempt() + 1);
+                    retryAfter(storeFailurePauseMillis(storeFailures, command));
                 } else if (cause instanceof StoredEarlier earlier) {
                     forgetIfBehind(stream, earlier.record);
                     outcome.complete(answer(earlier.record));
@@ -273,6 +298,48 @@ public final class EventSourcedRepository<A> implements CommandHandlerFunction {
                 outcome.completeExceptionally(e);
             }
         }
+
+        /**
+         * Until the command's deadline; a command without one (a direct call, not through a gateway) gets
+         * {@value #MAX_STORE_FAILURES_WITHOUT_DEADLINE} tries, and then the failure.
+         */
+        private boolean mayRetryAfterStoreFailure() {
+            return command.deadline() != null ? !command.isLate()
+                    : storeFailures < MAX_STORE_FAILURES_WITHOUT_DEADLINE;
+        }
+
+        /** Runs the next try on the workers, after a scheduled pause (never a sleeping worker). */
+        private void retryAfter(long pauseMillis) {
+            if (pauseMillis == 0) {
+                submitNext();
+            } else {
+                CompletableFuture.delayedExecutor(pauseMillis, TimeUnit.MILLISECONDS, runnable -> submitNext())
+                        .execute(() -> { });
+            }
+        }
+
+        /** Workers refuse work once the node is closing: the command then ends with that, instead of never. */
+        private void submitNext() {
+            try {
+                workers.execute(this::next);
+            } catch (RejectedExecutionException e) {
+                outcome.completeExceptionally(e);
+            }
+        }
+    }
+
+    /**
+     * The pause before the next try after the {@code failures}-th store failure in a row: 10 ms, doubling up to
+     * {@value #MAX_STORE_FAILURE_BACKOFF_MILLIS} ms, less up to half of it at random, so that the aggregates waiting
+     * on one outage do not all try again at once; never past the command's deadline.
+     */
+    private static long storeFailurePauseMillis(int failures, CommandMessage command) {
+        long ceiling = Math.min(MAX_STORE_FAILURE_BACKOFF_MILLIS, 10L << Math.min(failures - 1, 10));
+        long millis = ceiling - ThreadLocalRandom.current().nextLong(ceiling / 2 + 1);
+        if (command.deadline() != null) {
+            millis = Math.min(millis, TimeUnit.NANOSECONDS.toMillis(Math.max(0, command.deadline().remainingNanos())));
+        }
+        return millis;
     }
 
     /**

@@ -8,7 +8,7 @@ import io.gyre.eventstore.ConcurrencyConflictException;
 import io.gyre.eventstore.DuplicateCommandException;
 import io.gyre.eventstore.EventRejectedException;
 import io.gyre.eventstore.EventStore;
-import io.gyre.eventstore.EventStoreException;
+import io.gyre.eventstore.EventStoreClosedException;
 import io.gyre.eventstore.ExpectedSequence;
 import io.gyre.eventstore.PayloadTooLargeException;
 import io.gyre.eventstore.StoredEvent;
@@ -185,7 +185,7 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
         this.appender = new Appender(connections, rows, log, diagnosis, failures, builder.maxEventBytes);
         this.groupCommit = new GroupCommit<>(new GroupAppender(connections, rows, appender, log, diagnosis, failures),
                 builder.maxAppendsPerTransaction, builder.appendTransactions,
-                (request, maybeWritten) -> new EventStoreException(Appender.describe(request) + (maybeWritten
+                (request, maybeWritten) -> new EventStoreClosedException(Appender.describe(request) + (maybeWritten
                         ? ": the event store closed while it was being written, so whether it was stored is unknown"
                         : ": not stored, the event store is closed"), null),
                 "gyre-eventstore");
