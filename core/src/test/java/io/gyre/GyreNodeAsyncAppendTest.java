@@ -3,6 +3,7 @@ package io.gyre;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.gyre.command.CommandMessage;
 import io.gyre.command.CommandOutcomeUnknownException;
 import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.AppendResult;
@@ -87,7 +88,48 @@ class GyreNodeAsyncAppendTest {
             assertThat(firstOfA.get(TIMEOUT_SECONDS, TimeUnit.SECONDS)).isEqualTo(1);
             assertThat(secondOfA.get(TIMEOUT_SECONDS, TimeUnit.SECONDS)).as("decided on the stored state")
                     .isEqualTo(3);
-            assertThat(handlerThreads.values()).allSatisfy(thread -> assertThat(thread).startsWith("async-command-"));
+            // sendAndWait's caller decides its own command (it would only wait); what send() sent ran on the worker.
+            String caller = Thread.currentThread().getName();
+            assertThat(handlerThreads.values()).as("on the worker or the waiting caller, never on the store's writer")
+                    .allSatisfy(thread -> assertThat(thread.startsWith("async-command-") || thread.equals(caller))
+                            .as(thread).isTrue());
+            assertThat(numbers("a")).containsExactly(1L, 2L);
+            assertThat(Probe.overlaps()).isZero();
+        }
+    }
+
+    @Test
+    void a_caller_waiting_for_a_command_of_an_idle_aggregate_decides_it_itself_and_one_queued_behind_runs_on_a_worker()
+            throws Exception {
+        Map<String, String> handlerThreads = new ConcurrentHashMap<>();
+        Probe.onHandle(message -> handlerThreads.put(message.commandId(), Thread.currentThread().getName()));
+        try (Gyre node = Gyre.builder().name("callers").sharedEventStore(store).aggregate(Counter.class).workers(1)
+                .start()) {
+            CommandMessage create = CommandMessage.of(new CreateCounter("a"));
+            node.commandGateway().sendAndWait(create, Duration.ofSeconds(TIMEOUT_SECONDS));
+            assertThat(handlerThreads.get(create.commandId())).as("decided by the caller, which would only wait")
+                    .isEqualTo(Thread.currentThread().getName());
+
+            store.hold(request -> !request.events().isEmpty());
+            CompletableFuture<Long> first = node.commandGateway().send(new Add("a", 1));
+            Held held = store.nextHeld();
+            CommandMessage second = CommandMessage.of(new Add("a", 2));
+            CompletableFuture<Long> waited = CompletableFuture.supplyAsync(
+                    () -> node.commandGateway().sendAndWait(second, Duration.ofSeconds(TIMEOUT_SECONDS)));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+            while (node.localCommandBus().pendingCommands() < 2 && System.nanoTime() - deadline < 0) {
+                Thread.sleep(1);
+            }
+            assertThat(node.localCommandBus().pendingCommands()).as("the second command dispatched").isEqualTo(2);
+            assertThat(Probe.commandIds()).as("the second waits for the first's append").hasSize(2);
+
+            store.hold(request -> false);
+            store.write(held);
+
+            assertThat(first.get(TIMEOUT_SECONDS, TimeUnit.SECONDS)).isEqualTo(1);
+            assertThat(waited.get(TIMEOUT_SECONDS, TimeUnit.SECONDS)).as("decided on the stored state").isEqualTo(3);
+            assertThat(handlerThreads.get(second.commandId())).as("queued behind the first, so run by the worker")
+                    .startsWith("callers-command-");
             assertThat(numbers("a")).containsExactly(1L, 2L);
             assertThat(Probe.overlaps()).isZero();
         }
@@ -123,7 +165,11 @@ class GyreNodeAsyncAppendTest {
         }
         assertThat(conflicts.get()).isGreaterThanOrEqualTo(100);
         assertThat(numbers("c")).containsExactlyElementsOf(Stream.iterate(1L, n -> n + 1).limit(200).toList());
-        assertThat(handlerThreads).isNotEmpty().allSatisfy(thread -> assertThat(thread).startsWith("conflicts-command-"));
+        String caller = Thread.currentThread().getName();
+        assertThat(handlerThreads).as("tries after a conflict run on a worker, never on the store's writer")
+                .anySatisfy(thread -> assertThat(thread).startsWith("conflicts-command-"))
+                .allSatisfy(thread -> assertThat(thread.startsWith("conflicts-command-") || thread.equals(caller))
+                        .as(thread).isTrue());
     }
 
     @Test

@@ -116,7 +116,9 @@ public interface CommandGateway {
     <R> R sendAndWait(Object command);
 
     /**
-     * Sends a command and waits for its result.
+     * Sends a command and waits for its result. When this node runs the command and its aggregate has nothing else
+     * queued here, the calling thread decides it itself instead of waking a worker and sleeping meanwhile (it runs
+     * the handler, and loads the aggregate if it is not cached); per aggregate the order is the same either way.
      *
      * @param command the command object
      * @param timeout how long to wait, waiting for capacity and retries included; more than zero

@@ -1,6 +1,7 @@
 package io.gyre.command;
 
 import io.gyre.command.internal.Admission;
+import io.gyre.command.internal.CallerRuns;
 import io.gyre.command.internal.KeyedSerialExecutor;
 import java.time.Duration;
 import java.util.Map;
@@ -41,8 +42,14 @@ import org.slf4j.LoggerFactory;
  * few workers keep many appends in flight, which a store can write together. A command counts as admitted, and
  * {@link #close()} waits for it, until it is done.
  *
- * <p>Deliveries complete on the thread that finished the command, a worker or the store's; a sender that completes
- * caller-facing futures must hand off to its own executor (the gateway does).
+ * <p><b>A waiting caller runs its own command.</b> When the gateway's {@code sendAndWait} dispatches a command whose
+ * aggregate has nothing else queued on this node, the calling thread, which would only sleep until a worker had
+ * decided it, decides it itself (the handler, and loading the aggregate if it is not cached); a command queued
+ * behind others of its aggregate, a retry and a command from another node run on the workers as before. Per
+ * aggregate the commands still run one at a time, in dispatch order.
+ *
+ * <p>Deliveries complete on the thread that finished the command, a worker, a waiting caller or the store's; a
+ * sender that completes caller-facing futures must hand off to its own executor (the gateway does).
  */
 public final class LocalCommandBus implements CommandBus {
 
@@ -72,7 +79,8 @@ public final class LocalCommandBus implements CommandBus {
         this.pool = new ThreadPoolExecutor(builder.workers, builder.workers, 60, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(), threadFactory(builder.threadNamePrefix != null ? builder.threadNamePrefix
                         : "gyre-command-" + BUS_COUNT.incrementAndGet() + "-"));
-        this.executor = new KeyedSerialExecutor(pool);
+        // A caller that waits for its command (sendAndWait) starts the aggregate's queue itself, saving a hand-off.
+        this.executor = new KeyedSerialExecutor(CallerRuns.or(pool));
         int perAggregate = Math.min(builder.maxPendingPerAggregate, builder.maxPendingCommands);
         this.admission = new Admission<>(builder.maxPendingCommands, perAggregate, job -> job.key, this::enqueue);
     }
@@ -331,7 +339,8 @@ public final class LocalCommandBus implements CommandBus {
         }
 
         /**
-         * @param workers threads that run commands, 1 to 1024; an append of events does not hold a worker, which
+         * @param workers threads that run commands, 1 to 1024, beside the callers of {@code sendAndWait}, which run
+         *                their own when the aggregate is idle; an append of events does not hold a worker, which
          *                waits on the store only to load an aggregate that is not cached, to look up a re-sent
          *                command, or to confirm a decision that stores no event
          * @return this builder

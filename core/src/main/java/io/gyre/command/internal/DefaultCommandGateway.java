@@ -125,8 +125,9 @@ public final class DefaultCommandGateway implements CommandGateway {
     }
 
     private <R> R await(CommandMessage message) {
-        // Completed directly on the bus's thread: the only one waiting is this caller, parked below.
-        CompletableFuture<R> future = start(message, Runnable::run);
+        // Completed directly on the bus's thread: the only one waiting is this caller, parked below. This thread
+        // starts the command itself when the bus hands it over during the dispatch (CallerRuns): it would only wait.
+        CompletableFuture<R> future = CallerRuns.collectWhile(() -> start(message, Runnable::run));
         try {
             // The deadline completes the future; get() without a timeout cannot outlive it.
             return future.get();

@@ -34,7 +34,8 @@ public final class KeyedSerialExecutor {
     private final ConcurrentHashMap<Object, Mailbox> mailboxes = new ConcurrentHashMap<>();
 
     /**
-     * @param pool runs the mailboxes; must not run a task on the submitting thread
+     * @param pool runs the mailboxes; must not run a task inside {@code execute} on the submitting thread (it may
+     *             run it on that thread later, as {@link CallerRuns} does once the dispatch has returned)
      */
     public KeyedSerialExecutor(Executor pool) {
         this.pool = Objects.requireNonNull(pool, "pool");
