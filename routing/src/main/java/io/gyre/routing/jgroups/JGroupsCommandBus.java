@@ -379,8 +379,19 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
         if (view == null || !view.containsMember(target)) {
             return null;
         }
-        return outboxes.computeIfAbsent(target, address -> new MemberOutbox(address, name, channel()::send,
-                config.maxInFlightPerMember(), config.maxMessageBytes() + WireFormat.FRAME_OVERHEAD));
+        MemberOutbox outbox = outboxes.computeIfAbsent(target, address -> new MemberOutbox(address, name,
+                channel()::send, config.maxInFlightPerMember(), config.maxMessageBytes() + WireFormat.FRAME_OVERHEAD));
+        // The member may have left between the check above and the creation, and its departure been handled already
+        // (the channel's view changes before onView runs): then nothing else would close this outbox in time, and
+        // commands through it would wait for a member that is gone. Checked again, after the creation.
+        View now = channel().view();
+        if (now == null || !now.containsMember(target)) {
+            if (outboxes.remove(target, outbox)) {
+                outbox.close();
+            }
+            return null;
+        }
+        return outbox;
     }
 
     private void onView(View view) {
@@ -394,33 +405,50 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
                 outbox.close();
             }
         }
-        pending.failIf(request -> change.departed().contains(request.target()), request ->
-                new MemberLeftException("Member " + request.member() + " left before answering "
-                        + request.dispatch().command()));
+        pending.failIf(request -> change.departed().contains(request.target()), this::memberLeft);
     }
 
     /**
-     * Ends requests whose callers stopped waiting long ago (the gateway answered them at their deadline), and
-     * closes outboxes to addresses that are no longer in the view.
+     * Ends requests whose callers stopped waiting long ago (the gateway answered them at their deadline), closes
+     * outboxes to addresses that are no longer in the view, and fails the requests still pending to such addresses.
+     * The last two are what {@link #onView} does on a departure; here they catch what raced with it. Never throws,
+     * since a scheduled task that throws is never run again.
      */
     private void sweep() {
-        long now = System.nanoTime();
-        pending.failIf(request -> now - request.expireAt() > 0, request -> new CommandOutcomeUnknownException(
-                "Member " + request.member() + " did not answer " + request.dispatch().command() + " before its "
-                        + "deadline", request.dispatch().command().commandId()));
-        if (!membership().allAdvertised()) {
-            keeper().reconcileLater();
+        try {
+            long now = System.nanoTime();
+            pending.failIf(request -> now - request.expireAt() > 0, request -> new CommandOutcomeUnknownException(
+                    "Member " + request.member() + " did not answer " + request.dispatch().command() + " before its "
+                            + "deadline", request.dispatch().command().commandId()));
+            if (!membership().allAdvertised()) {
+                keeper().reconcileLater();
+            }
+            View view = channel().view();
+            if (view != null) {
+                outboxes.entrySet().removeIf(entry -> {
+                    if (view.containsMember(entry.getKey())) {
+                        return false;
+                    }
+                    entry.getValue().close();
+                    return true;
+                });
+                // After the outboxes closed: no request to these addresses is registered any more. A request to an
+                // address outside the view can never be answered (its member is gone, and its replies would be
+                // dropped as coming from outside the view); left pending, it would hold its caller until the deadline.
+                pending.failIf(request -> !view.containsMember(request.target()), this::memberLeft);
+            }
+        } catch (RuntimeException e) {
+            log.warn("Member {} could not sweep its pending requests: {}", selfId, e.toString(), e);
         }
-        View view = channel().view();
-        if (view != null) {
-            outboxes.entrySet().removeIf(entry -> {
-                if (view.containsMember(entry.getKey())) {
-                    return false;
-                }
-                entry.getValue().close();
-                return true;
-            });
+    }
+
+    private MemberLeftException memberLeft(PendingRequests.Pending request) {
+        if (log.isDebugEnabled()) {
+            log.debug("Member {}: request {} for {} to {} ({}) failed: its member left the view", selfId,
+                    request.id(), request.dispatch().command(), request.member(), request.target());
         }
+        return new MemberLeftException("Member " + request.member() + " left before answering "
+                + request.dispatch().command());
     }
 
     /**

@@ -125,6 +125,27 @@ public final class MemberOutbox implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs an action only while the outbox is open, atomically with {@link #close}: what the action records (a
+     * command registered as pending) is recorded before the member's departure closes the outbox, so whoever
+     * handles the departure after closing the outbox finds it; once closed, the action does not run.
+     *
+     * @param action what to do while open; must not block
+     * @return false when the outbox is closed and the action did not run
+     */
+    public boolean whileOpen(Runnable action) {
+        lock.lock();
+        try {
+            if (closed) {
+                return false;
+            }
+            action.run();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** A command sent from here has ended (answered, failed, expired): its place is free. */
     public void answered() {
         lock.lock();

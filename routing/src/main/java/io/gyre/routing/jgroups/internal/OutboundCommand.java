@@ -3,6 +3,7 @@ package io.gyre.routing.jgroups.internal;
 import io.gyre.command.CommandDispatch;
 import io.gyre.command.CommandMessage;
 import io.gyre.command.CommandNotExecutedException;
+import io.gyre.routing.MemberLeftException;
 import io.gyre.routing.jgroups.internal.WireMessage.CommandRequest;
 import io.gyre.serialization.SerializedValue;
 import io.gyre.serialization.Serializer;
@@ -13,8 +14,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * A command on its way to the member that owns its aggregate, waiting in that member's outbox. When its turn comes
  * it is dropped if its deadline passed or its sender withdrew it; otherwise its delivery
- * {@linkplain CommandDispatch#start() starts}, it is registered as pending and serialized. Until then it has not
- * left this member, and a failure to send it is reported as "not run". Internal: not part of Gyre's API.
+ * {@linkplain CommandDispatch#start() starts}, it is serialized and registered as pending, unless its member left
+ * meanwhile (the outbox is closed). Until then it has not left this member, and a failure to send it is reported as
+ * "not run". Internal: not part of Gyre's API.
  */
 public final class OutboundCommand implements MemberOutbox.Outgoing {
 
@@ -78,8 +80,17 @@ public final class OutboundCommand implements MemberOutbox.Outgoing {
                 command.attempt(), command.callerChosenId(), remaining, commandType, command.routingKey(), metadata,
                 payload.data());
         // Registered last, once nothing can fail any more, and before the frame leaves: a reply may come at once.
+        // Only while the outbox is open: the member's departure closes it and then fails the requests pending to
+        // the member, so a request registered after that would wait for a reply that can never come (the member is
+        // gone, and replies from outside the view are dropped) until its deadline. This command has not left.
+        PendingRequests.Pending entry = new PendingRequests.Pending(id, outbox.target(), memberId, dispatch, outbox,
+                expireAt);
+        if (!outbox.whileOpen(() -> pending.register(entry))) {
+            dispatch.failNotRun(new MemberLeftException("Member " + memberId + " left while " + command + " was "
+                    + "being sent to it; it did not leave this member"));
+            return null;
+        }
         requestId = id;
-        pending.register(new PendingRequests.Pending(id, outbox.target(), memberId, dispatch, outbox, expireAt));
         return request;
     }
 
