@@ -36,6 +36,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
@@ -63,6 +64,8 @@ final class Inbound {
     private final Supplier<RingKeeper> keeper;
     private final Supplier<ClusterChannel> channel;
     private final BooleanSupplier running;
+    /** Commands from other members running here, until their reply is queued: a leaving member waits for them. */
+    private final AtomicInteger unanswered = new AtomicInteger();
     private final Router router;
     private final LocalCommandBus local;
     private final Serializer serializer;
@@ -260,8 +263,24 @@ final class Inbound {
                     + " from " + from + " is malformed: " + e.getMessage(), e));
             return;
         }
-        local.dispatch(command, router::checkStillOwner)
-                .whenComplete((result, failure) -> reply(from, request.requestId(), result, failure));
+        unanswered.incrementAndGet();
+        try {
+            local.dispatch(command, router::checkStillOwner).whenComplete((result, failure) -> {
+                try {
+                    reply(from, request.requestId(), result, failure);
+                } finally {
+                    unanswered.decrementAndGet();
+                }
+            });
+        } catch (RuntimeException e) {
+            unanswered.decrementAndGet();
+            throw e;
+        }
+    }
+
+    /** @return commands from other members taken here whose reply is not queued for sending yet */
+    int unansweredCommands() {
+        return unanswered.get();
     }
 
     private void reply(Address to, long requestId, @Nullable Object result, @Nullable Throwable failure) {

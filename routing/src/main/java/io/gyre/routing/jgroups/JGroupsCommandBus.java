@@ -478,8 +478,11 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
             log.warn("Member {} could not announce its departure: {}", selfId, e.toString());
         }
         keeper().onLeaving(channel().address());
+        // Replies too: a command this member ran is stored, and its sender, told only that the member left, would
+        // have to send it again to learn its outcome, and might not before its deadline.
         awaitUntil(deadline, () -> localBus().pendingCommands() == 0 && pending.size() == 0
-                && waitingRemoteCommands() == 0);
+                && waitingRemoteCommands() == 0 && unansweredRemoteCommands() == 0
+                && outboxes.values().stream().noneMatch(MemberOutbox::sendingReplies));
         state = State.CLOSED;
         closeOutboxes();
         pending.failIf(request -> true, request -> new CommandBusClosedException("Member " + selfId
@@ -498,6 +501,11 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
                 return;
             }
         }
+    }
+
+    private int unansweredRemoteCommands() {
+        Inbound in = inbound;
+        return in == null ? 0 : in.unansweredCommands();
     }
 
     private void closeOutboxes() {

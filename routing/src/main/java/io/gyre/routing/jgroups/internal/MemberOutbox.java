@@ -77,6 +77,8 @@ public final class MemberOutbox implements AutoCloseable {
     private final ArrayDeque<Outgoing> commands = new ArrayDeque<>();
     private final Thread sender;
     private int inFlight;
+    /** True while the sender thread writes what it took off the queues. */
+    private boolean sending;
     private boolean closed;
 
     /**
@@ -169,6 +171,19 @@ public final class MemberOutbox implements AutoCloseable {
         }
     }
 
+    /**
+     * @return true while replies are queued or a frame is being written: a member that leaves waits for this to turn
+     *         false, so that the answers to commands it ran reach their senders instead of being dropped
+     */
+    public boolean sendingReplies() {
+        lock.lock();
+        try {
+            return !closed && (!replies.isEmpty() || sending);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** @return commands sent and not answered */
     public int inFlight() {
         lock.lock();
@@ -197,11 +212,21 @@ public final class MemberOutbox implements AutoCloseable {
                     batch.add(commands.poll());
                     inFlight++;
                 }
+                sending = true;
             } finally {
                 lock.unlock();
             }
-            send(batch);
-            batch.clear();
+            try {
+                send(batch);
+            } finally {
+                batch.clear();
+                lock.lock();
+                try {
+                    sending = false;
+                } finally {
+                    lock.unlock();
+                }
+            }
         }
     }
 
