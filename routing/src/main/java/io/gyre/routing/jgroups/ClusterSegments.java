@@ -49,9 +49,14 @@ import org.slf4j.LoggerFactory;
  * (advertised) like one heard from a member, and every member keeps the highest it heard or read, so the live
  * members converge on one incarnation, the highest anywhere; incarnations only grow, so the epoch of the settled
  * placement, at that incarnation and the last view, is still at least every epoch any member computed on the way,
- * and equal only for the same placement. A member that claimed with a stale placement at a lower incarnation is
- * outranked by the settled owner's claim. Raises are bounded: a start raises once per processor, a refusal never
- * past the refusing epoch, so two members cannot outbid each other forever.
+ * and equal only for the same placement (within one line of views: both sides of a partition can number their next
+ * view alike, a limit that does not depend on clocks). A member that claimed with a stale placement at a lower
+ * incarnation is outranked by the settled owner's claim. Raises are bounded: a start raises once per processor, a
+ * refusal never past the refusing epoch, so two members cannot outbid each other forever.
+ *
+ * <p>A member whose clock runs far ahead while alive is believed too ({@link ProcessorMembership} only reports it):
+ * refusing its advertisement would not keep its incarnation out of the token store, since it claims with it anyway,
+ * and would only make the members place segments differently while it lives.
  */
 final class ClusterSegments implements SegmentOwnership {
 
