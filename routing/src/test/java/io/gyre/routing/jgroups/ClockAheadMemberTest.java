@@ -115,6 +115,15 @@ class ClockAheadMemberTest {
         cluster.awaitConvergence(Duration.ofSeconds(20));
         cluster.node("node-a").commandGateway().sendAndWait(new OpenLedger("ledger-1"));
         awaitUntil(() -> tally.handled() == 1);
+        // Members come and go: node-a claims again at each view, so its rows carry a view id the new run won't reach.
+        for (int i = 0; i < 3; i++) {
+            cluster.start("node-x" + i);
+            cluster.awaitConvergence(Duration.ofSeconds(20));
+            cluster.leave("node-x" + i);
+            cluster.awaitConvergence(Duration.ofSeconds(20));
+        }
+        // The view id sits below the incarnation's 31 bits and above the 10 bits of changes (SegmentEpoch).
+        awaitUntil(() -> tokens.tokens(PROCESSOR).stream().allMatch(row -> (row.epoch() >>> 10 & 0x3FFFFF) >= 4));
         cluster.close();
         long stored = tokens.tokens(PROCESSOR).stream().mapToLong(SegmentToken::epoch).max().orElseThrow();
 
