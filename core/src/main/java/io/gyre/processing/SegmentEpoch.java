@@ -30,6 +30,16 @@ import java.time.Instant;
  * <p>A node running alone ({@link LocalSegmentOwnership}) takes {@link #ofNodeAlone}: its start as the incarnation,
  * above every view id, with the milliseconds of its start second last. It outranks every epoch stored by a cluster
  * (or a node alone) that started earlier, and a cluster started after it outranks it in turn.
+ *
+ * <p><b>Clocks are not trusted alone.</b> A member whose clock runs ahead stores epochs of an incarnation in the
+ * future; once it is gone, its rows would outrank every epoch the others compute from their own clocks, and fence
+ * them until their clocks catch up (hours, or the 30 days of a badly set clock). So the token store is a second
+ * source of incarnations, next to the clocks: a member that starts never takes an incarnation below
+ * {@link #incarnationToOutrank} of the highest epoch stored for its processors (it starts after everything stored
+ * there), and a cluster member whose claim is refused takes the incarnation of the refusing epoch
+ * ({@link #incarnationIn}) as if a member had advertised it. Both only ever raise the incarnation, which is the one
+ * input every member already passes on to the others, so the members still agree on it (see the ownerships' own
+ * documentation for why this keeps one owner per segment).
  */
 public final class SegmentEpoch {
 
@@ -66,6 +76,26 @@ public final class SegmentEpoch {
     }
 
     /**
+     * @param epoch an epoch made by {@link #of} or {@link #ofNodeAlone}, or 0 for none
+     * @return its incarnation (0 for an epoch below 1)
+     */
+    public static long incarnationIn(long epoch) {
+        return Math.max(0, epoch) >>> (VIEW_BITS + CHANGE_BITS);
+    }
+
+    /**
+     * The lowest incarnation whose every epoch, cluster or node alone, outranks a stored one: what a member that starts
+     * after that epoch was stored must take at least, whatever its clock says.
+     *
+     * @param storedEpoch the highest epoch stored, 0 when none is
+     * @return one above its incarnation; {@code 2^31 - 1} at most, which no longer outranks an epoch of that same
+     *         incarnation (see {@link #saturates})
+     */
+    public static long incarnationToOutrank(long storedEpoch) {
+        return storedEpoch < 1 ? 0 : Math.min(incarnationIn(storedEpoch) + 1, MAX_INCARNATION);
+    }
+
+    /**
      * @param start when the node started
      * @return the epoch of every segment of a node that runs alone: above every cluster epoch of the same or an earlier
      *         incarnation, and ordered by the milliseconds of the start within that second
@@ -73,6 +103,21 @@ public final class SegmentEpoch {
     public static long ofNodeAlone(Instant start) {
         long millisOfSecond = Math.floorMod(start.toEpochMilli(), 1000L);
         return of(incarnationOf(start), MAX_VIEW, millisOfSecond);
+    }
+
+    /**
+     * @param start       when the node started
+     * @param storedEpoch the highest epoch its token store holds for a processor, 0 when none
+     * @return {@link #ofNodeAlone} of the start when it outranks the stored epoch; otherwise (a clock behind an earlier
+     *         run's, a run whose clock was ahead, a restored store) the same layout at the incarnation
+     *         {@link #incarnationToOutrank} of the stored epoch
+     */
+    public static long ofNodeAlone(Instant start, long storedEpoch) {
+        long fromClock = ofNodeAlone(start);
+        if (fromClock > storedEpoch) {
+            return fromClock;
+        }
+        return of(incarnationToOutrank(storedEpoch), MAX_VIEW, Math.floorMod(start.toEpochMilli(), 1000L));
     }
 
     /**

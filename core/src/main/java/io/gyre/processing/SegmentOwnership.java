@@ -41,6 +41,32 @@ public interface SegmentOwnership {
      */
     Registration follow(String processor, int segments, Listener listener);
 
+    /**
+     * Tells the ownership, right before {@link #follow}, the highest epoch its token store holds for the processor.
+     * Every epoch it gives from then on must outrank it: those rows were stored before this node started following
+     * (by an earlier run, by a member whose clock ran ahead, or in a store restored from elsewhere), so an ownership
+     * whose epochs come from clocks alone would be fenced by them until its clock caught up. Gyre's ownerships raise
+     * their incarnation ({@link SegmentEpoch#incarnationToOutrank}). The default does nothing, for an ownership
+     * whose epochs cannot fall behind the store.
+     *
+     * @param processor   the processor's name
+     * @param storedEpoch the highest epoch of its rows, 0 when there is none (or the store could not be read)
+     */
+    default void startAbove(String processor, long storedEpoch) {
+    }
+
+    /**
+     * Tells the ownership that the token store refused to let this node claim a segment it was given. A cluster
+     * learns from it an incarnation that no live member may have told it about (one of a member that died after
+     * storing it, whose clock ran ahead), and takes it as if advertised, so that its next view outranks that
+     * member's rows. It must not raise itself above the refusing epoch: the refusing owner may be alive, and the
+     * owner the cluster agrees on must win. The default does nothing.
+     *
+     * @param refusal the refusal, with the stored owner and epoch
+     */
+    default void claimRefused(StaleSegmentOwnerException refusal) {
+    }
+
     /** Receives a processor's owned segments. */
     @FunctionalInterface
     interface Listener {

@@ -41,4 +41,44 @@ class SegmentEpochTest {
         assertThat(SegmentEpoch.ofNodeAlone(start.plusMillis(1))).isGreaterThan(alone);
         assertThat(SegmentEpoch.ofNodeAlone(start.plusSeconds(1).minusMillis(300))).isGreaterThan(alone);
     }
+
+    @Test
+    void the_incarnation_is_read_back_from_any_epoch() {
+        assertThat(SegmentEpoch.incarnationIn(SegmentEpoch.of(1_000, 77, 5))).isEqualTo(1_000);
+        assertThat(SegmentEpoch.incarnationIn(SegmentEpoch.of(SegmentEpoch.MAX_INCARNATION, SegmentEpoch.MAX_VIEW,
+                SegmentEpoch.MAX_CHANGES))).isEqualTo(SegmentEpoch.MAX_INCARNATION);
+        assertThat(SegmentEpoch.incarnationIn(SegmentEpoch.ofNodeAlone(SegmentEpoch.ORIGIN.plusSeconds(42))))
+                .isEqualTo(42);
+        assertThat(SegmentEpoch.incarnationIn(0)).isZero();
+        assertThat(SegmentEpoch.incarnationIn(-5)).isZero();
+    }
+
+    @Test
+    void every_epoch_of_the_incarnation_to_outrank_lies_above_the_stored_one() {
+        long[] stored = {SegmentEpoch.of(1_000, 1, 0), SegmentEpoch.of(1_000, SegmentEpoch.MAX_VIEW,
+                SegmentEpoch.MAX_CHANGES), SegmentEpoch.ofNodeAlone(SegmentEpoch.ORIGIN.plusSeconds(1_000)
+                .plusMillis(999)), 1};
+        for (long epoch : stored) {
+            long incarnation = SegmentEpoch.incarnationToOutrank(epoch);
+            assertThat(SegmentEpoch.of(incarnation, 0, 0)).as("lowest cluster epoch above %d", epoch)
+                    .isGreaterThan(epoch);
+        }
+        assertThat(SegmentEpoch.incarnationToOutrank(0)).as("nothing stored: no floor").isZero();
+        assertThat(SegmentEpoch.incarnationToOutrank(SegmentEpoch.of(SegmentEpoch.MAX_INCARNATION, 3, 0)))
+                .as("saturates").isEqualTo(SegmentEpoch.MAX_INCARNATION);
+    }
+
+    @Test
+    void a_node_alone_starts_above_a_stored_epoch_its_clock_does_not_outrank() {
+        java.time.Instant start = SegmentEpoch.ORIGIN.plusSeconds(1_000).plusMillis(250);
+        long fromClock = SegmentEpoch.ofNodeAlone(start);
+        // Stored by a cluster whose member's clock ran two hours ahead.
+        long ahead = SegmentEpoch.of(1_000 + 7_200, 12, 3);
+
+        assertThat(SegmentEpoch.ofNodeAlone(start, 0)).isEqualTo(fromClock);
+        assertThat(SegmentEpoch.ofNodeAlone(start, fromClock - 1)).isEqualTo(fromClock);
+        assertThat(SegmentEpoch.ofNodeAlone(start, ahead)).isGreaterThan(ahead)
+                .isEqualTo(SegmentEpoch.ofNodeAlone(start.plusSeconds(7_201)));
+        assertThat(SegmentEpoch.ofNodeAlone(start, fromClock)).as("equal is not enough").isGreaterThan(fromClock);
+    }
 }

@@ -480,6 +480,33 @@ class TrackingProcessorTest {
     }
 
     @Test
+    void a_node_started_after_a_run_whose_clock_ran_ahead_takes_the_segments_over_instead_of_staying_fenced() {
+        Instant now = Instant.parse("2026-01-01T00:00:00Z");
+        Recorder earlier = new Recorder();
+        Gyre ahead = node(TrackingProcessor.named("ledger").segments(2).handlers(earlier),
+                ProcessingSettings.builder().tokenStore(tokens).segmentOwnership(new LocalSegmentOwnership("node-a",
+                        Clock.fixed(now.plus(Duration.ofDays(30)), ZoneOffset.UTC))).build());
+        append(ahead.eventStore(), "agg-1", 1);
+        Eventually.await(TIMEOUT, "the first run handles it", () -> earlier.count() == 1);
+        ahead.close();
+        nodes.remove(ahead);
+
+        Recorder later = new Recorder();
+        Gyre behind = node(TrackingProcessor.named("ledger").segments(2).handlers(later),
+                ProcessingSettings.builder().tokenStore(tokens).segmentOwnership(new LocalSegmentOwnership("node-b",
+                        Clock.fixed(now.plusSeconds(5), ZoneOffset.UTC))).build());
+        for (int i = 0; i < 10; i++) {
+            append(behind.eventStore(), "agg-" + i, 100 + i);
+        }
+
+        awaitCaughtUp(behind, "ledger");
+        assertThat(later.deliveries()).extracting(Recorder.Delivery::n).hasSize(10).doesNotContain(1L);
+        assertThat(behind.processors().status("ledger").segments()).extracting(SegmentStatus::state)
+                .containsOnly(SegmentState.LIVE);
+        assertThat(tokens.tokens("ledger")).allSatisfy(row -> assertThat(row.owner()).isEqualTo("node-b"));
+    }
+
+    @Test
     void the_status_reports_lag_while_a_segment_catches_up() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         Object blocking = new Object() {

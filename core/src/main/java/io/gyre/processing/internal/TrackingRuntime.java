@@ -102,11 +102,31 @@ public final class TrackingRuntime {
         this.monitor = monitor;
     }
 
-    /** Starts the reader and follows the segments this node owns. */
+    /**
+     * Starts the reader and follows the segments this node owns, after telling the ownership the highest epoch
+     * stored for the processor: epochs that come from clocks would otherwise be fenced by the rows of a run whose
+     * clock was ahead ({@link SegmentOwnership#startAbove}).
+     */
     public void start() {
         reader.start();
+        ownership.startAbove(name, highestStoredEpoch());
         registration = ownership.follow(name, definition.segments(),
                 owned -> control.execute(() -> ownershipChanged(owned)));
+    }
+
+    /**
+     * @return the highest epoch of the processor's token rows, 0 when there is none or the store cannot be read now
+     *         (the node then starts from its own epochs, as before it read the store: its claims are refused until
+     *         its clock passes the stored epochs, or another member's start raises the cluster's incarnation)
+     */
+    private long highestStoredEpoch() {
+        try {
+            return tokens.tokens(name).stream().mapToLong(SegmentToken::epoch).max().orElse(0);
+        } catch (RuntimeException e) {
+            log.warn("Processor '{}' could not read its stored epochs on {}; its segment epochs come from the clock "
+                    + "alone", name, owner, e);
+            return 0;
+        }
     }
 
     /** @return the processor's name */
@@ -229,6 +249,10 @@ public final class TrackingRuntime {
             return token;
         } catch (StaleSegmentOwnerException e) {
             worker.fenced(e);
+            if (!owner.equals(e.storedOwner())) {
+                // A cluster learns here the incarnation of a member it may never have heard from (dead, clock ahead).
+                ownership.claimRefused(e);
+            }
         } catch (RuntimeException e) {
             Duration delay = definition.errorPolicy().backoffAfter(Math.min(attempt, 8), ThreadLocalRandom.current());
             log.warn("Processor '{}' could not claim segment {} (attempt {}); trying again in {} ms", name,

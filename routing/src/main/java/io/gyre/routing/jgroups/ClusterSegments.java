@@ -1,7 +1,9 @@
 package io.gyre.routing.jgroups;
 
 import io.gyre.processing.OwnedSegments;
+import io.gyre.processing.SegmentEpoch;
 import io.gyre.processing.SegmentOwnership;
+import io.gyre.processing.StaleSegmentOwnerException;
 import io.gyre.routing.SegmentPlacement;
 import io.gyre.routing.jgroups.internal.ProcessorMembership;
 import java.util.HashMap;
@@ -16,7 +18,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The segments of tracking processors that this member owns, placed by {@link SegmentPlacement} over the members
- * that run each processor, with the epochs of {@link io.gyre.processing.SegmentEpoch}. The
+ * that run each processor, with the epochs of {@link SegmentEpoch}. The
  * {@link ProcessorsKeeper} hands every state of the processors' membership to {@link #publish} on the membership
  * thread, in the order the states were made, so listeners are called off the JGroups threads, one call at a time,
  * in order.
@@ -27,6 +29,34 @@ import org.slf4j.LoggerFactory;
  * claiming again with the settled epoch is what takes the segment back from such a claim instead of staying fenced.
  * The cost, at each change of the epoch (a view, a member's set of processors), is a claim per owned segment and
  * the batch in flight handled again (delivery is at least once).
+ *
+ * <p><b>Incarnations from the token store.</b> The incarnation, the top part of every epoch, is the newest member
+ * start any member heard of, taken from the members' clocks. A member whose clock runs ahead stores rows the others'
+ * clocks cannot outrank; once it is gone nobody advertises its incarnation any more, and the survivors would be
+ * fenced by its rows until their clocks caught up. So the token store is read too, and only ever raises the
+ * incarnation:
+ * <ul>
+ *   <li>{@link #startAbove}: a member that starts following a processor takes at least one above the incarnation
+ *       of the highest epoch stored for it. It starts after all of those rows were written, exactly what a clock
+ *       start promises, so this is the same raise as a member starting with a later clock (a rolling restart, a
+ *       cluster started again after a run whose clock was ahead, a restored store).</li>
+ *   <li>{@link #claimRefused}: a member whose claim is refused takes the refusing epoch's incarnation, as if the
+ *       member that stored it had advertised it, and never more. If that member is dead, the next view (a newer view
+ *       id at the same incarnation) outranks its rows; if it is alive, it already advertised that incarnation, or
+ *       will, so nothing changes that an advertisement would not have changed.</li>
+ * </ul>
+ * Why one owner still wins: within an incarnation, epochs are ordered as before. A raised incarnation is passed on
+ * (advertised) like one heard from a member, and every member keeps the highest it heard or read, so the live
+ * members converge on one incarnation, the highest anywhere; incarnations only grow, so the epoch of the settled
+ * placement, at that incarnation and the last view, is still at least every epoch any member computed on the way,
+ * and equal only for the same placement (within one line of views: both sides of a partition can number their next
+ * view alike, a limit that does not depend on clocks). A member that claimed with a stale placement at a lower
+ * incarnation is outranked by the settled owner's claim. Raises are bounded: a start raises once per processor, a
+ * refusal never past the refusing epoch, so two members cannot outbid each other forever.
+ *
+ * <p>A member whose clock runs far ahead while alive is believed too ({@link ProcessorMembership} only reports it):
+ * refusing its advertisement would not keep its incarnation out of the token store, since it claims with it anyway,
+ * and would only make the members place segments differently while it lives.
  */
 final class ClusterSegments implements SegmentOwnership {
 
@@ -53,6 +83,8 @@ final class ClusterSegments implements SegmentOwnership {
     private final String selfId;
     private final Map<String, Follower> followers = new LinkedHashMap<>();
     private @Nullable ProcessorsKeeper keeper;
+    /** The incarnation learned from the token store before the keeper was bound; raised into it at {@link #bind}. */
+    private long incarnationBeforeBind;
     private long lastEpoch;
 
     /** @param selfId this member's id, which is also its name as a segment owner */
@@ -88,6 +120,35 @@ final class ClusterSegments implements SegmentOwnership {
         return () -> unfollow(follower);
     }
 
+    /**
+     * Raises this member's incarnation above the highest epoch stored for a processor it is about to follow; see the
+     * class documentation.
+     */
+    @Override
+    public void startAbove(String processor, long storedEpoch) {
+        raiseIncarnation(SegmentEpoch.incarnationToOutrank(storedEpoch));
+    }
+
+    /**
+     * Takes the incarnation of an epoch that refused this member's claim, never more; see the class documentation.
+     */
+    @Override
+    public void claimRefused(StaleSegmentOwnerException refusal) {
+        raiseIncarnation(SegmentEpoch.incarnationIn(refusal.storedEpoch()));
+    }
+
+    private void raiseIncarnation(long atLeast) {
+        ProcessorsKeeper bound;
+        synchronized (this) {
+            bound = keeper;
+            if (bound == null) {
+                incarnationBeforeBind = Math.max(incarnationBeforeBind, atLeast);
+                return;
+            }
+        }
+        bound.raiseIncarnation(atLeast);
+    }
+
     private void unfollow(Follower follower) {
         ProcessorsKeeper bound;
         synchronized (this) {
@@ -109,9 +170,12 @@ final class ClusterSegments implements SegmentOwnership {
      * @param processorsKeeper the member's keeper of the processors' membership
      */
     void bind(ProcessorsKeeper processorsKeeper) {
+        long learned;
         synchronized (this) {
             keeper = processorsKeeper;
+            learned = incarnationBeforeBind;
         }
+        processorsKeeper.raiseIncarnation(learned);
         processorsKeeper.changed(processors());
     }
 

@@ -9,6 +9,7 @@ import io.gyre.command.CommandMessage;
 import io.gyre.command.CommandOutcomeUnknownException;
 import io.gyre.command.LocalCommandBus;
 import io.gyre.processing.SegmentOwnership;
+import io.gyre.processing.StaleSegmentOwnerException;
 import io.gyre.routing.HashRing;
 import io.gyre.routing.Member;
 import io.gyre.routing.MemberLeftException;
@@ -180,6 +181,18 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
     @Override
     public Registration follow(String processor, int segments, Listener listener) {
         return this.segments.follow(processor, segments, listener);
+    }
+
+    /** Raises this member's segment incarnation above the stored epochs; see {@link #segmentOwnership()}. */
+    @Override
+    public void startAbove(String processor, long storedEpoch) {
+        segments.startAbove(processor, storedEpoch);
+    }
+
+    /** Learns the incarnation of an epoch that refused a claim; see {@link #segmentOwnership()}. */
+    @Override
+    public void claimRefused(StaleSegmentOwnerException refusal) {
+        segments.claimRefused(refusal);
     }
 
     /**
@@ -531,11 +544,13 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
      */
     void crashForTest() {
         state = State.CLOSED;
+        // Before the channel: shutting the stack down installs a last view of this member alone, and a member that
+        // crashed must not act on it (place every segment on itself and claim them) as no crashed process could.
+        shutdownThreads();
         channel().crash();
         closeOutboxes();
         pending.failIf(request -> true, request -> new MemberLeftException("Member " + selfId + " crashed before "
                 + request.member() + " answered " + request.dispatch().command()));
-        shutdownThreads();
     }
 
     /**

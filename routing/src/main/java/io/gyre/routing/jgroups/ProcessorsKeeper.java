@@ -114,6 +114,25 @@ final class ProcessorsKeeper {
     }
 
     /**
+     * Raises this member's incarnation to a value learned from the token store ({@link ClusterSegments}), publishes
+     * the state it leads to, and passes it on to the other members, as for a newer incarnation heard from one of them.
+     *
+     * @param atLeast the lowest incarnation this member may have from now on
+     */
+    void raiseIncarnation(long atLeast) {
+        ProcessorMembership known = membership();
+        ProcessorMembership.Applied applied;
+        synchronized (known) {
+            applied = known.raiseIncarnation(atLeast);
+            publishLater(applied.snapshot());
+        }
+        if (applied.raisedIncarnation()) {
+            log.info("Member {} raised its segment incarnation to {} from the token store", selfId, atLeast);
+            advertiseLater.run();
+        }
+    }
+
+    /**
      * This member's processors changed: publishes its new share and advertises them.
      *
      * @param now the processors this member runs, with their segment counts

@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
 public final class ProcessorMembership {
 
     private static final Logger log = LoggerFactory.getLogger(ProcessorMembership.class);
-    /** How far ahead of this member's clock another member's incarnation may be: beyond, its clock is wrong. */
+    /** How far ahead of this member's clock an incarnation may be before a member's clock is reported wrong. */
     private static final long MAX_CLOCK_LEAD_SECONDS = 3600;
 
     /**
@@ -91,6 +91,8 @@ public final class ProcessorMembership {
     private long ownVersion;
     private Map<String, Integer> ownProcessors = Map.of();
     private boolean saturationLogged;
+    /** The members already reported for an incarnation far ahead of this member's clock. */
+    private final Set<String> reportedAhead = new HashSet<>();
 
     /**
      * @param self           this member's address
@@ -143,10 +145,30 @@ public final class ProcessorMembership {
                     + " already applied", false);
         }
         boolean raised = ad.incarnation() > incarnation;
+        if (raised) {
+            warnIfFarAhead(ad);
+        }
         incarnation = Math.max(incarnation, ad.incarnation());
         ads.put(from, ad);
         weights.put(from, weight);
         return new Applied(ad.equals(previous) && !raised ? null : build(), null, raised);
+    }
+
+    /**
+     * An incarnation far ahead of this member's clock is believed all the same, and only reported: refusing it once
+     * did not keep it out of the token store (its member claims segments with it whatever the others think), it only
+     * made the members place segments without that member, disagree with it, and, once it died, stay fenced by its
+     * rows for as long as its clock was ahead. Believed, it becomes the cluster's incarnation, every member's epochs
+     * outrank that member's rows, and the cluster's epochs keep moving forward after it is gone.
+     */
+    private void warnIfFarAhead(ProcessorsAdvertisement ad) {
+        if (ad.incarnation() > SegmentEpoch.incarnationOf(clock.instant()) + MAX_CLOCK_LEAD_SECONDS
+                && reportedAhead.add(ad.memberId())) {
+            log.warn("Member {} advertises incarnation {} (seconds since {}), more than an hour ahead of the clock of "
+                    + "member {}: a clock in the cluster runs ahead (that member's, or the clock of a member whose "
+                    + "epochs it found in the token store). Segment epochs follow it, so processing goes on; check "
+                    + "the members' clocks", ad.memberId(), ad.incarnation(), SegmentEpoch.ORIGIN, selfId);
+        }
     }
 
     /** @return why an advertisement cannot be believed, or null when it is well formed */
@@ -154,10 +176,8 @@ public final class ProcessorMembership {
         if (ad.version() < 1) {
             return "version " + ad.version() + " is not positive";
         }
-        if (ad.incarnation() < 0 || ad.incarnation() > SegmentEpoch.incarnationOf(clock.instant())
-                + MAX_CLOCK_LEAD_SECONDS) {
-            return "its incarnation " + ad.incarnation() + " (seconds since " + SegmentEpoch.ORIGIN + ") lies more "
-                    + "than an hour ahead of this member's clock; check the member's clock";
+        if (ad.incarnation() < 0) {
+            return "its incarnation " + ad.incarnation() + " is negative";
         }
         for (Map.Entry<String, Integer> processor : ad.processors().entrySet()) {
             try {
@@ -171,6 +191,27 @@ public final class ProcessorMembership {
             }
         }
         return null;
+    }
+
+    /**
+     * Raises this member's incarnation to at least a value learned from the token store: one above the highest
+     * epoch stored for a processor when it starts following it, or the incarnation of an epoch that refused its
+     * claim. Like a newer incarnation heard in an advertisement, the caller passes it on to the other members.
+     *
+     * @param atLeast the lowest incarnation this member may have from now on
+     * @return whether it was raised, and the state after it (null before the first view or when not raised)
+     */
+    public synchronized Applied raiseIncarnation(long atLeast) {
+        if (atLeast <= incarnation) {
+            return new Applied(null, null, false);
+        }
+        incarnation = atLeast;
+        return new Applied(viewId < 0 ? null : build(), null, true);
+    }
+
+    /** @return this member's incarnation: the newest member start it heard of, or learned from the token store */
+    public synchronized long incarnation() {
+        return incarnation;
     }
 
     /**

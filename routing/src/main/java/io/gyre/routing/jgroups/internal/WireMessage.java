@@ -66,8 +66,9 @@ public sealed interface WireMessage {
      * again whenever that set changes; not answered. Believed only from a member of the ring, under its ring id.
      *
      * @param memberId    the member's id, the same as in its advertisement
-     * @param incarnation the newest member start (in seconds since 2025) this member has heard of: the top part of
-     *                    segment epochs, so that a cluster started again outranks the epochs stored by the last one
+     * @param incarnation the newest member start (in seconds since 2025) this member has heard of, or learned from
+     *                    the token store: the top part of segment epochs, so that a cluster started again outranks
+     *                    the epochs stored by the last one
      * @param version     how many times this member changed its set of processors, from 1; never decreases
      * @param processors  each processor it runs, with its segment count
      */

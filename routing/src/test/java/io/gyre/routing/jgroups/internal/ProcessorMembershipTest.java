@@ -123,7 +123,7 @@ class ProcessorMembershipTest {
         assertThat(advertise(1, 1, Map.of("tally", 5000)).problem()).contains("5000 segments");
         assertThat(advertise(1, 0, TALLY).problem()).contains("version 0");
         assertThat(membership.onAdvertisement(addresses.get(1), 1, new ProcessorsAdvertisement("b",
-                STARTED + 86_400, 1, TALLY)).problem()).contains("clock");
+                -1, 1, TALLY)).problem()).contains("incarnation -1");
         assertThat(advertise(1, 2, TALLY).problem()).isNull();
         assertThat(advertise(1, 1, TALLY).problem()).contains("older");
         // Not in the view: not believed, and nothing changes.
@@ -131,6 +131,50 @@ class ProcessorMembershipTest {
                 new ProcessorsAdvertisement("d", STARTED, 1, TALLY));
         assertThat(stranger.snapshot()).isNull();
         assertThat(runners(Objects.requireNonNull(membership.current()))).containsExactly("b");
+    }
+
+    @Test
+    void an_incarnation_far_ahead_of_this_members_clock_is_believed_so_that_the_members_still_agree() {
+        membership.onView(view(1, 2));
+        membership.setOwn(TALLY);
+        long ahead = STARTED + 30 * 86_400;
+
+        ProcessorMembership.Applied applied = membership.onAdvertisement(addresses.get(1), 1,
+                new ProcessorsAdvertisement("b", ahead, 1, TALLY));
+
+        assertThat(applied.problem()).isNull();
+        assertThat(applied.raisedIncarnation()).isTrue();
+        assertThat(runners(Objects.requireNonNull(applied.snapshot()))).containsExactly("a", "b");
+        assertThat(SegmentEpoch.incarnationIn(applied.snapshot().epoch())).isEqualTo(ahead);
+    }
+
+    @Test
+    void an_incarnation_learned_from_the_token_store_only_raises_and_is_passed_on() {
+        Snapshot before = Objects.requireNonNull(membership.onView(view(7, 2)));
+        membership.setOwn(TALLY);
+
+        assertThat(membership.raiseIncarnation(STARTED).raisedIncarnation()).as("not above: nothing").isFalse();
+        assertThat(membership.raiseIncarnation(STARTED - 5).snapshot()).isNull();
+        ProcessorMembership.Applied raised = membership.raiseIncarnation(STARTED + 7_200);
+
+        assertThat(raised.raisedIncarnation()).isTrue();
+        assertThat(Objects.requireNonNull(raised.snapshot()).epoch()).isGreaterThan(before.epoch());
+        assertThat(membership.incarnation()).isEqualTo(STARTED + 7_200);
+        assertThat(Objects.requireNonNull(membership.ownAdvertisement()).incarnation()).isEqualTo(STARTED + 7_200);
+        // An advertisement of the lower clock-based incarnation no longer lowers it.
+        advertise(1, 1, TALLY);
+        assertThat(membership.incarnation()).isEqualTo(STARTED + 7_200);
+    }
+
+    @Test
+    void before_the_first_view_a_raise_is_kept_and_ranks_the_first_state() {
+        ProcessorMembership fresh = new ProcessorMembership(addresses.get(0), "a", 1, CLOCK);
+        ProcessorMembership.Applied raised = fresh.raiseIncarnation(STARTED + 10);
+
+        assertThat(raised.raisedIncarnation()).isTrue();
+        assertThat(raised.snapshot()).isNull();
+        assertThat(SegmentEpoch.incarnationIn(Objects.requireNonNull(fresh.onView(view(1, 1))).epoch()))
+                .isEqualTo(STARTED + 10);
     }
 
     @Test
