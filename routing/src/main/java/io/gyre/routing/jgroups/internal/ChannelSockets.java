@@ -13,8 +13,8 @@ import org.jgroups.util.DefaultSocketFactory;
 
 /**
  * Plain TCP sockets for JGroups that stay in blocking mode for good. JDK 17's default {@code Socket} switches its
- * descriptor to non-blocking mode forever after its first timed operation (a connect with a timeout, a read with
- * {@code SO_TIMEOUT}), both of which JGroups does on every connection; from then on each wait for the next frame
+ * descriptor to non-blocking mode forever after its first read with {@code SO_TIMEOUT}, which JGroups does on every
+ * connection it accepts (reading the peer's address); from then on each wait for the next frame on that connection
  * costs a {@code read} that fails with {@code EAGAIN}, a {@code poll} and the {@code read} again, three system
  * calls instead of one. The sockets of {@link SocketChannel}s (in blocking mode) do their timed operations
  * without leaving blocking mode, so a connection's reader waits in a single {@code read}. Only the descriptor's
