@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
 class AsyncConflictStormReviewTest {
 
     private static final int COUNTERS = 3;
-    private static final int PER_SENDER = 150;
+    private static final int PER_SENDER = 80;
     private static final long B_BASE = 1_000_000;
 
     private final InMemoryEventStore events = new InMemoryEventStore();
