@@ -41,6 +41,7 @@ public final class GlobalLogRepair {
      * @param tables     the store's tables
      * @return the log epoch new events take: a new one when the log needed it, else the current one
      * @throws EventStoreSchemaException when the events table is missing or older than schema version 6
+     * @throws GyreNonTransientException when the data source is not PostgreSQL
      * @throws JdbcEventStoreException   when the database fails, or transactions writing events did not end within
      *                                   30 s; nothing is changed, and running it again is safe
      */
@@ -57,7 +58,8 @@ public final class GlobalLogRepair {
      * @param alsoPast   the highest {@code commit_order} of tokens kept elsewhere, -1 for none
      * @return the log epoch new events take: a new one when the log needed it, else the current one
      * @throws EventStoreSchemaException when the events table is missing or older than schema version 6
-     * @throws GyreNonTransientException when the log is at the last epoch there is (32,767 repairs)
+     * @throws GyreNonTransientException when the log is at the last epoch there is (32,767 repairs), or the data
+     *                                   source is not PostgreSQL
      * @throws JdbcEventStoreException   when the database fails, or transactions writing events did not end within
      *                                   30 s; nothing is changed, and running it again is safe
      */

@@ -55,6 +55,7 @@ public final class LogEpochRepair {
     public int run(long alsoPast) throws SQLException {
         String events = tables.events();
         try (Connection connection = dataSource.getConnection()) {
+            requirePostgres(connection);
             boolean autoCommit = connection.getAutoCommit();
             connection.setAutoCommit(false);
             try (Statement statement = connection.createStatement()) {
@@ -110,6 +111,19 @@ public final class LogEpochRepair {
 
     private static int epochOf(long commitOrder) {
         return commitOrder < 0 ? 0 : PostgresLogOrder.epoch(commitOrder);
+    }
+
+    /**
+     * Only PostgreSQL orders its log by transaction ids, which a restore can put ahead of the server; on another
+     * database the repair's catalog queries would fail with an error that names a missing function, not the mistake.
+     */
+    private void requirePostgres(Connection connection) throws SQLException {
+        String product = connection.getMetaData().getDatabaseProductName();
+        if (!"PostgreSQL".equalsIgnoreCase(product)) {
+            throw new GyreNonTransientException("The global log repair is for PostgreSQL event stores only, but this "
+                    + "data source is " + product + ": " + tables.events() + " there is ordered by position alone and "
+                    + "needs no new log epoch. Point the repair at the restored PostgreSQL database");
+        }
     }
 
     private void requireEpochColumn(Connection connection) throws SQLException {
