@@ -65,7 +65,16 @@ public final class LocalCommandBus implements CommandBus {
     private final Admission<Job> admission;
     private final AtomicInteger pending = new AtomicInteger();
     private final Executor workers = this::runOnWorker;
+    /**
+     * Runs, one at a time, what reaches the workers after close() stopped them: a command still waiting for its
+     * store, and the turns of the commands queued behind it, which then end as not run. Its thread exists only while
+     * there is such work.
+     */
+    private final ThreadPoolExecutor afterStop = new ThreadPoolExecutor(0, 1, 1, TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(), threadFactory("gyre-command-after-close-"));
     private volatile boolean closed;
+    /** Set once close() has stopped the workers: commands that have not started by then end as not run. */
+    private volatile boolean stopped;
 
     private record Subscription(String aggregateType, CommandHandlerFunction handler) {
     }
@@ -80,7 +89,7 @@ public final class LocalCommandBus implements CommandBus {
                 new LinkedBlockingQueue<>(), threadFactory(builder.threadNamePrefix != null ? builder.threadNamePrefix
                         : "gyre-command-" + BUS_COUNT.incrementAndGet() + "-"));
         // A caller that waits for its command (sendAndWait) starts the aggregate's queue itself, saving a hand-off.
-        this.executor = new KeyedSerialExecutor(CallerRuns.or(pool));
+        this.executor = new KeyedSerialExecutor(CallerRuns.or(workers));
         int perAggregate = Math.min(builder.maxPendingPerAggregate, builder.maxPendingCommands);
         this.admission = new Admission<>(builder.maxPendingCommands, perAggregate, job -> job.key, this::enqueue);
     }
@@ -180,16 +189,15 @@ public final class LocalCommandBus implements CommandBus {
     }
 
     /**
-     * Runs a task on a worker. Once close() has stopped them, on a thread of its own instead: a command waiting for
-     * its store must still finish, and the calling thread may be the store's writer, which must not block.
+     * Runs a task on a worker. Once close() has stopped them, on the after-close thread instead: a command waiting
+     * for its store must still finish, the aggregate's next turn must still be taken (to end its command as not
+     * run), and the calling thread may be the store's writer, which must not block.
      */
     private void runOnWorker(Runnable task) {
         try {
             pool.execute(task);
         } catch (RejectedExecutionException e) {
-            Thread thread = new Thread(task, "gyre-command-after-close");
-            thread.setDaemon(true);
-            thread.start();
+            afterStop.execute(task);
         }
     }
 
@@ -222,6 +230,10 @@ public final class LocalCommandBus implements CommandBus {
                 if (command.isLate()) {
                     finish(null, new CommandNotExecutedException(command + " waited past its deadline on this node "
                             + "and was dropped unrun", command.commandId()), false);
+                    return DONE;
+                }
+                if (stopped) {
+                    finish(null, closedException(command), false);
                     return DONE;
                 }
                 if (!dispatch.start()) {
@@ -302,10 +314,16 @@ public final class LocalCommandBus implements CommandBus {
             }
         }
         if (pending.get() > 0) {
-            log.warn("Closing the local command bus with {} commands still pending after {}", pending.get(),
-                    shutdownTimeout);
+            log.warn("Closing the local command bus with {} commands still pending after {}; those not started end "
+                    + "as not run", pending.get(), shutdownTimeout);
         }
-        pool.shutdownNow();
+        stopped = true;
+        // Tasks still queued for the workers are aggregates' turns: handed to the after-close thread, their commands
+        // end as not run instead of never (a caller of dispatch would wait for ever, a remote sender until its
+        // deadline, then be told the outcome is unknown).
+        for (Runnable dropped : pool.shutdownNow()) {
+            afterStop.execute(dropped);
+        }
     }
 
     private static ThreadFactory threadFactory(String prefix) {
