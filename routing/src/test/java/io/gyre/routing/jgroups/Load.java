@@ -2,6 +2,7 @@ package io.gyre.routing.jgroups;
 
 import io.gyre.Gyre;
 import io.gyre.command.CommandBusClosedException;
+import io.gyre.routing.testmodel.Ledger;
 import io.gyre.routing.testmodel.LedgerCheck;
 import io.gyre.routing.testmodel.LedgerMessages.Post;
 import java.time.Duration;
@@ -55,8 +56,8 @@ final class Load {
                     Map.Entry<String, Gyre> node = nodes.get();
                     check.sent(ledger, ref);
                     try {
-                        node.getValue().commandGateway().sendAndWait(new Post(ledger, amount, ref),
-                                Duration.ofSeconds(20));
+                        Ledger.callingThrough(node.getKey(), () -> node.getValue().commandGateway()
+                                .sendAndWait(new Post(ledger, amount, ref), Duration.ofSeconds(20)));
                         check.acknowledged(ledger, ref, amount);
                     } catch (CommandBusClosedException e) {
                         if (e.getMessage() == null || !e.getMessage().startsWith("The Gyre node is closed")) {

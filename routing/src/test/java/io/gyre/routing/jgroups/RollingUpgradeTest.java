@@ -139,8 +139,8 @@ class RollingUpgradeTest {
                         check.sent(ledger, ref);
                         long sentAt = System.nanoTime();
                         try {
-                            node.getValue().commandGateway().sendAndWait(new Debit(ledger, 1, ref),
-                                    Duration.ofSeconds(3));
+                            Ledger.callingThrough(node.getKey(), () -> node.getValue().commandGateway()
+                                    .sendAndWait(new Debit(ledger, 1, ref), Duration.ofSeconds(3)));
                             check.acknowledged(ledger, ref, -1);
                             acknowledged.incrementAndGet();
                         } catch (InsufficientBalance | CommandRefusedException e) {

@@ -47,10 +47,36 @@ public class Ledger {
         balance += event.amount();
     }
 
-    /** @return the node whose worker thread runs the current command */
+    /** The node a client thread is calling through, for a command its caller runs (see {@link #callingThrough}). */
+    private static final ThreadLocal<String> CALLING_THROUGH = new ThreadLocal<>();
+
+    /**
+     * @return the node that runs the current command: named by its worker thread, or, when a caller waiting in
+     *         {@code sendAndWait} runs its own command on its own thread, the node it called through
+     */
     public static String node() {
         String thread = Thread.currentThread().getName();
         int end = thread.indexOf("-command-");
-        return end < 0 ? thread : thread.substring(0, end);
+        if (end >= 0) {
+            return thread.substring(0, end);
+        }
+        String calling = CALLING_THROUGH.get();
+        return calling != null ? calling : thread;
+    }
+
+    /**
+     * Runs a call through a node's gateway, so that a command the calling thread runs itself (its node owns the
+     * ledger) is credited to that node.
+     *
+     * @param node the node's name
+     * @param call the call
+     */
+    public static void callingThrough(String node, Runnable call) {
+        CALLING_THROUGH.set(node);
+        try {
+            call.run();
+        } finally {
+            CALLING_THROUGH.remove();
+        }
     }
 }
