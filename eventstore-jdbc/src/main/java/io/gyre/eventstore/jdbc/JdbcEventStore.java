@@ -409,6 +409,14 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
     }
 
     /**
+     * @return appends queued and waiting for a writer thread, not those being written: a gauge for monitoring (a
+     *         number that keeps growing means the database cannot keep up with the appends)
+     */
+    public int queuedAppends() {
+        return groupCommit.queued();
+    }
+
+    /**
      * Lets the writers write the appends already queued (up to {@value #CLOSE_SECONDS} seconds, after which those
      * left fail), refusing new ones; stops the append listener; and closes the connection pool if the store made it
      * ({@link #h2(Path)}); a given data source stays open.
