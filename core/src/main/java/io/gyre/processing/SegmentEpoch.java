@@ -1,6 +1,7 @@
 package io.gyre.processing;
 
 import java.time.Instant;
+import java.util.Objects;
 
 /**
  * The layout of segment ownership epochs ({@link SegmentOwnership}), shared by every ownership Gyre ships, so that
@@ -113,6 +114,7 @@ public final class SegmentEpoch {
      *         {@link #incarnationToOutrank} of the stored epoch
      */
     public static long ofNodeAlone(Instant start, long storedEpoch) {
+        Objects.requireNonNull(start, "start");
         long fromClock = ofNodeAlone(start);
         if (fromClock > storedEpoch) {
             return fromClock;

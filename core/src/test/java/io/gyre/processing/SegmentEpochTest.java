@@ -81,4 +81,15 @@ class SegmentEpochTest {
                 .isEqualTo(SegmentEpoch.ofNodeAlone(start.plusSeconds(7_201)));
         assertThat(SegmentEpoch.ofNodeAlone(start, fromClock)).as("equal is not enough").isGreaterThan(fromClock);
     }
+
+    @Test
+    void bad_input_to_the_store_floor_is_refused_or_read_as_no_floor() {
+        org.assertj.core.api.Assertions.assertThatNullPointerException()
+                .isThrownBy(() -> SegmentEpoch.ofNodeAlone(null, 0)).withMessage("start");
+        assertThat(SegmentEpoch.incarnationToOutrank(-5)).as("a negative stored epoch: none").isZero();
+        assertThat(SegmentEpoch.incarnationIn(-5)).isZero();
+        LocalSegmentOwnership alone = new LocalSegmentOwnership("node-1", java.time.Clock.systemUTC());
+        org.assertj.core.api.Assertions.assertThatNullPointerException()
+                .isThrownBy(() -> alone.startAbove(null, 1)).withMessage("processor");
+    }
 }

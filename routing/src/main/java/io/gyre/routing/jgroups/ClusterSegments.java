@@ -126,6 +126,7 @@ final class ClusterSegments implements SegmentOwnership {
      */
     @Override
     public void startAbove(String processor, long storedEpoch) {
+        Objects.requireNonNull(processor, "processor");
         raiseIncarnation(SegmentEpoch.incarnationToOutrank(storedEpoch));
     }
 
@@ -134,6 +135,7 @@ final class ClusterSegments implements SegmentOwnership {
      */
     @Override
     public void claimRefused(StaleSegmentOwnerException refusal) {
+        Objects.requireNonNull(refusal, "refusal");
         raiseIncarnation(SegmentEpoch.incarnationIn(refusal.storedEpoch()));
     }
 
