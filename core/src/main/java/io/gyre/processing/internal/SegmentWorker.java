@@ -1,6 +1,5 @@
 package io.gyre.processing.internal;
 
-import io.gyre.GyreNonTransientException;
 import io.gyre.GyreTransientException;
 import io.gyre.eventstore.StoredEvent;
 import io.gyre.eventstore.StreamId;
@@ -16,7 +15,6 @@ import io.gyre.processing.ProcessingTransactions;
 import io.gyre.processing.SegmentFailure;
 import io.gyre.processing.SegmentState;
 import io.gyre.processing.StaleSegmentOwnerException;
-import io.gyre.serialization.SerializationException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -27,11 +25,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -86,13 +81,11 @@ final class SegmentWorker implements Runnable {
     private volatile Phase phase = Phase.CLAIMING;
     private volatile TrackingToken handled = TrackingToken.START;
     private volatile @Nullable Instant handledTimestamp;
-    private volatile @Nullable SegmentFailure failure;
     private volatile boolean busy;
     private volatile boolean stopping;
     private volatile boolean releaseOnStop;
-    private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final AtomicBoolean scheduled = new AtomicBoolean();
-    private final ConcurrentLinkedQueue<Runnable> commands = new ConcurrentLinkedQueue<>();
+    private final SegmentCommands commands;
     /** True while a timer will run a turn for a store that {@link #commit} put off. */
     private volatile boolean commitTimerArmed;
 
@@ -102,8 +95,7 @@ final class SegmentWorker implements Runnable {
     private boolean uncommittedEvents;
     private int eventsSinceCommit;
     private final Set<StreamId> parked = new HashSet<>();
-    private @Nullable String failingEventId;
-    private int attempts;
+    private final FailingEvent failing;
     private long notBefore;
     /** Transactional: the turn after a failure redoes only the events before the failing one. */
     private int redoLimit;
@@ -113,13 +105,13 @@ final class SegmentWorker implements Runnable {
      * event whose handler aborts its transaction is found and meets the error policy.
      */
     private int isolating;
-    /** Transactional: the failing event's attempts are used up; the policy applies without calling it again. */
-    private @Nullable Throwable finalFailure;
 
     SegmentWorker(TrackingRuntime runtime, int segment, long epoch) {
         this.runtime = runtime;
         this.segment = segment;
         this.epoch = epoch;
+        this.commands = new SegmentCommands(runtime.name, segment, runtime.owner);
+        this.failing = new FailingEvent(runtime.clock);
     }
 
     // ---- read by the runtime ----
@@ -133,7 +125,7 @@ final class SegmentWorker implements Runnable {
     }
 
     @Nullable SegmentFailure failure() {
-        return failure;
+        return failing.status();
     }
 
     boolean busy() {
@@ -223,25 +215,17 @@ final class SegmentWorker implements Runnable {
 
     /** @return true when the worker's loop has ended: none of its handlers runs or will run */
     boolean hasStopped() {
-        return stopped.isDone();
+        return commands.hasEnded();
     }
 
     /** @return completes when the worker's loop has ended, after its last handler returned */
     CompletableFuture<Void> whenStopped() {
-        return stopped.copy();
+        return commands.whenEnded();
     }
 
     /** Waits for {@link #stop}. */
     void awaitStopped(Duration timeout) {
-        try {
-            stopped.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while stopping segment " + segment, e);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("Segment " + segment + " of processor '" + runtime.name + "' did not "
-                    + "stop within " + timeout + " (a handler may be stuck)", e);
-        }
+        commands.awaitEnded(timeout);
     }
 
     /**
@@ -249,55 +233,17 @@ final class SegmentWorker implements Runnable {
      *         the worker stops before it runs the retry
      */
     CompletableFuture<DeadLetterRetry> retryDeadLetters() {
-        CompletableFuture<DeadLetterRetry> result = new CompletableFuture<>();
-        commands.add(new RetryCommand(result));
-        if (stopped.isDone()) {
-            // Stopped while the command was being added: no turn will run it (finish() drained before it came).
-            abandonCommands();
-        }
+        CompletableFuture<DeadLetterRetry> result = commands.addRetry(this::retryLetters);
         schedule();
         return result;
-    }
-
-    /** A retry of dead letters for the loop: it completes its future on every path, also when it never runs. */
-    private final class RetryCommand implements Runnable {
-
-        final CompletableFuture<DeadLetterRetry> result;
-
-        RetryCommand(CompletableFuture<DeadLetterRetry> result) {
-            this.result = result;
-        }
-
-        @Override
-        public void run() {
-            try {
-                result.complete(retryLetters());
-            } catch (Throwable e) {
-                result.completeExceptionally(e);
-            }
-        }
-    }
-
-    /** Fails the retries that a stopped worker will never run, instead of leaving their callers waiting. */
-    private void abandonCommands() {
-        Runnable command;
-        while ((command = commands.poll()) != null) {
-            if (command instanceof RetryCommand retry) {
-                retry.result.completeExceptionally(new GyreTransientException("Segment " + segment + " of processor '"
-                        + runtime.name + "' stopped on " + runtime.owner + " before it retried its dead letters; retry "
-                        + "them again on the node that runs the segment"));
-            }
-        }
     }
 
     /** Restarts a stopped segment at its failing event. */
     void resume() {
         commands.add(() -> {
             if (phase == Phase.STOPPED) {
-                attempts = 0;
+                failing.restart();
                 notBefore = 0;
-                failingEventId = null;
-                finalFailure = null;
                 runtime.queues.detachAndClear(this);
                 phase = Phase.RUNNING;
                 log.info("Processor '{}' segment {} resumes at {}", runtime.name, segment, handled);
@@ -313,8 +259,7 @@ final class SegmentWorker implements Runnable {
                 runtime.pool.execute(this);
             } catch (java.util.concurrent.RejectedExecutionException e) {
                 scheduled.set(false);
-                stopped.complete(null);
-                abandonCommands();
+                commands.ended();
             }
         }
     }
@@ -344,10 +289,10 @@ final class SegmentWorker implements Runnable {
     }
 
     private boolean moreToDo() {
-        if (stopped.isDone()) {
+        if (commands.hasEnded()) {
             return false;
         }
-        if (stopping || !commands.isEmpty()) {
+        if (stopping || commands.pending()) {
             return true;
         }
         if (!runnable() || System.nanoTime() < notBefore) {
@@ -361,10 +306,7 @@ final class SegmentWorker implements Runnable {
             finish();
             return;
         }
-        Runnable command;
-        while ((command = commands.poll()) != null) {
-            command.run();
-        }
+        commands.runPending();
         if (!runnable()) {
             return;
         }
@@ -424,7 +366,7 @@ final class SegmentWorker implements Runnable {
             Throwable error = invoke(tracked, null);
             if (error == null) {
                 succeeded(item);
-            } else if (!failed(tracked, error, countAttempt(tracked, error), chunk.subList(i, chunk.size()))) {
+            } else if (!failed(tracked, error, failing.countAttempt(tracked, error), chunk.subList(i, chunk.size()))) {
                 return;
             }
         }
@@ -456,9 +398,9 @@ final class SegmentWorker implements Runnable {
                     eventsBefore++;
                     continue;
                 }
-                boolean givenUp = eventsBefore == 0 && finalFailure != null
-                        && tracked.event().eventId().equals(failingEventId);
-                Throwable error = givenUp ? finalFailure : invoke(tracked, transaction.resource());
+                boolean givenUp = eventsBefore == 0 && failing.finalFailure() != null
+                        && failing.is(tracked.event().eventId());
+                Throwable error = givenUp ? failing.finalFailure() : invoke(tracked, transaction.resource());
                 if (error != null) {
                     transaction.close();
                     rolledBack(tracked, error, givenUp, i, eventsBefore, chunk);
@@ -513,19 +455,19 @@ final class SegmentWorker implements Runnable {
      */
     private void rolledBack(TrackedEvent tracked, Throwable error, boolean givenUp, int index, int eventsBefore,
                             List<Item> chunk) {
-        int used = givenUp ? attempts : countAttempt(tracked, error);
+        int used = givenUp ? failing.attempts() : failing.countAttempt(tracked, error);
         if (eventsBefore > 0) {
             runtime.queues.requeueFront(this, chunk);
             redoLimit = eventsBefore;
-            if (used < runtime.definition.errorPolicy().attempts() && retryable(error)) {
+            if (used < runtime.definition.errorPolicy().attempts() && HandlerCalls.retryable(error)) {
                 retryNotBefore = System.nanoTime()
                         + runtime.definition.errorPolicy().backoffAfter(used, ThreadLocalRandom.current()).toNanos();
             } else {
-                finalFailure = error;
+                failing.giveUp(error);
             }
             return;
         }
-        finalFailure = null;
+        failing.keepTrying();
         // Only progress marks come before the failing event: a retry gets them back with it; a dead letter moves the
         // segment past the failing event, and so past them.
         if (failed(tracked, error, used, chunk)) {
@@ -563,21 +505,6 @@ final class SegmentWorker implements Runnable {
     /** Transactional: when the failing event may be tried again, once the events before it are redone. */
     private long retryNotBefore;
 
-    /** Counts a failed call of a handler with an event, and records it for the status. */
-    private int countAttempt(TrackedEvent tracked, Throwable error) {
-        String eventId = tracked.event().eventId();
-        if (!eventId.equals(failingEventId)) {
-            failingEventId = eventId;
-            attempts = 0;
-        }
-        attempts++;
-        SegmentFailure previous = failure;
-        failure = new SegmentFailure(eventId, tracked.event().stream(), tracked.event().sequence(),
-                tracked.event().type(), tracked.token(), describe(error), error, attempts,
-                previous != null && previous.eventId().equals(eventId) ? previous.since() : runtime.clock.instant());
-        return attempts;
-    }
-
     /**
      * Applies the error policy to a failed event.
      *
@@ -588,7 +515,7 @@ final class SegmentWorker implements Runnable {
     private boolean failed(TrackedEvent tracked, Throwable error, int used, List<Item> rest) {
         ErrorPolicy policy = runtime.definition.errorPolicy();
         StoredEvent event = tracked.event();
-        if (used < policy.attempts() && retryable(error)) {
+        if (used < policy.attempts() && HandlerCalls.retryable(error)) {
             runtime.queues.requeueFront(this, rest);
             runtime.queues.detach(this);
             commit(true);
@@ -612,10 +539,10 @@ final class SegmentWorker implements Runnable {
             return false;
         }
         Instant now = runtime.clock.instant();
-        SegmentFailure last = failure;
+        SegmentFailure last = failing.status();
         try {
-            writeLetter(new DeadLetter(runtime.name, segment, event, tracked.token(), describe(error), used,
-                    last == null ? now : last.since(), now), tracked.token());
+            writeLetter(new DeadLetter(runtime.name, segment, event, tracked.token(), HandlerCalls.describe(error),
+                    used, last == null ? now : last.since(), now), tracked.token());
         } catch (StaleSegmentOwnerException e) {
             fenced(e);
             return false;
@@ -678,21 +605,16 @@ final class SegmentWorker implements Runnable {
     }
 
     private @Nullable Throwable invoke(TrackedEvent tracked, @Nullable Object resource) {
-        try {
-            runtime.dispatcher.dispatch(tracked.event(), tracked.token(), segment, resource);
-            return null;
-        } catch (Throwable e) {
-            return e;
-        }
+        return HandlerCalls.invoke(runtime.dispatcher, tracked, segment, resource);
     }
 
     private void succeeded(Item item) {
-        if (item instanceof Item.Event event && event.tracked().event().eventId().equals(failingEventId)) {
+        if (item instanceof Item.Event event && failing.is(event.tracked().event().eventId())) {
             clearFailure();
             if (phase == Phase.RETRYING) {
                 phase = Phase.RUNNING;
                 log.info("Processor '{}' segment {} handled event {} after {} failed attempts", runtime.name, segment,
-                        failingEventId, attempts);
+                        failing.eventId(), failing.attempts());
             }
         }
         if (phase == Phase.RETRYING && item instanceof Item.Event) {
@@ -706,10 +628,7 @@ final class SegmentWorker implements Runnable {
     }
 
     private void clearFailure() {
-        failingEventId = null;
-        attempts = 0;
-        finalFailure = null;
-        failure = null;
+        failing.clear();
         notBefore = 0;
     }
 
@@ -765,7 +684,7 @@ final class SegmentWorker implements Runnable {
             commitTimerArmed = true;
             runtime.timer.schedule(() -> {
                 commitTimerArmed = false;
-                if (!stopped.isDone() && !stopping) {
+                if (!commands.hasEnded() && !stopping) {
                     schedule();
                 }
             }, Math.max(0, nanos), TimeUnit.NANOSECONDS);
@@ -784,8 +703,7 @@ final class SegmentWorker implements Runnable {
             log.warn("Processor '{}' segment {} could not store its progress {} while stopping", runtime.name, segment,
                     handled, e);
         } finally {
-            stopped.complete(null);
-            abandonCommands();
+            commands.ended();
         }
     }
 
@@ -943,22 +861,8 @@ final class SegmentWorker implements Runnable {
                 return true;
             }
         }
-        writeLetter(letter.failedAgain(describe(error), runtime.clock.instant()), null);
+        writeLetter(letter.failedAgain(HandlerCalls.describe(error), runtime.clock.instant()), null);
         return false;
-    }
-
-    // ---- helpers ----
-
-    /** A failure that retrying cannot fix skips the retries: stored data that no longer fits its class. */
-    private static boolean retryable(Throwable error) {
-        // An aborted transaction is the handler's failure, which a retry may or may not cure: the policy decides.
-        return error instanceof HandlerTransactionAbortedException
-                || !(error instanceof SerializationException) && !GyreNonTransientException.isCauseOf(error);
-    }
-
-    private static String describe(Throwable error) {
-        String message = error.getMessage();
-        return error.getClass().getName() + (message == null ? "" : ": " + message);
     }
 
     @Override
