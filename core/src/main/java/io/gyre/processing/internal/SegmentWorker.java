@@ -37,14 +37,14 @@ import org.slf4j.LoggerFactory;
  * handles its events. The loop runs as a task on the processor's pool, one at a time per worker, taking up to a
  * batch of events per turn, and never sleeps on the pool: a back-off is a timer that schedules the next turn.
  *
- * <p>Progress: {@code handled} is the token up to which the segment is done (handled, dead-lettered, or not its
- * event); {@code committed} the token last stored. At least once, the token is stored after handlers returned:
- * when the segment has nothing more to do (its queue has run dry and the reader has found the end of the log), and
- * while catching up every few batches or every second, whichever comes first (a node that dies hands its successor
- * at most that much to handle again); a turn that only passed other segments' events stores it at most once a
- * second (and always on stop), since losing that costs only a re-read. Transactionally, a turn's handlers write
- * through one transaction that also stores the token; when a handler fails, the turn rolls back, the events before
- * the failing one are redone in a transaction of their own, and the failing one is retried alone.
+ * <p>Progress ({@link TokenCheckpoint}): {@code handled} is the token up to which the segment is done (handled,
+ * dead-lettered, or not its event); {@code committed} the token last stored. At least once, the token is stored after
+ * handlers returned: when the segment has nothing more to do (its queue has run dry and the reader has found the end of
+ * the log), and while catching up every few batches or every second, whichever comes first (a node that dies hands its
+ * successor at most that much to handle again); a turn that only passed other segments' events stores it at most once a
+ * second (and always on stop), since losing that costs only a re-read. Transactionally, a turn's handlers write through
+ * one transaction that also stores the token; when a handler fails, the turn rolls back, the events before the failing
+ * one are redone in a transaction of their own, and the failing one is retried alone.
  *
  * <p>Order per aggregate with dead letters: once an aggregate has a dead letter in this segment, its later events
  * are put behind it ({@code parked}) until a retry handles them all.
@@ -58,9 +58,6 @@ import org.slf4j.LoggerFactory;
 final class SegmentWorker implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(SegmentWorker.class);
-    private static final long IDLE_COMMIT_NANOS = TimeUnit.SECONDS.toNanos(1);
-    /** While more is queued, the token is stored after this many batches of events at the latest. */
-    private static final int COMMIT_BATCHES = 4;
     private static final Duration INFRASTRUCTURE_BACKOFF = Duration.ofSeconds(1);
 
     /** What the worker is doing; the public state is derived from it. */
@@ -79,8 +76,7 @@ final class SegmentWorker implements Runnable {
     volatile boolean attached;
 
     private volatile Phase phase = Phase.CLAIMING;
-    private volatile TrackingToken handled = TrackingToken.START;
-    private volatile @Nullable Instant handledTimestamp;
+    private final TokenCheckpoint checkpoint = new TokenCheckpoint();
     private volatile boolean busy;
     private volatile boolean stopping;
     private volatile boolean releaseOnStop;
@@ -90,10 +86,6 @@ final class SegmentWorker implements Runnable {
     private volatile boolean commitTimerArmed;
 
     // The loop's own (one turn at a time).
-    private TrackingToken committed = TrackingToken.START;
-    private long committedAt = System.nanoTime();
-    private boolean uncommittedEvents;
-    private int eventsSinceCommit;
     private final Set<StreamId> parked = new HashSet<>();
     private final FailingEvent failing;
     private long notBefore;
@@ -117,11 +109,11 @@ final class SegmentWorker implements Runnable {
     // ---- read by the runtime ----
 
     TrackingToken handled() {
-        return handled;
+        return checkpoint.handled();
     }
 
     @Nullable Instant handledTimestamp() {
-        return handledTimestamp;
+        return checkpoint.handledTimestamp();
     }
 
     @Nullable SegmentFailure failure() {
@@ -167,9 +159,7 @@ final class SegmentWorker implements Runnable {
      * then does both, for several workers together ({@link SegmentQueues#tryAttachAll}).
      */
     void begin(TrackingToken token) {
-        handled = token;
-        committed = token;
-        committedAt = System.nanoTime();
+        checkpoint.startAt(token);
         runtime.queues.assign(this, token);
         DeadLetterStore letters = runtime.deadLetters;
         if (letters != null) {
@@ -246,7 +236,7 @@ final class SegmentWorker implements Runnable {
                 notBefore = 0;
                 runtime.queues.detachAndClear(this);
                 phase = Phase.RUNNING;
-                log.info("Processor '{}' segment {} resumes at {}", runtime.name, segment, handled);
+                log.info("Processor '{}' segment {} resumes at {}", runtime.name, segment, checkpoint.handled());
             }
         });
         schedule();
@@ -425,10 +415,7 @@ final class SegmentWorker implements Runnable {
             isolating--;
         }
         chunk.forEach(this::succeeded);
-        committed = handled;
-        committedAt = System.nanoTime();
-        uncommittedEvents = false;
-        eventsSinceCommit = 0;
+        checkpoint.stored(checkpoint.handled());
         if (redo && retryNotBefore > 0) {
             long wait = retryNotBefore - System.nanoTime();
             retryNotBefore = 0;
@@ -621,8 +608,7 @@ final class SegmentWorker implements Runnable {
             phase = Phase.RUNNING;
         }
         if (item instanceof Item.Event) {
-            uncommittedEvents = true;
-            eventsSinceCommit++;
+            checkpoint.handledEvent();
         }
         advance(item);
     }
@@ -633,8 +619,7 @@ final class SegmentWorker implements Runnable {
     }
 
     private void advance(Item item) {
-        handled = item.token();
-        handledTimestamp = item.timestamp();
+        checkpoint.advance(item);
     }
 
     /**
@@ -642,33 +627,25 @@ final class SegmentWorker implements Runnable {
      * has run dry and the reader has found the end of the log), or a few batches or a second after the last store;
      * and when only other segments' events passed, at most once a second.
      *
-     * <p>While catching up, a queue runs dry after every batch the reader hands out (a worker handles its share of
-     * a batch faster than the reader reads the next one), so storing then cost one token write per segment per batch:
-     * four segments made four writes per thousand events, a seventh of the segments' time in a profile, and more of
-     * the database's. Waiting for the end of the log makes it one write per few batches. A timer makes sure a store
-     * put off happens within a second even when no more events come (the reader held back by another segment's full
-     * queue), and {@link SegmentQueues#caughtUp} gives every worker a turn when the reader finds the end.
+     * <p>Why a store waits is {@link TokenCheckpoint}'s to say. A timer makes sure a store put off happens within a
+     * second even when no more events come (the reader held back by another segment's full queue), and
+     * {@link SegmentQueues#caughtUp} gives every worker a turn when the reader finds the end.
      */
     private void commit(boolean force) {
-        TrackingToken token = handled;
-        if (token.equals(committed) || phase == Phase.FENCED) {
+        TrackingToken token = checkpoint.handled();
+        if (checkpoint.upToDate() || phase == Phase.FENCED) {
             return;
         }
-        long sinceCommit = System.nanoTime() - committedAt;
-        boolean due = sinceCommit >= IDLE_COMMIT_NANOS;
-        if (!force && !due && (!uncommittedEvents || (eventsSinceCommit < COMMIT_BATCHES
-                * runtime.definition.batchSize() && runtime.queues.moreAhead(this)))) {
-            if (uncommittedEvents) {
-                armCommitTimer(IDLE_COMMIT_NANOS - sinceCommit);
+        long now = System.nanoTime();
+        if (!force && checkpoint.mayWait(now, runtime.definition.batchSize(), () -> runtime.queues.moreAhead(this))) {
+            if (checkpoint.hasUnstoredEvents()) {
+                armCommitTimer(checkpoint.untilDue(now));
             }
             return;
         }
         try {
             runtime.tokens.update(runtime.name, segment, runtime.owner, epoch, token);
-            committed = token;
-            committedAt = System.nanoTime();
-            uncommittedEvents = false;
-            eventsSinceCommit = 0;
+            checkpoint.stored(token);
         } catch (StaleSegmentOwnerException e) {
             fenced(e);
         } catch (RuntimeException e) {
@@ -701,7 +678,7 @@ final class SegmentWorker implements Runnable {
             }
         } catch (RuntimeException e) {
             log.warn("Processor '{}' segment {} could not store its progress {} while stopping", runtime.name, segment,
-                    handled, e);
+                    checkpoint.handled(), e);
         } finally {
             commands.ended();
         }
@@ -746,10 +723,7 @@ final class SegmentWorker implements Runnable {
             transaction.commit();
         }
         if (past != null) {
-            committed = past;
-            committedAt = System.nanoTime();
-            uncommittedEvents = false;
-            eventsSinceCommit = 0;
+            checkpoint.stored(past);
         }
     }
 
