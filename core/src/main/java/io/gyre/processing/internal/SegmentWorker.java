@@ -1,8 +1,6 @@
 package io.gyre.processing.internal;
 
-import io.gyre.GyreTransientException;
 import io.gyre.eventstore.StoredEvent;
-import io.gyre.eventstore.StreamId;
 import io.gyre.eventstore.TrackedEvent;
 import io.gyre.eventstore.TrackingToken;
 import io.gyre.processing.DeadLetter;
@@ -11,19 +9,13 @@ import io.gyre.processing.DeadLetterStore;
 import io.gyre.processing.ErrorPolicy;
 import io.gyre.processing.HandlerTransactionAbortedException;
 import io.gyre.processing.ProcessingTransaction;
-import io.gyre.processing.ProcessingTransactions;
 import io.gyre.processing.SegmentFailure;
 import io.gyre.processing.SegmentState;
 import io.gyre.processing.StaleSegmentOwnerException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -47,13 +39,8 @@ import org.slf4j.LoggerFactory;
  * one are redone in a transaction of their own, and the failing one is retried alone.
  *
  * <p>Order per aggregate with dead letters: once an aggregate has a dead letter in this segment, its later events
- * are put behind it ({@code parked}) until a retry handles them all.
- *
- * <p>Dead letters are fenced like tokens when the dead-letter store is also the token store's transactions (a
- * {@code JdbcProcessingStore}, see {@link #letterTransactions}): a letter is added in the transaction that moves the
- * token past its event, and a retried letter is removed in a fenced transaction (transactionally, the one of its
- * handler's writes), so a superseded owner leaves no letter and, transactionally, applies none. With letters in a
- * store apart (or in memory) they are written on their own, unfenced. Internal: not part of Gyre's API.
+ * are put behind it until a retry handles them all; how letters are written and fenced is
+ * {@link SegmentDeadLetters}'s. Internal: not part of Gyre's API.
  */
 final class SegmentWorker implements Runnable {
 
@@ -86,8 +73,8 @@ final class SegmentWorker implements Runnable {
     private volatile boolean commitTimerArmed;
 
     // The loop's own (one turn at a time).
-    private final Set<StreamId> parked = new HashSet<>();
     private final FailingEvent failing;
+    private final SegmentDeadLetters letters;
     private long notBefore;
     /** Transactional: the turn after a failure redoes only the events before the failing one. */
     private int redoLimit;
@@ -104,6 +91,7 @@ final class SegmentWorker implements Runnable {
         this.epoch = epoch;
         this.commands = new SegmentCommands(runtime.name, segment, runtime.owner);
         this.failing = new FailingEvent(runtime.clock);
+        this.letters = new SegmentDeadLetters(runtime, segment, epoch, checkpoint);
     }
 
     // ---- read by the runtime ----
@@ -161,17 +149,7 @@ final class SegmentWorker implements Runnable {
     void begin(TrackingToken token) {
         checkpoint.startAt(token);
         runtime.queues.assign(this, token);
-        DeadLetterStore letters = runtime.deadLetters;
-        if (letters != null) {
-            try {
-                for (DeadLetter letter : letters.list(runtime.name, segment)) {
-                    parked.add(letter.event().stream());
-                }
-            } catch (RuntimeException e) {
-                log.warn("Processor '{}' segment {} could not read its dead letters; their aggregates' later events "
-                        + "are not held back until it can", runtime.name, segment, e);
-            }
-        }
+        letters.load();
         phase = Phase.RUNNING;
     }
 
@@ -346,7 +324,7 @@ final class SegmentWorker implements Runnable {
                 continue;
             }
             TrackedEvent tracked = event.tracked();
-            if (isParked(tracked)) {
+            if (letters.isParked(tracked)) {
                 if (!deadLetterBehind(tracked, chunk.subList(i, chunk.size()), null)) {
                     return;
                 }
@@ -381,7 +359,7 @@ final class SegmentWorker implements Runnable {
                     continue;
                 }
                 TrackedEvent tracked = event.tracked();
-                if (isParked(tracked)) {
+                if (letters.isParked(tracked)) {
                     if (!deadLetterBehind(tracked, chunk, transaction)) {
                         return;
                     }
@@ -515,8 +493,7 @@ final class SegmentWorker implements Runnable {
                     event.sequence(), used, policy.attempts(), backoff.toMillis(), error);
             return false;
         }
-        DeadLetterStore letters = runtime.deadLetters;
-        if (policy.then() == ErrorPolicy.Action.STOP_SEGMENT || letters == null) {
+        if (policy.then() == ErrorPolicy.Action.STOP_SEGMENT || runtime.deadLetters == null) {
             runtime.queues.detachAndClear(this);
             commit(true);
             phase = Phase.STOPPED;
@@ -528,8 +505,8 @@ final class SegmentWorker implements Runnable {
         Instant now = runtime.clock.instant();
         SegmentFailure last = failing.status();
         try {
-            writeLetter(new DeadLetter(runtime.name, segment, event, tracked.token(), HandlerCalls.describe(error),
-                    used, last == null ? now : last.since(), now), tracked.token());
+            letters.writeLetter(new DeadLetter(runtime.name, segment, event, tracked.token(),
+                    HandlerCalls.describe(error), used, last == null ? now : last.since(), now), tracked.token());
         } catch (StaleSegmentOwnerException e) {
             fenced(e);
             return false;
@@ -540,7 +517,7 @@ final class SegmentWorker implements Runnable {
         log.warn("Processor '{}' segment {} dead-lettered event {} ({} {} #{}) after {} attempts; later events of {} "
                 + "wait behind it", runtime.name, segment, event.eventId(), event.type(), event.stream(),
                 event.sequence(), used, event.stream(), error);
-        parked.add(event.stream());
+        letters.park(event.stream());
         clearFailure();
         if (phase == Phase.RETRYING) {
             phase = Phase.RUNNING;
@@ -556,15 +533,8 @@ final class SegmentWorker implements Runnable {
      *             transactional; null at least once
      */
     private boolean deadLetterBehind(TrackedEvent tracked, List<Item> rest, @Nullable ProcessingTransaction open) {
-        Instant now = runtime.clock.instant();
-        DeadLetter letter = new DeadLetter(runtime.name, segment, tracked.event(), tracked.token(),
-                "waits behind an earlier dead letter of " + tracked.event().stream(), 0, now, now);
         try {
-            if (open != null && letterTransactions() != null) {
-                open.addDeadLetter(letter);
-            } else {
-                writeLetter(letter, open == null ? tracked.token() : null);
-            }
+            letters.putBehind(tracked, open);
             return true;
         } catch (StaleSegmentOwnerException e) {
             fenced(e);
@@ -581,14 +551,6 @@ final class SegmentWorker implements Runnable {
         scheduleAfter(INFRASTRUCTURE_BACKOFF.toNanos());
         log.warn("Processor '{}' segment {} could not {}; trying again in {}", runtime.name, segment, what,
                 INFRASTRUCTURE_BACKOFF, e);
-    }
-
-    /**
-     * @return true when the event's aggregate has a dead letter in this segment; without any, no {@link StreamId} is
-     *         made (and checked) per event, which was a sixth of a segment's time while catching up
-     */
-    private boolean isParked(TrackedEvent tracked) {
-        return !parked.isEmpty() && parked.contains(tracked.event().stream());
     }
 
     private @Nullable Throwable invoke(TrackedEvent tracked, @Nullable Object resource) {
@@ -687,156 +649,19 @@ final class SegmentWorker implements Runnable {
     // ---- dead letters ----
 
     /**
-     * The transactions that write this segment's dead letters together with its fenced token: the dead-letter store
-     * itself when it is also the token store's {@link ProcessingTransactions} (a {@code JdbcProcessingStore}, with the
-     * delivery's transactions when it is transactional); null when the letters live apart (a store of their own, or
-     * in memory), where they are written on their own, unfenced.
-     */
-    private @Nullable ProcessingTransactions letterTransactions() {
-        if (runtime.transactions != null) {
-            return runtime.deadLetters == runtime.transactions ? runtime.transactions : null;
-        }
-        return runtime.deadLetters instanceof ProcessingTransactions own && own.tokenStore() == runtime.tokens ? own
-                : null;
-    }
-
-    /**
-     * Writes a dead letter: with {@link #letterTransactions}, in a transaction fenced by the token update to
-     * {@code past} (or, when null, by a fence that moves no token), so that a superseded owner writes none; else to
-     * the store alone.
-     *
-     * @throws StaleSegmentOwnerException when the token store has given the segment to a newer owner
-     */
-    private void writeLetter(DeadLetter letter, @Nullable TrackingToken past) {
-        ProcessingTransactions transactions = letterTransactions();
-        if (transactions == null) {
-            runtime.deadLetters.add(letter);
-            return;
-        }
-        try (ProcessingTransaction transaction = transactions.begin()) {
-            transaction.addDeadLetter(letter);
-            if (past == null) {
-                transaction.fence(runtime.name, segment, runtime.owner, epoch);
-            } else {
-                transaction.updateToken(runtime.name, segment, runtime.owner, epoch, past);
-            }
-            transaction.commit();
-        }
-        if (past != null) {
-            checkpoint.stored(past);
-        }
-    }
-
-    /**
-     * Handles the segment's dead letters again, each aggregate's in order, until one fails again.
-     *
-     * <p>What can repeat: transactionally, with the letters in the delivery's database, nothing: a letter is removed
-     * in the fenced transaction of its handler's writes, so its event is applied and the letter gone together, or
-     * neither. At least once, or with a dead-letter store apart from the delivery's database, the letter is removed
-     * after its handler returned: when that removal fails (the store fails, the node dies, or another node has taken
-     * the segment over), the next retry runs the handler with the event again.
-     *
-     * @return what the retry did; when another node has taken the segment over, the letters not handled yet are left
-     *         to it and counted as remaining
-     * @throws GyreTransientException when a store failed; the letters not handled stay for the next retry
+     * Handles the segment's dead letters again ({@link SegmentDeadLetters#retry}), unless the worker does not hold
+     * the segment: then they are all left to the node that does.
      */
     private DeadLetterRetry retryLetters() {
         DeadLetterStore store = runtime.deadLetters;
         if (store == null) {
             return new DeadLetterRetry(0, 0);
         }
-        List<DeadLetter> letters = store.list(runtime.name, segment);
+        List<DeadLetter> stored = store.list(runtime.name, segment);
         if (phase == Phase.CLAIMING || phase == Phase.FENCED) {
-            return new DeadLetterRetry(0, letters.size());
+            return new DeadLetterRetry(0, stored.size());
         }
-        Map<StreamId, List<DeadLetter>> byStream = new LinkedHashMap<>();
-        for (DeadLetter letter : letters) {
-            byStream.computeIfAbsent(letter.event().stream(), stream -> new ArrayList<>()).add(letter);
-        }
-        int handledCount = 0;
-        for (Map.Entry<StreamId, List<DeadLetter>> entry : byStream.entrySet()) {
-            List<DeadLetter> ofStream = entry.getValue();
-            int done = 0;
-            try {
-                for (DeadLetter letter : ofStream) {
-                    if (!retryOne(letter)) {
-                        break;
-                    }
-                    done++;
-                }
-            } catch (StaleSegmentOwnerException e) {
-                fenced(e);
-                handledCount += done;
-                log.info("Processor '{}' segment {} retried dead letters until it was superseded: {} handled, the "
-                        + "other {} left to the segment's owner", runtime.name, segment, handledCount,
-                        letters.size() - handledCount);
-                return new DeadLetterRetry(handledCount, letters.size() - handledCount);
-            } catch (RuntimeException e) {
-                handledCount += done;
-                throw new GyreTransientException("Processor '" + runtime.name + "' segment " + segment + " stopped "
-                        + "retrying its dead letters after handling " + handledCount + " of " + letters.size()
-                        + ", on a store failure while retrying event " + ofStream.get(done).event().eventId()
-                        + "; the letters not handled stay for the next retry", e);
-            }
-            handledCount += done;
-            if (done == ofStream.size()) {
-                parked.remove(entry.getKey());
-            }
-        }
-        int remaining = letters.size() - handledCount;
-        log.info("Processor '{}' segment {} retried dead letters: {} handled, {} remain", runtime.name, segment,
-                handledCount, remaining);
-        return new DeadLetterRetry(handledCount, remaining);
-    }
-
-    /**
-     * Handles one dead letter again and removes it, or records that it failed again.
-     *
-     * @return true when it was handled and removed, false when its handler failed again
-     * @throws StaleSegmentOwnerException when the token store has given the segment to a newer owner: nothing of the
-     *                                    retry was committed (transactionally)
-     * @throws RuntimeException           when a store failed
-     */
-    private boolean retryOne(DeadLetter letter) {
-        StoredEvent event = letter.event();
-        TrackedEvent tracked = new TrackedEvent(event, letter.token() == null ? TrackingToken.START : letter.token());
-        ProcessingTransactions letterTransactions = letterTransactions();
-        Throwable error;
-        if (runtime.transactions == null) {
-            error = invoke(tracked, null);
-            if (error == null) {
-                if (letterTransactions != null) {
-                    try (ProcessingTransaction transaction = letterTransactions.begin()) {
-                        transaction.removeDeadLetter(runtime.name, event.eventId());
-                        transaction.fence(runtime.name, segment, runtime.owner, epoch);
-                        transaction.commit();
-                    }
-                } else {
-                    runtime.deadLetters.remove(runtime.name, event.eventId());
-                }
-                return true;
-            }
-        } else {
-            try (ProcessingTransaction transaction = runtime.transactions.begin()) {
-                error = invoke(tracked, transaction.resource());
-                if (error == null) {
-                    if (letterTransactions != null) {
-                        transaction.removeDeadLetter(runtime.name, event.eventId());
-                    }
-                    // Last, as a turn's token update is: the fence holds (the token row locked) until the commit.
-                    transaction.fence(runtime.name, segment, runtime.owner, epoch);
-                    transaction.commit();
-                }
-            }
-            if (error == null) {
-                if (letterTransactions == null) {
-                    runtime.deadLetters.remove(runtime.name, event.eventId());
-                }
-                return true;
-            }
-        }
-        writeLetter(letter.failedAgain(HandlerCalls.describe(error), runtime.clock.instant()), null);
-        return false;
+        return letters.retry(stored, this::fenced);
     }
 
     @Override

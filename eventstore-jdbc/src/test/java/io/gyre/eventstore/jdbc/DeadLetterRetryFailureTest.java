@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * Adversarial review of issue 14 (dead letters, transactional delivery, PostgreSQL): the dead-letter store fails
  * while a retry runs, here when the retried letter is removed, after the handler's transaction committed (a
  * database hiccup, a failover, a lock timeout). A retry in transactional mode commits the handler's writes in a
- * transaction of their own and removes the letter afterwards, outside it ({@code SegmentWorker.retryOne} and
+ * transaction of their own and removes the letter afterwards, outside it ({@code SegmentDeadLetters.retryOne} and
  * {@code retryLetters}); the failure then escapes the worker's command.
  *
  * <p>What the caller and the read model should see: the retry's future completes (with the letter still counted,

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * the token store already gives the segment to another member (as after a view change this member has not seen yet:
  * a pause, a partition), and this member is asked to retry its dead letters. Every other write of a transactional
  * handler is fenced by the token update in its transaction; a retried dead letter's transaction carries no token
- * update ({@code SegmentWorker.retryOne}), so the stale owner's retry commits its writes and removes the letter, while
+ * update ({@code SegmentDeadLetters.retryOne}), so the stale owner's retry commits its writes and removes the letter, while
  * the new owner, which loaded the same letters when it claimed the segment, may retry them too.
  */
 class StaleOwnerDeadLetterRetryTest {
