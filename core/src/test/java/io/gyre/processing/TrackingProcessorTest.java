@@ -215,6 +215,36 @@ class TrackingProcessorTest {
     }
 
     @Test
+    void a_segment_fenced_while_it_stores_its_token_before_a_retry_stays_fenced_and_calls_no_handler_again() {
+        // Events before the failing one were handled, so the retry's back-off first stores their token; another node
+        // has taken the segment meanwhile. The fence must hold: the worker set itself RETRYING (and later STOPPED)
+        // over it and went on calling the handler as a superseded owner.
+        Recorder recorder = new Recorder();
+        AtomicBoolean takenOver = new AtomicBoolean();
+        String aggregate = aggregatesIn(1, 0).get(0);
+        recorder.failWhen(delivery -> {
+            if (delivery.sequence() != 2) {
+                return false;
+            }
+            if (takenOver.compareAndSet(false, true)) {
+                long epoch = tokens.tokens("ledger").get(0).epoch();
+                tokens.claim("ledger", 0, "another-node", epoch + 1);
+            }
+            return true;
+        });
+        Gyre node = node(TrackingProcessor.named("ledger").segments(1).handlers(recorder).onError(QUICK_STOP));
+
+        append(node.eventStore(), aggregate, 0, 1, 2);
+        Eventually.await(TIMEOUT, () -> "the segment is fenced or stopped: " + node.processors().status("ledger"),
+                () -> node.processors().status("ledger").segment(0).state() == SegmentState.FENCED
+                        || node.processors().status("ledger").segment(0).state() == SegmentState.STOPPED);
+
+        assertThat(node.processors().status("ledger").segment(0).state()).isEqualTo(SegmentState.FENCED);
+        assertThat(recorder.failures()).as("calls with the failing event").isEqualTo(1);
+        assertThat(tokens.tokens("ledger").get(0).owner()).isEqualTo("another-node");
+    }
+
+    @Test
     void a_transactional_handler_failing_after_other_segments_progress_marks_meets_its_policy() throws Exception {
         // The failing event's batch holds an event before it and marks of the other segment's events between them;
         // the redo of the events before it must stop before it (it looped for ever when it counted the marks).

@@ -484,6 +484,10 @@ final class SegmentWorker implements Runnable {
             runtime.queues.requeueFront(this, rest);
             runtime.queues.detach(this);
             commit(true);
+            if (phase == Phase.FENCED) {
+                // Storing the token found a newer owner: the fence stands, and a superseded owner retries nothing.
+                return false;
+            }
             Duration backoff = policy.backoffAfter(used, ThreadLocalRandom.current());
             phase = Phase.RETRYING;
             notBefore = System.nanoTime() + backoff.toNanos();
@@ -496,6 +500,10 @@ final class SegmentWorker implements Runnable {
         if (policy.then() == ErrorPolicy.Action.STOP_SEGMENT || runtime.deadLetters == null) {
             runtime.queues.detachAndClear(this);
             commit(true);
+            if (phase == Phase.FENCED) {
+                // Fenced, not stopped: a resume must not restart a superseded owner.
+                return false;
+            }
             phase = Phase.STOPPED;
             log.error("Processor '{}' segment {} stopped at event {} ({} {} #{}, at {}) after {} attempts; resume it "
                     + "with node.processors().resume(\"{}\")", runtime.name, segment, event.eventId(), event.type(),
