@@ -215,6 +215,29 @@ class TrackingProcessorTest {
     }
 
     @Test
+    void a_resumed_segment_that_handles_its_failing_event_reports_no_failure_any_more() {
+        Recorder recorder = new Recorder();
+        AtomicBoolean failing = new AtomicBoolean(true);
+        String failingAggregate = aggregatesIn(4, 0).get(0);
+        recorder.failWhen(delivery -> failing.get() && delivery.stream().aggregateId().equals(failingAggregate)
+                && delivery.sequence() == 1);
+        Gyre node = node(TrackingProcessor.named("ledger").segments(4).handlers(recorder).onError(QUICK_STOP));
+        append(node.eventStore(), failingAggregate, 0, 1, 2);
+        Eventually.await(TIMEOUT, "the segment stops", () -> node.processors().status("ledger").segment(0).state()
+                == SegmentState.STOPPED);
+        assertThat(node.processors().status("ledger").segment(0).failure()).isNotNull();
+
+        failing.set(false);
+        node.processors().resume("ledger");
+        awaitCaughtUp(node, "ledger");
+
+        assertThat(recorder.sequencesByStream().get(StreamId.of(Events.TYPE, failingAggregate)))
+                .containsExactly(0L, 1L, 2L);
+        assertThat(node.processors().status("ledger").segment(0).failure())
+                .as("the failure of an event the segment has since handled").isNull();
+    }
+
+    @Test
     void a_segment_fenced_while_it_stores_its_token_before_a_retry_stays_fenced_and_calls_no_handler_again() {
         // Events before the failing one were handled, so the retry's back-off first stores their token; another node
         // has taken the segment meanwhile. The fence must hold: the worker set itself RETRYING (and later STOPPED)

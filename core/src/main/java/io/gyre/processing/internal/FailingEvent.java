@@ -74,10 +74,13 @@ final class FailingEvent {
         finalFailure = null;
     }
 
-    /** Forgets the failing event and its attempts, keeping what the status shows (a resumed segment). */
+    /**
+     * Gives the failing event a fresh set of attempts (a resumed segment). The event stays known, and the status
+     * shows its failure, until it is handled: forgetting it left the failure in the status of a segment that had
+     * handled the event since.
+     */
     void restart() {
         attempts = 0;
-        eventId = null;
         finalFailure = null;
     }
 
