@@ -567,11 +567,13 @@ final class SegmentWorker implements Runnable {
 
     private void succeeded(Item item) {
         if (item instanceof Item.Event event && failing.is(event.tracked().event().eventId())) {
+            // Read before clearing: the log line named event null after 0 failed attempts.
+            int failedAttempts = failing.attempts();
             clearFailure();
             if (phase == Phase.RETRYING) {
                 phase = Phase.RUNNING;
                 log.info("Processor '{}' segment {} handled event {} after {} failed attempts", runtime.name, segment,
-                        failing.eventId(), failing.attempts());
+                        event.tracked().event().eventId(), failedAttempts);
             }
         }
         if (phase == Phase.RETRYING && item instanceof Item.Event) {
