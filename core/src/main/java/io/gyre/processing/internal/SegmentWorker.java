@@ -7,7 +7,6 @@ import io.gyre.processing.DeadLetter;
 import io.gyre.processing.DeadLetterRetry;
 import io.gyre.processing.DeadLetterStore;
 import io.gyre.processing.ErrorPolicy;
-import io.gyre.processing.HandlerTransactionAbortedException;
 import io.gyre.processing.ProcessingTransaction;
 import io.gyre.processing.SegmentFailure;
 import io.gyre.processing.SegmentState;
@@ -25,22 +24,26 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One segment of a tracking processor that this node holds at one epoch: its queue, its progress, and the loop that
+ * One segment of a tracking processor that this node holds at one epoch: its queue, its phase, and the loop that
  * handles its events. The loop runs as a task on the processor's pool, one at a time per worker, taking up to a
  * batch of events per turn, and never sleeps on the pool: a back-off is a timer that schedules the next turn.
  *
- * <p>Progress ({@link TokenCheckpoint}): {@code handled} is the token up to which the segment is done (handled,
- * dead-lettered, or not its event); {@code committed} the token last stored. At least once, the token is stored after
- * handlers returned: when the segment has nothing more to do (its queue has run dry and the reader has found the end of
- * the log), and while catching up every few batches or every second, whichever comes first (a node that dies hands its
- * successor at most that much to handle again); a turn that only passed other segments' events stores it at most once a
- * second (and always on stop), since losing that costs only a re-read. Transactionally, a turn's handlers write through
- * one transaction that also stores the token; when a handler fails, the turn rolls back, the events before the failing
- * one are redone in a transaction of their own, and the failing one is retried alone.
+ * <p>The worker keeps the phase (claiming, running, retrying, stopped, fenced), the error policy and the at-least-once
+ * turn; the rest is delegated, one concept each: {@link SegmentCommands} (what other threads ask of the loop, and its
+ * end), {@link TokenCheckpoint} (the handled and stored tokens, and when a store may wait), {@link FailingEvent} (the
+ * event the handlers fail on, and its attempts), {@link SegmentDeadLetters} (letters, the aggregates parked behind
+ * them, and their retry) and {@link TransactionalTurns} (a turn in one transaction with its token, and the redo after
+ * a rollback).
+ *
+ * <p>Progress: at least once, the token is stored after handlers returned: when the segment has nothing more to do
+ * (its queue has run dry and the reader has found the end of the log), and while catching up every few batches or
+ * every second, whichever comes first (a node that dies hands its successor at most that much to handle again); a
+ * turn that only passed other segments' events stores it at most once a second (and always on stop), since losing
+ * that costs only a re-read. Transactionally, a turn's handlers write through one transaction that also stores the
+ * token.
  *
  * <p>Order per aggregate with dead letters: once an aggregate has a dead letter in this segment, its later events
- * are put behind it until a retry handles them all; how letters are written and fenced is
- * {@link SegmentDeadLetters}'s. Internal: not part of Gyre's API.
+ * are put behind it until a retry handles them all. Internal: not part of Gyre's API.
  */
 final class SegmentWorker implements Runnable {
 
@@ -76,14 +79,8 @@ final class SegmentWorker implements Runnable {
     private final FailingEvent failing;
     private final SegmentDeadLetters letters;
     private long notBefore;
-    /** Transactional: the turn after a failure redoes only the events before the failing one. */
-    private int redoLimit;
-    /**
-     * Transactional: events still to handle one per transaction, after a handler's failed statement aborted a shared
-     * transaction without the handler saying so ({@link HandlerTransactionAbortedException}); handled alone, the
-     * event whose handler aborts its transaction is found and meets the error policy.
-     */
-    private int isolating;
+    /** Handles the turns of a transactional delivery, null at least once. */
+    private final @Nullable TransactionalTurns transactional;
 
     SegmentWorker(TrackingRuntime runtime, int segment, long epoch) {
         this.runtime = runtime;
@@ -92,6 +89,8 @@ final class SegmentWorker implements Runnable {
         this.commands = new SegmentCommands(runtime.name, segment, runtime.owner);
         this.failing = new FailingEvent(runtime.clock);
         this.letters = new SegmentDeadLetters(runtime, segment, epoch, checkpoint);
+        this.transactional = runtime.transactions == null ? null
+                : new TransactionalTurns(this, runtime, runtime.transactions, failing, letters, checkpoint);
     }
 
     // ---- read by the runtime ----
@@ -283,7 +282,8 @@ final class SegmentWorker implements Runnable {
             scheduleAfter(notBefore - now);
             return;
         }
-        int limit = redoLimit > 0 ? redoLimit : isolating > 0 ? 1 : runtime.definition.batchSize();
+        int limit = transactional != null ? transactional.limit(runtime.definition.batchSize())
+                : runtime.definition.batchSize();
         List<Item> chunk = runtime.queues.take(this, limit);
         if (chunk.isEmpty()) {
             if (!attached) {
@@ -293,8 +293,8 @@ final class SegmentWorker implements Runnable {
             }
             return;
         }
-        if (runtime.transactions != null) {
-            handleInTransaction(chunk);
+        if (transactional != null) {
+            transactional.handle(chunk);
         } else {
             handleAtLeastOnce(chunk);
         }
@@ -341,134 +341,17 @@ final class SegmentWorker implements Runnable {
         commit(false);
     }
 
-    private void handleInTransaction(List<Item> chunk) {
-        boolean redo = redoLimit > 0;
-        redoLimit = 0;
-        ProcessingTransaction transaction;
-        try {
-            transaction = runtime.transactions.begin();
-        } catch (RuntimeException e) {
-            infrastructureFailed("begin a transaction", e, chunk);
-            return;
-        }
-        try (transaction) {
-            // Events (not items: progress marks of other segments' events lie between them) before the current one.
-            int eventsBefore = 0;
-            for (int i = 0; i < chunk.size(); i++) {
-                if (!(chunk.get(i) instanceof Item.Event event)) {
-                    continue;
-                }
-                TrackedEvent tracked = event.tracked();
-                if (letters.isParked(tracked)) {
-                    if (!deadLetterBehind(tracked, chunk, transaction)) {
-                        return;
-                    }
-                    eventsBefore++;
-                    continue;
-                }
-                boolean givenUp = eventsBefore == 0 && failing.finalFailure() != null
-                        && failing.is(tracked.event().eventId());
-                Throwable error = givenUp ? failing.finalFailure() : invoke(tracked, transaction.resource());
-                if (error != null) {
-                    transaction.close();
-                    rolledBack(tracked, error, givenUp, i, eventsBefore, chunk);
-                    return;
-                }
-                eventsBefore++;
-            }
-            TrackingToken last = chunk.get(chunk.size() - 1).token();
-            transaction.updateToken(runtime.name, segment, runtime.owner, epoch, last);
-            transaction.commit();
-        } catch (StaleSegmentOwnerException e) {
-            fenced(e);
-            return;
-        } catch (HandlerTransactionAbortedException e) {
-            handlersAborted(e, chunk);
-            return;
-        } catch (RuntimeException e) {
-            infrastructureFailed("commit a transaction", e, chunk);
-            return;
-        }
-        if (isolating > 0 && chunk.stream().anyMatch(Item.Event.class::isInstance)) {
-            isolating--;
-        }
-        chunk.forEach(this::succeeded);
-        checkpoint.stored(checkpoint.handled());
-        if (redo && retryNotBefore > 0) {
-            long wait = retryNotBefore - System.nanoTime();
-            retryNotBefore = 0;
-            if (wait > 0) {
-                runtime.queues.detach(this);
-                phase = Phase.RETRYING;
-                notBefore = System.nanoTime() + wait;
-                scheduleAfter(wait);
-            }
-        }
-    }
-
     /**
-     * A handler failed in a transaction, which is rolled back. When events came before the failing one, they are
-     * redone in a transaction of their own next turn, at once, and the failing one then waits for its back-off (or
-     * meets the policy, its attempts used up); when it came first, the policy applies now.
+     * Takes the worker out of the reader's hands and waits before its next turn, which retries a failing event.
      *
-     * <p>The redo is bounded by the number of events before the failing one, the unit {@code take} counts; bounding
-     * it by the failing item's index instead (progress marks included) let the redo take the failing event again,
-     * fail it again before its own turn, and so on for ever, without ever applying the policy.
-     *
-     * @param index        the failing event's place in the chunk
-     * @param eventsBefore the events before it in the chunk
+     * @param nanos how long to wait
      */
-    private void rolledBack(TrackedEvent tracked, Throwable error, boolean givenUp, int index, int eventsBefore,
-                            List<Item> chunk) {
-        int used = givenUp ? failing.attempts() : failing.countAttempt(tracked, error);
-        if (eventsBefore > 0) {
-            runtime.queues.requeueFront(this, chunk);
-            redoLimit = eventsBefore;
-            if (used < runtime.definition.errorPolicy().attempts() && HandlerCalls.retryable(error)) {
-                retryNotBefore = System.nanoTime()
-                        + runtime.definition.errorPolicy().backoffAfter(used, ThreadLocalRandom.current()).toNanos();
-            } else {
-                failing.giveUp(error);
-            }
-            return;
-        }
-        failing.keepTrying();
-        // Only progress marks come before the failing event: a retry gets them back with it; a dead letter moves the
-        // segment past the failing event, and so past them.
-        if (failed(tracked, error, used, chunk)) {
-            // Dead-lettered: the rest of the turn goes on next turn, in a fresh transaction.
-            runtime.queues.requeueFront(this, chunk.subList(index + 1, chunk.size()));
-            commit(true);
-        }
+    void retryAfter(long nanos) {
+        runtime.queues.detach(this);
+        phase = Phase.RETRYING;
+        notBefore = System.nanoTime() + nanos;
+        scheduleAfter(nanos);
     }
-
-    /**
-     * A handler's failed statement aborted the transaction, though every handler returned. Alone in its transaction,
-     * the event is the culprit and meets the error policy like a handler that threw; with others, the batch is
-     * handled again one event per transaction to find it.
-     */
-    private void handlersAborted(HandlerTransactionAbortedException e, List<Item> chunk) {
-        int index = -1;
-        int events = 0;
-        for (int i = 0; i < chunk.size(); i++) {
-            if (chunk.get(i) instanceof Item.Event) {
-                index = index < 0 ? i : index;
-                events++;
-            }
-        }
-        if (events == 1) {
-            isolating = 0;
-            rolledBack(((Item.Event) chunk.get(index)).tracked(), e, false, index, 0, chunk);
-            return;
-        }
-        runtime.queues.requeueFront(this, chunk);
-        isolating = events;
-        log.warn("Processor '{}' segment {}: a handler's failed statement aborted the transaction of {} events; "
-                + "handling them one per transaction to find it", runtime.name, segment, events);
-    }
-
-    /** Transactional: when the failing event may be tried again, once the events before it are redone. */
-    private long retryNotBefore;
 
     /**
      * Applies the error policy to a failed event.
@@ -477,7 +360,7 @@ final class SegmentWorker implements Runnable {
      * @param rest the failing event's item and those after it in the turn
      * @return true when the event was dead-lettered and the turn may go on
      */
-    private boolean failed(TrackedEvent tracked, Throwable error, int used, List<Item> rest) {
+    boolean failed(TrackedEvent tracked, Throwable error, int used, List<Item> rest) {
         ErrorPolicy policy = runtime.definition.errorPolicy();
         StoredEvent event = tracked.event();
         if (used < policy.attempts() && HandlerCalls.retryable(error)) {
@@ -540,7 +423,7 @@ final class SegmentWorker implements Runnable {
      * @param open the turn's transaction, which will store the token past the event, when the delivery is
      *             transactional; null at least once
      */
-    private boolean deadLetterBehind(TrackedEvent tracked, List<Item> rest, @Nullable ProcessingTransaction open) {
+    boolean deadLetterBehind(TrackedEvent tracked, List<Item> rest, @Nullable ProcessingTransaction open) {
         try {
             letters.putBehind(tracked, open);
             return true;
@@ -553,7 +436,7 @@ final class SegmentWorker implements Runnable {
         }
     }
 
-    private void infrastructureFailed(String what, RuntimeException e, List<Item> rest) {
+    void infrastructureFailed(String what, RuntimeException e, List<Item> rest) {
         runtime.queues.requeueFront(this, rest);
         notBefore = System.nanoTime() + INFRASTRUCTURE_BACKOFF.toNanos();
         scheduleAfter(INFRASTRUCTURE_BACKOFF.toNanos());
@@ -565,7 +448,7 @@ final class SegmentWorker implements Runnable {
         return HandlerCalls.invoke(runtime.dispatcher, tracked, segment, resource);
     }
 
-    private void succeeded(Item item) {
+    void succeeded(Item item) {
         if (item instanceof Item.Event event && failing.is(event.tracked().event().eventId())) {
             // Read before clearing: the log line named event null after 0 failed attempts.
             int failedAttempts = failing.attempts();
@@ -603,7 +486,7 @@ final class SegmentWorker implements Runnable {
      * second even when no more events come (the reader held back by another segment's full queue), and
      * {@link SegmentQueues#caughtUp} gives every worker a turn when the reader finds the end.
      */
-    private void commit(boolean force) {
+    void commit(boolean force) {
         TrackingToken token = checkpoint.handled();
         if (checkpoint.upToDate() || phase == Phase.FENCED) {
             return;
