@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * whoever read it. The reader moves back to a joining worker's token when that is close behind (a few batches), and
  * reads for the first worker to attach from that worker's token; it waits while any attached worker's queue holds
  * more than a batch, which is the back-pressure that bounds memory. Moving the reader bumps a generation, and a
- * batch read under an older generation is dropped. Internal: not part of Gyre's API.
+ * batch read under an older generation is dropped. One worker's queue, its assigned token and whether it is attached
+ * are its {@link SegmentQueue}, which this class alone changes, under its lock. Internal: not part of Gyre's API.
  */
 final class SegmentQueues {
 
@@ -215,7 +216,7 @@ final class SegmentQueues {
             closed = true;
             List<SegmentWorker> current = new ArrayList<>(workers.values());
             workers.clear();
-            current.forEach(worker -> worker.attached = false);
+            current.forEach(worker -> worker.queue.attached(false));
             readerWake.signalAll();
             return current;
         } finally {
@@ -258,7 +259,7 @@ final class SegmentQueues {
     void assign(SegmentWorker worker, TrackingToken token) {
         lock.lock();
         try {
-            worker.assigned = token;
+            worker.queue.assign(token);
         } finally {
             lock.unlock();
         }
@@ -268,7 +269,7 @@ final class SegmentQueues {
     TrackingToken assignedOf(SegmentWorker worker) {
         lock.lock();
         try {
-            return worker.assigned;
+            return worker.queue.assigned();
         } finally {
             lock.unlock();
         }
@@ -300,11 +301,11 @@ final class SegmentQueues {
 
     /** Under the lock. */
     private void attachLocked(SegmentWorker worker) {
-        if (worker.attached || workers.get(worker.segment) != worker || !worker.runnable()) {
+        if (worker.queue.attached() || workers.get(worker.segment) != worker || !worker.runnable()) {
             return;
         }
-        TrackingToken position = worker.assigned;
-        boolean anyAttached = workers.values().stream().anyMatch(other -> other.attached);
+        TrackingToken position = worker.queue.assigned();
+        boolean anyAttached = workers.values().stream().anyMatch(other -> other.queue.attached());
         if (!anyAttached || readerPosition == null) {
             readerPosition = position;
             generation++;
@@ -316,7 +317,7 @@ final class SegmentQueues {
             readerPosition = position;
             generation++;
         }
-        worker.attached = true;
+        worker.queue.attached(true);
         readerWake.signalAll();
     }
 
@@ -324,7 +325,7 @@ final class SegmentQueues {
     void detach(SegmentWorker worker) {
         lock.lock();
         try {
-            worker.attached = false;
+            worker.queue.attached(false);
             readerWake.signalAll();
         } finally {
             lock.unlock();
@@ -335,10 +336,8 @@ final class SegmentQueues {
     void detachAndClear(SegmentWorker worker) {
         lock.lock();
         try {
-            worker.attached = false;
-            worker.queue.clear();
-            worker.queuedEvents = 0;
-            worker.assigned = worker.handled();
+            worker.queue.attached(false);
+            worker.queue.clear(worker.handled());
             readerWake.signalAll();
         } finally {
             lock.unlock();
@@ -353,20 +352,8 @@ final class SegmentQueues {
     List<Item> take(SegmentWorker worker, int maxEvents) {
         lock.lock();
         try {
-            List<Item> chunk = new ArrayList<>(Math.min(worker.queue.size(), maxEvents + 1));
-            int events = 0;
-            while (!worker.queue.isEmpty()) {
-                Item next = worker.queue.peekFirst();
-                if (next instanceof Item.Event) {
-                    if (events == maxEvents) {
-                        break;
-                    }
-                    events++;
-                }
-                chunk.add(worker.queue.pollFirst());
-            }
-            worker.queuedEvents -= events;
-            if (worker.attached && worker.queuedEvents <= definition.batchSize()) {
+            List<Item> chunk = worker.queue.take(maxEvents);
+            if (worker.queue.attached() && worker.queue.queuedEvents() <= definition.batchSize()) {
                 readerWake.signalAll();
             }
             return chunk;
@@ -379,13 +366,7 @@ final class SegmentQueues {
     void requeueFront(SegmentWorker worker, List<Item> items) {
         lock.lock();
         try {
-            for (int i = items.size() - 1; i >= 0; i--) {
-                Item item = items.get(i);
-                worker.queue.addFirst(item);
-                if (item instanceof Item.Event) {
-                    worker.queuedEvents++;
-                }
-            }
+            worker.queue.requeueFront(items);
         } finally {
             lock.unlock();
         }
@@ -408,7 +389,7 @@ final class SegmentQueues {
     boolean moreAhead(SegmentWorker worker) {
         lock.lock();
         try {
-            return !worker.queue.isEmpty() || (worker.attached && !atHead);
+            return !worker.queue.isEmpty() || (worker.queue.attached() && !atHead);
         } finally {
             lock.unlock();
         }
@@ -421,7 +402,8 @@ final class SegmentQueues {
     void acceptOwnRead(SegmentWorker worker, TrackingToken from, List<TrackedEvent> batch) {
         lock.lock();
         try {
-            if (worker.attached || !worker.assigned.equals(from) || workers.get(worker.segment) != worker) {
+            if (worker.queue.attached() || !worker.queue.assigned().equals(from)
+                    || workers.get(worker.segment) != worker) {
                 return;
             }
             if (!batch.isEmpty()) {
@@ -438,8 +420,9 @@ final class SegmentQueues {
     private boolean readerCloseTo(SegmentWorker worker) {
         lock.lock();
         try {
-            return readerPosition == null || worker.assigned.compareTo(readerPosition) >= 0
-                    || readerPosition.position() - worker.assigned.position()
+            TrackingToken assigned = worker.queue.assigned();
+            return readerPosition == null || assigned.compareTo(readerPosition) >= 0
+                    || readerPosition.position() - assigned.position()
                     <= (long) REWIND_BATCHES * definition.batchSize();
         } finally {
             lock.unlock();
@@ -450,18 +433,12 @@ final class SegmentQueues {
     private void enqueue(SegmentWorker worker, List<TrackedEvent> batch) {
         int segments = definition.segments();
         for (TrackedEvent tracked : batch) {
-            if (tracked.token().compareTo(worker.assigned) > 0 && Segmenter.segmentOf(tracked.event().aggregateType(),
+            if (worker.queue.isAhead(tracked.token()) && Segmenter.segmentOf(tracked.event().aggregateType(),
                     tracked.event().aggregateId(), segments) == worker.segment) {
-                worker.queue.addLast(new Item.Event(tracked));
-                worker.queuedEvents++;
-                worker.assigned = tracked.token();
+                worker.queue.addEvent(tracked);
             }
         }
-        TrackedEvent last = batch.get(batch.size() - 1);
-        if (last.token().compareTo(worker.assigned) > 0) {
-            worker.queue.addLast(new Item.Progress(last.token(), last.event().timestamp()));
-            worker.assigned = last.token();
-        }
+        worker.queue.markProgress(batch.get(batch.size() - 1));
     }
 
     // ---- the reader's side (reader thread, under the lock) ----
@@ -484,9 +461,9 @@ final class SegmentQueues {
                     boolean any = false;
                     boolean full = false;
                     for (SegmentWorker worker : workers.values()) {
-                        if (worker.attached) {
+                        if (worker.queue.attached()) {
                             any = true;
-                            full |= worker.queuedEvents > definition.batchSize();
+                            full |= worker.queue.queuedEvents() > definition.batchSize();
                         }
                     }
                     if (any && !full) {
@@ -517,19 +494,14 @@ final class SegmentQueues {
             for (TrackedEvent tracked : batch) {
                 SegmentWorker worker = workers.get(Segmenter.segmentOf(tracked.event().aggregateType(),
                         tracked.event().aggregateId(), segments));
-                if (worker != null && worker.attached && tracked.token().compareTo(worker.assigned) > 0) {
-                    worker.queue.addLast(new Item.Event(tracked));
-                    worker.queuedEvents++;
-                    worker.assigned = tracked.token();
+                if (worker != null && worker.queue.attached() && worker.queue.isAhead(tracked.token())) {
+                    worker.queue.addEvent(tracked);
                 }
             }
             TrackedEvent last = batch.get(batch.size() - 1);
             for (SegmentWorker worker : workers.values()) {
-                if (worker.attached) {
-                    if (last.token().compareTo(worker.assigned) > 0) {
-                        worker.queue.addLast(new Item.Progress(last.token(), last.event().timestamp()));
-                        worker.assigned = last.token();
-                    }
+                if (worker.queue.attached()) {
+                    worker.queue.markProgress(last);
                     if (!worker.queue.isEmpty()) {
                         toRun.add(worker);
                     }
@@ -591,7 +563,7 @@ final class SegmentQueues {
     private List<SegmentWorker> attachedWorkers() {
         List<SegmentWorker> attached = new ArrayList<>();
         for (SegmentWorker worker : workers.values()) {
-            if (worker.attached) {
+            if (worker.queue.attached()) {
                 attached.add(worker);
             }
         }
@@ -628,7 +600,7 @@ final class SegmentQueues {
         if (resetting) {
             state = SegmentState.PAUSED;
         } else if (state == SegmentState.CATCHING_UP) {
-            live = worker.attached && worker.queue.isEmpty() && atHead && headSignals == appendSignals.get()
+            live = worker.queue.attached() && worker.queue.isEmpty() && atHead && headSignals == appendSignals.get()
                     && readerPosition != null
                     && handled.compareTo(readerPosition) >= 0 && !worker.busy();
             state = live ? SegmentState.LIVE : SegmentState.CATCHING_UP;

@@ -13,7 +13,6 @@ import io.gyre.processing.SegmentState;
 import io.gyre.processing.StaleSegmentOwnerException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
@@ -57,13 +56,8 @@ final class SegmentWorker implements Runnable {
     final long epoch;
     private final TrackingRuntime runtime;
 
-    // Guarded by the lock of runtime.queues.
-    final ArrayDeque<Item> queue = new ArrayDeque<>();
-    int queuedEvents;
-    /** The token of the last item queued (or, detached, the token to read on from). */
-    TrackingToken assigned = TrackingToken.START;
-    /** Written under the lock of runtime.queues, read anywhere. */
-    volatile boolean attached;
+    /** What the reader hands this worker; changed under the lock of runtime.queues only. */
+    final SegmentQueue queue = new SegmentQueue();
 
     private volatile Phase phase = Phase.CLAIMING;
     private final TokenCheckpoint checkpoint = new TokenCheckpoint();
@@ -265,7 +259,7 @@ final class SegmentWorker implements Runnable {
         if (!runnable() || System.nanoTime() < notBefore) {
             return false;
         }
-        return runtime.queues.hasQueued(this) || !attached;
+        return runtime.queues.hasQueued(this) || !queue.attached();
     }
 
     private void turn() {
@@ -286,7 +280,7 @@ final class SegmentWorker implements Runnable {
                 : runtime.definition.batchSize();
         List<Item> chunk = runtime.queues.take(this, limit);
         if (chunk.isEmpty()) {
-            if (!attached) {
+            if (!queue.attached()) {
                 catchUpAlone();
             } else {
                 commit(false);
