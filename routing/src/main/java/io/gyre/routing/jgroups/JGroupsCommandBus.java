@@ -21,7 +21,6 @@ import io.gyre.routing.jgroups.internal.OutboundCommand;
 import io.gyre.routing.jgroups.internal.PendingRequests;
 import io.gyre.routing.jgroups.internal.WireFormat;
 import io.gyre.routing.jgroups.internal.WireMessage.Advertisement;
-import io.gyre.routing.jgroups.internal.WireMessage.Leaving;
 import io.gyre.serialization.Serializer;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -290,8 +289,8 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
         this.hosted = ownAd.hosted();
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("gyre-cluster-timer-" + selfId));
         this.membershipWork = Executors.newSingleThreadExecutor(daemon("gyre-cluster-membership-" + selfId));
-        this.ringKeeper = new RingKeeper(selfId, ownAd, this::channel, nodeContext.cachedAggregates(), timer,
-                membershipWork, segments, nodeContext.clock());
+        this.ringKeeper = new RingKeeper(selfId, ownAd, this::channel, to -> outboxFor(to, String.valueOf(to)),
+                nodeContext.cachedAggregates(), timer, membershipWork, segments, nodeContext.clock());
         this.router = new Router(selfId, local, () -> ringKeeper.membership(), () -> state == State.RUNNING,
                 refused);
         this.inbound = new Inbound(selfId, config, this::keeper, this::channel, () -> state == State.RUNNING, router,
@@ -382,14 +381,17 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
         }
     }
 
-    /** @return the outbox to a member of the current view, created on first use; null for one not in the view */
+    /**
+     * @return the outbox to a member of the current view, created on first use; null for one not in the view, or
+     *         once the bus is closed
+     */
     private @Nullable MemberOutbox outboxFor(Address target, String name) {
         MemberOutbox existing = outboxes.get(target);
         if (existing != null) {
             return existing;
         }
         View view = channel().view();
-        if (view == null || !view.containsMember(target)) {
+        if (view == null || !view.containsMember(target) || state == State.CLOSED) {
             return null;
         }
         MemberOutbox outbox = outboxes.computeIfAbsent(target, address -> new MemberOutbox(address, name,
@@ -397,8 +399,10 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
         // The member may have left between the check above and the creation, and its departure been handled already
         // (the channel's view changes before onView runs): then nothing else would close this outbox in time, and
         // commands through it would wait for a member that is gone. Checked again, after the creation.
+        // Likewise a close (which sets the state before closing the outboxes) may have passed meanwhile: an outbox
+        // created after it would keep its thread for ever.
         View now = channel().view();
-        if (now == null || !now.containsMember(target)) {
+        if (now == null || !now.containsMember(target) || state == State.CLOSED) {
             if (outboxes.remove(target, outbox)) {
                 outbox.close();
             }
@@ -485,11 +489,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
         awaitUntil(deadline, () -> localBus().pendingCommands() == 0);
         keeper().stopAdvertising();
         keeper().processors().leave();
-        try {
-            channel().broadcast(WireFormat.encode(new Leaving(selfId)));
-        } catch (Exception e) {
-            log.warn("Member {} could not announce its departure: {}", selfId, e.toString());
-        }
+        keeper().announceLeaving();
         keeper().onLeaving(channel().address());
         // Replies too: a command this member ran is stored, and its sender, told only that the member left, would
         // have to send it again to learn its outcome, and might not before its deadline.
