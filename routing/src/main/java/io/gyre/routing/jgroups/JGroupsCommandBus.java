@@ -290,7 +290,8 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("gyre-cluster-timer-" + selfId));
         this.membershipWork = Executors.newSingleThreadExecutor(daemon("gyre-cluster-membership-" + selfId));
         this.ringKeeper = new RingKeeper(selfId, ownAd, this::channel, to -> outboxFor(to, String.valueOf(to)),
-                nodeContext.cachedAggregates(), timer, membershipWork, segments, nodeContext.clock());
+                nodeContext.cachedAggregates(), timer, membershipWork, segments, nodeContext.clock(),
+                config.suspectAfter());
         this.router = new Router(selfId, local, () -> ringKeeper.membership(), () -> state == State.RUNNING,
                 refused);
         this.inbound = new Inbound(selfId, config, this::keeper, this::channel, () -> state == State.RUNNING, router,

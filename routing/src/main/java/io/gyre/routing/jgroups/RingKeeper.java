@@ -7,6 +7,7 @@ import io.gyre.routing.RingDiff;
 import io.gyre.routing.jgroups.internal.ClusterChannel;
 import io.gyre.routing.jgroups.internal.MemberOutbox;
 import io.gyre.routing.jgroups.internal.Membership;
+import io.gyre.routing.jgroups.internal.SharedMemberIds;
 import io.gyre.routing.jgroups.internal.WireMessage;
 import io.gyre.routing.jgroups.internal.WireMessage.Advertisement;
 import io.gyre.routing.jgroups.internal.WireMessage.AdvertisementRequest;
@@ -15,6 +16,7 @@ import io.gyre.routing.jgroups.internal.WireMessage.ProcessorsAdvertisement;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -70,6 +72,7 @@ final class RingKeeper {
     private volatile JGroupsCommandBus.@Nullable Eviction lastEviction;
     private volatile boolean advertising;
     private final ProcessorsKeeper processors;
+    private final Duration sharedIdsGrace;
 
     /**
      * @param selfId  this member's id
@@ -81,10 +84,13 @@ final class RingKeeper {
      * @param work    the membership thread, for eviction and segment listeners
      * @param segments this member's segment ownership
      * @param clock    the node's clock, whose time when the member joins ranks its segment epochs
+     * @param suspectAfter how long a silent member may stay silent before it is suspected, which bounds how long a
+     *                 restarted member's older incarnation stays in the view
      */
     RingKeeper(String selfId, Advertisement ownAd, Supplier<ClusterChannel> channel,
                Function<Address, @Nullable MemberOutbox> outboxes, @Nullable CachedAggregates caches,
-               ScheduledExecutorService timer, ExecutorService work, ClusterSegments segments, Clock clock) {
+               ScheduledExecutorService timer, ExecutorService work, ClusterSegments segments, Clock clock,
+               Duration suspectAfter) {
         this.selfId = selfId;
         this.ownAd = ownAd;
         this.channel = channel;
@@ -92,6 +98,9 @@ final class RingKeeper {
         this.caches = caches;
         this.timer = timer;
         this.work = work;
+        // Suspicion takes suspectAfter and half a second to verify, and the new view a moment to install: a member id
+        // still at two addresses after twice that is not a restart.
+        this.sharedIdsGrace = suspectAfter.multipliedBy(2).plusSeconds(2);
         this.processors = new ProcessorsKeeper(selfId, ownAd.weight(), clock, channel, segments, timer, work,
                 this::advertiseLater);
     }
@@ -121,6 +130,16 @@ final class RingKeeper {
     void startAdvertising() {
         advertising = true;
         advertise();
+        try {
+            timer.scheduleWithFixedDelay(() -> {
+                Membership known = membership;
+                if (known != null) {
+                    known.recheckSharedIds();
+                }
+            }, 1, 1, TimeUnit.SECONDS);
+        } catch (RejectedExecutionException e) {
+            log.debug("Not watching for shared member ids after the bus stopped: {}", e.toString());
+        }
     }
 
     /** Stops advertising: the member is leaving. */
@@ -144,7 +163,8 @@ final class RingKeeper {
         synchronized (viewLock) {
             Membership current = membership;
             if (current == null) {
-                membership = new Membership(channel.get().address(), ownAd, view);
+                membership = new Membership(channel.get().address(), ownAd, view,
+                        new SharedMemberIds(sharedIdsGrace, System::nanoTime));
                 processors.onView(view);
                 joined.countDown();
                 return null;
