@@ -14,6 +14,7 @@ import io.gyre.routing.HashRing;
 import io.gyre.routing.Member;
 import io.gyre.routing.MemberLeftException;
 import io.gyre.routing.jgroups.internal.BusConfig;
+import io.gyre.routing.jgroups.internal.BusConfigDraft;
 import io.gyre.routing.jgroups.internal.ClusterChannel;
 import io.gyre.routing.jgroups.internal.MemberOutbox;
 import io.gyre.routing.jgroups.internal.Membership;
@@ -40,7 +41,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
-import java.util.regex.Pattern;
 import org.jgroups.Address;
 import org.jgroups.View;
 import org.jgroups.stack.Protocol;
@@ -627,29 +627,14 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
         return "JGroupsCommandBus[" + selfId + " in " + config.cluster() + ", " + state + "]";
     }
 
+    /**
+     * Configures a {@link JGroupsCommandBus}: each setting is checked as it is set, and {@link #build()} refuses
+     * settings that contradict each other.
+     */
     public static final class Builder {
 
-        private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,100}");
-
-        private String cluster = "gyre";
-        private @Nullable String nodeName;
-        private int weight = 1;
-        private InetAddress bindAddress = InetAddress.getLoopbackAddress();
-        private int bindPort = 7800;
-        private int portRange = 20;
-        private List<InetSocketAddress> initialHosts = List.of();
-        private @Nullable Path stackFile;
-        private Duration suspectAfter = Duration.ofSeconds(3);
-        private int maxInFlightPerMember = 1024;
-        private Duration leaveTimeout = Duration.ofSeconds(30);
-        private int minMembers = 1;
-        private @Nullable ClusterTls tls;
-        private boolean insecureWithoutTls;
-        private boolean bindAddressSet;
-        private int maxMemberWeight = 10;
-        private Duration startTimeout = Duration.ofSeconds(60);
-        private int maxMessageBytes = 8 * 1024 * 1024;
-        private Consumer<List<Protocol>> stackCustomizer = protocols -> { };
+        /** The settings chosen so far, with their defaults and checks; {@link #build()} freezes them. */
+        private final BusConfigDraft draft = new BusConfigDraft();
 
         private Builder() {
         }
@@ -660,7 +645,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder cluster(String cluster) {
-            this.cluster = checkName("cluster", cluster);
+            draft.cluster(cluster);
             return this;
         }
 
@@ -670,7 +655,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder nodeName(String nodeName) {
-            this.nodeName = checkName("nodeName", nodeName);
+            draft.nodeName(nodeName);
             return this;
         }
 
@@ -679,11 +664,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder weight(int weight) {
-            if (weight < Member.MIN_WEIGHT || weight > Member.MAX_WEIGHT) {
-                throw new IllegalArgumentException("weight must be between " + Member.MIN_WEIGHT + " and "
-                        + Member.MAX_WEIGHT + ", but was " + weight);
-            }
-            this.weight = weight;
+            draft.weight(weight);
             return this;
         }
 
@@ -692,8 +673,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder bindAddress(InetAddress bindAddress) {
-            this.bindAddress = Objects.requireNonNull(bindAddress, "bindAddress");
-            this.bindAddressSet = true;
+            draft.bindAddress(bindAddress);
             return this;
         }
 
@@ -703,15 +683,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder bindPort(int bindPort, int portRange) {
-            if (bindPort < 1 || bindPort > 65_535) {
-                throw new IllegalArgumentException("bindPort must be between 1 and 65535, but was " + bindPort);
-            }
-            if (portRange < 0 || portRange > 1000 || bindPort + portRange > 65_535) {
-                throw new IllegalArgumentException("portRange must be between 0 and 1000 and end below 65536, but "
-                        + "was " + portRange);
-            }
-            this.bindPort = bindPort;
-            this.portRange = portRange;
+            draft.bindPort(bindPort, portRange);
             return this;
         }
 
@@ -721,7 +693,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder initialHosts(List<InetSocketAddress> hosts) {
-            this.initialHosts = List.copyOf(hosts);
+            draft.initialHosts(hosts);
             return this;
         }
 
@@ -731,7 +703,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder stackFile(Path stackFile) {
-            this.stackFile = Objects.requireNonNull(stackFile, "stackFile");
+            draft.stackFile(stackFile);
             return this;
         }
 
@@ -742,8 +714,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder suspectAfter(Duration suspectAfter) {
-            this.suspectAfter = checkDuration("suspectAfter", suspectAfter, Duration.ofMillis(300),
-                    Duration.ofMinutes(5));
+            draft.suspectAfter(suspectAfter);
             return this;
         }
 
@@ -754,11 +725,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder maxInFlightPerMember(int maxInFlightPerMember) {
-            if (maxInFlightPerMember < 1 || maxInFlightPerMember > 100_000) {
-                throw new IllegalArgumentException("maxInFlightPerMember must be between 1 and 100000, but was "
-                        + maxInFlightPerMember);
-            }
-            this.maxInFlightPerMember = maxInFlightPerMember;
+            draft.maxInFlightPerMember(maxInFlightPerMember);
             return this;
         }
 
@@ -771,7 +738,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder tls(ClusterTls tls) {
-            this.tls = Objects.requireNonNull(tls, "tls");
+            draft.tls(tls);
             return this;
         }
 
@@ -783,7 +750,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder insecureWithoutTls() {
-            this.insecureWithoutTls = true;
+            draft.insecureWithoutTls();
             return this;
         }
 
@@ -794,11 +761,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder maxMemberWeight(int maxMemberWeight) {
-            if (maxMemberWeight < Member.MIN_WEIGHT || maxMemberWeight > Member.MAX_WEIGHT) {
-                throw new IllegalArgumentException("maxMemberWeight must be between " + Member.MIN_WEIGHT + " and "
-                        + Member.MAX_WEIGHT + ", but was " + maxMemberWeight);
-            }
-            this.maxMemberWeight = maxMemberWeight;
+            draft.maxMemberWeight(maxMemberWeight);
             return this;
         }
 
@@ -812,10 +775,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder minMembers(int minMembers) {
-            if (minMembers < 1 || minMembers > 1000) {
-                throw new IllegalArgumentException("minMembers must be between 1 and 1000, but was " + minMembers);
-            }
-            this.minMembers = minMembers;
+            draft.minMembers(minMembers);
             return this;
         }
 
@@ -825,7 +785,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder startTimeout(Duration startTimeout) {
-            this.startTimeout = checkDuration("startTimeout", startTimeout, Duration.ofSeconds(1), Duration.ofHours(1));
+            draft.startTimeout(startTimeout);
             return this;
         }
 
@@ -835,7 +795,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder leaveTimeout(Duration leaveTimeout) {
-            this.leaveTimeout = checkDuration("leaveTimeout", leaveTimeout, Duration.ZERO, Duration.ofHours(1));
+            draft.leaveTimeout(leaveTimeout);
             return this;
         }
 
@@ -844,11 +804,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder maxMessageBytes(int maxMessageBytes) {
-            if (maxMessageBytes < 1024 || maxMessageBytes > 512 * 1024 * 1024) {
-                throw new IllegalArgumentException("maxMessageBytes must be between 1024 and 536870912, but was "
-                        + maxMessageBytes);
-            }
-            this.maxMessageBytes = maxMessageBytes;
+            draft.maxMessageBytes(maxMessageBytes);
             return this;
         }
 
@@ -860,7 +816,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder customizeStack(Consumer<List<Protocol>> customizer) {
-            this.stackCustomizer = Objects.requireNonNull(customizer, "customizer");
+            draft.customizeStack(customizer);
             return this;
         }
 
@@ -872,41 +828,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          *                               address without TLS and without {@link #insecureWithoutTls()}
          */
         public JGroupsCommandBus build() {
-            if (stackFile != null && (bindAddressSet || !initialHosts.isEmpty() || tls != null)) {
-                throw new IllegalStateException("A stack file (" + stackFile + ") sets the transport, discovery and "
-                        + "TLS itself: do not combine it with bindAddress, initialHosts or tls");
-            }
-            if (weight > maxMemberWeight) {
-                throw new IllegalStateException("weight " + weight + " is above maxMemberWeight " + maxMemberWeight
-                        + "; raise maxMemberWeight on every node of the cluster");
-            }
-            if (stackFile == null && tls == null && !insecureWithoutTls && !bindAddress.isLoopbackAddress()) {
-                throw new IllegalStateException("Member " + (nodeName == null ? "" : nodeName + " ") + "would listen "
-                        + "on " + bindAddress.getHostAddress() + " without TLS: anyone who reaches that address could "
-                        + "join the cluster and have commands run. Set tls(ClusterTls.of(...)), or accept the risk "
-                        + "with insecureWithoutTls()");
-            }
-            return new JGroupsCommandBus(new BusConfig(cluster, nodeName, weight, bindAddress, bindPort, portRange,
-                    initialHosts, stackFile, suspectAfter, leaveTimeout, maxMessageBytes, maxInFlightPerMember,
-                    minMembers, startTimeout, tls, insecureWithoutTls, maxMemberWeight, stackCustomizer));
-        }
-
-        private static String checkName(String what, String value) {
-            Objects.requireNonNull(value, what);
-            if (!NAME.matcher(value).matches()) {
-                throw new IllegalArgumentException(what + " must be 1 to 100 letters, digits or . _ -, but was '"
-                        + value + "'");
-            }
-            return value;
-        }
-
-        private static Duration checkDuration(String what, Duration value, Duration min, Duration max) {
-            Objects.requireNonNull(value, what);
-            if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
-                throw new IllegalArgumentException(what + " must be between " + min + " and " + max + ", but was "
-                        + value);
-            }
-            return value;
+            return new JGroupsCommandBus(draft.toConfig());
         }
     }
 }
