@@ -14,6 +14,7 @@ import io.gyre.routing.HashRing;
 import io.gyre.routing.Member;
 import io.gyre.routing.MemberLeftException;
 import io.gyre.routing.jgroups.internal.BusConfig;
+import io.gyre.routing.jgroups.internal.BusConfigDraft;
 import io.gyre.routing.jgroups.internal.ClusterChannel;
 import io.gyre.routing.jgroups.internal.MemberOutbox;
 import io.gyre.routing.jgroups.internal.Membership;
@@ -21,7 +22,6 @@ import io.gyre.routing.jgroups.internal.OutboundCommand;
 import io.gyre.routing.jgroups.internal.PendingRequests;
 import io.gyre.routing.jgroups.internal.WireFormat;
 import io.gyre.routing.jgroups.internal.WireMessage.Advertisement;
-import io.gyre.routing.jgroups.internal.WireMessage.Leaving;
 import io.gyre.serialization.Serializer;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -41,7 +41,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
-import java.util.regex.Pattern;
 import org.jgroups.Address;
 import org.jgroups.View;
 import org.jgroups.stack.Protocol;
@@ -290,8 +289,9 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
         this.hosted = ownAd.hosted();
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("gyre-cluster-timer-" + selfId));
         this.membershipWork = Executors.newSingleThreadExecutor(daemon("gyre-cluster-membership-" + selfId));
-        this.ringKeeper = new RingKeeper(selfId, ownAd, this::channel, nodeContext.cachedAggregates(), timer,
-                membershipWork, segments, nodeContext.clock());
+        this.ringKeeper = new RingKeeper(selfId, ownAd, this::channel, to -> outboxFor(to, String.valueOf(to)),
+                nodeContext.cachedAggregates(), timer, membershipWork, segments, nodeContext.clock(),
+                config.suspectAfter());
         this.router = new Router(selfId, local, () -> ringKeeper.membership(), () -> state == State.RUNNING,
                 refused);
         this.inbound = new Inbound(selfId, config, this::keeper, this::channel, () -> state == State.RUNNING, router,
@@ -382,14 +382,17 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
         }
     }
 
-    /** @return the outbox to a member of the current view, created on first use; null for one not in the view */
+    /**
+     * @return the outbox to a member of the current view, created on first use; null for one not in the view, or
+     *         once the bus is closed
+     */
     private @Nullable MemberOutbox outboxFor(Address target, String name) {
         MemberOutbox existing = outboxes.get(target);
         if (existing != null) {
             return existing;
         }
         View view = channel().view();
-        if (view == null || !view.containsMember(target)) {
+        if (view == null || !view.containsMember(target) || state == State.CLOSED) {
             return null;
         }
         MemberOutbox outbox = outboxes.computeIfAbsent(target, address -> new MemberOutbox(address, name,
@@ -397,8 +400,10 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
         // The member may have left between the check above and the creation, and its departure been handled already
         // (the channel's view changes before onView runs): then nothing else would close this outbox in time, and
         // commands through it would wait for a member that is gone. Checked again, after the creation.
+        // Likewise a close (which sets the state before closing the outboxes) may have passed meanwhile: an outbox
+        // created after it would keep its thread for ever.
         View now = channel().view();
-        if (now == null || !now.containsMember(target)) {
+        if (now == null || !now.containsMember(target) || state == State.CLOSED) {
             if (outboxes.remove(target, outbox)) {
                 outbox.close();
             }
@@ -485,11 +490,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
         awaitUntil(deadline, () -> localBus().pendingCommands() == 0);
         keeper().stopAdvertising();
         keeper().processors().leave();
-        try {
-            channel().broadcast(WireFormat.encode(new Leaving(selfId)));
-        } catch (Exception e) {
-            log.warn("Member {} could not announce its departure: {}", selfId, e.toString());
-        }
+        keeper().announceLeaving();
         keeper().onLeaving(channel().address());
         // Replies too: a command this member ran is stored, and its sender, told only that the member left, would
         // have to send it again to learn its outcome, and might not before its deadline.
@@ -626,29 +627,14 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
         return "JGroupsCommandBus[" + selfId + " in " + config.cluster() + ", " + state + "]";
     }
 
+    /**
+     * Configures a {@link JGroupsCommandBus}: each setting is checked as it is set, and {@link #build()} refuses
+     * settings that contradict each other.
+     */
     public static final class Builder {
 
-        private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,100}");
-
-        private String cluster = "gyre";
-        private @Nullable String nodeName;
-        private int weight = 1;
-        private InetAddress bindAddress = InetAddress.getLoopbackAddress();
-        private int bindPort = 7800;
-        private int portRange = 20;
-        private List<InetSocketAddress> initialHosts = List.of();
-        private @Nullable Path stackFile;
-        private Duration suspectAfter = Duration.ofSeconds(3);
-        private int maxInFlightPerMember = 1024;
-        private Duration leaveTimeout = Duration.ofSeconds(30);
-        private int minMembers = 1;
-        private @Nullable ClusterTls tls;
-        private boolean insecureWithoutTls;
-        private boolean bindAddressSet;
-        private int maxMemberWeight = 10;
-        private Duration startTimeout = Duration.ofSeconds(60);
-        private int maxMessageBytes = 8 * 1024 * 1024;
-        private Consumer<List<Protocol>> stackCustomizer = protocols -> { };
+        /** The settings chosen so far, with their defaults and checks; {@link #build()} freezes them. */
+        private final BusConfigDraft draft = new BusConfigDraft();
 
         private Builder() {
         }
@@ -659,7 +645,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder cluster(String cluster) {
-            this.cluster = checkName("cluster", cluster);
+            draft.cluster(cluster);
             return this;
         }
 
@@ -669,7 +655,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder nodeName(String nodeName) {
-            this.nodeName = checkName("nodeName", nodeName);
+            draft.nodeName(nodeName);
             return this;
         }
 
@@ -678,11 +664,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder weight(int weight) {
-            if (weight < Member.MIN_WEIGHT || weight > Member.MAX_WEIGHT) {
-                throw new IllegalArgumentException("weight must be between " + Member.MIN_WEIGHT + " and "
-                        + Member.MAX_WEIGHT + ", but was " + weight);
-            }
-            this.weight = weight;
+            draft.weight(weight);
             return this;
         }
 
@@ -691,8 +673,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder bindAddress(InetAddress bindAddress) {
-            this.bindAddress = Objects.requireNonNull(bindAddress, "bindAddress");
-            this.bindAddressSet = true;
+            draft.bindAddress(bindAddress);
             return this;
         }
 
@@ -702,15 +683,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder bindPort(int bindPort, int portRange) {
-            if (bindPort < 1 || bindPort > 65_535) {
-                throw new IllegalArgumentException("bindPort must be between 1 and 65535, but was " + bindPort);
-            }
-            if (portRange < 0 || portRange > 1000 || bindPort + portRange > 65_535) {
-                throw new IllegalArgumentException("portRange must be between 0 and 1000 and end below 65536, but "
-                        + "was " + portRange);
-            }
-            this.bindPort = bindPort;
-            this.portRange = portRange;
+            draft.bindPort(bindPort, portRange);
             return this;
         }
 
@@ -720,7 +693,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder initialHosts(List<InetSocketAddress> hosts) {
-            this.initialHosts = List.copyOf(hosts);
+            draft.initialHosts(hosts);
             return this;
         }
 
@@ -730,7 +703,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder stackFile(Path stackFile) {
-            this.stackFile = Objects.requireNonNull(stackFile, "stackFile");
+            draft.stackFile(stackFile);
             return this;
         }
 
@@ -741,8 +714,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder suspectAfter(Duration suspectAfter) {
-            this.suspectAfter = checkDuration("suspectAfter", suspectAfter, Duration.ofMillis(300),
-                    Duration.ofMinutes(5));
+            draft.suspectAfter(suspectAfter);
             return this;
         }
 
@@ -753,11 +725,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder maxInFlightPerMember(int maxInFlightPerMember) {
-            if (maxInFlightPerMember < 1 || maxInFlightPerMember > 100_000) {
-                throw new IllegalArgumentException("maxInFlightPerMember must be between 1 and 100000, but was "
-                        + maxInFlightPerMember);
-            }
-            this.maxInFlightPerMember = maxInFlightPerMember;
+            draft.maxInFlightPerMember(maxInFlightPerMember);
             return this;
         }
 
@@ -770,7 +738,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder tls(ClusterTls tls) {
-            this.tls = Objects.requireNonNull(tls, "tls");
+            draft.tls(tls);
             return this;
         }
 
@@ -782,7 +750,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder insecureWithoutTls() {
-            this.insecureWithoutTls = true;
+            draft.insecureWithoutTls();
             return this;
         }
 
@@ -793,11 +761,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder maxMemberWeight(int maxMemberWeight) {
-            if (maxMemberWeight < Member.MIN_WEIGHT || maxMemberWeight > Member.MAX_WEIGHT) {
-                throw new IllegalArgumentException("maxMemberWeight must be between " + Member.MIN_WEIGHT + " and "
-                        + Member.MAX_WEIGHT + ", but was " + maxMemberWeight);
-            }
-            this.maxMemberWeight = maxMemberWeight;
+            draft.maxMemberWeight(maxMemberWeight);
             return this;
         }
 
@@ -811,10 +775,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder minMembers(int minMembers) {
-            if (minMembers < 1 || minMembers > 1000) {
-                throw new IllegalArgumentException("minMembers must be between 1 and 1000, but was " + minMembers);
-            }
-            this.minMembers = minMembers;
+            draft.minMembers(minMembers);
             return this;
         }
 
@@ -824,7 +785,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder startTimeout(Duration startTimeout) {
-            this.startTimeout = checkDuration("startTimeout", startTimeout, Duration.ofSeconds(1), Duration.ofHours(1));
+            draft.startTimeout(startTimeout);
             return this;
         }
 
@@ -834,7 +795,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder leaveTimeout(Duration leaveTimeout) {
-            this.leaveTimeout = checkDuration("leaveTimeout", leaveTimeout, Duration.ZERO, Duration.ofHours(1));
+            draft.leaveTimeout(leaveTimeout);
             return this;
         }
 
@@ -843,11 +804,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder maxMessageBytes(int maxMessageBytes) {
-            if (maxMessageBytes < 1024 || maxMessageBytes > 512 * 1024 * 1024) {
-                throw new IllegalArgumentException("maxMessageBytes must be between 1024 and 536870912, but was "
-                        + maxMessageBytes);
-            }
-            this.maxMessageBytes = maxMessageBytes;
+            draft.maxMessageBytes(maxMessageBytes);
             return this;
         }
 
@@ -859,7 +816,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          * @return this builder
          */
         public Builder customizeStack(Consumer<List<Protocol>> customizer) {
-            this.stackCustomizer = Objects.requireNonNull(customizer, "customizer");
+            draft.customizeStack(customizer);
             return this;
         }
 
@@ -871,41 +828,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
          *                               address without TLS and without {@link #insecureWithoutTls()}
          */
         public JGroupsCommandBus build() {
-            if (stackFile != null && (bindAddressSet || !initialHosts.isEmpty() || tls != null)) {
-                throw new IllegalStateException("A stack file (" + stackFile + ") sets the transport, discovery and "
-                        + "TLS itself: do not combine it with bindAddress, initialHosts or tls");
-            }
-            if (weight > maxMemberWeight) {
-                throw new IllegalStateException("weight " + weight + " is above maxMemberWeight " + maxMemberWeight
-                        + "; raise maxMemberWeight on every node of the cluster");
-            }
-            if (stackFile == null && tls == null && !insecureWithoutTls && !bindAddress.isLoopbackAddress()) {
-                throw new IllegalStateException("Member " + (nodeName == null ? "" : nodeName + " ") + "would listen "
-                        + "on " + bindAddress.getHostAddress() + " without TLS: anyone who reaches that address could "
-                        + "join the cluster and have commands run. Set tls(ClusterTls.of(...)), or accept the risk "
-                        + "with insecureWithoutTls()");
-            }
-            return new JGroupsCommandBus(new BusConfig(cluster, nodeName, weight, bindAddress, bindPort, portRange,
-                    initialHosts, stackFile, suspectAfter, leaveTimeout, maxMessageBytes, maxInFlightPerMember,
-                    minMembers, startTimeout, tls, insecureWithoutTls, maxMemberWeight, stackCustomizer));
-        }
-
-        private static String checkName(String what, String value) {
-            Objects.requireNonNull(value, what);
-            if (!NAME.matcher(value).matches()) {
-                throw new IllegalArgumentException(what + " must be 1 to 100 letters, digits or . _ -, but was '"
-                        + value + "'");
-            }
-            return value;
-        }
-
-        private static Duration checkDuration(String what, Duration value, Duration min, Duration max) {
-            Objects.requireNonNull(value, what);
-            if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
-                throw new IllegalArgumentException(what + " must be between " + min + " and " + max + ", but was "
-                        + value);
-            }
-            return value;
+            return new JGroupsCommandBus(draft.toConfig());
         }
     }
 }

@@ -4,6 +4,7 @@ import io.gyre.eventstore.StreamId;
 import io.gyre.routing.HashRing;
 import io.gyre.routing.Member;
 import io.gyre.routing.jgroups.internal.WireMessage.Advertisement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -27,7 +28,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every change (view, advertisement, departure) is applied under this object's lock, one after another; a view
  * older than the current one is ignored, so views never apply out of order however JGroups delivers them. Readers
- * take the current {@link Snapshot} without locking. Internal: not part of Gyre's API.
+ * take the current {@link Snapshot} without locking.
+ *
+ * <p>A member id advertised at two addresses keeps its place on the ring at the address that joined first. That is
+ * what a restart looks like while the older incarnation is still in the view, and what two nodes given one
+ * {@code nodeName} look like; {@link SharedMemberIds} tells the two apart for the log. Internal: not part of Gyre's
+ * API.
  */
 public final class Membership {
 
@@ -73,18 +79,32 @@ public final class Membership {
     private final Address self;
     private final Map<Address, Advertisement> advertisements = new HashMap<>();
     private final Set<Address> leaving = new HashSet<>();
+    private final SharedMemberIds sharedIds;
     private List<Address> viewMembers;
     private ViewId viewId;
     private long revision;
     private volatile Snapshot current;
 
     /**
+     * A membership that calls a member id at two addresses a duplicate after 10 s.
+     *
      * @param self  this member's address
      * @param ownAd this member's advertisement
      * @param view  the view this member joined with
      */
     public Membership(Address self, Advertisement ownAd, View view) {
+        this(self, ownAd, view, new SharedMemberIds(Duration.ofSeconds(10), System::nanoTime));
+    }
+
+    /**
+     * @param self      this member's address
+     * @param ownAd     this member's advertisement
+     * @param view      the view this member joined with
+     * @param sharedIds tells restarts from duplicate member ids; this membership's own from now on
+     */
+    public Membership(Address self, Advertisement ownAd, View view, SharedMemberIds sharedIds) {
         this.self = self;
+        this.sharedIds = sharedIds;
         this.advertisements.put(self, ownAd);
         this.viewMembers = List.copyOf(view.getMembers());
         this.viewId = view.getViewId();
@@ -216,7 +236,49 @@ public final class Membership {
         return handlers;
     }
 
+    /**
+     * Looks again at member ids advertised at two addresses, so that one still shared after the grace period is
+     * reported as a duplicate even when nothing else changes. Cheap when no id is shared.
+     */
+    public synchronized void recheckSharedIds() {
+        if (sharedIds.any()) {
+            reportSharedIds();
+        }
+    }
+
+    private void reportSharedIds() {
+        Map<String, List<Address>> byId = new LinkedHashMap<>();
+        for (Address address : viewMembers) {
+            Advertisement ad = advertisements.get(address);
+            if (ad != null && !leaving.contains(address)) {
+                byId.computeIfAbsent(ad.memberId(), id -> new ArrayList<>(2)).add(address);
+            }
+        }
+        byId.values().removeIf(addresses -> addresses.size() < 2);
+        for (SharedMemberIds.Finding finding : sharedIds.observe(byId)) {
+            if (finding.verdict() == SharedMemberIds.Verdict.RESTART) {
+                log.warn("Member id '{}' is advertised by a new member {} while {} is still in the view: taken as a "
+                        + "restart of '{}'. Its commands go to the older incarnation until that one is suspected and "
+                        + "leaves the view, then to the new one", finding.memberId(), describe(finding.newer()),
+                        describe(finding.older()), finding.memberId());
+            } else {
+                log.error("Two live cluster members advertise the member id '{}' ({} and {}), both still in the view "
+                        + "long after a restarted member's older incarnation would have been suspected; only the "
+                        + "first joined gets commands. Give every node its own nodeName.", finding.memberId(),
+                        describe(finding.older()), describe(finding.newer()));
+            }
+        }
+    }
+
+    /** @return the address with its UUID: two incarnations of one member share their logical name */
+    private static String describe(Address address) {
+        String name = address.toString();
+        return address instanceof org.jgroups.util.UUID uuid && !name.equals(uuid.toStringLong())
+                ? name + " (" + uuid.toStringLong() + ")" : name;
+    }
+
     private Snapshot build() {
+        reportSharedIds();
         Map<String, Member> members = new LinkedHashMap<>();
         Map<String, Address> addresses = new HashMap<>();
         Map<String, String> aggregateOfCommand = new TreeMap<>();
@@ -227,9 +289,7 @@ public final class Membership {
                 continue;
             }
             if (members.containsKey(ad.memberId())) {
-                log.error("Two cluster members advertise the member id '{}' ({} and {}); only the first joined "
-                        + "gets commands. Give every node its own nodeName.", ad.memberId(),
-                        addresses.get(ad.memberId()), address);
+                // A restart or a duplicate, reported above: the address that joined first keeps the id's place.
                 continue;
             }
             if (totalWeight + ad.weight() > HashRing.MAX_TOTAL_WEIGHT) {
