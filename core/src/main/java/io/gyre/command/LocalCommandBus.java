@@ -66,6 +66,18 @@ public final class LocalCommandBus implements CommandBus {
     private final AtomicInteger pending = new AtomicInteger();
     private final Executor workers = this::runOnWorker;
     /**
+     * Where a running command continues after a wait (its next try after a conflict or a store failure): the
+     * workers, and nowhere once close() has stopped them. A command still trying then ends at once, instead of
+     * trying on the after-close thread until its deadline (a store that keeps failing was tried for the whole
+     * deadline after the node closed).
+     */
+    private final Executor continuations = task -> {
+        if (stopped) {
+            throw new RejectedExecutionException("the local command bus is closed");
+        }
+        runOnWorker(task);
+    };
+    /**
      * Runs, one at a time, what reaches the workers after close() stopped them: a command still waiting for its
      * store, and the turns of the commands queued behind it, which then end as not run. Its thread exists only while
      * there is such work.
@@ -246,7 +258,7 @@ public final class LocalCommandBus implements CommandBus {
                 return DONE;
             }
             try {
-                stage = Objects.requireNonNull(handler.handleAsync(command, workers),
+                stage = Objects.requireNonNull(handler.handleAsync(command, continuations),
                         "the stage of handleAsync");
             } catch (Throwable e) {
                 finish(null, e, true);
