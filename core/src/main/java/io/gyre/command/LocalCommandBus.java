@@ -71,12 +71,7 @@ public final class LocalCommandBus implements CommandBus {
      * trying on the after-close thread until its deadline (a store that keeps failing was tried for the whole
      * deadline after the node closed).
      */
-    private final Executor continuations = task -> {
-        if (stopped) {
-            throw new RejectedExecutionException("the local command bus is closed");
-        }
-        runOnWorker(task);
-    };
+    private final Executor continuations = this::continueOnWorker;
     /**
      * Runs, one at a time, what reaches the workers after close() stopped them: a command still waiting for its
      * store, and the turns of the commands queued behind it, which then end as not run. Its thread exists only while
@@ -198,6 +193,14 @@ public final class LocalCommandBus implements CommandBus {
             pending.decrementAndGet();
             job.dispatch.failNotRun(closedException(job.command));
         }
+    }
+
+    /** Runs a running command's next try on a worker; refused once close() has stopped them. */
+    private void continueOnWorker(Runnable task) {
+        if (stopped) {
+            throw new RejectedExecutionException("the local command bus is closed");
+        }
+        runOnWorker(task);
     }
 
     /**
