@@ -34,8 +34,9 @@ public interface CommandHandlerFunction {
      *
      * @param command the command
      * @param workers runs tasks on the bus's worker threads; inside the command's turn, since the aggregate stays
-     *                taken until the stage completes. Tasks it cannot take any more (the bus stopped) run on a
-     *                thread of their own, so that the stage still completes.
+     *                taken until the stage completes. Once the bus has stopped it refuses tasks
+     *                ({@link java.util.concurrent.RejectedExecutionException}): the stage must then complete at once,
+     *                with a failure that says whether the command may have been stored.
      * @return the result for the sender, possibly null, or its failure; never null itself
      */
     default CompletionStage<@Nullable Object> handleAsync(CommandMessage command, Executor workers) {

@@ -66,6 +66,13 @@ public final class LocalCommandBus implements CommandBus {
     private final AtomicInteger pending = new AtomicInteger();
     private final Executor workers = this::runOnWorker;
     /**
+     * Where a running command continues after a wait (its next try after a conflict or a store failure): the
+     * workers, and nowhere once close() has stopped them. A command still trying then ends at once, instead of
+     * trying on the after-close thread until its deadline (a store that keeps failing was tried for the whole
+     * deadline after the node closed).
+     */
+    private final Executor continuations = this::continueOnWorker;
+    /**
      * Runs, one at a time, what reaches the workers after close() stopped them: a command still waiting for its
      * store, and the turns of the commands queued behind it, which then end as not run. Its thread exists only while
      * there is such work.
@@ -188,6 +195,14 @@ public final class LocalCommandBus implements CommandBus {
         }
     }
 
+    /** Runs a running command's next try on a worker; refused once close() has stopped them. */
+    private void continueOnWorker(Runnable task) {
+        if (stopped) {
+            throw new RejectedExecutionException("the local command bus is closed");
+        }
+        runOnWorker(task);
+    }
+
     /**
      * Runs a task on a worker. Once close() has stopped them, on the after-close thread instead: a command waiting
      * for its store must still finish, the aggregate's next turn must still be taken (to end its command as not
@@ -246,7 +261,7 @@ public final class LocalCommandBus implements CommandBus {
                 return DONE;
             }
             try {
-                stage = Objects.requireNonNull(handler.handleAsync(command, workers),
+                stage = Objects.requireNonNull(handler.handleAsync(command, continuations),
                         "the stage of handleAsync");
             } catch (Throwable e) {
                 finish(null, e, true);

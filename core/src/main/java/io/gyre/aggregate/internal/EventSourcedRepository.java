@@ -4,6 +4,7 @@ import io.gyre.GyreTransientException;
 import io.gyre.aggregate.AggregateAlreadyExistsException;
 import io.gyre.aggregate.AggregateLifecycleException;
 import io.gyre.aggregate.AggregateNotFoundException;
+import io.gyre.command.CommandBusClosedException;
 import io.gyre.command.CommandHandlerFunction;
 import io.gyre.command.CommandMessage;
 import io.gyre.command.CommandNotExecutedException;
@@ -318,12 +319,18 @@ public final class EventSourcedRepository<A> implements CommandHandlerFunction {
             }
         }
 
-        /** Workers refuse work once the node is closing: the command then ends with that, instead of never. */
+        /**
+         * Workers refuse work once the node's bus has stopped: the command then ends at once, as one the closing bus
+         * may have run (an earlier try may have been stored), instead of trying on until its deadline.
+         */
         private void submitNext() {
             try {
                 workers.execute(this::next);
-            } catch (RejectedExecutionException e) {
-                outcome.completeExceptionally(e);
+            } catch (RejectedExecutionException stopped) {
+                outcome.completeExceptionally(new CommandBusClosedException("The command bus closed while " + command
+                        + " was to be tried again on " + stream + " after " + tries + " tries; an earlier try may "
+                        + "have been stored: send it again under command id " + command.commandId()
+                        + " to learn its outcome"));
             }
         }
     }

@@ -28,6 +28,8 @@ public final class CallerRuns {
 
     private static final Logger log = LoggerFactory.getLogger(CallerRuns.class);
     private static final ThreadLocal<@Nullable ArrayDeque<Runnable>> COLLECTING = new ThreadLocal<>();
+    /** Set while this thread runs what it collected: the task then runs its caller's command only. */
+    private static final ThreadLocal<Boolean> RUNNING_COLLECTED = ThreadLocal.withInitial(() -> false);
 
     private CallerRuns() {
     }
@@ -50,6 +52,15 @@ public final class CallerRuns {
     }
 
     /**
+     * @return true on a waiting caller while it runs what it collected: a task that could go on with other work
+     *         (an aggregate's queue, with commands other senders queued meanwhile) must stop after the caller's own
+     *         and hand the rest to the workers, so that the caller is back as soon as its own command is decided
+     */
+    public static boolean isCallerRunning() {
+        return RUNNING_COLLECTED.get();
+    }
+
+    /**
      * Runs the action with this thread collecting, then runs the tasks collected meanwhile, on this thread, with
      * collection off.
      *
@@ -67,6 +78,8 @@ public final class CallerRuns {
             // Collection is off while the tasks run: what they hand over goes to the workers, so this thread runs
             // its own command's start and returns to wait, instead of serving others.
             COLLECTING.set(null);
+            boolean outerRunning = RUNNING_COLLECTED.get();
+            RUNNING_COLLECTED.set(!collected.isEmpty());
             try {
                 for (Runnable task; (task = collected.poll()) != null; ) {
                     try {
@@ -76,6 +89,7 @@ public final class CallerRuns {
                     }
                 }
             } finally {
+                RUNNING_COLLECTED.set(outerRunning);
                 COLLECTING.set(outer);
             }
         }

@@ -101,7 +101,10 @@ public final class KeyedSerialExecutor {
 
         @Override
         public void run() {
-            for (int i = 0; i < TASKS_PER_TURN; i++) {
+            // A waiting caller (CallerRuns) runs its own command, the first task, and no other: what other senders
+            // queued behind it meanwhile goes to the workers, or the caller would answer only after their commands.
+            int turn = CallerRuns.isCallerRunning() ? 1 : TASKS_PER_TURN;
+            for (int i = 0; i < turn; i++) {
                 Supplier<? extends CompletionStage<?>> next = next();
                 if (next == null) {
                     return;
@@ -127,7 +130,9 @@ public final class KeyedSerialExecutor {
                     return;
                 }
             }
-            resume();
+            if (!removeIfIdle()) {
+                resume();
+            }
         }
 
         /** Runs the mailbox again on a pool thread: after a full turn, or when a task's stage completed. */

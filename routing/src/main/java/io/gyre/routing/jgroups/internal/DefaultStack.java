@@ -88,6 +88,13 @@ public final class DefaultStack {
         // Commands are request/reply: sending on the caller's thread beat bundling on both latency and
         // throughput in the cluster benchmark (remote p50 0.31 ms against 0.59 ms with the default bundler).
         tcp.setBundlerType("no-bundler");
+        // Without a bundler every thread that sends writes to the socket itself: JGroups' timer (retransmissions,
+        // heartbeats, stability gossip) and a view's or Gyre's broadcasts as well as the outboxes. A member that
+        // stops reading would then block them on its full connection (issue 10), and a timer stuck there stops the
+        // retransmissions to every member. With non-blocking sends each connection has a writer thread and a bounded
+        // queue; a send to a full queue is dropped and retransmitted by UNICAST3/NAKACK2, and UFC still bounds what
+        // an outbox can put in flight to a member that does not read (StuckPeerThreadsReviewTest).
+        tcp.nonBlockingSends(true).maxSendQueue(1024);
         tcp.logDiscardMsgs(false);
         // Gyre's receiver never blocks (it queues commands on the local bus and completes replies on its own
         // executor), so messages are passed up on the thread that read them, saving a hand-off per message.
