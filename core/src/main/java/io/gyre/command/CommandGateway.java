@@ -117,8 +117,11 @@ public interface CommandGateway {
 
     /**
      * Sends a command and waits for its result. When this node runs the command and its aggregate has nothing else
-     * queued here, the calling thread decides it itself instead of waking a worker and sleeping meanwhile (it runs
-     * the handler, and loads the aggregate if it is not cached); per aggregate the order is the same either way.
+     * queued here and is cached, the calling thread decides it itself instead of waking a worker and sleeping
+     * meanwhile (it runs the handler); a command that must first read the store (an aggregate not cached, a creation,
+     * a redelivery) is decided by a worker, so that the deadline can answer this caller while the store is slow. Per
+     * aggregate the order is the same either way. A handler is never interrupted: one that runs past the deadline on
+     * this thread holds it until it returns, and the caller is then told its outcome is unknown.
      *
      * @param command the command object
      * @param timeout how long to wait, waiting for capacity and retries included; more than zero

@@ -44,9 +44,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>A waiting caller runs its own command.</b> When the gateway's {@code sendAndWait} dispatches a command whose
  * aggregate has nothing else queued on this node, the calling thread, which would only sleep until a worker had
- * decided it, decides it itself (the handler, and loading the aggregate if it is not cached); a command queued
- * behind others of its aggregate, a retry and a command from another node run on the workers as before. Per
- * aggregate the commands still run one at a time, in dispatch order.
+ * decided it, decides it itself when that needs no store read first (a cached aggregate); a load, a creation, a
+ * redelivery, a command queued behind others of its aggregate, a retry and a command from another node run on the
+ * workers as before, so that a slow store never holds a caller past its deadline. Per aggregate the commands still
+ * run one at a time, in dispatch order.
  *
  * <p>Deliveries complete on the thread that finished the command, a worker, a waiting caller or the store's; a
  * sender that completes caller-facing futures must hand off to its own executor (the gateway does).

@@ -9,6 +9,7 @@ import io.gyre.command.CommandHandlerFunction;
 import io.gyre.command.CommandMessage;
 import io.gyre.command.CommandNotExecutedException;
 import io.gyre.command.CommandRefusedException;
+import io.gyre.command.internal.CallerRuns;
 import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.AppendResult;
 import io.gyre.eventstore.CommandIdReusedException;
@@ -243,6 +244,13 @@ public final class EventSourcedRepository<A> implements CommandHandlerFunction {
         }
 
         void next() {
+            if (CallerRuns.isCallerRunning() && mustWaitForStore()) {
+                // A caller that waits in sendAndWait decides only what needs no store read first: a load or a
+                // look-up could hold it past its deadline (a pool's timeout), whereas a worker leaves the caller
+                // waiting on its future, which the deadline completes. The turn is unchanged: still this command's.
+                submitNext();
+                return;
+            }
             tries++;
             CompletableFuture<@Nullable Object> decided;
             try {
@@ -307,6 +315,11 @@ public final class EventSourcedRepository<A> implements CommandHandlerFunction {
         private boolean mayRetryAfterStoreFailure() {
             return command.deadline() != null ? !command.isLate()
                     : storeFailures < MAX_STORE_FAILURES_WITHOUT_DEADLINE;
+        }
+
+        /** @return true when deciding this try starts by reading the store: an uncached aggregate, a redelivery */
+        private boolean mustWaitForStore() {
+            return handler.creation() || command.mayHaveRunBefore() || cache.get(stream.aggregateId()) == null;
         }
 
         /** Runs the next try on the workers, after a scheduled pause (never a sleeping worker). */
