@@ -46,6 +46,21 @@ public record CommandMessage(String commandId, Object payload, String routingKey
     }
 
     /**
+     * Reads the id of the aggregate a command targets, as {@link #of(Object)} takes it for the routing key: a
+     * receiving node uses it to check that a command it was sent names the aggregate it was routed as.
+     *
+     * @param command the command object
+     * @return the value of its {@link TargetAggregateId} member, as text
+     * @throws NullPointerException              when the command is null
+     * @throws MissingTargetAggregateIdException when the command does not name its aggregate, or names it with a null,
+     *                                           blank or too long id
+     */
+    public static String targetAggregateIdOf(Object command) {
+        Objects.requireNonNull(command, "command");
+        return TargetIdAccessor.of(command.getClass()).routingKey(command);
+    }
+
+    /**
      * Wraps a command object with a new command id, taking the routing key from its
      * {@link TargetAggregateId} member.
      *
