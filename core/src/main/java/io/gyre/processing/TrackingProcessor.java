@@ -1,6 +1,7 @@
 package io.gyre.processing;
 
 import io.gyre.processing.internal.Handlers;
+import io.gyre.processing.internal.Segmenter;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -74,6 +75,26 @@ public final class TrackingProcessor implements ProcessorDefinition {
      */
     public static Builder named(String name) {
         return new Builder(ProcessorDefinition.checkName(name));
+    }
+
+    /**
+     * The segment that handles an aggregate's events, by the stable hash the class description names: for an
+     * operator who wants to know which segment (and so which token, status or node) holds an aggregate.
+     *
+     * @param aggregateType the aggregate's type name, as stored with its events
+     * @param aggregateId   its id
+     * @param segments      the processor's segment count, 1 to {@value #MAX_SEGMENTS}
+     * @return the segment, from 0 to {@code segments - 1}
+     * @throws NullPointerException     when the type or the id is null
+     * @throws IllegalArgumentException when the segment count is out of range
+     */
+    public static int segmentOf(String aggregateType, String aggregateId, int segments) {
+        Objects.requireNonNull(aggregateType, "aggregateType");
+        Objects.requireNonNull(aggregateId, "aggregateId");
+        if (segments < 1 || segments > MAX_SEGMENTS) {
+            throw new IllegalArgumentException("segments must be 1 to " + MAX_SEGMENTS + ", but was " + segments);
+        }
+        return Segmenter.segmentOf(aggregateType, aggregateId, segments);
     }
 
     @Override

@@ -326,7 +326,7 @@ class TransactionalDeliveryTest {
         }
 
         private int segmentOf(String aggregate) {
-            return io.gyre.processing.internal.Segmenter.segmentOf(Events.TYPE, aggregate, 4);
+            return io.gyre.processing.TrackingProcessor.segmentOf(Events.TYPE, aggregate, 4);
         }
     }
 
