@@ -28,6 +28,8 @@ public final class CallerRuns {
 
     private static final Logger log = LoggerFactory.getLogger(CallerRuns.class);
     private static final ThreadLocal<@Nullable ArrayDeque<Runnable>> COLLECTING = new ThreadLocal<>();
+    /** Set while this thread runs what it collected: the start of the command its caller waits for. */
+    private static final ThreadLocal<Boolean> RUNNING_OWN = ThreadLocal.withInitial(() -> Boolean.FALSE);
 
     private CallerRuns() {
     }
@@ -50,6 +52,15 @@ public final class CallerRuns {
     }
 
     /**
+     * @return true while this thread runs the tasks it collected in {@link #collectWhile}: the start of a command
+     *         whose caller waits for it on this very thread, which has nothing else to do. Work it would hand to
+     *         another thread and then wait for (a store's write) it may as well do itself.
+     */
+    public static boolean runningForWaitingCaller() {
+        return RUNNING_OWN.get();
+    }
+
+    /**
      * Runs the action with this thread collecting, then runs the tasks collected meanwhile, on this thread, with
      * collection off.
      *
@@ -67,6 +78,10 @@ public final class CallerRuns {
             // Collection is off while the tasks run: what they hand over goes to the workers, so this thread runs
             // its own command's start and returns to wait, instead of serving others.
             COLLECTING.set(null);
+            boolean outerOwn = RUNNING_OWN.get();
+            if (!collected.isEmpty()) {
+                RUNNING_OWN.set(Boolean.TRUE);
+            }
             try {
                 for (Runnable task; (task = collected.poll()) != null; ) {
                     try {
@@ -76,6 +91,7 @@ public final class CallerRuns {
                     }
                 }
             } finally {
+                RUNNING_OWN.set(outerOwn);
                 COLLECTING.set(outer);
             }
         }

@@ -114,7 +114,16 @@ public final class KeyedSerialExecutor {
                     log.error("Task for key '{}' threw", key, e);
                     continue;
                 }
-                if (!(stage instanceof CompletableFuture<?> future && future.isDone())) {
+                boolean done = stage instanceof CompletableFuture<?> future && future.isDone();
+                if (done && CallerRuns.runningForWaitingCaller()) {
+                    // A waiting caller that finished its own command (its store wrote on this thread) returns to
+                    // its caller: the key's next tasks, other senders' commands, go to a pool thread.
+                    if (!removeIfIdle()) {
+                        resume();
+                    }
+                    return;
+                }
+                if (!done) {
                     // The key's turn stays held until the stage completes; this thread goes back to the pool.
                     stage.whenComplete((result, failure) -> {
                         if (failure != null) {
