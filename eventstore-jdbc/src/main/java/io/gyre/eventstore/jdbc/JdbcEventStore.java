@@ -50,7 +50,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.stream.Stream;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
@@ -270,19 +269,28 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
     }
 
     /**
-     * Stores a decision and waits for it: {@link #appendAsync} and then the outcome, uninterruptibly (a queued
-     * append may be written at any moment; the caller keeps its interrupt status for later).
+     * Stores a decision and waits for it, uninterruptibly (a queued append may be written at any moment; the caller
+     * keeps its interrupt status for later). It shares a transaction with the appends queued meanwhile, as
+     * {@link #appendAsync} does, but a caller that finds one of the {@link Builder#appendTransactions(int)} writers'
+     * places free writes the transaction on its own thread instead of waking a writer thread and sleeping until it is
+     * done; it returns once its own append is written. A caller interrupted before it starts waits for a writer
+     * thread instead. While the database keeps the append waiting (a lock on the table, a full pool), so does the
+     * caller, as it would in a plain JDBC call, up to {@link Builder#queryTimeout(Duration)} when one is set.
      */
     @Override
     public AppendResult append(AppendRequest request) {
-        try {
-            return appendAsync(request).join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof RuntimeException failure) {
-                throw failure;
-            }
-            throw e;
+        Objects.requireNonNull(request, "request");
+        appender.checkSizes(request);
+        ExpectedSequence expected = request.expected();
+        if (expected instanceof ExpectedSequence.Any) {
+            return appendAfterWhateverIsStored(request);
         }
+        long lastSequence = expected.lastSequence();
+        groupCommit.submit(request);
+        if (announcer != null && !request.decisionOnly()) {
+            announcer.appended();
+        }
+        return new AppendResult(lastSequence + 1, lastSequence + request.events().size());
     }
 
     /**

@@ -64,8 +64,10 @@ import javax.sql.DataSource;
  * <p>Run: {@code java -cp <examples class path> io.gyre.examples.bench.EventStoreBenchmark [seconds rounds
  * threads...]} (defaults: 2 seconds per round, 6 rounds, threads 8 64); {@code -Dbench.db=h2}, {@code postgres}
  * (fsync off) or {@code durable} runs one database only; {@code -Dbench.reads=false} skips the reads;
- * {@code -Dbench.appendTransactions=n} overrides the store's default for the group-commit column. The H2 file and
- * the embedded servers' data are deleted at the end.
+ * {@code -Dbench.appendTransactions=n} overrides the store's default for the group-commit column;
+ * {@code -Dbench.sides=0,4} runs only those columns (0 raw INSERT, 1 raw + check, 2 Gyre, 3 Gyre no group, 4 Gyre
+ * commands; the others print NaN), for profiling one of them. The H2 file and the embedded servers' data are deleted
+ * at the end.
  */
 public final class EventStoreBenchmark {
 
@@ -152,6 +154,7 @@ public final class EventStoreBenchmark {
         System.out.printf("  %8s %11s %11s %11s %14s %11s %9s %9s %9s %9s %10s %10s %9s%n", "threads", "raw INSERT",
                 "raw + check", "Gyre", "Gyre, no group", "Gyre cmds", "check/raw", "Gyre/raw", "nogrp/raw",
                 "cmds/raw", "CPU raw", "CPU cmds", "CPU ratio");
+        boolean[] runSide = sidesToRun();
         for (int t : threads) {
             double[][] results = new double[SIDES.length][rounds];
             double[][] cpu = new double[SIDES.length][rounds];
@@ -173,6 +176,11 @@ public final class EventStoreBenchmark {
                 // none of them.
                 for (int i = 0; i < sides.length; i++) {
                     int side = (round + i) % sides.length;
+                    if (!runSide[side]) {
+                        results[side][round] = Double.NaN;
+                        cpu[side][round] = Double.NaN;
+                        continue;
+                    }
                     double[] measured = appendsPerSecond(t, seconds, sides[side]);
                     results[side][round] = measured[0];
                     cpu[side][round] = measured[1];
@@ -190,6 +198,25 @@ public final class EventStoreBenchmark {
             reads(dataSource, store, raw, seconds, rounds, threads);
         }
         System.out.println();
+    }
+
+    /** @return which of {@link #SIDES} to run, from {@code -Dbench.sides} (all when unset) */
+    private static boolean[] sidesToRun() {
+        boolean[] run = new boolean[SIDES.length];
+        String chosen = System.getProperty("bench.sides");
+        if (chosen == null || chosen.isBlank()) {
+            Arrays.fill(run, true);
+            return run;
+        }
+        for (String each : chosen.split(",")) {
+            int side = Integer.parseInt(each.trim());
+            if (side < 0 || side >= SIDES.length) {
+                throw new IllegalArgumentException("bench.sides takes column numbers 0 to " + (SIDES.length - 1)
+                        + " (" + String.join(", ", SIDES) + "), but was " + chosen);
+            }
+            run[side] = true;
+        }
+        return run;
     }
 
     private static AppendRequest append(String aggregateId, long sequence) {

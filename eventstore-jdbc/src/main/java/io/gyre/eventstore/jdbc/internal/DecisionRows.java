@@ -63,7 +63,7 @@ public final class DecisionRows {
     public void bindSingle(PreparedStatement statement, AppendRequest request) throws SQLException {
         int next = Statements.bindCommandOnHead(statement, 1, request);
         if (!request.decisionOnly()) {
-            Statements.bindEvents(statement, next, request, request.events(), request.expected().lastSequence());
+            sql.bindEvents(statement, next, request, request.events(), request.expected().lastSequence());
         }
     }
 
@@ -109,7 +109,7 @@ public final class DecisionRows {
             first = MAX_ROWS_PER_STATEMENT;
             PreparedStatement head = statements.get(sql.insertCommandWithEvents(before < 0, first));
             int next = Statements.bindCommandOnHead(head, 1, request);
-            Statements.bindEvents(head, next, request, events.subList(0, first), before);
+            sql.bindEvents(head, next, request, events.subList(0, first), before);
             if (head.executeUpdate() == 0) {
                 return false;
             }
@@ -129,7 +129,7 @@ public final class DecisionRows {
         for (int from = first; from < events.size(); from += MAX_ROWS_PER_STATEMENT) {
             List<EventData> chunk = events.subList(from, Math.min(events.size(), from + MAX_ROWS_PER_STATEMENT));
             PreparedStatement insert = statements.get(sql.insertEvents(chunk.size()));
-            Statements.bindEvents(insert, 1, request, chunk, before + from);
+            sql.bindEvents(insert, 1, request, chunk, before + from);
             insert.executeUpdate();
         }
         return true;

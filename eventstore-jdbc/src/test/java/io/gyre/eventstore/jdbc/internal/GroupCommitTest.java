@@ -35,17 +35,29 @@ class GroupCommitTest {
     private static final long GATE_SECONDS = 2 * TIMEOUT_SECONDS;
 
     @Test
-    void a_lone_caller_writes_its_request_at_once_in_a_batch_of_one_on_a_writer_thread() throws Exception {
+    void a_lone_caller_that_waits_writes_its_request_at_once_in_a_batch_of_one_on_its_own_thread() throws Exception {
         Recording<String> flush = Recording.ungated(GroupCommitTest::written);
         GroupCommit<String> commit = new GroupCommit<>(flush, 16, 1);
 
         Caller caller = Caller.start(() -> commit.submit("a"));
         caller.returns();
 
+        // No writer thread woken, no caller woken: the waiting caller took the free writer's place.
         assertThat(flush.batches).containsExactly(List.of("a"));
-        assertThat(flush.threads).hasSize(1).doesNotContain(caller.thread());
-        assertThat(flush.threads.get(0).getName()).contains("writer");
+        assertThat(flush.threads).containsExactly(caller.thread());
         assertThat(commit.queued()).isZero();
+    }
+
+    @Test
+    void a_lone_caller_that_submits_asynchronously_has_its_request_written_on_a_writer_thread() throws Exception {
+        Recording<String> flush = Recording.ungated(GroupCommitTest::written);
+        GroupCommit<String> commit = new GroupCommit<>(flush, 16, 1);
+
+        commit.submitAsync("a").get(10, java.util.concurrent.TimeUnit.SECONDS);
+
+        assertThat(flush.batches).containsExactly(List.of("a"));
+        assertThat(flush.threads).hasSize(1).doesNotContain(Thread.currentThread());
+        assertThat(flush.threads.get(0).getName()).contains("writer");
     }
 
     @Test
