@@ -27,7 +27,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * drifting (other processes, the database growing) moves both sides alike; the ratios printed are medians of the
  * ratios of neighbouring rounds. The CPU figures are the JVM's CPU time per command (nodes, clients and the
  * store's driver share the process); the cost of routing is the three-node figure minus the one-node figure,
- * divided by the share of routed commands.
+ * divided by the share of routed commands. Thread switches per command (voluntary and involuntary, from
+ * {@code /proc}) count the hand-offs between threads, which dominate a routed command's CPU on a small machine.
+ * Alternating one-second warm-up rounds run first, and are discarded, until the JIT compiler has settled.
  *
  * <p>Run: {@code mvn -q -DskipTests package exec:java -pl examples -am
  * -Dexec.mainClass=io.gyre.examples.bench.ClusterBenchmark [-Dexec.args="seconds rounds clients store"]}
@@ -70,8 +72,7 @@ public final class ClusterBenchmark {
             }
             try (Cluster one = new Cluster(1, store, "one", bus -> { });
                  Cluster three = new Cluster(3, store, "three", bus -> { })) {
-                one.run(1, clients);
-                three.run(1, clients);
+                warmUp(one, three, clients);
                 List<Round> ones = new ArrayList<>();
                 List<Round> threes = new ArrayList<>();
                 for (int round = 0; round < rounds; round++) {
@@ -80,13 +81,16 @@ public final class ClusterBenchmark {
                 }
                 double[] ratio = new double[rounds];
                 double[] routingCpu = new double[rounds];
+                double[] routingSwitches = new double[rounds];
                 for (int i = 0; i < rounds; i++) {
                     ratio[i] = threes.get(i).throughput / ones.get(i).throughput;
                     routingCpu[i] = (threes.get(i).cpuMicrosPerCommand - ones.get(i).cpuMicrosPerCommand)
                             / threes.get(i).remoteShare;
+                    routingSwitches[i] = (threes.get(i).switchesPerCommand - ones.get(i).switchesPerCommand)
+                            / threes.get(i).remoteShare;
                 }
-                System.out.printf("%-8s %12s %10s %10s %10s %10s %10s %12s%n", "nodes", "commands/s", "local p50",
-                        "local p99", "remote p50", "remote p99", "remote %", "CPU/command");
+                System.out.printf("%-8s %12s %10s %10s %10s %10s %10s %12s %10s%n", "nodes", "commands/s",
+                        "local p50", "local p99", "remote p50", "remote p99", "remote %", "CPU/command", "switches");
                 print(1, ones);
                 print(3, threes);
                 double gap = Medians.of(threes.stream().mapToDouble(r -> r.remoteP50 - r.localP50).toArray());
@@ -95,6 +99,8 @@ public final class ClusterBenchmark {
                         Medians.of(ratio), format(ratio));
                 System.out.printf("CPU per routed command, above a local one: %.1f µs (target <= 15 µs; rounds %s)%n",
                         Medians.of(routingCpu), format(routingCpu));
+                System.out.printf("Thread switches per routed command, above a local one: %.2f (rounds %s)%n",
+                        Medians.of(routingSwitches), format(routingSwitches));
             } finally {
                 store.close();
             }
@@ -111,8 +117,7 @@ public final class ClusterBenchmark {
             io.gyre.routing.jgroups.ClusterTls tls = BenchCertificates.tls(folder);
             try (Cluster plain = new Cluster(3, store, "plain", bus -> { });
                  Cluster secured = new Cluster(3, store, "tls", bus -> bus.tls(tls))) {
-                plain.run(1, clients);
-                secured.run(1, clients);
+                warmUp(plain, secured, clients);
                 List<Round> plains = new ArrayList<>();
                 List<Round> secureds = new ArrayList<>();
                 double[] ratio = new double[rounds];
@@ -123,8 +128,8 @@ public final class ClusterBenchmark {
                     ratio[round] = secureds.get(round).throughput / plains.get(round).throughput;
                     cpu[round] = secureds.get(round).cpuMicrosPerCommand / plains.get(round).cpuMicrosPerCommand;
                 }
-                System.out.printf("%-8s %12s %10s %10s %10s %10s %10s %12s%n", "3 nodes", "commands/s", "local p50",
-                        "local p99", "remote p50", "remote p99", "remote %", "CPU/command");
+                System.out.printf("%-8s %12s %10s %10s %10s %10s %10s %12s %10s%n", "3 nodes", "commands/s",
+                        "local p50", "local p99", "remote p50", "remote p99", "remote %", "CPU/command", "switches");
                 print("plain", plains);
                 print("tls", secureds);
                 System.out.printf("%nTLS throughput / plain: %.2f (rounds %s); TLS CPU per command / plain: %.2f%n",
@@ -133,6 +138,39 @@ public final class ClusterBenchmark {
         } finally {
             io.gyre.examples.bank.TempFolders.deleteRecursively(folder);
         }
+    }
+
+    /** Shortest and longest warm-up, in rounds of each cluster. */
+    private static final int MIN_WARM_UP_ROUNDS = 3;
+    private static final int MAX_WARM_UP_ROUNDS = 15;
+    private static final double WARM_UP_SECONDS = 1;
+
+    /**
+     * Alternating one-second rounds of both clusters, discarded, until the JIT compiler has settled: a pair of rounds
+     * during which it compiled for less than 3% of the time, after at least {@value #MIN_WARM_UP_ROUNDS} pairs. Until
+     * then, medians mix interpreted, C1 and C2 code, and the first cluster measured pays for the code both share.
+     */
+    private static void warmUp(Cluster first, Cluster second, int clients) throws Exception {
+        java.lang.management.CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        boolean measurable = jit != null && jit.isCompilationTimeMonitoringSupported();
+        long compiledMillis = -1;
+        int pairs = 0;
+        while (pairs < MAX_WARM_UP_ROUNDS) {
+            long before = measurable ? jit.getTotalCompilationTime() : 0;
+            long began = System.nanoTime();
+            Round a = first.run(WARM_UP_SECONDS, clients);
+            Round b = second.run(WARM_UP_SECONDS, clients);
+            long wallMillis = (System.nanoTime() - began) / 1_000_000;
+            compiledMillis = measurable ? jit.getTotalCompilationTime() - before : -1;
+            pairs++;
+            System.out.printf("warm-up %2d: %.0f and %.0f commands/s, JIT compiled for %d ms of %d ms%n", pairs,
+                    a.throughput, b.throughput, compiledMillis, wallMillis);
+            if (pairs >= MIN_WARM_UP_ROUNDS && (!measurable || compiledMillis * 100 < 3 * wallMillis)) {
+                break;
+            }
+        }
+        System.out.printf("warm-up: %d round pairs discarded%s%n%n", pairs,
+                pairs == MAX_WARM_UP_ROUNDS ? " (the JIT compiler had not settled; figures may drift)" : "");
     }
 
     private static String format(double[] values) {
@@ -148,10 +186,11 @@ public final class ClusterBenchmark {
     }
 
     private static void print(String nodes, List<Round> rounds) {
-        System.out.printf("%-8s %12.0f %9.3fms %9.3fms %9sms %9sms %9.0f%% %10.1fµs%n", nodes,
+        System.out.printf("%-8s %12.0f %9.3fms %9.3fms %9sms %9sms %9.0f%% %10.1fµs %10.2f%n", nodes,
                 median(rounds, r -> r.throughput), median(rounds, r -> r.localP50), median(rounds, r -> r.localP99),
                 format(median(rounds, r -> r.remoteP50)), format(median(rounds, r -> r.remoteP99)),
-                100 * median(rounds, r -> r.remoteShare), median(rounds, r -> r.cpuMicrosPerCommand));
+                100 * median(rounds, r -> r.remoteShare), median(rounds, r -> r.cpuMicrosPerCommand),
+                median(rounds, r -> r.switchesPerCommand));
     }
 
     private static double median(List<Round> rounds, java.util.function.ToDoubleFunction<Round> value) {
@@ -163,7 +202,51 @@ public final class ClusterBenchmark {
     }
 
     private record Round(double throughput, double localP50, double localP99, double remoteP50, double remoteP99,
-                         double remoteShare, double cpuMicrosPerCommand) {
+                         double remoteShare, double cpuMicrosPerCommand, double switchesPerCommand) {
+    }
+
+    /**
+     * Context switches (voluntary and not) of every thread of this process that is alive now, by thread id, from
+     * {@code /proc/self/task/<tid>/status}; empty where there is no such file system. A switch is a thread that went to
+     * sleep or was preempted, so per command it counts the hand-offs (wake-ups) a command costs.
+     */
+    private static java.util.Map<String, Long> threadSwitches() {
+        java.util.Map<String, Long> switches = new java.util.HashMap<>();
+        java.nio.file.Path tasks = java.nio.file.Path.of("/proc/self/task");
+        if (!java.nio.file.Files.isDirectory(tasks)) {
+            return switches;
+        }
+        try (java.util.stream.Stream<java.nio.file.Path> all = java.nio.file.Files.list(tasks)) {
+            for (java.nio.file.Path task : (Iterable<java.nio.file.Path>) all::iterator) {
+                long sum = switchesOf(task.resolve("status"));
+                if (sum >= 0) {
+                    switches.put(task.getFileName().toString(), sum);
+                }
+            }
+        } catch (java.io.IOException e) {
+            return switches;
+        }
+        return switches;
+    }
+
+    /** @return the thread's voluntary and involuntary switches from its status file, -1 when it is gone */
+    private static long switchesOf(java.nio.file.Path status) {
+        try {
+            long sum = 0;
+            for (String line : java.nio.file.Files.readAllLines(status)) {
+                if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
+                    sum += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                }
+            }
+            return sum;
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** @return the calling thread's switches so far, -1 where it cannot be read */
+    private static long ownSwitches() {
+        return switchesOf(java.nio.file.Path.of("/proc/thread-self/status"));
     }
 
     private static long processCpuNanos() {
@@ -214,9 +297,13 @@ public final class ClusterBenchmark {
 
         Round run(double seconds, int clients) throws Exception {
             int size = nodes.size();
+            // Sized for the round, not for the fastest machine: zeroing 2 x 16 MB per client made short rounds slow.
+            int capacity = (int) Math.min(2_000_000, Math.max(10_000, seconds * 200_000 / clients));
             List<long[]> localNanos = new ArrayList<>();
             List<long[]> remoteNanos = new ArrayList<>();
             int[] counts = new int[clients * 2];
+            // Client threads end with the round, so each reads its own count; the rest are read before and after.
+            long[] clientSwitches = new long[clients];
             AtomicBoolean running = new AtomicBoolean(true);
             CyclicBarrier start = new CyclicBarrier(clients + 1);
             List<Thread> threads = new ArrayList<>();
@@ -224,13 +311,14 @@ public final class ClusterBenchmark {
                 int client = c;
                 Gyre node = nodes.get(c % size);
                 String nodeName = prefix + "-" + (c % size);
-                long[] mineLocal = new long[2_000_000];
-                long[] mineRemote = new long[2_000_000];
+                long[] mineLocal = new long[capacity];
+                long[] mineRemote = new long[capacity];
                 localNanos.add(mineLocal);
                 remoteNanos.add(mineRemote);
                 Thread thread = new Thread(() -> {
                     try {
                         start.await();
+                        long switchesBefore = ownSwitches();
                         while (running.get()) {
                             String account = account(ThreadLocalRandom.current().nextInt(ACCOUNTS));
                             boolean isLocal = ring.owner(account, type).id().equals(nodeName);
@@ -244,6 +332,7 @@ public final class ClusterBenchmark {
                             }
                             counts[slot]++;
                         }
+                        clientSwitches[client] = ownSwitches() - switchesBefore;
                     } catch (Exception e) {
                         throw new IllegalStateException(e);
                     }
@@ -251,6 +340,7 @@ public final class ClusterBenchmark {
                 thread.start();
                 threads.add(thread);
             }
+            java.util.Map<String, Long> switchesBefore = threadSwitches();
             start.await();
             long began = System.nanoTime();
             long cpuBefore = processCpuNanos();
@@ -261,6 +351,16 @@ public final class ClusterBenchmark {
             }
             double elapsed = (System.nanoTime() - began) / 1e9;
             long cpuUsed = processCpuNanos() - cpuBefore;
+            long switches = 0;
+            for (java.util.Map.Entry<String, Long> after : threadSwitches().entrySet()) {
+                Long before = switchesBefore.get(after.getKey());
+                if (before != null) {
+                    switches += after.getValue() - before; // the clients have ended: not among these
+                }
+            }
+            for (long own : clientSwitches) {
+                switches += own;
+            }
             long localCount = 0;
             long remoteCount = 0;
             List<Double> localMillis = new ArrayList<>();
@@ -280,7 +380,7 @@ public final class ClusterBenchmark {
             long total = localCount + remoteCount;
             return new Round(total / elapsed, percentile(local, 0.5), percentile(local, 0.99),
                     percentile(remote, 0.5), percentile(remote, 0.99), (double) remoteCount / total,
-                    cpuUsed / 1e3 / total);
+                    cpuUsed / 1e3 / total, (double) switches / total);
         }
 
         @Override
