@@ -6,7 +6,6 @@ import io.gyre.command.CommandBusClosedException;
 import io.gyre.command.CommandBusContext;
 import io.gyre.command.CommandDispatch;
 import io.gyre.command.CommandMessage;
-import io.gyre.command.CommandOutcomeUnknownException;
 import io.gyre.command.LocalCommandBus;
 import io.gyre.processing.SegmentOwnership;
 import io.gyre.processing.StaleSegmentOwnerException;
@@ -16,10 +15,7 @@ import io.gyre.routing.MemberLeftException;
 import io.gyre.routing.jgroups.internal.BusConfig;
 import io.gyre.routing.jgroups.internal.BusConfigDraft;
 import io.gyre.routing.jgroups.internal.ClusterChannel;
-import io.gyre.routing.jgroups.internal.MemberOutbox;
 import io.gyre.routing.jgroups.internal.Membership;
-import io.gyre.routing.jgroups.internal.OutboundCommand;
-import io.gyre.routing.jgroups.internal.PendingRequests;
 import io.gyre.routing.jgroups.internal.WireFormat;
 import io.gyre.routing.jgroups.internal.WireMessage.Advertisement;
 import io.gyre.serialization.Serializer;
@@ -32,7 +28,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -115,8 +110,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
 
     private final BusConfig config;
     private final String selfId;
-    private final PendingRequests pending = new PendingRequests();
-    private final Map<Address, MemberOutbox> outboxes = new ConcurrentHashMap<>();
+    private final Outbound outbound;
     private final AtomicLong refused = new AtomicLong();
     private final AtomicReference<Membership.@Nullable Snapshot> staleOnce = new AtomicReference<>();
     private volatile State state = State.NEW;
@@ -139,6 +133,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
         this.selfId = config.nodeName() != null ? config.nodeName() : defaultNodeName();
         this.discovery = new Discovery(config, selfId);
         this.segments = new ClusterSegments(selfId);
+        this.outbound = new Outbound(selfId, config, this::channel, this::serializer, () -> state == State.CLOSED);
     }
 
     /** @return a builder with defaults that work on one machine */
@@ -223,7 +218,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
 
     /** @return commands sent to other members and not answered yet */
     public int pendingRemoteCommands() {
-        return pending.size();
+        return outbound.pending().size();
     }
 
     /**
@@ -268,7 +263,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
 
     /** @return commands waiting in outboxes to be sent to other members */
     public int waitingRemoteCommands() {
-        return outboxes.values().stream().mapToInt(MemberOutbox::waitingCommands).sum();
+        return outbound.waitingCommands();
     }
 
     @Override
@@ -289,13 +284,13 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
         this.hosted = ownAd.hosted();
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("gyre-cluster-timer-" + selfId));
         this.membershipWork = Executors.newSingleThreadExecutor(daemon("gyre-cluster-membership-" + selfId));
-        this.ringKeeper = new RingKeeper(selfId, ownAd, this::channel, to -> outboxFor(to, String.valueOf(to)),
+        this.ringKeeper = new RingKeeper(selfId, ownAd, this::channel, to -> outbound.outboxFor(to, String.valueOf(to)),
                 nodeContext.cachedAggregates(), timer, membershipWork, segments, nodeContext.clock(),
                 config.suspectAfter());
         this.router = new Router(selfId, local, () -> ringKeeper.membership(), () -> state == State.RUNNING,
                 refused);
         this.inbound = new Inbound(selfId, config, this::keeper, this::channel, () -> state == State.RUNNING, router,
-                local, serializer, hosted, pending, to -> outboxFor(to, String.valueOf(to)), refused);
+                local, serializer, hosted, outbound.pending(), to -> outbound.outboxFor(to, String.valueOf(to)), refused);
         ClusterChannel.Listener listener = new ClusterChannel.Listener() {
             @Override
             public void onFrame(Address from, byte[] buffer, int offset, int length) {
@@ -369,47 +364,10 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
                 return localBus().dispatch(command, routes::checkStillOwner);
             }
             Address target = Objects.requireNonNull(snapshot.addresses().get(owner.id()), owner.id());
-            MemberOutbox outbox = outboxFor(target, owner.id());
-            CommandDispatch dispatch = new CommandDispatch(command);
-            if (outbox == null || !outbox.offer(new OutboundCommand(dispatch, owner.id(), aggregateType, commandType,
-                    snapshot.version(), serializer(), pending, outbox))) {
-                dispatch.failNotRun(new MemberLeftException("Member " + owner.id() + " left before " + command
-                        + " could be sent"));
-            }
-            return dispatch;
+            return outbound.send(command, target, owner.id(), aggregateType, commandType, snapshot.version());
         } catch (GyreException e) {
             return CommandDispatch.refused(command, e);
         }
-    }
-
-    /**
-     * @return the outbox to a member of the current view, created on first use; null for one not in the view, or
-     *         once the bus is closed
-     */
-    private @Nullable MemberOutbox outboxFor(Address target, String name) {
-        MemberOutbox existing = outboxes.get(target);
-        if (existing != null) {
-            return existing;
-        }
-        View view = channel().view();
-        if (view == null || !view.containsMember(target) || state == State.CLOSED) {
-            return null;
-        }
-        MemberOutbox outbox = outboxes.computeIfAbsent(target, address -> new MemberOutbox(address, name,
-                channel()::send, config.maxInFlightPerMember(), config.maxMessageBytes() + WireFormat.FRAME_OVERHEAD));
-        // The member may have left between the check above and the creation, and its departure been handled already
-        // (the channel's view changes before onView runs): then nothing else would close this outbox in time, and
-        // commands through it would wait for a member that is gone. Checked again, after the creation.
-        // Likewise a close (which sets the state before closing the outboxes) may have passed meanwhile: an outbox
-        // created after it would keep its thread for ever.
-        View now = channel().view();
-        if (now == null || !now.containsMember(target) || state == State.CLOSED) {
-            if (outboxes.remove(target, outbox)) {
-                outbox.close();
-            }
-            return null;
-        }
-        return outbox;
     }
 
     private void onView(View view) {
@@ -417,56 +375,24 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
         if (change == null || change.departed().isEmpty()) {
             return;
         }
-        for (Address departed : change.departed()) {
-            MemberOutbox outbox = outboxes.remove(departed);
-            if (outbox != null) {
-                outbox.close();
-            }
-        }
-        pending.failIf(request -> change.departed().contains(request.target()), this::memberLeft);
+        outbound.onDeparted(change.departed());
     }
 
     /**
-     * Ends requests whose callers stopped waiting long ago (the gateway answered them at their deadline), closes
-     * outboxes to addresses that are no longer in the view, and fails the requests still pending to such addresses.
-     * The last two are what {@link #onView} does on a departure; here they catch what raced with it. Never throws,
-     * since a scheduled task that throws is never run again.
+     * Ends requests whose callers stopped waiting long ago, asks for advertisements that are missing, and drops
+     * outboxes and requests to addresses that left the view without {@link #onView} noticing ({@link Outbound}).
+     * Never throws, since a scheduled task that throws is never run again.
      */
     private void sweep() {
         try {
-            long now = System.nanoTime();
-            pending.failIf(request -> now - request.expireAt() > 0, request -> new CommandOutcomeUnknownException(
-                    "Member " + request.member() + " did not answer " + request.dispatch().command() + " before its "
-                            + "deadline", request.dispatch().command().commandId()));
+            outbound.expire();
             if (!membership().allAdvertised()) {
                 keeper().reconcileLater();
             }
-            View view = channel().view();
-            if (view != null) {
-                outboxes.entrySet().removeIf(entry -> {
-                    if (view.containsMember(entry.getKey())) {
-                        return false;
-                    }
-                    entry.getValue().close();
-                    return true;
-                });
-                // After the outboxes closed: no request to these addresses is registered any more. A request to an
-                // address outside the view can never be answered (its member is gone, and its replies would be
-                // dropped as coming from outside the view); left pending, it would hold its caller until the deadline.
-                pending.failIf(request -> !view.containsMember(request.target()), this::memberLeft);
-            }
+            outbound.dropOutside(channel().view());
         } catch (RuntimeException e) {
             log.warn("Member {} could not sweep its pending requests: {}", selfId, e.toString(), e);
         }
-    }
-
-    private MemberLeftException memberLeft(PendingRequests.Pending request) {
-        if (log.isDebugEnabled()) {
-            log.debug("Member {}: request {} for {} to {} ({}) failed: its member left the view", selfId,
-                    request.id(), request.dispatch().command(), request.member(), request.target());
-        }
-        return new MemberLeftException("Member " + request.member() + " left before answering "
-                + request.dispatch().command());
     }
 
     /**
@@ -494,13 +420,11 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
         keeper().onLeaving(channel().address());
         // Replies too: a command this member ran is stored, and its sender, told only that the member left, would
         // have to send it again to learn its outcome, and might not before its deadline.
-        awaitUntil(deadline, () -> localBus().pendingCommands() == 0 && pending.size() == 0
-                && waitingRemoteCommands() == 0 && unansweredRemoteCommands() == 0
-                && outboxes.values().stream().noneMatch(MemberOutbox::sendingReplies));
+        awaitUntil(deadline, () -> localBus().pendingCommands() == 0 && outbound.pending().size() == 0
+                && waitingRemoteCommands() == 0 && unansweredRemoteCommands() == 0 && !outbound.sendingReplies());
         state = State.CLOSED;
-        closeOutboxes();
-        pending.failIf(request -> true, request -> new CommandBusClosedException("Member " + selfId
-                + " closed before " + request.member() + " answered " + request.dispatch().command()));
+        outbound.closeOutboxes();
+        outbound.closed();
         channel().disconnectAndClose();
         shutdownThreads();
         log.info("Member {} left cluster '{}'", selfId, config.cluster());
@@ -522,14 +446,6 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
         return in == null ? 0 : in.unansweredCommands();
     }
 
-    private void closeOutboxes() {
-        for (MemberOutbox outbox : outboxes.values()) {
-            outbox.close(item -> new CommandBusClosedException("Member " + selfId + " closed before the command was "
-                    + "sent"));
-        }
-        outboxes.clear();
-    }
-
     private void shutdownThreads() {
         if (timer != null) {
             timer.shutdownNow();
@@ -549,9 +465,8 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
         // crashed must not act on it (place every segment on itself and claim them) as no crashed process could.
         shutdownThreads();
         channel().crash();
-        closeOutboxes();
-        pending.failIf(request -> true, request -> new MemberLeftException("Member " + selfId + " crashed before "
-                + request.member() + " answered " + request.dispatch().command()));
+        outbound.closeOutboxes();
+        outbound.crashed();
     }
 
     /**
