@@ -82,6 +82,9 @@ public final class MemberOutbox implements AutoCloseable {
     private final ArrayDeque<Outgoing> replies = new ArrayDeque<>();
     private final ArrayDeque<Outgoing> commands = new ArrayDeque<>();
     private final Thread sender;
+    /** The frame being built, and what it holds; used on the sender thread only. */
+    private final WireFormat.FrameBuilder frame = new WireFormat.FrameBuilder();
+    private final List<Outgoing> framed = new ArrayList<>();
     private int inFlight;
     /** True while the sender thread writes what it took off the queues. */
     private boolean sending;
@@ -266,21 +269,20 @@ public final class MemberOutbox implements AutoCloseable {
         }
     }
 
+    /** Writes each message straight into the frame (on this outbox's thread only), with no copy per message. */
     private void send(List<Outgoing> batch) {
-        List<byte[]> bodies = new ArrayList<>(batch.size());
-        List<Outgoing> framed = new ArrayList<>(batch.size());
-        int bytes = 0;
         for (Outgoing item : batch) {
-            byte[] body;
+            WireMessage message;
+            int length;
             try {
-                WireMessage message = item.prepare();
+                message = item.prepare();
                 if (message == null) {
                     if (item.isCommand()) {
                         answered();
                     }
                     continue;
                 }
-                body = WireFormat.body(message);
+                length = frame.append(message);
             } catch (RuntimeException e) {
                 if (item.isCommand()) {
                     answered();
@@ -288,28 +290,29 @@ public final class MemberOutbox implements AutoCloseable {
                 item.notSent(e);
                 continue;
             }
-            if (body.length + WireFormat.FRAME_OVERHEAD > maxFrameBytes) {
-                item.notSent(new MessageTooLargeException("A message of " + body.length + " bytes for member "
+            if (length + WireFormat.FRAME_OVERHEAD > maxFrameBytes) {
+                frame.removeLast(length);
+                item.notSent(new MessageTooLargeException("A message of " + length + " bytes for member "
                         + memberName + " is over the cluster's limit of " + maxFrameBytes + " bytes "
                         + "(maxMessageBytes)"));
                 continue;
             }
-            if (bytes + body.length + WireFormat.FRAME_OVERHEAD > maxFrameBytes) {
-                flush(bodies, framed, bytes);
-                bytes = 0;
+            if (frame.length() > maxFrameBytes) {
+                // Over the limit only together with the messages before it: they go first, it starts the next frame.
+                frame.removeLast(length);
+                flush();
+                frame.append(message);
             }
-            bodies.add(body);
             framed.add(item);
-            bytes += body.length;
         }
-        if (!bodies.isEmpty()) {
-            flush(bodies, framed, bytes);
+        if (!framed.isEmpty()) {
+            flush();
         }
     }
 
-    private void flush(List<byte[]> bodies, List<Outgoing> framed, int bytes) {
+    private void flush() {
         try {
-            transport.send(target, WireFormat.frame(bodies, bytes));
+            transport.send(target, frame.finish());
         } catch (Exception e) {
             log.debug("Frame of {} messages to {} not sent: {}", framed.size(), memberName, e.toString());
             for (Outgoing item : framed) {
@@ -317,7 +320,6 @@ public final class MemberOutbox implements AutoCloseable {
                         + " failed; the message did not leave this member: " + e));
             }
         }
-        bodies.clear();
         framed.clear();
     }
 

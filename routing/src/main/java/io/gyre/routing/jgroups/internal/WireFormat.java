@@ -9,14 +9,9 @@ import io.gyre.routing.jgroups.internal.WireMessage.Reply;
 import io.gyre.routing.jgroups.internal.WireMessage.WireError;
 import io.gyre.serialization.SerializationException;
 import io.gyre.serialization.SerializedValue;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -29,7 +24,9 @@ import org.jspecify.annotations.Nullable;
  * messages, then each message as a kind and its fields, strings as length-prefixed UTF-8. Several commands and
  * replies that are ready at once travel in one frame. Payloads stay JSON text produced by the node's allow-list
  * serializer; nothing here instantiates a class named by the data, and no length read from the data allocates more
- * than the frame's own remaining bytes. Internal: not part of Gyre's API.
+ * than the frame's own remaining bytes. Messages are written straight into their frame and read straight from the
+ * received bytes (no stream objects and no copy per message): a routed command crosses this code twice each way.
+ * Internal: not part of Gyre's API.
  */
 public final class WireFormat {
 
@@ -68,17 +65,11 @@ public final class WireFormat {
             throw new IllegalArgumentException("a frame holds 1 to " + MAX_MESSAGES_PER_FRAME + " messages, not "
                     + messages.size());
         }
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeByte(VERSION);
-            out.writeInt(messages.size());
-            for (WireMessage message : messages) {
-                write(out, message);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        FrameBuilder frame = new FrameBuilder();
+        for (WireMessage message : messages) {
+            frame.append(message);
         }
-        return bytes.toByteArray();
+        return frame.finish();
     }
 
     /**
@@ -86,13 +77,9 @@ public final class WireFormat {
      * @return its bytes as they appear in a frame; put such bodies in a frame with {@link #frame(List, int)}
      */
     public static byte[] body(WireMessage message) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            write(out, message);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return bytes.toByteArray();
+        Out out = new Out(256);
+        write(out, message);
+        return Arrays.copyOf(out.bytes, out.size);
     }
 
     /** The bytes a frame adds to the bodies it holds. */
@@ -123,7 +110,207 @@ public final class WireFormat {
         return frame;
     }
 
-    private static void write(DataOutputStream out, WireMessage message) throws IOException {
+    /**
+     * One frame, built by appending messages: each is written once, straight into the frame. Not thread-safe; reusable
+     * after {@link #finish()}.
+     */
+    public static final class FrameBuilder {
+
+        private final Out out = new Out(512);
+        private int messages;
+
+        /** Starts an empty frame. */
+        public FrameBuilder() {
+            clear();
+        }
+
+        /**
+         * @param message a message to add at the end
+         * @return the bytes it takes in the frame
+         */
+        public int append(WireMessage message) {
+            if (messages == MAX_MESSAGES_PER_FRAME) {
+                throw new IllegalStateException("a frame holds at most " + MAX_MESSAGES_PER_FRAME + " messages");
+            }
+            int before = out.size;
+            try {
+                write(out, message);
+            } catch (RuntimeException e) {
+                out.size = before;
+                throw e;
+            }
+            messages++;
+            return out.size - before;
+        }
+
+        /**
+         * Takes the last message out again, as if it had never been appended.
+         *
+         * @param length the bytes it took, as {@link #append} returned
+         */
+        public void removeLast(int length) {
+            if (messages == 0 || length < 0 || length > out.size - FRAME_OVERHEAD) {
+                throw new IllegalStateException("no message of " + length + " bytes to remove");
+            }
+            out.size -= length;
+            messages--;
+        }
+
+        /** @return the messages in the frame so far */
+        public int messages() {
+            return messages;
+        }
+
+        /** @return the frame's length so far, overhead included */
+        public int length() {
+            return out.size;
+        }
+
+        /**
+         * @return the frame holding the messages appended since the last call, in order; the builder is empty again
+         * @throws IllegalStateException when it holds no message
+         */
+        public byte[] finish() {
+            if (messages == 0) {
+                throw new IllegalStateException("a frame holds 1 to " + MAX_MESSAGES_PER_FRAME + " messages, not 0");
+            }
+            byte[] frame = Arrays.copyOf(out.bytes, out.size);
+            frame[1] = (byte) (messages >>> 24);
+            frame[2] = (byte) (messages >>> 16);
+            frame[3] = (byte) (messages >>> 8);
+            frame[4] = (byte) messages;
+            clear();
+            return frame;
+        }
+
+        private void clear() {
+            out.size = 0;
+            out.writeByte(VERSION);
+            out.writeInt(0); // the count, set by finish()
+            messages = 0;
+        }
+    }
+
+    /** A growable byte array written big-endian, as {@code DataOutputStream} does, without its copies. */
+    private static final class Out {
+
+        byte[] bytes;
+        int size;
+
+        Out(int capacity) {
+            bytes = new byte[capacity];
+        }
+
+        private void ensure(int more) {
+            if (size + more > bytes.length) {
+                bytes = Arrays.copyOf(bytes, Math.max(size + more, bytes.length * 2));
+            }
+        }
+
+        void writeByte(int value) {
+            ensure(1);
+            bytes[size++] = (byte) value;
+        }
+
+        void writeBoolean(boolean value) {
+            writeByte(value ? 1 : 0);
+        }
+
+        void writeInt(int value) {
+            ensure(4);
+            bytes[size] = (byte) (value >>> 24);
+            bytes[size + 1] = (byte) (value >>> 16);
+            bytes[size + 2] = (byte) (value >>> 8);
+            bytes[size + 3] = (byte) value;
+            size += 4;
+        }
+
+        void writeLong(long value) {
+            writeInt((int) (value >>> 32));
+            writeInt((int) value);
+        }
+
+        /** Length-prefixed UTF-8; ASCII, the usual case, is copied char by char without an intermediate array. */
+        void writeString(@Nullable String value) {
+            String text = value == null ? "" : value;
+            int length = text.length();
+            ensure(4 + length);
+            int at = size + 4;
+            for (int i = 0; i < length; i++) {
+                char c = text.charAt(i);
+                if (c >= 0x80) {
+                    byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+                    writeInt(utf8.length);
+                    ensure(utf8.length);
+                    System.arraycopy(utf8, 0, bytes, size, utf8.length);
+                    size += utf8.length;
+                    return;
+                }
+                bytes[at++] = (byte) c;
+            }
+            writeInt(length);
+            size += length;
+        }
+    }
+
+    /** Reads what {@link Out} wrote, within given bounds; running past them is a malformed message. */
+    private static final class In {
+
+        private final byte[] bytes;
+        private int at;
+        private final int end;
+
+        In(byte[] bytes, int offset, int length) {
+            if (offset < 0 || length < 0 || offset + length > bytes.length) {
+                throw new SerializationException("Malformed cluster message: bounds " + offset + "+" + length
+                        + " outside " + bytes.length + " bytes", null);
+            }
+            this.bytes = bytes;
+            this.at = offset;
+            this.end = offset + length;
+        }
+
+        int available() {
+            return end - at;
+        }
+
+        private void need(int count) {
+            if (end - at < count) {
+                throw new SerializationException("Truncated or malformed cluster message: " + count + " bytes "
+                        + "expected, " + (end - at) + " left", null);
+            }
+        }
+
+        byte readByte() {
+            need(1);
+            return bytes[at++];
+        }
+
+        boolean readBoolean() {
+            return readByte() != 0;
+        }
+
+        int readInt() {
+            need(4);
+            int value = (bytes[at] & 0xff) << 24 | (bytes[at + 1] & 0xff) << 16 | (bytes[at + 2] & 0xff) << 8
+                    | (bytes[at + 3] & 0xff);
+            at += 4;
+            return value;
+        }
+
+        long readLong() {
+            return (long) readInt() << 32 | (readInt() & 0xffffffffL);
+        }
+
+        String readString(int length) {
+            need(length);
+            String value = new String(bytes, at, length, StandardCharsets.UTF_8);
+            at += length;
+            return value;
+        }
+    }
+
+    private static void write(Out out, WireMessage message) {
         if (message instanceof CommandRequest c) {
             out.writeByte(COMMAND);
             out.writeLong(c.requestId());
@@ -204,27 +391,24 @@ public final class WireFormat {
      * @throws SerializationException when the bytes are not a frame of this format version
      */
     public static List<Decoded> decode(byte[] bytes, int offset, int length) {
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes, offset, length))) {
-            byte version = in.readByte();
-            if (version != VERSION) {
-                throw new SerializationException("Cluster message of format version " + version + "; this member "
-                        + "speaks version " + VERSION + " (are all members on compatible Gyre versions?)", null);
-            }
-            int count = in.readInt();
-            if (count < 1 || count > MAX_MESSAGES_PER_FRAME) {
-                throw new SerializationException("Malformed cluster message: a frame of " + count + " messages",
-                        null);
-            }
-            List<Decoded> messages = new ArrayList<>(Math.min(count, 64));
-            for (int i = 0; i < count; i++) {
-                int before = in.available();
-                WireMessage message = read(in);
-                messages.add(new Decoded(message, before - in.available()));
-            }
-            return messages;
-        } catch (IOException e) {
-            throw new SerializationException("Truncated or malformed cluster message: " + e, e);
+        In in = new In(bytes, offset, length);
+        byte version = in.readByte();
+        if (version != VERSION) {
+            throw new SerializationException("Cluster message of format version " + version + "; this member "
+                    + "speaks version " + VERSION + " (are all members on compatible Gyre versions?)", null);
         }
+        int count = in.readInt();
+        if (count < 1 || count > MAX_MESSAGES_PER_FRAME) {
+            throw new SerializationException("Malformed cluster message: a frame of " + count + " messages",
+                    null);
+        }
+        List<Decoded> messages = new ArrayList<>(Math.min(count, 64));
+        for (int i = 0; i < count; i++) {
+            int before = in.available();
+            WireMessage message = read(in);
+            messages.add(new Decoded(message, before - in.available()));
+        }
+        return messages;
     }
 
     /**
@@ -240,7 +424,7 @@ public final class WireFormat {
         return messages.get(0).message();
     }
 
-    private static WireMessage read(DataInputStream in) throws IOException {
+    private static WireMessage read(In in) {
         byte kind = in.readByte();
         return switch (kind) {
             case COMMAND -> new CommandRequest(in.readLong(), in.readLong(), readString(in), readString(in),
@@ -280,7 +464,7 @@ public final class WireFormat {
     }
 
     /** Bounds the count before reading; names and segment counts are checked by the receiver's membership. */
-    private static ProcessorsAdvertisement readProcessors(DataInputStream in) throws IOException {
+    private static ProcessorsAdvertisement readProcessors(In in) {
         String memberId = readString(in);
         long incarnation = in.readLong();
         long version = in.readLong();
@@ -296,7 +480,7 @@ public final class WireFormat {
         return new ProcessorsAdvertisement(memberId, incarnation, version, processors);
     }
 
-    private static Reply readReply(DataInputStream in) throws IOException {
+    private static Reply readReply(In in) {
         long requestId = in.readLong();
         byte outcome = in.readByte();
         SerializedValue result = null;
@@ -312,18 +496,15 @@ public final class WireFormat {
         return new Reply(requestId, result, error);
     }
 
-    private static void writeString(DataOutputStream out, @Nullable String value) throws IOException {
-        byte[] utf8 = (value == null ? "" : value).getBytes(StandardCharsets.UTF_8);
-        out.writeInt(utf8.length);
-        out.write(utf8);
+    private static void writeString(Out out, @Nullable String value) {
+        out.writeString(value);
     }
 
-    private static String readString(DataInputStream in) throws IOException {
+    private static String readString(In in) {
         int length = in.readInt();
         if (length < 0 || length > MAX_STRING_BYTES || length > in.available()) {
             throw new SerializationException("Malformed cluster message: a string of " + length + " bytes", null);
         }
-        byte[] utf8 = in.readNBytes(length);
-        return new String(utf8, StandardCharsets.UTF_8);
+        return in.readString(length);
     }
 }

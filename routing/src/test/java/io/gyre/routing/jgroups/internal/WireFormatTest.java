@@ -1,0 +1,70 @@
+package io.gyre.routing.jgroups.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.gyre.routing.jgroups.internal.WireMessage.CommandRequest;
+import io.gyre.routing.jgroups.internal.WireMessage.Reply;
+import io.gyre.serialization.SerializationException;
+import io.gyre.serialization.SerializedValue;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class WireFormatTest {
+
+    private static CommandRequest command(long id, String payload) {
+        return new CommandRequest(id, 7, "Ledger", "cmd-" + id, 2, true, 123_456_789L, "Post", "ledger-" + id,
+                "{}", payload);
+    }
+
+    @Test
+    void commands_and_replies_with_any_text_come_back_equal_and_in_order() {
+        CommandRequest ascii = command(1, "{\"amount\":5}");
+        CommandRequest accents = command(2, "{\"owner\":\"Zoë Ñandú — 東京 \uD83D\uDE00\"}");
+        Reply reply = new Reply(3, new SerializedValue("Receipt", "{\"note\":\"né\"}"), null);
+        Reply empty = new Reply(4, null, null);
+
+        byte[] frame = WireFormat.encode(List.of(ascii, accents, reply, empty));
+
+        assertThat(WireFormat.decode(frame, 0, frame.length)).extracting(WireFormat.Decoded::message)
+                .containsExactly(ascii, accents, reply, empty);
+    }
+
+    @Test
+    void a_frame_built_message_by_message_equals_the_one_encoded_at_once_and_the_builder_starts_over() {
+        WireFormat.FrameBuilder builder = new WireFormat.FrameBuilder();
+        int first = builder.append(command(1, "a"));
+        int dropped = builder.append(command(2, "too large, say"));
+        builder.removeLast(dropped);
+        builder.append(command(3, "ü"));
+
+        byte[] built = builder.finish();
+
+        assertThat(built).isEqualTo(WireFormat.encode(List.of(command(1, "a"), command(3, "ü"))));
+        assertThat(first).isEqualTo(WireFormat.body(command(1, "a")).length);
+        assertThat(builder.messages()).isZero();
+        builder.append(command(4, "b"));
+        assertThat(builder.finish()).isEqualTo(WireFormat.encode(command(4, "b")));
+    }
+
+    @Test
+    void a_frame_cut_anywhere_is_refused_as_malformed() {
+        byte[] frame = WireFormat.encode(List.of(command(1, "{\"amount\":5}"), new Reply(2, null, null)));
+        for (int length = 0; length < frame.length; length++) {
+            byte[] cut = Arrays.copyOf(frame, length);
+            assertThatThrownBy(() -> WireFormat.decode(cut, 0, cut.length)).as("cut at %d", length)
+                    .isInstanceOf(SerializationException.class);
+        }
+    }
+
+    @Test
+    void a_frame_read_from_the_middle_of_a_larger_buffer_reads_only_its_own_bytes() {
+        byte[] frame = WireFormat.encode(command(1, "x"));
+        byte[] buffer = new byte[frame.length + 20];
+        System.arraycopy(frame, 0, buffer, 10, frame.length);
+
+        assertThat(WireFormat.decode(buffer, 10, frame.length)).extracting(WireFormat.Decoded::message)
+                .containsExactly(command(1, "x"));
+    }
+}
