@@ -9,7 +9,6 @@ import io.gyre.command.Deadline;
 import io.gyre.command.LocalCommandBus;
 import io.gyre.command.MissingTargetAggregateIdException;
 import io.gyre.command.NoHandlerForCommandException;
-import io.gyre.command.internal.TargetIdAccessor;
 import io.gyre.routing.HandlerNotAvailableException;
 import io.gyre.routing.Member;
 import io.gyre.routing.MessageTooLargeException;
@@ -244,7 +243,7 @@ final class Inbound {
             Serializer wire = serializer;
             Object payload = wire.deserialize(new SerializedValue(request.commandType(), request.payload()));
             Metadata metadata = wire.deserializeMetadata(request.metadata());
-            String key = TargetIdAccessor.of(payload.getClass()).routingKey(payload);
+            String key = CommandMessage.targetAggregateIdOf(payload);
             if (!key.equals(request.routingKey())) {
                 throw new MissingTargetAggregateIdException("Command " + request.commandId() + " was routed as '"
                         + request.routingKey() + "' but targets '" + key + "'; refused");
