@@ -111,10 +111,17 @@ class GyreNodeAsyncAppendTest {
                     .as("a creation reads the store first, so a worker decides it: the caller stays free to be "
                             + "answered at its deadline")
                     .startsWith("callers-command-");
-            CommandMessage cached = CommandMessage.of(new Add("a", 0));
-            node.commandGateway().sendAndWait(cached, Duration.ofSeconds(TIMEOUT_SECONDS));
-            assertThat(handlerThreads.get(cached.commandId()))
-                    .as("on a cached aggregate, decided by the caller, which would only wait")
+            // The aggregate's queue ends just after its last command is answered, so the next command may still find
+            // it busy (and go to a worker) for a moment: sent again until it finds the aggregate idle.
+            int cachedCommands = 0;
+            String decidedBy = null;
+            while (cachedCommands < 50 && !Thread.currentThread().getName().equals(decidedBy)) {
+                CommandMessage cached = CommandMessage.of(new Add("a", 0));
+                node.commandGateway().sendAndWait(cached, Duration.ofSeconds(TIMEOUT_SECONDS));
+                cachedCommands++;
+                decidedBy = handlerThreads.get(cached.commandId());
+            }
+            assertThat(decidedBy).as("on an idle cached aggregate, decided by the caller, which would only wait")
                     .isEqualTo(Thread.currentThread().getName());
 
             store.hold(request -> !request.events().isEmpty());
@@ -128,7 +135,7 @@ class GyreNodeAsyncAppendTest {
                 Thread.sleep(1);
             }
             assertThat(node.localCommandBus().pendingCommands()).as("the second command dispatched").isEqualTo(2);
-            assertThat(Probe.commandIds()).as("the second waits for the first's append").hasSize(3);
+            assertThat(Probe.commandIds()).as("the second waits for the first's append").hasSize(2 + cachedCommands);
 
             store.hold(request -> false);
             store.write(held);
@@ -137,7 +144,8 @@ class GyreNodeAsyncAppendTest {
             assertThat(waited.get(TIMEOUT_SECONDS, TimeUnit.SECONDS)).as("decided on the stored state").isEqualTo(3);
             assertThat(handlerThreads.get(second.commandId())).as("queued behind the first, so run by the worker")
                     .startsWith("callers-command-");
-            assertThat(numbers("a")).containsExactly(0L, 1L, 2L);
+            assertThat(numbers("a")).filteredOn(amount -> amount != 0).containsExactly(1L, 2L);
+            assertThat(numbers("a")).hasSize(cachedCommands + 2);
             assertThat(Probe.overlaps()).isZero();
         }
     }
