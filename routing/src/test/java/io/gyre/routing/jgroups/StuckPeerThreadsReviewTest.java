@@ -60,11 +60,15 @@ class StuckPeerThreadsReviewTest {
             sender.commandGateway().send(CommandMessage.of(new Post(onC.get(i % onC.size()), 1, "c-" + i + bulk)),
                     Duration.ofSeconds(30));
         }
+        // Sampled until a writer is seen inside a socket write, and that sample asserted: sampling again could miss
+        // a writer that the peer's window let go on for a moment.
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (blockedOnSocket(true).isEmpty() && System.nanoTime() < until) {
+        Map<String, String> writers = blockedOnSocket(true);
+        while (writers.isEmpty() && System.nanoTime() < until) {
             Thread.sleep(50);
+            writers = blockedOnSocket(true);
         }
-        assertThat(blockedOnSocket(true)).as("the connection to node-c is full: its writer waits").isNotEmpty();
+        assertThat(writers).as("the connection to node-c is full: its writer waits").isNotEmpty();
 
         // Several heartbeat intervals and suspicion timeouts (2 s) of node-a and node-b; a thread counts as stuck
         // when it is found waiting on a socket in five samples running (a second), not in passing.
