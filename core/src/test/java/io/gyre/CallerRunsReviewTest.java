@@ -54,6 +54,7 @@ class CallerRunsReviewTest {
         try (Gyre node = Gyre.builder().name("caller-runs").sharedEventStore(new InMemoryEventStore())
                 .aggregate(Counter.class).workers(2).start()) {
             node.commandGateway().sendAndWait(new CreateCounter("c"));
+            awaitCallerRuns(node, "c");
             Probe.onHandle(message -> {
                 long amount = ((Add) message.payload()).amount();
                 handlerThreads.put(amount, Thread.currentThread().getName());
@@ -143,7 +144,7 @@ class CallerRunsReviewTest {
         try (Gyre node = Gyre.builder().name("caller-deadline").sharedEventStore(new InMemoryEventStore())
                 .aggregate(Counter.class).workers(2).start()) {
             node.commandGateway().sendAndWait(new CreateCounter("d"));
-            node.commandGateway().sendAndWait(new Add("d", 1)); // cached from here on
+            awaitCallerRuns(node, "d");
             AtomicReference<String> handlerThread = new AtomicReference<>();
             Probe.onHandle(message -> {
                 handlerThread.set(Thread.currentThread().getName());
@@ -156,6 +157,23 @@ class CallerRunsReviewTest {
             assertThat(handlerThread.get()).isEqualTo(Thread.currentThread().getName());
             assertThat(thrown).isInstanceOf(CommandOutcomeUnknownException.class);
         }
+    }
+
+    /**
+     * Sends empty additions until the caller decides one itself: the counter is cached and its queue idle. A creation
+     * runs on a worker (it reads the store first), and an aggregate's queue ends just after its last command is
+     * answered, so the next command may find it busy for a moment and go to a worker.
+     */
+    private static void awaitCallerRuns(Gyre node, String counter) {
+        String caller = Thread.currentThread().getName();
+        AtomicReference<String> decidedBy = new AtomicReference<>();
+        Probe.onHandle(message -> decidedBy.set(Thread.currentThread().getName()));
+        for (int i = 0; i < 50 && !caller.equals(decidedBy.get()); i++) {
+            node.commandGateway().sendAndWait(new Add(counter, 0));
+        }
+        assertThat(decidedBy.get()).as("a waiting caller decides its command on an idle cached aggregate")
+                .isEqualTo(caller);
+        Probe.reset();
     }
 
     private static void await(CountDownLatch latch) {
