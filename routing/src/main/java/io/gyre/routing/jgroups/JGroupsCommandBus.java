@@ -18,6 +18,7 @@ import io.gyre.routing.jgroups.internal.ClusterChannel;
 import io.gyre.routing.jgroups.internal.Membership;
 import io.gyre.routing.jgroups.internal.WireFormat;
 import io.gyre.routing.jgroups.internal.WireMessage.Advertisement;
+import io.gyre.routing.jgroups.internal.WireMessage.Leaving;
 import io.gyre.serialization.Serializer;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -284,9 +285,8 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
         this.hosted = ownAd.hosted();
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("gyre-cluster-timer-" + selfId));
         this.membershipWork = Executors.newSingleThreadExecutor(daemon("gyre-cluster-membership-" + selfId));
-        this.ringKeeper = new RingKeeper(selfId, ownAd, this::channel, to -> outbound.outboxFor(to, String.valueOf(to)),
-                nodeContext.cachedAggregates(), timer, membershipWork, segments, nodeContext.clock(),
-                config.suspectAfter());
+        this.ringKeeper = new RingKeeper(selfId, ownAd, this::channel, nodeContext.cachedAggregates(), timer,
+                membershipWork, segments, nodeContext.clock(), config.suspectAfter());
         this.router = new Router(selfId, local, () -> ringKeeper.membership(), () -> state == State.RUNNING,
                 refused);
         this.inbound = new Inbound(selfId, config, this::keeper, this::channel, () -> state == State.RUNNING, router,
@@ -416,7 +416,11 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
         awaitUntil(deadline, () -> localBus().pendingCommands() == 0);
         keeper().stopAdvertising();
         keeper().processors().leave();
-        keeper().announceLeaving();
+        try {
+            channel().broadcast(WireFormat.encode(new Leaving(selfId)));
+        } catch (Exception e) {
+            log.warn("Member {} could not announce its departure: {}", selfId, e.toString());
+        }
         keeper().onLeaving(channel().address());
         // Replies too: a command this member ran is stored, and its sender, told only that the member left, would
         // have to send it again to learn its outcome, and might not before its deadline.

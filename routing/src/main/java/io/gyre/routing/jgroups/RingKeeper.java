@@ -5,13 +5,11 @@ import io.gyre.routing.HashRing;
 import io.gyre.routing.NoEligibleMemberException;
 import io.gyre.routing.RingDiff;
 import io.gyre.routing.jgroups.internal.ClusterChannel;
-import io.gyre.routing.jgroups.internal.MemberOutbox;
 import io.gyre.routing.jgroups.internal.Membership;
 import io.gyre.routing.jgroups.internal.SharedMemberIds;
+import io.gyre.routing.jgroups.internal.WireFormat;
 import io.gyre.routing.jgroups.internal.WireMessage;
 import io.gyre.routing.jgroups.internal.WireMessage.Advertisement;
-import io.gyre.routing.jgroups.internal.WireMessage.AdvertisementRequest;
-import io.gyre.routing.jgroups.internal.WireMessage.Leaving;
 import io.gyre.routing.jgroups.internal.WireMessage.ProcessorsAdvertisement;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -27,7 +25,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.jgroups.Address;
@@ -45,12 +42,6 @@ import org.slf4j.LoggerFactory;
  * per cached id ({@link RingDiff#movedToOrFrom(String)}), over a copy of the cache's ids, so commands keep using
  * the cache meanwhile; changes are evicted in the order they were applied. Views and departures also go to the
  * {@link ProcessorsKeeper}, in the same order, for the segments of tracking processors.
- *
- * <p>Advertisements, requests for them and the departure notice go to each member of the view through that
- * member's {@link MemberOutbox}, as notices of which only the newest of each kind is kept, never through a JGroups
- * multicast: with TCP and no bundler a multicast writes to every member in turn on the calling thread, so one member
- * that stopped reading would hold the timer thread (and with it the sweep of expired requests) and every
- * advertisement to the members after it. Through the outboxes only that member's own thread waits.
  */
 final class RingKeeper {
 
@@ -59,7 +50,6 @@ final class RingKeeper {
     private final String selfId;
     private final Advertisement ownAd;
     private final Supplier<ClusterChannel> channel;
-    private final Function<Address, @Nullable MemberOutbox> outboxes;
     private final @Nullable CachedAggregates caches;
     private final ScheduledExecutorService timer;
     private final ExecutorService work;
@@ -78,7 +68,6 @@ final class RingKeeper {
      * @param selfId  this member's id
      * @param ownAd   this member's advertisement
      * @param channel the channel, once created
-     * @param outboxes the outbox to a member of the view, or null for an address outside it
      * @param caches  the node's cached aggregates, or null when there are none to keep right
      * @param timer   sends advertisements and requests for them
      * @param work    the membership thread, for eviction and segment listeners
@@ -87,14 +76,12 @@ final class RingKeeper {
      * @param suspectAfter how long a silent member may stay silent before it is suspected, which bounds how long a
      *                 restarted member's older incarnation stays in the view
      */
-    RingKeeper(String selfId, Advertisement ownAd, Supplier<ClusterChannel> channel,
-               Function<Address, @Nullable MemberOutbox> outboxes, @Nullable CachedAggregates caches,
+    RingKeeper(String selfId, Advertisement ownAd, Supplier<ClusterChannel> channel, @Nullable CachedAggregates caches,
                ScheduledExecutorService timer, ExecutorService work, ClusterSegments segments, Clock clock,
                Duration suspectAfter) {
         this.selfId = selfId;
         this.ownAd = ownAd;
         this.channel = channel;
-        this.outboxes = outboxes;
         this.caches = caches;
         this.timer = timer;
         this.work = work;
@@ -275,7 +262,11 @@ final class RingKeeper {
             timer.execute(() -> {
                 advertise();
                 for (Address missing : current().notAdvertised()) {
-                    tell(missing, List.of(new AdvertisementRequest(selfId)));
+                    try {
+                        channel.get().send(missing, WireFormat.encode(new WireMessage.AdvertisementRequest(selfId)));
+                    } catch (Exception e) {
+                        log.debug("Asking {} to advertise itself failed: {}", missing, e.toString());
+                    }
                 }
             });
         } catch (RejectedExecutionException e) {
@@ -296,47 +287,15 @@ final class RingKeeper {
     }
 
     private void advertise() {
-        if (!advertising) {
-            // Asked for before the member began to leave: its departure is all the others hear from now on.
-            return;
-        }
         try {
+            channel.get().broadcast(WireFormat.encode(ownAd));
             ProcessorsAdvertisement running = processors.ownAdvertisement();
-            // In this order, which the outbox keeps: a member believes processors only from a member it has the
-            // advertisement of.
-            tellEveryone(running == null ? List.of(ownAd) : List.of(ownAd, running));
-        } catch (RuntimeException e) {
-            log.warn("Member {} could not advertise itself: {}", selfId, e.toString(), e);
-        }
-    }
-
-    /**
-     * Tells every other member of the view that this member is leaving; returns at once. The notice goes out before
-     * the replies still queued for each member; {@link MemberOutbox#sendingReplies()} stays true until it did.
-     */
-    void announceLeaving() {
-        tellEveryone(List.of(new Leaving(selfId)));
-    }
-
-    private void tellEveryone(List<WireMessage> notices) {
-        ClusterChannel channel = this.channel.get();
-        View view = channel.view();
-        if (view == null) {
-            return;
-        }
-        Address self = channel.address();
-        for (Address member : view.getMembers()) {
-            if (!member.equals(self)) {
-                tell(member, notices);
+            if (running != null) {
+                // A frame of its own: a member of an older version drops this frame only, not the advertisement.
+                channel.get().broadcast(WireFormat.encode(running));
             }
-        }
-    }
-
-    /** Queues notices for one member; a member that left meanwhile learns nothing, as it needs nothing. */
-    private void tell(Address member, List<WireMessage> notices) {
-        MemberOutbox outbox = outboxes.apply(member);
-        if (outbox == null || !outbox.offerNotices(notices)) {
-            log.debug("Member {}: {} not sent to {}, which left the view", selfId, notices, member);
+        } catch (Exception e) {
+            log.warn("Member {} could not advertise itself: {}", selfId, e.toString());
         }
     }
 

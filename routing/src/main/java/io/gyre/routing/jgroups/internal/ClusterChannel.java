@@ -97,9 +97,7 @@ public final class ClusterChannel implements AutoCloseable {
     }
 
     /**
-     * Sends a frame to one member; may block while the member does not read (flow control, a full socket), so only
-     * a member's outbox thread calls it. There is deliberately no multicast: with TCP it would write to every member
-     * in turn on the calling thread, and one member that stopped reading would hold it.
+     * Sends a frame to one member; may block while the member does not read (flow control, a full socket).
      *
      * @param to    the member
      * @param frame the frame
@@ -107,6 +105,16 @@ public final class ClusterChannel implements AutoCloseable {
      */
     public void send(Address to, byte[] frame) throws Exception {
         channel.send(new BytesMessage(to, frame));
+    }
+
+    /**
+     * Sends a frame to every member.
+     *
+     * @param frame the frame
+     * @throws Exception when the channel is closed or the send fails
+     */
+    public void broadcast(byte[] frame) throws Exception {
+        channel.send(new BytesMessage(null, frame));
     }
 
     /** @return this member's address */

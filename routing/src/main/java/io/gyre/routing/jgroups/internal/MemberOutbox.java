@@ -3,7 +3,6 @@ package io.gyre.routing.jgroups.internal;
 import io.gyre.routing.MessageTooLargeException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.locks.Condition;
@@ -19,10 +18,7 @@ import org.slf4j.LoggerFactory;
  * JGroups thread ever blocks on that member's socket: a member that stops reading fills only its own outbox, and
  * commands to it wait (or reach their deadline) while every other member is served as before.
  *
- * <p>Membership notices (advertisements, requests for them, a departure) go out first, then replies; neither is
- * ever held back. Of the notices of one kind only the newest matters, so a queued one is replaced by a newer one:
- * a member that stops reading holds at most one notice of each kind here, however often the ring changes. Commands
- * go out in the order they were queued, at most
+ * <p>Replies go out first and are never held back. Commands go out in the order they were queued, at most
  * {@code maxInFlight} unanswered at once: the rest wait here, in order, which bounds what one member can pile up
  * on another. Whatever is ready when the thread wakes travels in one frame (one JGroups message) of at most
  * {@code maxFrameBytes}, so under load many commands and replies share the cost of a message, and a lone one goes
@@ -77,8 +73,6 @@ public final class MemberOutbox implements AutoCloseable {
     private final int maxFrameBytes;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition ready = lock.newCondition();
-    /** Queued notices by kind, in the order they must arrive. */
-    private final LinkedHashMap<Class<?>, Notice> notices = new LinkedHashMap<>();
     private final ArrayDeque<Outgoing> replies = new ArrayDeque<>();
     private final ArrayDeque<Outgoing> commands = new ArrayDeque<>();
     private final Thread sender;
@@ -137,32 +131,6 @@ public final class MemberOutbox implements AutoCloseable {
     }
 
     /**
-     * Queues membership notices, to go out before any reply or command; never blocks. Each replaces a queued notice
-     * of the same kind (message class), which it supersedes. The notices of one call arrive in the given order, and
-     * after every notice queued before.
-     *
-     * @param messages the notices, in the order they must arrive
-     * @return false when the outbox is closed (the member left); nothing was taken
-     */
-    public boolean offerNotices(List<? extends WireMessage> messages) {
-        lock.lock();
-        try {
-            if (closed) {
-                return false;
-            }
-            for (WireMessage message : messages) {
-                // Removed first, so that the newest goes last: the notices of this call keep their order.
-                notices.remove(message.getClass());
-                notices.put(message.getClass(), new Notice(message, memberName));
-            }
-            ready.signal();
-            return true;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /**
      * Runs an action only while the outbox is open, atomically with {@link #close}: what the action records (a
      * command registered as pending) is recorded before the member's departure closes the outbox, so whoever
      * handles the departure after closing the outbox finds it; once closed, the action does not run.
@@ -207,14 +175,13 @@ public final class MemberOutbox implements AutoCloseable {
     }
 
     /**
-     * @return true while replies or notices are queued or a frame is being written: a member that leaves waits for
-     *         this to turn false, so that its departure and the answers to commands it ran reach the other members
-     *         instead of being dropped
+     * @return true while replies are queued or a frame is being written: a member that leaves waits for this to turn
+     *         false, so that the answers to commands it ran reach their senders instead of being dropped
      */
     public boolean sendingReplies() {
         lock.lock();
         try {
-            return !closed && (!notices.isEmpty() || !replies.isEmpty() || sending);
+            return !closed && (!replies.isEmpty() || sending);
         } finally {
             lock.unlock();
         }
@@ -235,15 +202,12 @@ public final class MemberOutbox implements AutoCloseable {
         while (true) {
             lock.lock();
             try {
-                while (!closed && notices.isEmpty() && replies.isEmpty()
-                        && (commands.isEmpty() || inFlight >= maxInFlight)) {
+                while (!closed && replies.isEmpty() && (commands.isEmpty() || inFlight >= maxInFlight)) {
                     ready.awaitUninterruptibly();
                 }
                 if (closed) {
                     return;
                 }
-                batch.addAll(notices.values());
-                notices.clear();
                 while (!replies.isEmpty() && batch.size() < MAX_BATCH) {
                     batch.add(replies.poll());
                 }
@@ -324,8 +288,8 @@ public final class MemberOutbox implements AutoCloseable {
     }
 
     /**
-     * Stops the outbox: queued commands are handed to {@code notSent} (they never left), queued replies and
-     * notices are dropped (their member is gone). Idempotent.
+     * Stops the outbox: queued commands are handed to {@code notSent} (they never left), queued replies are
+     * dropped (their member is gone). Idempotent.
      *
      * @param reason why, for the callers of the queued commands
      */
@@ -339,7 +303,6 @@ public final class MemberOutbox implements AutoCloseable {
             closed = true;
             unsent = new ArrayList<>(commands);
             commands.clear();
-            notices.clear();
             replies.clear();
             ready.signalAll();
         } finally {
@@ -354,25 +317,6 @@ public final class MemberOutbox implements AutoCloseable {
     public void close() {
         close(item -> new io.gyre.routing.MemberLeftException("Member " + memberName + " is gone; the command did "
                 + "not leave this member"));
-    }
-
-    /** A membership notice: sent as it is, and only logged when it cannot be, since a newer one or a view follows. */
-    private record Notice(WireMessage message, String memberName) implements Outgoing {
-
-        @Override
-        public boolean isCommand() {
-            return false;
-        }
-
-        @Override
-        public WireMessage prepare() {
-            return message;
-        }
-
-        @Override
-        public void notSent(RuntimeException why) {
-            log.debug("{} for member {} not sent: {}", message.getClass().getSimpleName(), memberName, why.toString());
-        }
     }
 
     @Override
