@@ -10,10 +10,8 @@ import io.gyre.routing.testmodel.LedgerMessages.Post;
 import io.gyre.eventstore.InMemoryEventStore;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
@@ -72,7 +70,7 @@ class AdvertisingPastAStuckMemberTest {
                     Duration.ofSeconds(2));
         }
         // Only node-b sends to node-c, so a writer blocked on a socket is node-b's to node-c.
-        awaitUntil(Duration.ofSeconds(20), () -> !blockedWriters().isEmpty());
+        awaitUntil(Duration.ofSeconds(20), () -> !SocketWriters.all().isEmpty());
 
         // Node-b starts running the processor: it advertises its processors, to node-c as well.
         long advertised = System.nanoTime();
@@ -82,42 +80,16 @@ class AdvertisingPastAStuckMemberTest {
             Thread.sleep(5);
         }
         assertThat(placedOn("node-a")).as("node-a's placement of %s 5 s after node-b followed it, while these "
-                + "threads were blocked writing: %s", PROCESSOR, blockedWriters()).contains("node-b");
+                + "threads were blocked writing: %s", PROCESSOR, SocketWriters.all()).contains("node-b");
         System.out.printf("%s: node-a placed segments on node-b %d ms after node-b followed the processor, "
                         + "while %s were blocked writing%n", getClass().getSimpleName(),
-                (System.nanoTime() - advertised) / 1_000_000, blockedWriters().keySet());
+                (System.nanoTime() - advertised) / 1_000_000, SocketWriters.all().keySet());
     }
 
     /** @return the members a member placed the processor's segments on, without repeats, sorted */
     private List<String> placedOn(String member) {
         Map<Integer, String> owners = cluster.bus(member).segmentOwners(PROCESSOR);
         return owners.values().stream().distinct().sorted().toList();
-    }
-
-    /**
-     * @return the threads of this JVM that write to a JGroups connection or wait for another writer of it, each with
-     *         the JGroups method it is sending from: with a member that stopped reading, those blocked on its socket
-     */
-    private static Map<String, String> blockedWriters() {
-        Map<String, String> writers = new TreeMap<>();
-        Thread.getAllStackTraces().forEach((thread, stack) -> {
-            // A thread that writes itself (TcpConnection.send), or, with non-blocking sends (the default stack), a
-            // connection's own writer thread inside a socket write.
-            boolean writing = Arrays.stream(stack).anyMatch(frame -> frame.getClassName().equals(
-                    "org.jgroups.blocks.cs.TcpConnection") && frame.getMethodName().equals("send"))
-                    || Arrays.stream(stack).anyMatch(frame -> frame.getClassName().equals(
-                            "org.jgroups.blocks.cs.TcpConnectionNonBlocking") && frame.getMethodName().equals("run"))
-                    && Arrays.stream(stack).anyMatch(frame -> frame.getMethodName().startsWith("write")
-                            && (frame.getClassName().contains("SocketDispatcher")
-                            || frame.getClassName().contains("SocketChannelImpl")
-                            || frame.getClassName().contains("NioSocketImpl")));
-            if (writing) {
-                writers.put(thread.getName(), Arrays.stream(stack)
-                        .filter(frame -> frame.getClassName().equals("org.jgroups.protocols.TP")).findFirst()
-                        .map(frame -> "TP." + frame.getMethodName()).orElse("?"));
-            }
-        });
-        return writers;
     }
 
     private static void awaitUntil(Duration timeout, java.util.function.BooleanSupplier done)

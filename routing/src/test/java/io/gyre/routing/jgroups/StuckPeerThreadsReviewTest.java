@@ -7,10 +7,7 @@ import io.gyre.command.CommandMessage;
 import io.gyre.eventstore.InMemoryEventStore;
 import io.gyre.routing.testmodel.LedgerMessages.OpenLedger;
 import io.gyre.routing.testmodel.LedgerMessages.Post;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadInfo;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -63,10 +60,10 @@ class StuckPeerThreadsReviewTest {
         // Sampled until a writer is seen inside a socket write, and that sample asserted: sampling again could miss
         // a writer that the peer's window let go on for a moment.
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        Map<String, String> writers = blockedOnSocket(true);
+        Map<String, String> writers = SocketWriters.blockedOnSocket(true);
         while (writers.isEmpty() && System.nanoTime() < until) {
             Thread.sleep(50);
-            writers = blockedOnSocket(true);
+            writers = SocketWriters.blockedOnSocket(true);
         }
         assertThat(writers).as("the connection to node-c is full: its writer waits").isNotEmpty();
 
@@ -76,7 +73,7 @@ class StuckPeerThreadsReviewTest {
         Map<String, String> stuck = new TreeMap<>();
         long watchUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(8);
         while (System.nanoTime() < watchUntil) {
-            Map<String, String> now = blockedOnSocket(false);
+            Map<String, String> now = SocketWriters.blockedOnSocket(false);
             running.keySet().retainAll(now.keySet());
             now.forEach((thread, stack) -> {
                 if (running.merge(thread, 1, Integer::sum) >= 5) {
@@ -87,39 +84,6 @@ class StuckPeerThreadsReviewTest {
         }
         assertThat(stuck).as("threads other than a member's own writers stuck on a socket write").isEmpty();
         assertThat(cluster.bus("node-b").members()).as("node-a is not suspected by node-b").contains("node-a");
-    }
-
-    /**
-     * Threads of this JVM inside a socket write (or waiting for a connection's send lock): with {@code writers}, those
-     * whose job it is (an outbox thread, a connection's own writer thread); otherwise every other one.
-     */
-    private static Map<String, String> blockedOnSocket(boolean writers) {
-        Map<String, String> found = new HashMap<>();
-        for (ThreadInfo info : ManagementFactory.getThreadMXBean().dumpAllThreads(false, false)) {
-            boolean writing = Arrays.stream(info.getStackTrace()).anyMatch(frame ->
-                    frame.getMethodName().startsWith("write") && (frame.getClassName().contains("SocketDispatcher")
-                            || frame.getClassName().contains("SocketChannelImpl")
-                            || frame.getClassName().contains("NioSocketImpl"))
-                    || frame.getClassName().equals("org.jgroups.blocks.cs.TcpConnection")
-                            && frame.getMethodName().equals("send"));
-            if (!writing || info.getThreadState() == Thread.State.RUNNABLE && !isInWrite(info)) {
-                continue;
-            }
-            boolean writer = info.getThreadName().startsWith("gyre-outbox-") || Arrays.stream(info.getStackTrace())
-                    .anyMatch(frame -> frame.getClassName().equals("org.jgroups.blocks.cs.TcpConnectionNonBlocking")
-                            && frame.getMethodName().equals("run"));
-            if (writer == writers) {
-                found.put(info.getThreadName(), info.getThreadState() + " at "
-                        + Arrays.stream(info.getStackTrace()).limit(14).map(StackTraceElement::toString).toList());
-            }
-        }
-        return found;
-    }
-
-    private static boolean isInWrite(ThreadInfo info) {
-        StackTraceElement[] stack = info.getStackTrace();
-        return stack.length > 0 && (stack[0].getMethodName().startsWith("write") || stack[0].getMethodName()
-                .startsWith("poll"));
     }
 
     private List<String> ownedBy(String member, int count) {
