@@ -271,9 +271,10 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
     /**
      * Stores a decision and waits for it, uninterruptibly (a queued append may be written at any moment; the caller
      * keeps its interrupt status for later). It shares a transaction with the appends queued meanwhile, as
-     * {@link #appendAsync} does, but a caller that finds one of the {@link Builder#appendTransactions(int)} writers'
-     * places free writes the transaction on its own thread instead of waking a writer thread and sleeping until it is
-     * done; it returns once its own append is written. A caller interrupted before it starts waits for a writer
+     * {@link #appendAsync} does, but a caller that finds no writer busy writes the transaction on its own thread
+     * instead of waking a writer thread and sleeping until it is done; it returns once its own append is written.
+     * While a writer is busy, the caller's append waits for the next transaction of the writer threads, with the
+     * others that arrive meanwhile. A caller interrupted before it starts waits for a writer
      * thread instead. While the database keeps the append waiting (a lock on the table, a full pool), so does the
      * caller, as it would in a plain JDBC call, up to {@link Builder#queryTimeout(Duration)} when one is set.
      */

@@ -145,12 +145,15 @@ public final class GroupCommit<T> {
     }
 
     /**
-     * Writes the request, alone or with others, and returns when it is written. A caller that finds a writer free
+     * Writes the request, alone or with others, and returns when it is written. A caller that finds no writer busy
      * writes the batch itself, its own request and whatever was queued before it, instead of handing it to a writer
      * thread and sleeping until that thread wakes it: two thread switches fewer, which on a loaded machine cost more
      * CPU than binding the request. It is then a writer like the others: it counts against the limit, and it writes
      * the queue in order until its own request is written; what is queued after that is left to the writer threads.
-     * A caller that finds every writer busy queues its request and waits, as {@link #submitAsync} does.
+     * A caller that finds a writer busy queues its request and waits, as {@link #submitAsync} does, so that under
+     * load requests share the busy writers' next transactions. (Callers that also led while others were writing
+     * measured up to twice slower on an embedded H2 file and no faster on PostgreSQL: each wrote a transaction of
+     * its own, one append long, beside the writers.)
      *
      * <p>Waiting is not interruptible: a queued request may be written at any moment, so the caller waits for the
      * outcome and keeps its interrupt status for later. An interrupted caller never writes itself (an interrupt
@@ -218,30 +221,25 @@ public final class GroupCommit<T> {
     }
 
     /**
-     * The calling thread takes a free writer's place and writes batches, oldest first, until its own request is
-     * written or the queue is empty (another writer took it, and completes it).
+     * The calling thread becomes the only writer, when none is busy, and writes batches, oldest first, until its own
+     * request is written or the queue is empty (another writer took it, and completes it).
      *
-     * @return false when no writer's place was free, or the thread is interrupted: the request waits in the queue
+     * @return false when a writer is busy, or the thread is interrupted: the request waits in the queue
      */
     private boolean writeAsCaller(Pending<T> own) {
-        if (Thread.currentThread().isInterrupted()) {
+        if (Thread.currentThread().isInterrupted() || !activeWriters.compareAndSet(0, 1)) {
             return false;
         }
-        for (int active; (active = activeWriters.get()) < writers; ) {
-            if (activeWriters.compareAndSet(active, active + 1)) {
-                try {
-                    for (List<Pending<T>> batch; !own.isDone() && !(batch = nextBatch()).isEmpty(); ) {
-                        write(batch);
-                    }
-                } finally {
-                    activeWriters.decrementAndGet();
-                    // Requests queued meanwhile, behind this caller's, go to the writer threads.
-                    startWriterIfNeeded();
-                }
-                return true;
+        try {
+            for (List<Pending<T>> batch; !own.isDone() && !(batch = nextBatch()).isEmpty(); ) {
+                write(batch);
             }
+        } finally {
+            activeWriters.decrementAndGet();
+            // Requests queued meanwhile, behind this caller's, go to the writer threads.
+            startWriterIfNeeded();
         }
-        return false;
+        return true;
     }
 
     /** Starts a writer when requests are queued and fewer than the limit are writing. */
