@@ -92,7 +92,9 @@ class CommandGatewayTest {
     void retries_go_on_until_the_deadline_and_a_maximum_of_attempts_is_an_option() {
         DefaultCommandGateway unlimited = gateway(fast, command -> failed(command,
                 new GyreTransientException("member left"), false));
-        assertThatThrownBy(() -> unlimited.sendAndWait(new Ping("p"), Duration.ofMillis(300)))
+        // 2 s at back-offs of at most 5 ms leave room for hundreds of attempts; more than 12 (the count that once
+        // ended retries) must show even on a loaded machine (300 ms allowed only 11 under a parallel build).
+        assertThatThrownBy(() -> unlimited.sendAndWait(new Ping("p"), Duration.ofSeconds(2)))
                 .isInstanceOf(CommandNotExecutedException.class);
         assertThat(attempts.size()).as("retried until the deadline, not after a count").isGreaterThan(12);
 
