@@ -11,9 +11,10 @@ import java.util.stream.Stream;
  * injection in tests) by overriding only the calls of interest.
  *
  * <p>{@link #append} and {@link #appendAsync} are forwarded each to its own counterpart, so that the delegate's
- * asynchronous writes stay asynchronous: a decorator of writes overrides both (Gyre's repositories call only
- * {@link #appendAsync}), or has {@link #appendAsync} call {@link #appendOnCallingThread} when it may block the
- * caller (fault injection in a test).
+ * asynchronous writes stay asynchronous: a decorator of writes overrides both (Gyre's repositories call
+ * {@link #appendAsync}, and {@link #append} on the thread of a {@code sendAndWait} caller that decides its own
+ * command, so a decorator of {@link #appendAsync} alone misses those), or has {@link #appendAsync} call
+ * {@link #appendOnCallingThread} when it may block the caller (fault injection in a test).
  */
 public abstract class ForwardingEventStore implements EventStore {
 

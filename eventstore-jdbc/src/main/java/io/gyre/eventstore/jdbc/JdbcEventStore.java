@@ -50,6 +50,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.stream.Stream;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
@@ -277,6 +278,11 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
      * others that arrive meanwhile. A caller interrupted before it starts waits for a writer
      * thread instead. While the database keeps the append waiting (a lock on the table, a full pool), so does the
      * caller, as it would in a plain JDBC call, up to {@link Builder#queryTimeout(Duration)} when one is set.
+     *
+     * <p>On H2 the caller never writes: it waits for a writer thread, as {@link #appendAsync} does. An interrupt that
+     * reaches a thread while it works inside an embedded H2 database can break the database for every other thread
+     * (H2's MVStore is not interrupt-safe: H2 issues 227 and 1300), and a caller's thread can be interrupted at any
+     * moment (a web request cancelled, {@code Future.cancel(true)}); the store's own writer threads never are.
      */
     @Override
     public AppendResult append(AppendRequest request) {
@@ -287,7 +293,11 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
             return appendAfterWhateverIsStored(request);
         }
         long lastSequence = expected.lastSequence();
-        groupCommit.submit(request);
+        if (dialect == Dialect.H2) {
+            awaitWriterThread(groupCommit.submitAsync(request));
+        } else {
+            groupCommit.submit(request);
+        }
         if (announcer != null && !request.decisionOnly()) {
             announcer.appended();
         }
@@ -319,6 +329,18 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
             });
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** Waits uninterruptibly (the append may be written at any moment) and throws the append's own failure. */
+    private static void awaitWriterThread(CompletableFuture<Void> written) {
+        try {
+            written.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException failure) {
+                throw failure;
+            }
+            throw e;
         }
     }
 

@@ -157,7 +157,8 @@ public final class GroupCommit<T> {
      *
      * <p>Waiting is not interruptible: a queued request may be written at any moment, so the caller waits for the
      * outcome and keeps its interrupt status for later. An interrupted caller never writes itself (an interrupt
-     * inside a file write can close an embedded database's file).
+     * inside a file write can close an embedded database's file), and one interrupted while it writes stops after
+     * that batch, leaving the rest, its own request too if not yet written, to the writer threads.
      *
      * @param request the request
      * @throws RuntimeException the request's failure, as reported by the flush
@@ -222,7 +223,7 @@ public final class GroupCommit<T> {
 
     /**
      * The calling thread becomes the only writer, when none is busy, and writes batches, oldest first, until its own
-     * request is written or the queue is empty (another writer took it, and completes it).
+     * request is written, the queue is empty (another writer took it, and completes it), or the thread is interrupted.
      *
      * @return false when a writer is busy, or the thread is interrupted: the request waits in the queue
      */
@@ -231,7 +232,13 @@ public final class GroupCommit<T> {
             return false;
         }
         try {
-            for (List<Pending<T>> batch; !own.isDone() && !(batch = nextBatch()).isEmpty(); ) {
+            // An interrupt that reaches this caller while it writes cannot be kept out of that write, but it stops it
+            // there: the next batch may hold other callers' requests, which an interrupted JDBC call would fail with
+            // it (a pool's wait for a connection, an embedded database's file channel). What is left of the queue,
+            // this caller's request too, goes to the writer threads below.
+            Thread self = Thread.currentThread();
+            for (List<Pending<T>> batch; !own.isDone() && !self.isInterrupted()
+                    && !(batch = nextBatch()).isEmpty(); ) {
                 write(batch);
             }
         } finally {
