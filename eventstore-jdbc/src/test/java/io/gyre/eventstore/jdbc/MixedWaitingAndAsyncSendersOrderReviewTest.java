@@ -33,7 +33,7 @@ class MixedWaitingAndAsyncSendersOrderReviewTest {
 
     private static final int SENDERS = 4;
     private static final int AGGREGATES = 3;
-    private static final int PER_SENDER = 600;
+    private static final int PER_SENDER = 200;
 
     @TempDir
     Path folder;

@@ -26,6 +26,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * Review of non-blocking JGroups sends (a queue of 1024 messages per connection, a send to a full queue dropped and
  * left to UNICAST3 to retransmit): a burst of far more than 1024 messages to a member that stops reading for a while
  * must still be answered in full once it reads again, each command stored once and in send order per aggregate.
+ * (In the review, flow control and the outbox's batching kept that queue under 100 messages even at 80,000 commands,
+ * so what this guards is the burst to a frozen member, not the drop path; sizes are kept small for the build.)
  */
 class BurstToAFrozenMemberReviewTest {
 
@@ -40,7 +42,7 @@ class BurstToAFrozenMemberReviewTest {
     }
 
     @ParameterizedTest(name = "{0} commands of {1} bytes")
-    @CsvSource({"20000, 1", "600, 100000"})
+    @CsvSource({"5000, 1", "200, 100000"})
     @Timeout(value = 300, unit = TimeUnit.SECONDS)
     void a_burst_beyond_the_send_queue_to_a_member_that_stopped_reading_is_answered_in_full_once_it_reads(
             int commands, int bytes) throws Exception {
