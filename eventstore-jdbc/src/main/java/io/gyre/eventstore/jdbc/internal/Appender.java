@@ -1,5 +1,6 @@
 package io.gyre.eventstore.jdbc.internal;
 
+import io.gyre.command.Deadline;
 import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.CommandOutcome;
 import io.gyre.eventstore.EventData;
@@ -9,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Writes one decision in a transaction of its own and reports its outcome precisely. Internal: not part of
@@ -122,14 +124,30 @@ public final class Appender {
      * @throws RuntimeException its refusal or failure
      */
     public void writeAlone(Connection connection, AppendRequest request) {
+        writeAlone(connection, request, null);
+    }
+
+    /**
+     * Writes a decision in a transaction of its own on the connection, bounded by a waiting caller's deadline
+     * ({@link CallerDeadline}).
+     *
+     * @param connection a connection outside a transaction
+     * @param request    the decision
+     * @param deadline   the caller's, or null for no bound
+     * @throws RuntimeException its refusal or failure; a write cancelled at the deadline is rolled back, not stored
+     */
+    public void writeAlone(Connection connection, AppendRequest request, @Nullable Deadline deadline) {
         boolean stored;
         boolean entered = !request.decisionOnly();
         if (entered) {
             log.enterAppend();
         }
         try (StatementCache statements = new StatementCache(connections, connection)) {
-            stored = writeInTransaction(statements, request);
+            stored = writeInTransaction(statements, request, deadline);
         } catch (SQLException e) {
+            if (CallerDeadline.cancelled(deadline, e)) {
+                throw CallerDeadline.notStored(describe(request), e);
+            }
             throw diagnosis.refused(connection, request, e);
         } finally {
             if (entered) {
@@ -141,16 +159,19 @@ public final class Appender {
         }
     }
 
-    private boolean writeInTransaction(StatementCache statements, AppendRequest request) throws SQLException {
+    private boolean writeInTransaction(StatementCache statements, AppendRequest request, @Nullable Deadline deadline)
+            throws SQLException {
         Connection connection = statements.connection();
         boolean autoCommit = connection.getAutoCommit();
-        if (autoCommit && rows.singleStatement(request) != null) {
+        // A bound lasts for a transaction: a bounded single statement gets one too.
+        if (autoCommit && deadline == null && rows.singleStatement(request) != null) {
             return rows.write(statements, request);
         }
         if (autoCommit) {
             connection.setAutoCommit(false);
         }
         try {
+            CallerDeadline.bound(connections, connection, deadline);
             boolean stored = rows.write(statements, request);
             if (stored) {
                 connection.commit();
