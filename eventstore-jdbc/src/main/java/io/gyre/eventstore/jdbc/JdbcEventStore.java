@@ -325,8 +325,8 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
     /**
      * Stores a decision for a caller that waits for it with {@code timeLeft} before its deadline. A caller that finds
      * one of the writers' places free writes the transaction itself, as {@link #append} does, and on PostgreSQL the
-     * database cancels that transaction's statements once {@code timeLeft} has passed (a lock held by another
-     * transaction, say): the transaction is rolled back, and the future fails with a {@link JdbcEventStoreException}
+     * driver cancels that transaction's statements once {@code timeLeft} has passed (a lock held by another
+     * transaction, say; the commit itself is not bounded): the transaction is rolled back, and the future fails with a {@link JdbcEventStoreException}
      * (SQLState 57014) saying that nothing was stored. Appends queued before the caller's and written in its
      * transaction share its bound, and fail the same way when it cuts them short. A caller that finds every writer
      * busy does not wait: its append is queued as {@link #appendAsync} does, and the future completes on a writer

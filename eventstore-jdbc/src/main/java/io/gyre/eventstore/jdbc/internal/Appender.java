@@ -142,8 +142,8 @@ public final class Appender {
         if (entered) {
             log.enterAppend();
         }
-        try (StatementCache statements = new StatementCache(connections, connection)) {
-            stored = writeInTransaction(statements, request, deadline);
+        try (StatementCache statements = new StatementCache(connections, connection, deadline)) {
+            stored = writeInTransaction(statements, request);
         } catch (SQLException e) {
             if (CallerDeadline.cancelled(deadline, e)) {
                 throw CallerDeadline.notStored(describe(request), e);
@@ -159,19 +159,16 @@ public final class Appender {
         }
     }
 
-    private boolean writeInTransaction(StatementCache statements, AppendRequest request, @Nullable Deadline deadline)
-            throws SQLException {
+    private boolean writeInTransaction(StatementCache statements, AppendRequest request) throws SQLException {
         Connection connection = statements.connection();
         boolean autoCommit = connection.getAutoCommit();
-        // A bound lasts for a transaction: a bounded single statement gets one too.
-        if (autoCommit && deadline == null && rows.singleStatement(request) != null) {
+        if (autoCommit && rows.singleStatement(request) != null) {
             return rows.write(statements, request);
         }
         if (autoCommit) {
             connection.setAutoCommit(false);
         }
         try {
-            CallerDeadline.bound(connections, connection, deadline);
             boolean stored = rows.write(statements, request);
             if (stored) {
                 connection.commit();

@@ -2,22 +2,21 @@ package io.gyre.eventstore.jdbc.internal;
 
 import io.gyre.command.Deadline;
 import io.gyre.eventstore.jdbc.JdbcEventStoreException;
-import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Statement;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Bounds the transaction of a caller that writes its own append ({@link GroupCommit#submitWithin}) by its deadline, so
+ * Bounds the statements of a caller that writes its own append ({@link GroupCommit#submitWithin}) by its deadline, so
  * that a write the database holds (a lock held by another transaction) does not hold the caller past it.
  *
- * <p>On PostgreSQL, {@code SET LOCAL statement_timeout} with the milliseconds left when the transaction starts: it
- * lasts until the transaction ends, so it never reaches the pool's next user, and it bounds each statement (a group is
- * one batched round trip). A statement it cancels fails with SQLState 57014; the transaction is then rolled back, so
- * nothing of it is stored. JDBC's {@code Statement.setQueryTimeout} counts whole seconds, too coarse for a deadline
- * of half a second. On H2 no bound is set: its settings are per session, not per transaction, and its lock timeout
- * (10 s as {@code JdbcEventStore.h2} sets it) ends a blocked write.
- * Internal: not part of Gyre's API.
+ * <p>On PostgreSQL each statement the caller's write runs gets the milliseconds left as its timeout, set through the
+ * driver ({@link PostgresStatementTimeout}): no round trip, and a lone append keeps its single auto-committed
+ * statement. ({@code SET LOCAL statement_timeout} needs a transaction and a round trip of its own, which made a lone
+ * append about three times slower.) A statement the driver cancels fails with SQLState 57014; its transaction is
+ * then rolled back (or, auto-committed, never committed), so nothing of it is stored. The commit itself is not
+ * bounded. On H2 no bound is set: its timeouts are per session, and its lock timeout (10 s as
+ * {@code JdbcEventStore.h2} sets it) ends a blocked write. Internal: not part of Gyre's API.
  */
 final class CallerDeadline {
 
@@ -27,29 +26,34 @@ final class CallerDeadline {
     }
 
     /**
-     * Bounds the statements of the transaction just begun on the connection; does nothing without a deadline or on
-     * H2.
+     * @param connections the store's connections, which know the dialect
+     * @param deadline    the caller's, or null
+     * @return true when {@link #bound} sets a bound: a deadline, on PostgreSQL
+     */
+    static boolean applies(Connections connections, @Nullable Deadline deadline) {
+        return deadline != null && connections.postgres();
+    }
+
+    /**
+     * Bounds a statement by the time left, when {@link #applies}; called each time the statement is about to run.
      *
      * @param connections the store's connections, which know the dialect
-     * @param connection  a connection inside a transaction (auto-commit off)
+     * @param statement   a statement about to run
      * @param deadline    the caller's, or null
-     * @throws SQLException when the database refuses the setting
+     * @throws SQLException when the driver refuses the setting
      */
-    static void bound(Connections connections, Connection connection, @Nullable Deadline deadline)
+    static void bound(Connections connections, PreparedStatement statement, @Nullable Deadline deadline)
             throws SQLException {
-        if (deadline == null || !connections.postgres()) {
+        if (!applies(connections, deadline)) {
             return;
         }
         // At least a millisecond: 0 would turn the bound off.
-        long millis = Math.max(1, deadline.remainingNanos() / 1_000_000);
-        try (Statement statement = connection.createStatement()) {
-            statement.execute("SET LOCAL statement_timeout = " + millis);
-        }
+        PostgresStatementTimeout.set(statement, Math.max(1, deadline.remainingNanos() / 1_000_000));
     }
 
     /**
      * @param deadline the caller's, or null
-     * @param failure  what a statement of its transaction threw
+     * @param failure  what a statement of its write threw
      * @return true when the bound cancelled the statement
      */
     static boolean cancelled(@Nullable Deadline deadline, SQLException failure) {

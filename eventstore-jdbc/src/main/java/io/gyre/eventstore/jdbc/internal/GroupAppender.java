@@ -197,22 +197,16 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
         }
         log.enterAppend();
         boolean committed = false;
-        try (StatementCache statements = new StatementCache(connections, connection)) {
+        try (StatementCache statements = new StatementCache(connections, connection, deadline)) {
             List<Written> written;
             try {
-                CallerDeadline.bound(connections, connection, deadline);
                 written = writeAll(statements, requests);
             } catch (SQLException e) {
                 rollback(connection, e);
-                // Cancelled at the caller's deadline: rolled back, so nothing is stored, and written again behind
-                // savepoints it would wait for the database as long again.
+                // Cancelled at the caller's deadline: rolled back, so nothing is stored; and there is no time left
+                // to write the group again behind savepoints.
                 if (SqlErrors.isConnectionFailure(e) || CallerDeadline.cancelled(deadline, e)) {
                     throw new SharedTransactionFailed(e);
-                }
-                try {
-                    CallerDeadline.bound(connections, connection, deadline);
-                } catch (SQLException bound) {
-                    throw new SharedTransactionFailed(bound);
                 }
                 written = writeEachBehindSavepoint(statements, requests, deadline);
             }
