@@ -1,5 +1,6 @@
 package io.gyre.eventstore;
 
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 /** The write side of an event store. */
@@ -36,6 +37,30 @@ public interface AppendEvents {
      * @return the sequence numbers the events got, or the failure
      */
     default CompletableFuture<AppendResult> appendAsync(AppendRequest request) {
+        try {
+            return CompletableFuture.completedFuture(append(request));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /**
+     * Stores one command's decision for a caller that waits for it and has {@code timeLeft} until its deadline (a
+     * {@code sendAndWait} caller that decided its own command). The store may write on the calling thread, which saves
+     * handing the request to a thread of its own, and then bounds its wait for the database by {@code timeLeft}: a
+     * write the database holds longer (a lock held by another transaction) is cancelled and rolled back, and the
+     * future fails with an {@link EventStoreException} saying that nothing was stored. Or it may take the request as
+     * {@link #appendAsync} does and answer later, unbounded, when it cannot write at once.
+     *
+     * <p>The future completes, or fails, as {@link #appendAsync}'s does; this method itself never throws. The default
+     * runs {@link #append} on the calling thread, with no bound; a decorator that forwards {@link #append} should
+     * forward this method too, or its delegate's bound is lost.
+     *
+     * @param request  the decision and the optimistic check
+     * @param timeLeft how long the caller may wait, more than zero
+     * @return the sequence numbers the events got, or the failure
+     */
+    default CompletableFuture<AppendResult> appendWithin(AppendRequest request, Duration timeLeft) {
         try {
             return CompletableFuture.completedFuture(append(request));
         } catch (RuntimeException e) {

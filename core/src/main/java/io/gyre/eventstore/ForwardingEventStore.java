@@ -12,9 +12,11 @@ import java.util.stream.Stream;
  *
  * <p>{@link #append} and {@link #appendAsync} are forwarded each to its own counterpart, so that the delegate's
  * asynchronous writes stay asynchronous: a decorator of writes overrides both (Gyre's repositories call
- * {@link #appendAsync}, and {@link #append} on the thread of a {@code sendAndWait} caller that decides its own
- * command, so a decorator of {@link #appendAsync} alone misses those), or has {@link #appendAsync} call
- * {@link #appendOnCallingThread} when it may block the caller (fault injection in a test).
+ * {@link #appendAsync}, and {@link #append} through {@link #appendWithin} for a caller deciding its own command), or
+ * has {@link #appendAsync} call {@link #appendOnCallingThread} when it may block the caller (fault injection in a
+ * test). {@link #appendWithin} is not forwarded: it calls this store's {@link #append} (the SPI's default), so that
+ * such a decorator sees every write; one that passes writes on unchanged may forward it to its delegate too, to keep
+ * the delegate's bound on a waiting caller's write.
  */
 public abstract class ForwardingEventStore implements EventStore {
 

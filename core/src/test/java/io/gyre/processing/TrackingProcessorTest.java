@@ -132,8 +132,8 @@ class TrackingProcessorTest {
         recorder.deliveries().forEach(delivery -> threadsBySegment.computeIfAbsent(delivery.segment(),
                 segment -> new HashSet<>()).add(delivery.thread()));
         assertThat(threadsBySegment.keySet()).as("every segment got events").hasSize(8);
-        // A turn that only stores a segment's token (on its timer) shows the segment CATCHING_UP with no lag for a
-        // moment; what must hold is that every segment gets to LIVE at the end of the log.
+        // Every segment gets to LIVE at the end of the log (a turn that only stores a token keeps it there:
+        // SegmentStatusDuringTokenStoresTest).
         Eventually.await(TIMEOUT, () -> "every segment live: " + node.processors().status("ledger"),
                 () -> node.processors().status("ledger").segments().stream()
                         .allMatch(segment -> segment.state() == SegmentState.LIVE));

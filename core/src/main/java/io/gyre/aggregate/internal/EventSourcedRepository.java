@@ -9,6 +9,7 @@ import io.gyre.command.CommandHandlerFunction;
 import io.gyre.command.CommandMessage;
 import io.gyre.command.CommandNotExecutedException;
 import io.gyre.command.CommandRefusedException;
+import io.gyre.command.Deadline;
 import io.gyre.command.internal.CallerRuns;
 import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.AppendResult;
@@ -28,6 +29,7 @@ import io.gyre.serialization.SerializedValue;
 import io.gyre.serialization.Serializer;
 import io.gyre.serialization.UnregisteredTypeException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -91,6 +93,11 @@ public final class EventSourcedRepository<A> implements CommandHandlerFunction {
     private static final long MAX_STORE_FAILURE_BACKOFF_MILLIS = 1_000;
     /** Tries of a command without a deadline while the store keeps failing; one with a deadline tries until it. */
     private static final int MAX_STORE_FAILURES_WITHOUT_DEADLINE = 5;
+    /**
+     * The least time before its deadline with which a waiting caller writes its own append: less would be cut short
+     * by the store's bound more often than it would be written.
+     */
+    static final Duration MIN_TIME_TO_WRITE_AS_CALLER = Duration.ofMillis(20);
 
     private final AggregateModel<A> model;
     private final EventStore store;
@@ -614,8 +621,9 @@ public final class EventSourcedRepository<A> implements CommandHandlerFunction {
      * thread of a caller that waits for this very command ({@link CallerRuns#isCallerRunning()}), stores them
      * before it returns ({@link EventStore#append}): that thread would only sleep until a store's thread woke it, and
      * the store may write on it instead (the JDBC store does when a writer's place is free), which saves two thread
-     * switches per command. The caller then waits for the database as it would for a plain JDBC call, which a blocked
-     * write (a lock) can make later than its deadline; the command's outcome is reported at the deadline all the same.
+     * switches per command. The store bounds that write by the command's deadline ({@link EventStore#appendWithin}:
+     * the JDBC store cancels a write the database holds past it, and nothing is stored); with less than
+     * {@link #MIN_TIME_TO_WRITE_AS_CALLER} left the append goes to the store's threads instead.
      */
     private CompletableFuture<AppendResult> append(StreamId stream, ExpectedSequence expected, CommandMessage command,
                                                    @Nullable String fingerprint, List<AppliedEvent> applied,
@@ -632,11 +640,19 @@ public final class EventSourcedRepository<A> implements CommandHandlerFunction {
         AppendRequest request = new AppendRequest(stream, expected, command.commandId(), events,
                 CommandOutcome.Result.of(storedResult), fingerprint);
         if (CallerRuns.isCallerRunning()) {
-            try {
-                return CompletableFuture.completedFuture(store.append(request));
-            } catch (RuntimeException e) {
-                return CompletableFuture.failedFuture(e);
+            Deadline deadline = command.deadline();
+            if (deadline == null) {
+                try {
+                    return CompletableFuture.completedFuture(store.append(request));
+                } catch (RuntimeException e) {
+                    return CompletableFuture.failedFuture(e);
+                }
             }
+            Duration left = deadline.remaining();
+            // Too little time left to write and be told: the store's threads write it, and the caller waits for its
+            // command, which the deadline answers.
+            return left.compareTo(MIN_TIME_TO_WRITE_AS_CALLER) < 0 ? store.appendAsync(request)
+                    : store.appendWithin(request, left);
         }
         return store.appendAsync(request);
     }

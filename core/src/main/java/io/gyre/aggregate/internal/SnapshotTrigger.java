@@ -4,6 +4,7 @@ import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.AppendResult;
 import io.gyre.eventstore.EventStore;
 import io.gyre.eventstore.ForwardingEventStore;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
@@ -34,6 +35,11 @@ public final class SnapshotTrigger extends ForwardingEventStore {
     public CompletableFuture<AppendResult> appendAsync(AppendRequest request) {
         // Telling the snapshotter only queues a snapshot, so it may run on the store's thread.
         return super.appendAsync(request).thenApply(result -> appended(request, result));
+    }
+
+    @Override
+    public CompletableFuture<AppendResult> appendWithin(AppendRequest request, Duration timeLeft) {
+        return delegate().appendWithin(request, timeLeft).thenApply(result -> appended(request, result));
     }
 
     private AppendResult appended(AppendRequest request, AppendResult result) {

@@ -4,6 +4,7 @@ import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.AppendResult;
 import io.gyre.eventstore.EventStore;
 import io.gyre.eventstore.ForwardingEventStore;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -57,6 +58,16 @@ public final class AfterCommitEventStore extends ForwardingEventStore {
     @Override
     public CompletableFuture<AppendResult> appendAsync(AppendRequest request) {
         return super.appendAsync(request).thenApplyAsync(result -> committed(request, result), executor);
+    }
+
+    /** As {@link #append} when the store wrote on the calling thread, else as {@link #appendAsync}. */
+    @Override
+    public CompletableFuture<AppendResult> appendWithin(AppendRequest request, Duration timeLeft) {
+        CompletableFuture<AppendResult> written = delegate().appendWithin(request, timeLeft);
+        if (written.isDone()) {
+            return written.thenApply(result -> committed(request, result));
+        }
+        return written.thenApplyAsync(result -> committed(request, result), executor);
     }
 
     private AppendResult committed(AppendRequest request, AppendResult result) {

@@ -600,9 +600,13 @@ final class SegmentQueues {
         if (resetting) {
             state = SegmentState.PAUSED;
         } else if (state == SegmentState.CATCHING_UP) {
+            // Whether a turn is running does not count: a turn that handles events has taken them from the queue
+            // and moves the handled token past them only once they are handled (committed, in a transactional
+            // delivery), so the token check below keeps it out of LIVE; a turn that only stores the token (a store
+            // put off, falling due) left a LIVE segment CATCHING_UP with no lag, which monitoring saw as a flicker.
             live = worker.queue.attached() && worker.queue.isEmpty() && atHead && headSignals == appendSignals.get()
                     && readerPosition != null
-                    && handled.compareTo(readerPosition) >= 0 && !worker.busy();
+                    && handled.compareTo(readerPosition) >= 0;
             state = live ? SegmentState.LIVE : SegmentState.CATCHING_UP;
         }
         long lagEvents;

@@ -61,7 +61,6 @@ final class SegmentWorker implements Runnable {
 
     private volatile Phase phase = Phase.CLAIMING;
     private final TokenCheckpoint checkpoint = new TokenCheckpoint();
-    private volatile boolean busy;
     private volatile boolean stopping;
     private volatile boolean releaseOnStop;
     private final AtomicBoolean scheduled = new AtomicBoolean();
@@ -99,10 +98,6 @@ final class SegmentWorker implements Runnable {
 
     @Nullable SegmentFailure failure() {
         return failing.status();
-    }
-
-    boolean busy() {
-        return busy || scheduled.get();
     }
 
     /** @return true when the worker handles events (not claiming, stopped or fenced) */
@@ -233,7 +228,6 @@ final class SegmentWorker implements Runnable {
 
     @Override
     public void run() {
-        busy = true;
         try {
             turn();
         } catch (Throwable e) {
@@ -241,7 +235,6 @@ final class SegmentWorker implements Runnable {
             runtime.queues.detachAndClear(this);
             log.error("Processor '{}' segment {} stopped on an unexpected failure", runtime.name, segment, e);
         } finally {
-            busy = false;
             scheduled.set(false);
             if (moreToDo()) {
                 schedule();

@@ -1,6 +1,7 @@
 package io.gyre.eventstore.jdbc;
 
 import io.gyre.GyreNonTransientException;
+import io.gyre.command.Deadline;
 import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.AppendResult;
 import io.gyre.eventstore.CommandRecord;
@@ -341,6 +342,46 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
                 throw failure;
             }
             throw e;
+        }
+    }
+
+    /**
+     * Stores a decision for a caller that waits for it with {@code timeLeft} before its deadline. A caller that finds
+     * no writer busy writes the transaction itself, as {@link #append} does, and on PostgreSQL the
+     * driver cancels that transaction's statements once {@code timeLeft} has passed (a lock held by another
+     * transaction, say; the commit itself is not bounded): the transaction is rolled back, and the future fails with a {@link JdbcEventStoreException}
+     * (SQLState 57014) saying that nothing was stored. Appends queued before the caller's and written in its
+     * transaction share its bound, and fail the same way when it cuts them short. A caller that finds every writer
+     * busy does not wait: its append is queued as {@link #appendAsync} does, and the future completes on a writer
+     * thread. On H2 the caller never writes (see {@link #append}): the append is queued as {@link #appendAsync}
+     * does, and H2's lock timeout ends a blocked write. Waiting for a connection
+     * from the pool is not bounded either: the pool's own timeout applies.
+     */
+    @Override
+    public CompletableFuture<AppendResult> appendWithin(AppendRequest request, Duration timeLeft) {
+        try {
+            Objects.requireNonNull(request, "request");
+            Objects.requireNonNull(timeLeft, "timeLeft");
+            appender.checkSizes(request);
+            ExpectedSequence expected = request.expected();
+            if (expected instanceof ExpectedSequence.Any) {
+                return CompletableFuture.completedFuture(appendAfterWhateverIsStored(request));
+            }
+            long lastSequence = expected.lastSequence();
+            AppendResult result = new AppendResult(lastSequence + 1, lastSequence + request.events().size());
+            boolean announce = announcer != null && !request.decisionOnly();
+            Deadline deadline = Deadline.afterNanos(
+                    (timeLeft.compareTo(Deadline.MAX_TIMEOUT) > 0 ? Deadline.MAX_TIMEOUT : timeLeft).toNanos());
+            CompletableFuture<Void> written = dialect == Dialect.H2 ? groupCommit.submitAsync(request)
+                    : groupCommit.submitWithin(request, deadline);
+            return written.thenApply(done -> {
+                if (announce) {
+                    announcer.appended();
+                }
+                return result;
+            });
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
         }
     }
 

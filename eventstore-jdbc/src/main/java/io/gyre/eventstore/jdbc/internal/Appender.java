@@ -1,5 +1,6 @@
 package io.gyre.eventstore.jdbc.internal;
 
+import io.gyre.command.Deadline;
 import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.CommandOutcome;
 import io.gyre.eventstore.EventData;
@@ -9,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Writes one decision in a transaction of its own and reports its outcome precisely. Internal: not part of
@@ -122,14 +124,30 @@ public final class Appender {
      * @throws RuntimeException its refusal or failure
      */
     public void writeAlone(Connection connection, AppendRequest request) {
+        writeAlone(connection, request, null);
+    }
+
+    /**
+     * Writes a decision in a transaction of its own on the connection, bounded by a waiting caller's deadline
+     * ({@link CallerDeadline}).
+     *
+     * @param connection a connection outside a transaction
+     * @param request    the decision
+     * @param deadline   the caller's, or null for no bound
+     * @throws RuntimeException its refusal or failure; a write cancelled at the deadline is rolled back, not stored
+     */
+    public void writeAlone(Connection connection, AppendRequest request, @Nullable Deadline deadline) {
         boolean stored;
         boolean entered = !request.decisionOnly();
         if (entered) {
             log.enterAppend();
         }
-        try (StatementCache statements = new StatementCache(connections, connection)) {
+        try (StatementCache statements = new StatementCache(connections, connection, deadline)) {
             stored = writeInTransaction(statements, request);
         } catch (SQLException e) {
+            if (CallerDeadline.cancelled(deadline, e)) {
+                throw CallerDeadline.notStored(describe(request), e);
+            }
             throw diagnosis.refused(connection, request, e);
         } finally {
             if (entered) {

@@ -1,5 +1,6 @@
 package io.gyre.eventstore.jdbc.internal;
 
+import io.gyre.command.Deadline;
 import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.StreamId;
 import java.sql.Connection;
@@ -76,6 +77,12 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
 
     @Override
     public List<@Nullable RuntimeException> write(List<AppendRequest> batch) {
+        return write(batch, (Deadline) null);
+    }
+
+    /** As {@link #write(List)}, with every transaction bounded by the caller's deadline ({@link CallerDeadline}). */
+    @Override
+    public List<@Nullable RuntimeException> write(List<AppendRequest> batch, @Nullable Deadline deadline) {
         Connection connection;
         try {
             connection = connections.open();
@@ -98,9 +105,10 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
                 List<AppendRequest> together = new ArrayList<>(shared.values());
                 List<Written> written;
                 try {
-                    written = writeTogether(connection, together);
+                    written = writeTogether(connection, together, deadline);
                 } catch (SharedTransactionFailed e) {
-                    return failAll(batch, e.cause);
+                    return CallerDeadline.cancelled(deadline, e.cause) ? notStored(batch, e.cause)
+                            : failAll(batch, e.cause);
                 }
                 for (int i = 0; i < together.size(); i++) {
                     AppendRequest request = together.get(i);
@@ -114,7 +122,7 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
             }
             for (AppendRequest request : alone) {
                 try {
-                    appender.writeAlone(connection, request);
+                    appender.writeAlone(connection, request, deadline);
                     outcomes.put(request, null);
                 } catch (RuntimeException e) {
                     outcomes.put(request, e);
@@ -130,6 +138,13 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
                 // The outcomes are known; a pool that cannot take its connection back changes none of them.
             }
         }
+    }
+
+    /** The shared transaction's statement was cancelled at the caller's deadline and rolled back. */
+    private static List<@Nullable RuntimeException> notStored(List<AppendRequest> batch, SQLException cause) {
+        List<@Nullable RuntimeException> outcomes = new ArrayList<>(batch.size());
+        batch.forEach(request -> outcomes.add(CallerDeadline.notStored(Appender.describe(request), cause)));
+        return outcomes;
     }
 
     private List<@Nullable RuntimeException> failAll(List<AppendRequest> batch, SQLException cause) {
@@ -169,8 +184,8 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
      * @return one outcome per decision, in order, all committed
      * @throws SharedTransactionFailed the connection failed, a rollback failed, or the commit failed
      */
-    private List<Written> writeTogether(Connection connection, List<AppendRequest> requests)
-            throws SharedTransactionFailed {
+    private List<Written> writeTogether(Connection connection, List<AppendRequest> requests,
+                                        @Nullable Deadline deadline) throws SharedTransactionFailed {
         boolean autoCommit;
         try {
             autoCommit = connection.getAutoCommit();
@@ -182,16 +197,18 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
         }
         log.enterAppend();
         boolean committed = false;
-        try (StatementCache statements = new StatementCache(connections, connection)) {
+        try (StatementCache statements = new StatementCache(connections, connection, deadline)) {
             List<Written> written;
             try {
                 written = writeAll(statements, requests);
             } catch (SQLException e) {
                 rollback(connection, e);
-                if (SqlErrors.isConnectionFailure(e)) {
+                // Cancelled at the caller's deadline: rolled back, so nothing is stored; and there is no time left
+                // to write the group again behind savepoints.
+                if (SqlErrors.isConnectionFailure(e) || CallerDeadline.cancelled(deadline, e)) {
                     throw new SharedTransactionFailed(e);
                 }
-                written = writeEachBehindSavepoint(statements, requests);
+                written = writeEachBehindSavepoint(statements, requests, deadline);
             }
             try {
                 connection.commit();
@@ -265,8 +282,8 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
      *
      * @throws SharedTransactionFailed when the connection fails
      */
-    private List<Written> writeEachBehindSavepoint(StatementCache statements, List<AppendRequest> requests)
-            throws SharedTransactionFailed {
+    private List<Written> writeEachBehindSavepoint(StatementCache statements, List<AppendRequest> requests,
+                                                   @Nullable Deadline deadline) throws SharedTransactionFailed {
         Connection connection = statements.connection();
         List<Written> written = new ArrayList<>(requests.size());
         for (AppendRequest request : requests) {
@@ -281,7 +298,8 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
                 connection.releaseSavepoint(savepoint);
                 written.add(Written.of(stored));
             } catch (SQLException refused) {
-                if (SqlErrors.isConnectionFailure(refused)) {
+                if (SqlErrors.isConnectionFailure(refused) || CallerDeadline.cancelled(deadline, refused)) {
+                    // The caller's deadline has passed: the whole transaction is rolled back (not committed).
                     throw new SharedTransactionFailed(refused);
                 }
                 try {

@@ -1,5 +1,6 @@
 package io.gyre.eventstore.jdbc.internal;
 
+import io.gyre.command.Deadline;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -56,6 +57,19 @@ public final class GroupCommit<T> {
          *         a thrown exception fails every request of the batch
          */
         List<@Nullable RuntimeException> write(List<T> batch);
+
+        /**
+         * Writes a batch for a caller that waits with a deadline ({@link #submitWithin}): like {@link #write(List)},
+         * but a write the database holds past the deadline is cancelled and rolled back, and reported as a failure
+         * of each request (nothing of them stored). The default ignores the deadline.
+         *
+         * @param batch    requests in arrival order, one or more
+         * @param deadline when the caller stops waiting
+         * @return one outcome per request, as {@link #write(List)}'s
+         */
+        default List<@Nullable RuntimeException> write(List<T> batch, Deadline deadline) {
+            return write(batch);
+        }
     }
 
     /**
@@ -183,6 +197,32 @@ public final class GroupCommit<T> {
         }
     }
 
+    /**
+     * Writes the request as {@link #submit} does when no writer is busy, its batches bounded by the caller's
+     * deadline ({@link Flush#write(List, Deadline)}), and returns the completed outcome; else queues it as
+     * {@link #submitAsync} does and returns at once, so that a caller whose request waits for a busy writer is not
+     * held past its deadline (it waits for its command, which its deadline answers). A caller that finds its deadline
+     * too close to write another batch leaves the rest of the queue, its own request too, to the writer threads.
+     *
+     * @param request  the request
+     * @param deadline when the caller stops waiting
+     * @return the request's outcome: complete when the caller wrote it, else completed later on a writer thread;
+     *         never throws
+     */
+    public CompletableFuture<Void> submitWithin(T request, Deadline deadline) {
+        Objects.requireNonNull(deadline, "deadline");
+        Pending<T> pending = new Pending<>(Objects.requireNonNull(request, "request"));
+        queue.add(pending);
+        if (closing) {
+            if (queue.remove(pending)) {
+                pending.completeExceptionally(closed.failure(request, false));
+            }
+        } else if (!writeAsCaller(pending, deadline)) {
+            startWriterIfNeeded();
+        }
+        return pending;
+    }
+
     /** @return requests waiting for a writer */
     public int queued() {
         return queue.size();
@@ -228,6 +268,14 @@ public final class GroupCommit<T> {
      * @return false when a writer is busy, or the thread is interrupted: the request waits in the queue
      */
     private boolean writeAsCaller(Pending<T> own) {
+        return writeAsCaller(own, null);
+    }
+
+    /**
+     * @param deadline bounds each batch the caller writes, and the caller stops taking batches once it has passed;
+     *                 null for none
+     */
+    private boolean writeAsCaller(Pending<T> own, @Nullable Deadline deadline) {
         if (Thread.currentThread().isInterrupted() || !activeWriters.compareAndSet(0, 1)) {
             return false;
         }
@@ -238,8 +286,8 @@ public final class GroupCommit<T> {
             // this caller's request too, goes to the writer threads below.
             Thread self = Thread.currentThread();
             for (List<Pending<T>> batch; !own.isDone() && !self.isInterrupted()
-                    && !(batch = nextBatch()).isEmpty(); ) {
-                write(batch);
+                    && (deadline == null || !deadline.hasPassed()) && !(batch = nextBatch()).isEmpty(); ) {
+                write(batch, deadline);
             }
         } finally {
             activeWriters.decrementAndGet();
@@ -292,12 +340,17 @@ public final class GroupCommit<T> {
     }
 
     private void write(List<Pending<T>> batch) {
+        write(batch, null);
+    }
+
+    private void write(List<Pending<T>> batch, @Nullable Deadline deadline) {
         try {
             List<T> requests = new ArrayList<>(batch.size());
             for (Pending<T> each : batch) {
                 requests.add(each.request);
             }
-            List<@Nullable RuntimeException> outcomes = flush.write(requests);
+            List<@Nullable RuntimeException> outcomes = deadline == null ? flush.write(requests)
+                    : flush.write(requests, deadline);
             if (outcomes.size() != batch.size()) {
                 throw new IllegalStateException("a flush of " + batch.size() + " requests reported " + outcomes.size()
                         + " outcomes");

@@ -1,11 +1,13 @@
 package io.gyre.eventstore.jdbc.internal;
 
+import io.gyre.command.Deadline;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The prepared statements of one use of a connection (an append, or a group of appends), each prepared once and
@@ -17,14 +19,25 @@ public final class StatementCache implements AutoCloseable {
     private final Connections connections;
     private final Connection connection;
     private final Map<String, PreparedStatement> prepared = new HashMap<>();
+    private final @Nullable Deadline deadline;
 
     /**
      * @param connections prepares statements with the store's timeout
      * @param connection  the connection they run on
      */
     public StatementCache(Connections connections, Connection connection) {
+        this(connections, connection, null);
+    }
+
+    /**
+     * @param connections prepares statements with the store's timeout
+     * @param connection  the connection they run on
+     * @param deadline    a waiting caller's, which bounds each statement handed out ({@link CallerDeadline}); or null
+     */
+    public StatementCache(Connections connections, Connection connection, @Nullable Deadline deadline) {
         this.connections = Objects.requireNonNull(connections, "connections");
         this.connection = Objects.requireNonNull(connection, "connection");
+        this.deadline = deadline;
     }
 
     /** @return the connection the statements run on */
@@ -44,6 +57,8 @@ public final class StatementCache implements AutoCloseable {
             statement = connections.prepare(connection, sql);
             prepared.put(sql, statement);
         }
+        // Each time: a statement run again later in the write gets only the time then left.
+        CallerDeadline.bound(connections, statement, deadline);
         return statement;
     }
 

@@ -4,6 +4,7 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.gyre.command.Deadline;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -58,6 +59,36 @@ class GroupCommitTest {
         assertThat(flush.batches).containsExactly(List.of("a"));
         assertThat(flush.threads).hasSize(1).doesNotContain(Thread.currentThread());
         assertThat(flush.threads.get(0).getName()).contains("writer");
+    }
+
+    @Test
+    void a_caller_with_a_deadline_and_a_free_writer_place_writes_its_request_on_its_own_thread() {
+        Recording<String> flush = Recording.ungated(GroupCommitTest::written);
+        GroupCommit<String> commit = new GroupCommit<>(flush, 16, 1);
+
+        CompletableFuture<Void> written = commit.submitWithin("a", Deadline.after(Duration.ofSeconds(30)));
+
+        assertThat(written).as("written before the call returned").isCompleted();
+        assertThat(flush.batches).containsExactly(List.of("a"));
+        assertThat(flush.threads).containsExactly(Thread.currentThread());
+    }
+
+    @Test
+    void a_caller_with_a_deadline_that_finds_every_writer_busy_is_not_held_and_a_writer_writes_its_request()
+            throws Exception {
+        Recording<String> flush = Recording.gated(GroupCommitTest::written);
+        GroupCommit<String> commit = new GroupCommit<>(flush, 16, 1);
+        CompletableFuture<Void> leader = commit.submitAsync("leader");
+        await(flush.firstStarted);
+
+        CompletableFuture<Void> own = commit.submitWithin("own", Deadline.after(Duration.ofSeconds(30)));
+
+        assertThat(own).as("queued: the caller went on while the only writer is busy").isNotDone();
+        flush.open();
+        leader.get(TIMEOUT_SECONDS, SECONDS);
+        own.get(TIMEOUT_SECONDS, SECONDS);
+        assertThat(flush.batches).containsExactly(List.of("leader"), List.of("own"));
+        assertThat(flush.threads).doesNotContain(Thread.currentThread());
     }
 
     @Test
