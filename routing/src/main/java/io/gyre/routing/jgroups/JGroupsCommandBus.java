@@ -364,7 +364,8 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
                 return localBus().dispatch(command, routes::checkStillOwner);
             }
             Address target = Objects.requireNonNull(snapshot.addresses().get(owner.id()), owner.id());
-            return outbound.send(command, target, owner.id(), aggregateType, commandType, snapshot.version());
+            return outbound.send(command, target, owner.id(), aggregateType, commandType, snapshot.version(),
+                    snapshot.handles(owner.id(), commandType));
         } catch (GyreException e) {
             return CommandDispatch.refused(command, e);
         }

@@ -14,7 +14,12 @@ import io.gyre.routing.testmodel.Ledger;
 import io.gyre.routing.testmodel.LedgerMessages.OpenLedger;
 import io.gyre.routing.testmodel.UpgradedLedger;
 import io.gyre.routing.testmodel.UpgradedLedger.Debit;
+import io.gyre.Metadata;
+import io.gyre.routing.HashRing;
+import io.gyre.routing.Member;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -97,6 +102,44 @@ class HandlerUnknownToOwnerTest {
                 .cause().isInstanceOf(HandlerNotAvailableException.class)
                 .hasMessageContaining("node-a");
         assertThat(peer.commandsReceived()).as("sends of the debit, retried until its deadline").isGreaterThan(1);
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void an_owner_without_the_handler_that_leaves_before_answering_cannot_have_run_the_command() throws Exception {
+        // Old owners, as raw peers: the first never answers and then leaves, the second answers "not yet".
+        cluster.start("node-a", bus -> { }, gyre -> gyre.aggregate(UpgradedLedger.class));
+        cluster.awaitConvergence(Duration.ofSeconds(20));
+        Map<String, Set<String>> oldVersion = Map.of("Ledger", Set.of("LedgerMessages$OpenLedger"));
+        RawPeer silent = new RawPeer(cluster);
+        peer = new RawPeer(cluster);
+        try {
+            peer.answerCommandsWith(request -> ErrorCodec.encode(new HandlerNotAvailableException("Member peer-2 "
+                    + "has no handler for " + request.commandType() + " yet")));
+            silent.send(null, new WireMessage.Advertisement("peer-1", 10, oldVersion));
+            peer.send(null, new WireMessage.Advertisement("peer-2", 10, oldVersion));
+            await("both peers on node-a's ring", () -> cluster.bus("node-a").members()
+                    .containsAll(List.of("peer-1", "peer-2")));
+            HashRing afterLeave = HashRing.of(1, List.of(new Member("node-a", 1, Set.of("Ledger")),
+                    new Member("peer-2", 10, Set.of("Ledger"))));
+            String ledger = IntStream.range(0, 1000).mapToObj(i -> "ledger-" + i)
+                    .filter(id -> cluster.bus("node-a").ring().owner(id, "Ledger").id().equals("peer-1")
+                            && afterLeave.owner(id, "Ledger").id().equals("peer-2"))
+                    .findFirst().orElseThrow();
+
+            CompletableFuture<Object> debit = cluster.node("node-a").commandGateway().send(new Debit(ledger, 1,
+                    "d-1"), Metadata.empty(), Duration.ofSeconds(4));
+            await("the debit reached peer-1", () -> silent.commandsReceived() > 0);
+            silent.close();
+
+            assertThatThrownBy(() -> debit.get(30, TimeUnit.SECONDS)).cause()
+                    .as("peer-1 had no handler for the debit: it left without running it")
+                    .isInstanceOf(CommandNotExecutedException.class)
+                    .cause().isInstanceOf(HandlerNotAvailableException.class);
+            assertThat(peer.commandsReceived()).as("the debit went to peer-2 once peer-1 left").isPositive();
+        } finally {
+            silent.close();
+        }
     }
 
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {

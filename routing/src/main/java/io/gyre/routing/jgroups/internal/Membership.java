@@ -50,9 +50,22 @@ public final class Membership {
      * @param addresses          each member id's JGroups address
      * @param version            monotonic: the view id in the high bits, the rebuilds within the view in the low 20
      * @param aggregateOfCommand for each command type some member handles, the aggregate type it belongs to
+     * @param commandsOfMember   for each member on the ring, the command types it advertises handling
      */
     public record Snapshot(@Nullable HashRing ring, Map<String, Address> addresses, long version,
-                           Map<String, String> aggregateOfCommand) {
+                           Map<String, String> aggregateOfCommand, Map<String, Set<String>> commandsOfMember) {
+
+        /**
+         * A member's advertisement never changes (a restart comes back at another address), so a member that does
+         * not advertise a command type can never have run a command of that type.
+         *
+         * @param memberId    a member id
+         * @param commandType a command type name
+         * @return true when the member, on this ring, advertises handling the command type
+         */
+        public boolean handles(String memberId, String commandType) {
+            return commandsOfMember.getOrDefault(memberId, Set.of()).contains(commandType);
+        }
 
         /**
          * @param commandType a command type name
@@ -312,6 +325,7 @@ public final class Membership {
         Map<String, Member> members = new LinkedHashMap<>();
         Map<String, Address> addresses = new HashMap<>();
         Map<String, String> aggregateOfCommand = new TreeMap<>();
+        Map<String, Set<String>> commandsOfMember = new HashMap<>();
         int totalWeight = 0;
         for (Address address : viewMembers) {
             Advertisement ad = advertisements.get(address);
@@ -330,6 +344,9 @@ public final class Membership {
             totalWeight += ad.weight();
             members.put(ad.memberId(), new Member(ad.memberId(), ad.weight(), ad.hosted().keySet()));
             addresses.put(ad.memberId(), address);
+            Set<String> commands = new HashSet<>();
+            ad.hosted().values().forEach(commands::addAll);
+            commandsOfMember.put(ad.memberId(), Set.copyOf(commands));
             for (Map.Entry<String, Set<String>> hosted : ad.hosted().entrySet()) {
                 for (String command : hosted.getValue()) {
                     String other = aggregateOfCommand.putIfAbsent(command, hosted.getKey());
@@ -343,6 +360,7 @@ public final class Membership {
         }
         long version = (viewId.getId() << REVISION_BITS) | (revision & ((1L << REVISION_BITS) - 1));
         HashRing ring = members.isEmpty() ? null : HashRing.of(version, new ArrayList<>(members.values()));
-        return new Snapshot(ring, Map.copyOf(addresses), version, Map.copyOf(aggregateOfCommand));
+        return new Snapshot(ring, Map.copyOf(addresses), version, Map.copyOf(aggregateOfCommand),
+                Map.copyOf(commandsOfMember));
     }
 }

@@ -31,6 +31,7 @@ public final class OutboundCommand implements MemberOutbox.Outgoing {
     private final Serializer serializer;
     private final PendingRequests pending;
     private final MemberOutbox outbox;
+    private final boolean runnable;
     private long requestId;
 
     /**
@@ -42,9 +43,12 @@ public final class OutboundCommand implements MemberOutbox.Outgoing {
      * @param serializer  the node's serializer
      * @param pending     where sent commands wait for their reply
      * @param outbox      the owner's outbox
+     * @param runnable    false when the owner advertised no handler for the command type (a rolling upgrade), so
+     *                    that it cannot have run the command whatever becomes of the request
      */
     public OutboundCommand(CommandDispatch dispatch, String memberId, String aggregateType, String commandType,
-                           long ringVersion, Serializer serializer, PendingRequests pending, MemberOutbox outbox) {
+                           long ringVersion, Serializer serializer, PendingRequests pending, MemberOutbox outbox,
+                           boolean runnable) {
         this.dispatch = dispatch;
         this.memberId = memberId;
         this.aggregateType = aggregateType;
@@ -53,6 +57,7 @@ public final class OutboundCommand implements MemberOutbox.Outgoing {
         this.serializer = serializer;
         this.pending = pending;
         this.outbox = outbox;
+        this.runnable = runnable;
     }
 
     @Override
@@ -84,7 +89,7 @@ public final class OutboundCommand implements MemberOutbox.Outgoing {
         // the member, so a request registered after that would wait for a reply that can never come (the member is
         // gone, and replies from outside the view are dropped) until its deadline. This command has not left.
         PendingRequests.Pending entry = new PendingRequests.Pending(id, outbox.target(), memberId, dispatch, outbox,
-                expireAt);
+                expireAt, runnable);
         if (!outbox.whileOpen(() -> pending.register(entry))) {
             dispatch.failNotRun(new MemberLeftException("Member " + memberId + " left while " + command + " was "
                     + "being sent to it; it did not leave this member"));
