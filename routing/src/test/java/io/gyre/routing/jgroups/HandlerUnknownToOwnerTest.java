@@ -142,6 +142,27 @@ class HandlerUnknownToOwnerTest {
         }
     }
 
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void a_command_in_flight_at_its_deadline_to_an_owner_without_its_handler_was_not_executed() throws Exception {
+        cluster.start("node-a", bus -> { }, gyre -> gyre.aggregate(UpgradedLedger.class));
+        cluster.awaitConvergence(Duration.ofSeconds(20));
+        peer = new RawPeer(cluster);
+        peer.send(null, new WireMessage.Advertisement("peer", 10, Map.of("Ledger",
+                Set.of("LedgerMessages$OpenLedger"))));
+        await("the peer is on node-a's ring", () -> cluster.bus("node-a").members().contains("peer"));
+        String ledger = IntStream.range(0, 1000).mapToObj(i -> "ledger-" + i)
+                .filter(id -> cluster.bus("node-a").ring().owner(id, "Ledger").id().equals("peer"))
+                .findFirst().orElseThrow();
+
+        // The peer, an old owner, never answers: the debit is still in flight to it when its deadline passes.
+        assertThatThrownBy(() -> cluster.node("node-a").commandGateway().sendAndWait(new Debit(ledger, 1, "d-1"),
+                Duration.ofSeconds(1)))
+                .as("an owner without a handler for Debit cannot have run it")
+                .isInstanceOf(CommandNotExecutedException.class);
+        assertThat(peer.commandsReceived()).isPositive();
+    }
+
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (!condition.getAsBoolean()) {

@@ -16,7 +16,9 @@ import org.jspecify.annotations.Nullable;
  * it is dropped if its deadline passed or its sender withdrew it; otherwise its delivery
  * {@linkplain CommandDispatch#start() starts}, it is serialized and registered as pending, unless its member left
  * meanwhile (the outbox is closed). Until then it has not left this member, and a failure to send it is reported as
- * "not run". Internal: not part of Gyre's API.
+ * "not run". A command for an owner that advertises no handler for it (a rolling upgrade) is sent without starting
+ * its delivery: that owner cannot run it, so it stays "not run" whatever becomes of the request. Internal: not part
+ * of Gyre's API.
  */
 public final class OutboundCommand implements MemberOutbox.Outgoing {
 
@@ -73,7 +75,9 @@ public final class OutboundCommand implements MemberOutbox.Outgoing {
                     + "member " + memberId + " and was dropped unrun", command.commandId()));
             return null;
         }
-        if (!dispatch.start()) {
+        // An owner without a handler for the command cannot run it: its delivery is not started, so that it stays
+        // "not run" whatever becomes of the request (the deadline passing while it is in flight, the owner leaving).
+        if (runnable ? !dispatch.start() : !dispatch.isWaiting()) {
             return null;
         }
         SerializedValue payload = serializer.serialize(command.payload());
