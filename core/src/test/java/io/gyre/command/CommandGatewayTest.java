@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -160,7 +161,7 @@ class CommandGatewayTest {
                     return failed(command, retried, firstMayHaveRun);
                 }
                 while (!command.isLate()) {
-                    Thread.onSpinWait();
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
                 }
                 CommandDispatch late = new CommandDispatch(command);
                 late.withdraw(new CommandNotExecutedException(command + " waited past its deadline to be sent",
