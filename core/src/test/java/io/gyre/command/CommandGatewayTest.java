@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -148,6 +149,34 @@ class CommandGatewayTest {
         assertThatThrownBy(() -> gateway.sendAndWait(new Ping("p"), Duration.ofMillis(200)))
                 .isInstanceOf(CommandOutcomeUnknownException.class);
         assertThat(attempts).hasSize(1);
+    }
+
+    @Test
+    void a_retry_the_bus_drops_for_its_deadline_before_the_timer_fires_is_answered_as_the_deadline_would() {
+        for (boolean firstMayHaveRun : List.of(false, true)) {
+            attempts.clear();
+            GyreTransientException retried = new GyreTransientException("handler not available yet");
+            // The retry runs on the timer's thread and holds it past the deadline, as a loaded machine can: the bus
+            // sees the deadline first and drops the retry unrun.
+            DefaultCommandGateway gateway = gateway(fast, command -> {
+                if (attempts.size() == 1) {
+                    return failed(command, retried, firstMayHaveRun);
+                }
+                while (!command.isLate()) {
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+                }
+                CommandDispatch late = new CommandDispatch(command);
+                late.withdraw(new CommandNotExecutedException(command + " waited past its deadline to be sent",
+                        command.commandId()));
+                return late;
+            });
+            Class<? extends RuntimeException> expected = firstMayHaveRun ? CommandOutcomeUnknownException.class
+                    : CommandNotExecutedException.class;
+            assertThatThrownBy(() -> gateway.sendAndWait(new Ping("p"), Duration.ofMillis(200)))
+                    .as("the first delivery may have run: %s", firstMayHaveRun)
+                    .isInstanceOf(expected).hasCause(retried);
+            assertThat(attempts).hasSize(2);
+        }
     }
 
     @Test

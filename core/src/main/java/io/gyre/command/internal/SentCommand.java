@@ -112,6 +112,13 @@ final class SentCommand {
             finish(null, mayHaveRun ? timedOut(true, "the node's command bus closed") : cause);
             return;
         }
+        if (cause instanceof CommandNotExecutedException && number > 1 && deadline.hasPassed()) {
+            // The bus dropped a retry unrun for its deadline before the deadline's timer fired (a bus checks the
+            // deadline too, on its own thread): answer now as the timer would, naming the failure that was being
+            // retried as the cause. Kept as the last failure, this drop would hide why the command never ran.
+            end("its deadline passed");
+            return;
+        }
         if (!GyreTransientException.isCauseOf(cause) || number >= policy.maxAttempts()) {
             finish(null, cause);
             return;

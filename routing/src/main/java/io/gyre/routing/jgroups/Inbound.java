@@ -12,6 +12,7 @@ import io.gyre.command.NoHandlerForCommandException;
 import io.gyre.routing.HandlerNotAvailableException;
 import io.gyre.routing.Member;
 import io.gyre.routing.MessageTooLargeException;
+import io.gyre.routing.NoEligibleMemberException;
 import io.gyre.routing.NotOwnerException;
 import io.gyre.routing.jgroups.internal.BusConfig;
 import io.gyre.routing.jgroups.internal.ClusterChannel;
@@ -233,12 +234,7 @@ final class Inbound {
             }
             Set<String> handled = hosted.get(request.aggregateType());
             if (handled == null || !handled.contains(request.commandType())) {
-                if (membership().handlersOf(request.aggregateType(), request.commandType()).isEmpty()) {
-                    throw new NoHandlerForCommandException("No member of cluster '" + config.cluster() + "' handles "
-                            + "command type '" + request.commandType() + "' for aggregate type "
-                            + request.aggregateType() + "; command " + request.commandId() + " was refused");
-                }
-                throw router.handlerNotAvailable(request.aggregateType(), request.commandType(), request.routingKey());
+                throw noHandlerHere(request);
             }
             Serializer wire = serializer;
             Object payload = wire.deserialize(new SerializedValue(request.commandType(), request.payload()));
@@ -277,6 +273,31 @@ final class Inbound {
         }
     }
 
+    /**
+     * Why this member, the aggregate's owner, does not run a command it has no handler for. Another member handles
+     * the type: a rolling upgrade, transient. No member it knows of does, but it has not heard from every member of
+     * its view, or the sender's view is newer than its own: transient too, since the sender may know an upgraded
+     * member this one has not taken in yet (and the missing members are asked to advertise). Only when it knows
+     * every advertisement the sender's ring can be built on, and none names the type, is the refusal final: a
+     * command type no member handles, which only a peer that is no Gyre member of this cluster sends.
+     */
+    private GyreException noHandlerHere(CommandRequest request) {
+        Membership known = membership();
+        if (!known.handlersOf(request.aggregateType(), request.commandType()).isEmpty()) {
+            return router.handlerNotAvailable(request.aggregateType(), request.commandType(), request.routingKey());
+        }
+        String lag = known.lagBehind(request.ringVersion());
+        if (lag != null) {
+            keeper.get().reconcileLater();
+            return new HandlerNotAvailableException("Member " + selfId + " owns " + request.aggregateType() + " '"
+                    + request.routingKey() + "' and knows no member that handles " + request.commandType()
+                    + ", but cannot rule one out: " + lag + "; command " + request.commandId() + " was not run");
+        }
+        return new NoHandlerForCommandException("No member of cluster '" + config.cluster() + "' handles command "
+                + "type '" + request.commandType() + "' for aggregate type " + request.aggregateType() + "; command "
+                + request.commandId() + " was refused");
+    }
+
     /** @return commands from other members taken here whose reply is not queued for sending yet */
     int unansweredCommands() {
         return unanswered.get();
@@ -313,13 +334,18 @@ final class Inbound {
                 return;
             }
             RuntimeException failure = ErrorCodec.decode(error, request.member());
+            if (failure instanceof NoHandlerForCommandException) {
+                failure = router.noHandlerAt(request.member(), dispatch.command(),
+                        serializer.types().nameOf(dispatch.command().payloadType()), failure);
+            }
             if (failure instanceof NotOwnerException notOwner && notOwner.ringVersion() != NotOwnerException
                     .UNKNOWN_VERSION && notOwner.ringVersion() != membership().current().version()) {
                 // The owner's ring differs from this member's: make sure neither misses an advertisement.
                 keeper.get().reconcileLater();
             }
             if (failure instanceof NotOwnerException || failure instanceof CommandNotExecutedException
-                    || failure instanceof MessageTooLargeException || failure instanceof HandlerNotAvailableException) {
+                    || failure instanceof MessageTooLargeException || failure instanceof HandlerNotAvailableException
+                    || failure instanceof NoEligibleMemberException) {
                 // The member refused it before running it: nothing of it was stored there.
                 dispatch.failNotRun(failure);
             } else {

@@ -364,7 +364,8 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
                 return localBus().dispatch(command, routes::checkStillOwner);
             }
             Address target = Objects.requireNonNull(snapshot.addresses().get(owner.id()), owner.id());
-            return outbound.send(command, target, owner.id(), aggregateType, commandType, snapshot.version());
+            return outbound.send(command, target, owner.id(), aggregateType, commandType, snapshot.version(),
+                    snapshot.handles(owner.id(), commandType));
         } catch (GyreException e) {
             return CommandDispatch.refused(command, e);
         }
@@ -629,7 +630,9 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
         /**
          * @param suspectAfter how long a member may stay silent before it is suspected of hanging, 300 ms to 5
          *                     minutes (default 3 s); a killed process is noticed at once through its closed
-         *                     connections whatever this is
+         *                     connections whatever this is. Sets the default stack's failure detection; with a
+         *                     {@link #stackFile}, the file's own applies (and is what tells a restart from a
+         *                     duplicate member id), and this is used only when the file has no heartbeats
          * @return this builder
          */
         public Builder suspectAfter(Duration suspectAfter) {

@@ -3,6 +3,7 @@ package io.gyre.routing.jgroups;
 import io.gyre.command.CommandBusClosedException;
 import io.gyre.command.CommandDispatch;
 import io.gyre.command.CommandMessage;
+import io.gyre.command.CommandNotExecutedException;
 import io.gyre.command.CommandOutcomeUnknownException;
 import io.gyre.routing.MemberLeftException;
 import io.gyre.routing.jgroups.internal.BusConfig;
@@ -72,14 +73,16 @@ final class Outbound {
      * @param aggregateType the aggregate type the command was routed on
      * @param commandType   the command's registered type name
      * @param ringVersion   the version of the ring it was routed with
+     * @param runnable      whether the owner advertises a handler for the command type: one that does not cannot
+     *                      run it, so its leaving with the request unanswered still means "not run"
      * @return the delivery, failed as not run when the owner is no longer in the view
      */
     CommandDispatch send(CommandMessage command, Address target, String ownerId, String aggregateType,
-                         String commandType, long ringVersion) {
+                         String commandType, long ringVersion, boolean runnable) {
         MemberOutbox outbox = outboxFor(target, ownerId);
         CommandDispatch dispatch = new CommandDispatch(command);
         if (outbox == null || !outbox.offer(new OutboundCommand(dispatch, ownerId, aggregateType, commandType,
-                ringVersion, serializer.get(), pending, outbox))) {
+                ringVersion, serializer.get(), pending, outbox, runnable))) {
             dispatch.failNotRun(new MemberLeftException("Member " + ownerId + " left before " + command
                     + " could be sent"));
         }
@@ -135,9 +138,12 @@ final class Outbound {
     /** Ends requests whose callers stopped waiting long ago (the gateway answered them at their deadline). */
     void expire() {
         long now = System.nanoTime();
-        pending.failIf(request -> now - request.expireAt() > 0, request -> new CommandOutcomeUnknownException(
-                "Member " + request.member() + " did not answer " + request.dispatch().command() + " before its "
-                        + "deadline", request.dispatch().command().commandId()));
+        pending.failIf(request -> now - request.expireAt() > 0, request -> request.runnable()
+                ? new CommandOutcomeUnknownException("Member " + request.member() + " did not answer "
+                        + request.dispatch().command() + " before its deadline", request.dispatch().command().commandId())
+                : new CommandNotExecutedException("Member " + request.member() + " did not answer "
+                        + request.dispatch().command() + " before its deadline, and has no handler for it",
+                        request.dispatch().command().commandId()));
     }
 
     /**

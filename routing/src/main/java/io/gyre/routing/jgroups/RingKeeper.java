@@ -62,7 +62,7 @@ final class RingKeeper {
     private volatile JGroupsCommandBus.@Nullable Eviction lastEviction;
     private volatile boolean advertising;
     private final ProcessorsKeeper processors;
-    private final Duration sharedIdsGrace;
+    private final Duration suspectAfter;
 
     /**
      * @param selfId  this member's id
@@ -74,7 +74,8 @@ final class RingKeeper {
      * @param segments this member's segment ownership
      * @param clock    the node's clock, whose time when the member joins ranks its segment epochs
      * @param suspectAfter how long a silent member may stay silent before it is suspected, which bounds how long a
-     *                 restarted member's older incarnation stays in the view
+     *                 restarted member's older incarnation stays in the view; used only when the channel's stack
+     *                 has no heartbeat failure detection to read this from
      */
     RingKeeper(String selfId, Advertisement ownAd, Supplier<ClusterChannel> channel, @Nullable CachedAggregates caches,
                ScheduledExecutorService timer, ExecutorService work, ClusterSegments segments, Clock clock,
@@ -85,9 +86,7 @@ final class RingKeeper {
         this.caches = caches;
         this.timer = timer;
         this.work = work;
-        // Suspicion takes suspectAfter and half a second to verify, and the new view a moment to install: a member id
-        // still at two addresses after twice that is not a restart.
-        this.sharedIdsGrace = suspectAfter.multipliedBy(2).plusSeconds(2);
+        this.suspectAfter = suspectAfter;
         this.processors = new ProcessorsKeeper(selfId, ownAd.weight(), clock, channel, segments, timer, work,
                 this::advertiseLater);
     }
@@ -151,7 +150,7 @@ final class RingKeeper {
             Membership current = membership;
             if (current == null) {
                 membership = new Membership(channel.get().address(), ownAd, view,
-                        new SharedMemberIds(sharedIdsGrace, System::nanoTime));
+                        new SharedMemberIds(sharedIdsGrace(channel.get()), System::nanoTime));
                 processors.onView(view);
                 joined.countDown();
                 return null;
@@ -171,6 +170,19 @@ final class RingKeeper {
         log.info("Member {}: view {} -> ring version {} with members {}", selfId, view.getViewId(),
                 change.after().version(), change.after().addresses().keySet());
         return change;
+    }
+
+    /**
+     * How long a member id may be advertised at two addresses and still be taken for a restart: long enough for the
+     * older incarnation to be suspected, the suspicion verified, and the new view installed. The channel's own
+     * failure detection decides that, so it is read from the stack (a user's stack file may set its own); the
+     * builder's {@code suspectAfter} is the fallback for a stack without heartbeats. With the default stack this is
+     * twice {@code suspectAfter} plus two seconds.
+     */
+    private Duration sharedIdsGrace(ClusterChannel channel) {
+        Duration heartbeat = channel.heartbeatTimeout();
+        Duration suspect = heartbeat != null ? heartbeat : suspectAfter;
+        return suspect.multipliedBy(2).plus(channel.suspicionCheck()).plusMillis(1500);
     }
 
     /**

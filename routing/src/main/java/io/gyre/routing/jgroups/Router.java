@@ -100,6 +100,37 @@ final class Router {
     }
 
     /**
+     * What a refusal "no member handles the command type" from the owner of a command's aggregate means here. This
+     * member routed the command only because it knew a member that handles the type (itself, or one on its ring),
+     * and the owner knew none: the two have taken in different memberships, and either may be behind (the owner may
+     * not have heard from an upgraded member yet, or this member may not have seen that member leave). So the
+     * refusal is never final here; an owner of this version answers so only to a sender whose ring it cannot have
+     * missed anything of, but an older one judges on whatever advertisements it holds.
+     *
+     * @param owner       the member that refused
+     * @param command     the command it refused
+     * @param commandType the command's registered type name
+     * @param refusal     its refusal
+     * @return transient: {@link HandlerNotAvailableException} while this member knows a handler, else the
+     *         {@link NoEligibleMemberException} its own routing would give
+     */
+    RuntimeException noHandlerAt(String owner, CommandMessage command, String commandType, RuntimeException refusal) {
+        Membership current = Objects.requireNonNull(membership.get(), "not joined");
+        Membership.Snapshot snapshot = current.current();
+        String own = local.aggregateTypeOf(command.payloadType());
+        String aggregateType = own != null ? own : snapshot.aggregateOf(commandType);
+        if (aggregateType == null) {
+            HashRing ring = snapshot.ring();
+            return NoEligibleMemberException.forCommandType(commandType, snapshot.version(),
+                    ring == null ? List.of() : ring.members());
+        }
+        return new HandlerNotAvailableException("Member " + owner + " owns the aggregate of " + command + " and "
+                + "knows no member that handles " + commandType + ", while member " + selfId + " knows "
+                + current.handlersOf(aggregateType, commandType) + ": their memberships differ while they settle; "
+                + "the command was not run (" + refusal.getMessage() + ")");
+    }
+
+    /**
      * The fence, run on the worker thread right before the handler, after every earlier command of the aggregate:
      * only the current owner may run a command.
      *

@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.jgroups.Address;
 import org.jgroups.BytesMessage;
 import org.jgroups.JChannel;
@@ -24,6 +26,8 @@ final class RawPeer implements AutoCloseable {
 
     private final JChannel channel;
     private final BlockingQueue<WireMessage.Reply> replies = new LinkedBlockingQueue<>();
+    private final AtomicInteger commands = new AtomicInteger();
+    private volatile @Nullable Function<WireMessage.CommandRequest, WireMessage.WireError> answer;
 
     RawPeer(TestCluster cluster) throws Exception {
         InetAddress loopback = InetAddress.getLoopbackAddress();
@@ -36,6 +40,8 @@ final class RawPeer implements AutoCloseable {
                         message.getLength())) {
                     if (decoded.message() instanceof WireMessage.Reply reply) {
                         replies.add(reply);
+                    } else if (decoded.message() instanceof WireMessage.CommandRequest request) {
+                        answer(message.getSrc(), request);
                     }
                 }
             }
@@ -54,6 +60,32 @@ final class RawPeer implements AutoCloseable {
     /** @param to a member @param frame bytes to send as they are */
     void sendRaw(Address to, byte[] frame) throws Exception {
         channel.send(new BytesMessage(to, frame));
+    }
+
+    /**
+     * From now on answers every command sent to this peer with an error, as an owner would.
+     *
+     * @param answer the error for a command
+     */
+    void answerCommandsWith(Function<WireMessage.CommandRequest, WireMessage.WireError> answer) {
+        this.answer = answer;
+    }
+
+    /** @return how many commands were sent to this peer */
+    int commandsReceived() {
+        return commands.get();
+    }
+
+    private void answer(Address from, WireMessage.CommandRequest request) {
+        commands.incrementAndGet();
+        Function<WireMessage.CommandRequest, WireMessage.WireError> errors = answer;
+        if (errors != null) {
+            try {
+                send(from, new WireMessage.Reply(request.requestId(), null, errors.apply(request)));
+            } catch (Exception e) {
+                throw new IllegalStateException("the peer could not answer " + request, e);
+            }
+        }
     }
 
     /** @return the next reply, or null when none comes within 10 s */

@@ -1,5 +1,6 @@
 package io.gyre.routing.jgroups.internal;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import org.jgroups.Address;
@@ -8,6 +9,9 @@ import org.jgroups.JChannel;
 import org.jgroups.Message;
 import org.jgroups.Receiver;
 import org.jgroups.View;
+import org.jgroups.protocols.FailureDetection;
+import org.jgroups.protocols.VERIFY_SUSPECT;
+import org.jgroups.protocols.VERIFY_SUSPECT2;
 import org.jgroups.stack.Protocol;
 import org.jgroups.util.MessageBatch;
 import org.jspecify.annotations.Nullable;
@@ -142,6 +146,29 @@ public final class ClusterChannel implements AutoCloseable {
      */
     public <T extends Protocol> @Nullable T protocol(Class<T> type) {
         return channel.getProtocolStack().findProtocol(type);
+    }
+
+    /**
+     * How long this channel's stack lets a member stay silent before suspecting it: the timeout of its heartbeat
+     * failure detection (FD_ALL3, or another of JGroups' {@link FailureDetection} protocols), as the stack has it,
+     * whoever built the stack (the default one from {@code suspectAfter}, or a user's stack file).
+     *
+     * @return the timeout, or null when the stack has no heartbeat failure detection (FD_SOCK2 alone notices a
+     *         closed connection, not a silent member)
+     */
+    public @Nullable Duration heartbeatTimeout() {
+        FailureDetection detection = channel.getProtocolStack().findProtocol(FailureDetection.class);
+        return detection == null ? null : Duration.ofMillis(detection.getTimeout());
+    }
+
+    /** @return how long this channel's stack verifies a suspicion before excluding the member; zero without */
+    public Duration suspicionCheck() {
+        VERIFY_SUSPECT2 verify2 = channel.getProtocolStack().findProtocol(VERIFY_SUSPECT2.class);
+        if (verify2 != null) {
+            return Duration.ofMillis(verify2.getTimeout());
+        }
+        VERIFY_SUSPECT verify = channel.getProtocolStack().findProtocol(VERIFY_SUSPECT.class);
+        return verify == null ? Duration.ZERO : Duration.ofMillis(verify.getTimeout());
     }
 
     /** Leaves the cluster and closes the channel. */

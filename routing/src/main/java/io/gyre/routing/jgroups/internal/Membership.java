@@ -40,6 +40,8 @@ public final class Membership {
     private static final Logger log = LoggerFactory.getLogger(Membership.class);
     /** The longest command type name an advertisement may carry. */
     private static final int MAX_COMMAND_TYPE_NAME = 1000;
+    /** A ring version holds the view id above this many bits, and the rebuilds within the view below them. */
+    private static final int REVISION_BITS = 20;
 
     /**
      * One state of the ring.
@@ -48,9 +50,22 @@ public final class Membership {
      * @param addresses          each member id's JGroups address
      * @param version            monotonic: the view id in the high bits, the rebuilds within the view in the low 20
      * @param aggregateOfCommand for each command type some member handles, the aggregate type it belongs to
+     * @param commandsOfMember   for each member on the ring, the command types it advertises handling
      */
     public record Snapshot(@Nullable HashRing ring, Map<String, Address> addresses, long version,
-                           Map<String, String> aggregateOfCommand) {
+                           Map<String, String> aggregateOfCommand, Map<String, Set<String>> commandsOfMember) {
+
+        /**
+         * A member's advertisement never changes (a restart comes back at another address), so a member that does
+         * not advertise a command type can never have run a command of that type.
+         *
+         * @param memberId    a member id
+         * @param commandType a command type name
+         * @return true when the member, on this ring, advertises handling the command type
+         */
+        public boolean handles(String memberId, String commandType) {
+            return commandsOfMember.getOrDefault(memberId, Set.of()).contains(commandType);
+        }
 
         /**
          * @param commandType a command type name
@@ -215,6 +230,34 @@ public final class Membership {
         return missing;
     }
 
+    /**
+     * Why this member cannot rule out that some member handles a command type it knows no handler for: members of
+     * its view have not advertised themselves to it yet (their advertisement may name the type), or the sender
+     * routed with a ring built on a newer view than this member's (which may hold a member this one has not seen
+     * yet). While either holds, "no member handles it" may be this member's lag rather than a fact: during a
+     * rolling upgrade the sender may well know an upgraded member that this one has not heard from.
+     *
+     * @param senderRingVersion the version of the ring the sender routed with
+     * @return what this member does not know yet, for a message; null when it holds the advertisement of every
+     *         member of its view and the sender's view is not newer
+     */
+    public synchronized @Nullable String lagBehind(long senderRingVersion) {
+        List<Address> missing = new ArrayList<>();
+        for (Address member : viewMembers) {
+            if (!advertisements.containsKey(member)) {
+                missing.add(member);
+            }
+        }
+        if (!missing.isEmpty()) {
+            return "members " + missing + " of its view " + viewId + " have not advertised themselves to it yet";
+        }
+        long senderView = senderRingVersion >>> REVISION_BITS;
+        if (senderView > viewId.getId()) {
+            return "the sender routed with a ring of view " + senderView + ", newer than its view " + viewId;
+        }
+        return null;
+    }
+
     /** @return the number of members in the current view */
     public synchronized int viewSize() {
         return viewMembers.size();
@@ -282,6 +325,7 @@ public final class Membership {
         Map<String, Member> members = new LinkedHashMap<>();
         Map<String, Address> addresses = new HashMap<>();
         Map<String, String> aggregateOfCommand = new TreeMap<>();
+        Map<String, Set<String>> commandsOfMember = new HashMap<>();
         int totalWeight = 0;
         for (Address address : viewMembers) {
             Advertisement ad = advertisements.get(address);
@@ -300,6 +344,9 @@ public final class Membership {
             totalWeight += ad.weight();
             members.put(ad.memberId(), new Member(ad.memberId(), ad.weight(), ad.hosted().keySet()));
             addresses.put(ad.memberId(), address);
+            Set<String> commands = new HashSet<>();
+            ad.hosted().values().forEach(commands::addAll);
+            commandsOfMember.put(ad.memberId(), Set.copyOf(commands));
             for (Map.Entry<String, Set<String>> hosted : ad.hosted().entrySet()) {
                 for (String command : hosted.getValue()) {
                     String other = aggregateOfCommand.putIfAbsent(command, hosted.getKey());
@@ -311,8 +358,9 @@ public final class Membership {
                 }
             }
         }
-        long version = (viewId.getId() << 20) | (revision & 0xF_FFFF);
+        long version = (viewId.getId() << REVISION_BITS) | (revision & ((1L << REVISION_BITS) - 1));
         HashRing ring = members.isEmpty() ? null : HashRing.of(version, new ArrayList<>(members.values()));
-        return new Snapshot(ring, Map.copyOf(addresses), version, Map.copyOf(aggregateOfCommand));
+        return new Snapshot(ring, Map.copyOf(addresses), version, Map.copyOf(aggregateOfCommand),
+                Map.copyOf(commandsOfMember));
     }
 }

@@ -16,7 +16,9 @@ import org.jspecify.annotations.Nullable;
  * it is dropped if its deadline passed or its sender withdrew it; otherwise its delivery
  * {@linkplain CommandDispatch#start() starts}, it is serialized and registered as pending, unless its member left
  * meanwhile (the outbox is closed). Until then it has not left this member, and a failure to send it is reported as
- * "not run". Internal: not part of Gyre's API.
+ * "not run". A command for an owner that advertises no handler for it (a rolling upgrade) is sent without starting
+ * its delivery: that owner cannot run it, so it stays "not run" whatever becomes of the request. Internal: not part
+ * of Gyre's API.
  */
 public final class OutboundCommand implements MemberOutbox.Outgoing {
 
@@ -31,6 +33,7 @@ public final class OutboundCommand implements MemberOutbox.Outgoing {
     private final Serializer serializer;
     private final PendingRequests pending;
     private final MemberOutbox outbox;
+    private final boolean runnable;
     private long requestId;
 
     /**
@@ -42,9 +45,12 @@ public final class OutboundCommand implements MemberOutbox.Outgoing {
      * @param serializer  the node's serializer
      * @param pending     where sent commands wait for their reply
      * @param outbox      the owner's outbox
+     * @param runnable    false when the owner advertised no handler for the command type (a rolling upgrade), so
+     *                    that it cannot have run the command whatever becomes of the request
      */
     public OutboundCommand(CommandDispatch dispatch, String memberId, String aggregateType, String commandType,
-                           long ringVersion, Serializer serializer, PendingRequests pending, MemberOutbox outbox) {
+                           long ringVersion, Serializer serializer, PendingRequests pending, MemberOutbox outbox,
+                           boolean runnable) {
         this.dispatch = dispatch;
         this.memberId = memberId;
         this.aggregateType = aggregateType;
@@ -53,6 +59,7 @@ public final class OutboundCommand implements MemberOutbox.Outgoing {
         this.serializer = serializer;
         this.pending = pending;
         this.outbox = outbox;
+        this.runnable = runnable;
     }
 
     @Override
@@ -68,7 +75,9 @@ public final class OutboundCommand implements MemberOutbox.Outgoing {
                     + "member " + memberId + " and was dropped unrun", command.commandId()));
             return null;
         }
-        if (!dispatch.start()) {
+        // An owner without a handler for the command cannot run it: its delivery is not started, so that it stays
+        // "not run" whatever becomes of the request (the deadline passing while it is in flight, the owner leaving).
+        if (runnable ? !dispatch.start() : !dispatch.isWaiting()) {
             return null;
         }
         SerializedValue payload = serializer.serialize(command.payload());
@@ -84,7 +93,7 @@ public final class OutboundCommand implements MemberOutbox.Outgoing {
         // the member, so a request registered after that would wait for a reply that can never come (the member is
         // gone, and replies from outside the view are dropped) until its deadline. This command has not left.
         PendingRequests.Pending entry = new PendingRequests.Pending(id, outbox.target(), memberId, dispatch, outbox,
-                expireAt);
+                expireAt, runnable);
         if (!outbox.whileOpen(() -> pending.register(entry))) {
             dispatch.failNotRun(new MemberLeftException("Member " + memberId + " left while " + command + " was "
                     + "being sent to it; it did not leave this member"));

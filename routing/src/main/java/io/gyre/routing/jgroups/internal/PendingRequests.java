@@ -26,9 +26,11 @@ public final class PendingRequests {
      * @param dispatch the delivery the reply completes
      * @param outbox   the member's outbox, whose place the request holds
      * @param expireAt {@link System#nanoTime()} after which nobody waits for the answer any more
+     * @param runnable false when the member advertised no handler for the command, so it cannot have run it
+     *                 whatever becomes of the request (its member leaving with the reply unsent, say)
      */
     public record Pending(long id, Address target, String member, CommandDispatch dispatch, MemberOutbox outbox,
-                          long expireAt) {
+                          long expireAt, boolean runnable) {
     }
 
     private final AtomicLong ids = new AtomicLong();
@@ -69,7 +71,7 @@ public final class PendingRequests {
     }
 
     /**
-     * Fails every request that matches.
+     * Fails every request that matches: as "may have run" when its member could run it, else as "not run".
      *
      * @param which   the requests to fail
      * @param failure the exception for each
@@ -78,7 +80,11 @@ public final class PendingRequests {
         for (Pending request : pending.values()) {
             if (which.test(request) && pending.remove(request.id(), request)) {
                 request.outbox().answered();
-                request.dispatch().completeExceptionally(failure.apply(request));
+                if (request.runnable()) {
+                    request.dispatch().completeExceptionally(failure.apply(request));
+                } else {
+                    request.dispatch().failNotRun(failure.apply(request));
+                }
             }
         }
     }
