@@ -90,7 +90,8 @@ class HandlerUnknownToOwnerTest {
         peer = new RawPeer(cluster);
         peer.answerCommandsWith(request -> ErrorCodec.encode(new NoHandlerForCommandException("No member of "
                 + "cluster handles command type '" + request.commandType() + "'")));
-        advertiseUntilOnRing(peer, new WireMessage.Advertisement("peer", 10, Map.of("Ledger", Set.of("OpenLedger"))));
+        peer.advertiseUntilOnRing(cluster.bus("node-a"), new WireMessage.Advertisement("peer", 10,
+                Map.of("Ledger", Set.of("OpenLedger"))));
         String ledger = IntStream.range(0, 1000).mapToObj(i -> "ledger-" + i)
                 .filter(id -> cluster.bus("node-a").ring().owner(id, "Ledger").id().equals("peer"))
                 .findFirst().orElseThrow();
@@ -115,8 +116,9 @@ class HandlerUnknownToOwnerTest {
         try {
             peer.answerCommandsWith(request -> ErrorCodec.encode(new HandlerNotAvailableException("Member peer-2 "
                     + "has no handler for " + request.commandType() + " yet")));
-            advertiseUntilOnRing(silent, new WireMessage.Advertisement("peer-1", 10, oldVersion));
-            advertiseUntilOnRing(peer, new WireMessage.Advertisement("peer-2", 10, oldVersion));
+            JGroupsCommandBus nodeA = cluster.bus("node-a");
+            silent.advertiseUntilOnRing(nodeA, new WireMessage.Advertisement("peer-1", 10, oldVersion));
+            peer.advertiseUntilOnRing(nodeA, new WireMessage.Advertisement("peer-2", 10, oldVersion));
             HashRing afterLeave = HashRing.of(1, List.of(new Member("node-a", 1, Set.of("Ledger")),
                     new Member("peer-2", 10, Set.of("Ledger"))));
             String ledger = IntStream.range(0, 1000).mapToObj(i -> "ledger-" + i)
@@ -145,7 +147,7 @@ class HandlerUnknownToOwnerTest {
         cluster.start("node-a", bus -> { }, gyre -> gyre.aggregate(UpgradedLedger.class));
         cluster.awaitConvergence(Duration.ofSeconds(20));
         peer = new RawPeer(cluster);
-        advertiseUntilOnRing(peer, new WireMessage.Advertisement("peer", 10, Map.of("Ledger",
+        peer.advertiseUntilOnRing(cluster.bus("node-a"), new WireMessage.Advertisement("peer", 10, Map.of("Ledger",
                 Set.of("LedgerMessages$OpenLedger"))));
         String ledger = IntStream.range(0, 1000).mapToObj(i -> "ledger-" + i)
                 .filter(id -> cluster.bus("node-a").ring().owner(id, "Ledger").id().equals("peer"))
@@ -157,19 +159,6 @@ class HandlerUnknownToOwnerTest {
                 .as("an owner without a handler for Debit cannot have run it")
                 .isInstanceOf(CommandNotExecutedException.class);
         assertThat(peer.commandsReceived()).isPositive();
-    }
-
-    /**
-     * Advertises a raw peer until node-a has it on its ring: node-a drops what the peer sends before node-a's own view
-     * holds the peer, and a raw peer does not advertise itself again on view changes as a member would.
-     */
-    private void advertiseUntilOnRing(RawPeer raw, WireMessage.Advertisement ad) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!cluster.bus("node-a").members().contains(ad.memberId())) {
-            assertThat(System.nanoTime() < deadline).as("%s on node-a's ring", ad.memberId()).isTrue();
-            raw.send(null, ad);
-            Thread.sleep(200);
-        }
     }
 
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {

@@ -1,9 +1,12 @@
 package io.gyre.routing.jgroups;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.gyre.routing.jgroups.internal.DefaultStack;
 import io.gyre.routing.jgroups.internal.WireFormat;
 import io.gyre.routing.jgroups.internal.WireMessage;
 import java.net.InetAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -58,6 +61,24 @@ final class RawPeer implements AutoCloseable {
     }
 
     /** @param to a member @param frame bytes to send as they are */
+    /**
+     * Advertises until the member's bus has this peer on its ring: a member drops what a peer sends before its own
+     * view holds the peer, and a raw peer does not advertise again on view changes as a member would.
+     *
+     * @param member        the bus that must take the advertisement in
+     * @param advertisement this peer's advertisement
+     * @throws Exception when sending fails, or the peer is not on the ring within 30 s (an assertion error)
+     */
+    void advertiseUntilOnRing(JGroupsCommandBus member, WireMessage.Advertisement advertisement) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!member.members().contains(advertisement.memberId())) {
+            assertThat(System.nanoTime() < deadline)
+                    .as("%s on the member's ring", advertisement.memberId()).isTrue();
+            send(null, advertisement);
+            Thread.sleep(200);
+        }
+    }
+
     void sendRaw(Address to, byte[] frame) throws Exception {
         channel.send(new BytesMessage(to, frame));
     }
