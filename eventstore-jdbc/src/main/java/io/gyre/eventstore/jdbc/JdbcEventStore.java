@@ -273,10 +273,9 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
     /**
      * Stores a decision and waits for it, uninterruptibly (a queued append may be written at any moment; the caller
      * keeps its interrupt status for later). It shares a transaction with the appends queued meanwhile, as
-     * {@link #appendAsync} does, but a caller that finds no writer busy writes the transaction on its own thread
-     * instead of waking a writer thread and sleeping until it is done; it returns once its own append is written.
-     * While a writer is busy, the caller's append waits for the next transaction of the writer threads, with the
-     * others that arrive meanwhile. A caller interrupted before it starts waits for a writer
+     * {@link #appendAsync} does, but a caller that finds one of the {@link Builder#appendTransactions(int)} writers'
+     * places free writes the transaction on its own thread instead of waking a writer thread and sleeping until it is
+     * done; it returns once its own append is written. A caller interrupted before it starts waits for a writer
      * thread instead. While the database keeps the append waiting (a lock on the table, a full pool), so does the
      * caller, as it would in a plain JDBC call, up to {@link Builder#queryTimeout(Duration)} when one is set.
      *
@@ -347,7 +346,7 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
 
     /**
      * Stores a decision for a caller that waits for it with {@code timeLeft} before its deadline. A caller that finds
-     * no writer busy writes the transaction itself, as {@link #append} does, and on PostgreSQL the
+     * a writer's place free writes the transaction itself, as {@link #append} does, and on PostgreSQL the
      * driver cancels that transaction's statements once {@code timeLeft} has passed (a lock held by another
      * transaction, say; the commit itself is not bounded): the transaction is rolled back, and the future fails with a {@link JdbcEventStoreException}
      * (SQLState 57014) saying that nothing was stored. Appends queued before the caller's and written in its

@@ -204,24 +204,6 @@ class GroupCommitTest {
         assertThat(commit.queued()).isZero();
     }
 
-    @Test
-    void a_caller_that_waits_while_a_writer_is_busy_leaves_its_request_to_the_writer_threads() throws Exception {
-        // A place is free (2 writers, 1 busy), but a caller that took it would write a transaction of its own beside
-        // the busy one; under load that splits what the writers would share (measured slower on H2).
-        Recording<String> flush = Recording.gated(GroupCommitTest::written);
-        GroupCommit<String> commit = new GroupCommit<>(flush, 16, 2);
-        Caller leader = busyLeader(commit, flush, "leader");
-
-        Caller caller = Caller.start(() -> commit.submit("a"));
-        caller.returns();
-
-        assertThat(flush.batches).containsExactly(List.of("leader"), List.of("a"));
-        assertThat(flush.threads.get(1)).isNotEqualTo(caller.thread());
-        assertThat(flush.threads.get(1).getName()).contains("writer");
-        flush.open();
-        leader.returns();
-    }
-
     @ParameterizedTest
     @ValueSource(ints = {1, 2, 15, 16})
     void requests_that_arrive_while_the_leader_is_busy_are_written_next_in_one_batch_in_arrival_order(int waiting)
