@@ -57,10 +57,15 @@ public interface AppendEvents {
      * forward this method too, or its delegate's bound is lost.
      *
      * @param request  the decision and the optimistic check
-     * @param timeLeft how long the caller may wait, more than zero
+     * @param timeLeft how long the caller may wait, more than zero (else the future fails with an
+     *                 {@link IllegalArgumentException})
      * @return the sequence numbers the events got, or the failure
      */
     default CompletableFuture<AppendResult> appendWithin(AppendRequest request, Duration timeLeft) {
+        if (timeLeft == null || timeLeft.isNegative() || timeLeft.isZero()) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("timeLeft must be more than zero, but "
+                    + "was " + timeLeft + "; a caller whose deadline has passed has nothing to wait for"));
+        }
         try {
             return CompletableFuture.completedFuture(append(request));
         } catch (RuntimeException e) {

@@ -49,6 +49,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Function;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -311,6 +312,18 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
      */
     @Override
     public CompletableFuture<AppendResult> appendAsync(AppendRequest request) {
+        return queue(request, groupCommit::submitAsync);
+    }
+
+    /**
+     * Checks the request, then hands it to the group commit, which writes it now or later.
+     *
+     * @param request the decision
+     * @param submit  how the group commit takes it
+     * @return its outcome; a bad request or a failure before the hand-off as a failed future, never thrown
+     */
+    private CompletableFuture<AppendResult> queue(AppendRequest request,
+                                                  Function<AppendRequest, CompletableFuture<Void>> submit) {
         try {
             Objects.requireNonNull(request, "request");
             appender.checkSizes(request);
@@ -321,7 +334,7 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
             long lastSequence = expected.lastSequence();
             AppendResult result = new AppendResult(lastSequence + 1, lastSequence + request.events().size());
             boolean announce = announcer != null && !request.decisionOnly();
-            return groupCommit.submitAsync(request).thenApply(written -> {
+            return submit.apply(request).thenApply(written -> {
                 if (announce) {
                     announcer.appended();
                 }
@@ -358,30 +371,16 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
      */
     @Override
     public CompletableFuture<AppendResult> appendWithin(AppendRequest request, Duration timeLeft) {
-        try {
-            Objects.requireNonNull(request, "request");
-            Objects.requireNonNull(timeLeft, "timeLeft");
-            appender.checkSizes(request);
-            ExpectedSequence expected = request.expected();
-            if (expected instanceof ExpectedSequence.Any) {
-                return CompletableFuture.completedFuture(appendAfterWhateverIsStored(request));
-            }
-            long lastSequence = expected.lastSequence();
-            AppendResult result = new AppendResult(lastSequence + 1, lastSequence + request.events().size());
-            boolean announce = announcer != null && !request.decisionOnly();
-            Deadline deadline = Deadline.afterNanos(
-                    (timeLeft.compareTo(Deadline.MAX_TIMEOUT) > 0 ? Deadline.MAX_TIMEOUT : timeLeft).toNanos());
-            CompletableFuture<Void> written = dialect == Dialect.H2 ? groupCommit.submitAsync(request)
-                    : groupCommit.submitWithin(request, deadline);
-            return written.thenApply(done -> {
-                if (announce) {
-                    announcer.appended();
-                }
-                return result;
-            });
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
+        if (timeLeft == null || timeLeft.isNegative() || timeLeft.isZero()) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("timeLeft must be more than zero, but "
+                    + "was " + timeLeft + "; a caller whose deadline has passed has nothing to wait for"));
         }
+        if (dialect == Dialect.H2) {
+            return queue(request, groupCommit::submitAsync);
+        }
+        Deadline deadline = Deadline.afterNanos(
+                (timeLeft.compareTo(Deadline.MAX_TIMEOUT) > 0 ? Deadline.MAX_TIMEOUT : timeLeft).toNanos());
+        return queue(request, accepted -> groupCommit.submitWithin(accepted, deadline));
     }
 
     private AppendResult appendAfterWhateverIsStored(AppendRequest request) {

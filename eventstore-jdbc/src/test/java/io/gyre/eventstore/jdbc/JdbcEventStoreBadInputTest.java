@@ -102,6 +102,26 @@ class JdbcEventStoreBadInputTest {
         }
 
         @Test
+        void a_waiting_caller_s_append_with_no_time_left_or_no_request_fails_with_a_typed_error_and_stores_nothing()
+                throws Exception {
+            JdbcEventStore store = create(JdbcFixtures.randomTables());
+            AppendRequest request = append("a", ExpectedSequence.noStream(), "c-1", 1);
+            for (java.time.Duration bad : new java.time.Duration[] {java.time.Duration.ZERO,
+                    java.time.Duration.ofMillis(-5), null}) {
+                assertThatThrownBy(() -> store.appendWithin(request, bad).join()).as(String.valueOf(bad))
+                        .hasCauseInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining("timeLeft must be more than zero");
+            }
+            assertThatThrownBy(() -> store.appendWithin(null, java.time.Duration.ofSeconds(1)).join())
+                    .hasCauseInstanceOf(NullPointerException.class).hasMessageContaining("request");
+            assertThat(store.lastSequence(Events.stream("a"))).isEqualTo(-1);
+
+            assertThat(store.appendWithin(request, java.time.Duration.ofSeconds(5)).get(10,
+                    java.util.concurrent.TimeUnit.SECONDS).lastSequence()).isZero();
+            assertThat(store.lastSequence(Events.stream("a"))).isZero();
+        }
+
+        @Test
         void missing_tables_are_named_when_the_schema_is_not_created() {
             TableNames tables = JdbcFixtures.randomTables();
             assertThatThrownBy(() -> JdbcEventStore.builder(dataSource()).tableNames(tables).build())
