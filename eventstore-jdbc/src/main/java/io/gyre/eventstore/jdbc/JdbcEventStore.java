@@ -203,8 +203,8 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
      * not offered: files kept with no retention have been reported unreadable after reopening (H2 issues 2752
      * and 4083).
      *
-     * <p>H2 comes with {@code gyre-eventstore-jdbc}; a build that excluded it ({@code com.h2database:h2}) gets an
-     * error that says so.
+     * <p>H2 and the HikariCP pool over it come with {@code gyre-eventstore-jdbc}; a build that excluded either
+     * ({@code com.h2database:h2}, {@code com.zaxxer:HikariCP}) gets an error that names it.
      *
      * @param file the database file without extension ({@code data/events} makes {@code data/events.mv.db});
      *             parent folders are created
@@ -222,13 +222,18 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
     }
 
     private static void requireH2(Path file) {
+        requireClass(file, "org.h2.Driver", "H2 2.x", "com.h2database:h2");
+        requireClass(file, "com.zaxxer.hikari.HikariDataSource", "HikariCP", "com.zaxxer:HikariCP");
+    }
+
+    private static void requireClass(Path file, String className, String library, String artifact) {
         try {
-            Class.forName("org.h2.jdbcx.JdbcConnectionPool", false, JdbcEventStore.class.getClassLoader());
+            Class.forName(className, false, JdbcEventStore.class.getClassLoader());
         } catch (ClassNotFoundException | LinkageError e) {
-            throw new GyreNonTransientException("The embedded event store (JdbcEventStore.h2(" + file + ")) needs H2 "
-                    + "2.x, which is not on the class path: gyre-eventstore-jdbc brings com.h2database:h2, so it was "
-                    + "excluded or left out of the runtime class path. Add com.h2database:h2 to your dependencies, or "
-                    + "use JdbcEventStore.postgres(dataSource)", e);
+            throw new GyreNonTransientException("The embedded event store (JdbcEventStore.h2(" + file + ")) needs "
+                    + library + ", which is not on the class path: gyre-eventstore-jdbc brings " + artifact
+                    + ", so it was excluded or left out of the runtime class path. Add " + artifact + " to your "
+                    + "dependencies, or use JdbcEventStore.postgres(dataSource)", e);
         }
     }
 

@@ -17,7 +17,8 @@ import org.w3c.dom.NodeList;
 
 /**
  * The embedded default, {@code JdbcEventStore.h2(Path)}, works with {@code gyre-eventstore-jdbc} alone, as the
- * README promises; where H2 was excluded all the same, it fails with an error that names the dependency to add.
+ * README promises; where H2 or its pool (HikariCP) was excluded all the same, it fails with an error that names the
+ * dependency to add.
  */
 class EmbeddedDefaultTest {
 
@@ -25,22 +26,25 @@ class EmbeddedDefaultTest {
     Path folder;
 
     @Test
-    void the_module_brings_h2_to_its_users_as_a_dependency_of_its_own() throws Exception {
+    void the_module_brings_h2_and_its_pool_to_its_users_as_dependencies_of_its_own() throws Exception {
         Path pom = Path.of("pom.xml");
         assertThat(pom).as("run from the module's folder").exists();
         NodeList dependencies = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(pom.toFile())
                 .getElementsByTagName("dependency");
-        Element h2 = null;
-        for (int i = 0; i < dependencies.getLength(); i++) {
-            Element dependency = (Element) dependencies.item(i);
-            if (text(dependency, "artifactId").equals("h2")) {
-                h2 = dependency;
+        for (String[] needed : new String[][] {{"com.h2database", "h2"}, {"com.zaxxer", "HikariCP"}}) {
+            Element found = null;
+            for (int i = 0; i < dependencies.getLength(); i++) {
+                Element dependency = (Element) dependencies.item(i);
+                if (text(dependency, "artifactId").equals(needed[1])) {
+                    found = dependency;
+                }
             }
+            String name = needed[0] + ":" + needed[1];
+            assertThat(found).as(name + " among the dependencies").isNotNull();
+            assertThat(text(found, "groupId")).isEqualTo(needed[0]);
+            assertThat(text(found, "optional")).as(name + " optional").isIn("", "false");
+            assertThat(text(found, "scope")).as(name + " scope").isIn("", "compile", "runtime");
         }
-        assertThat(h2).as("com.h2database:h2 among the dependencies").isNotNull();
-        assertThat(text(h2, "groupId")).isEqualTo("com.h2database");
-        assertThat(text(h2, "optional")).as("optional").isIn("", "false");
-        assertThat(text(h2, "scope")).as("scope").isIn("", "compile", "runtime");
     }
 
     @Test
@@ -59,6 +63,25 @@ class EmbeddedDefaultTest {
             assertThat(refused.getClass().getName()).isEqualTo("io.gyre.GyreNonTransientException");
             assertThat(refused.getMessage()).contains("com.h2database:h2").contains("JdbcEventStore.h2(" + file + ")")
                     .contains("JdbcEventStore.postgres(dataSource)");
+            assertThat(Files.exists(file.getParent())).as("nothing created").isFalse();
+        }
+    }
+
+    @Test
+    void without_the_pool_on_the_class_path_the_embedded_store_names_the_dependency_to_add() throws Exception {
+        // H2 is there, HikariCP was excluded.
+        List<URL> classPath = List.of(location(JdbcEventStore.class), location(io.gyre.GyreException.class),
+                location(org.slf4j.LoggerFactory.class), location(org.h2.Driver.class));
+        try (URLClassLoader withoutPool = new URLClassLoader(classPath.toArray(URL[]::new),
+                ClassLoader.getPlatformClassLoader())) {
+            Class<?> store = withoutPool.loadClass(JdbcEventStore.class.getName());
+            Path file = folder.resolve("data").resolve("events");
+            Throwable thrown = catchThrowable(() -> store.getMethod("h2", Path.class).invoke(null, file));
+
+            assertThat(thrown).isInstanceOf(InvocationTargetException.class);
+            Throwable refused = thrown.getCause();
+            assertThat(refused.getClass().getName()).isEqualTo("io.gyre.GyreNonTransientException");
+            assertThat(refused.getMessage()).contains("com.zaxxer:HikariCP").contains("JdbcEventStore.h2(" + file + ")");
             assertThat(Files.exists(file.getParent())).as("nothing created").isFalse();
         }
     }

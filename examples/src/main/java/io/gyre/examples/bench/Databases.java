@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import javax.sql.DataSource;
-import org.h2.jdbcx.JdbcConnectionPool;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -26,19 +25,26 @@ public final class Databases implements AutoCloseable {
 
     private final List<Path> temporaryFolders = new ArrayList<>();
     private final List<EmbeddedPostgres> embedded = new ArrayList<>();
-    private final List<HikariDataSource> postgres = new ArrayList<>();
-    private @Nullable JdbcConnectionPool h2;
+    private final List<HikariDataSource> pools = new ArrayList<>();
 
     /**
+     * An H2 file pooled as the embedded store pools it ({@code JdbcEventStore.h2}): through HikariCP, which keeps
+     * H2's cache of parsed statements (H2's own pool loses it on every loan), and with each commit written to the
+     * file before it is acknowledged.
+     *
      * @param poolSize connections in each pool
      * @return a pooled H2 database in a new temporary file
      */
     public DataSource h2(int poolSize) {
         Path folder = temporaryFolder("gyre-bench-h2");
-        JdbcConnectionPool pool = JdbcConnectionPool.create("jdbc:h2:file:" + folder.resolve("events")
-                + ";WRITE_DELAY=0", "sa", "");
-        pool.setMaxConnections(poolSize);
-        h2 = pool;
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl("jdbc:h2:file:" + folder.resolve("events") + ";WRITE_DELAY=0;LOCK_TIMEOUT=10000");
+        config.setUsername("sa");
+        config.setPassword("");
+        config.setPoolName("gyre-bench-h2-" + pools.size());
+        config.setMaximumPoolSize(poolSize);
+        HikariDataSource pool = new HikariDataSource(config);
+        pools.add(pool);
         return pool;
     }
 
@@ -99,9 +105,9 @@ public final class Databases implements AutoCloseable {
             config.setUsername("postgres");
         }
         config.setMaximumPoolSize(poolSize);
-        config.setPoolName("gyre-bench-" + postgres.size());
+        config.setPoolName("gyre-bench-" + pools.size());
         HikariDataSource pool = new HikariDataSource(config);
-        postgres.add(pool);
+        pools.add(pool);
         return pool;
     }
 
@@ -115,7 +121,7 @@ public final class Databases implements AutoCloseable {
         config.setMaximumPoolSize(4);
         config.setPoolName("gyre-check");
         HikariDataSource pool = new HikariDataSource(config);
-        postgres.add(pool);
+        pools.add(pool);
         return pool;
     }
 
@@ -133,11 +139,8 @@ public final class Databases implements AutoCloseable {
     @Override
     public void close() throws IOException {
         try {
-            if (h2 != null) {
-                h2.dispose();
-            }
-            postgres.forEach(HikariDataSource::close);
-            postgres.clear();
+            pools.forEach(HikariDataSource::close);
+            pools.clear();
             IOException failed = null;
             for (EmbeddedPostgres server : embedded) {
                 try {
