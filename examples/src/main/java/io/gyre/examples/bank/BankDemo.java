@@ -1,5 +1,7 @@
 package io.gyre.examples.bank;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import io.gyre.Gyre;
 import io.gyre.Metadata;
 import io.gyre.command.CommandGateway;
@@ -24,7 +26,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
-import org.h2.jdbcx.JdbcConnectionPool;
 
 /**
  * A single bank node on the embedded H2 event store: opens accounts, runs concurrent deposits and withdrawals
@@ -64,9 +65,15 @@ public final class BankDemo {
         System.out.println("Event store: embedded H2 in " + folder + " (deleted when the demo ends)");
         // The read model has a database of its own, as it often would in production; its processor's tokens live
         // there too, so that each batch's balance changes and the token that covers them commit together.
-        // H2's own small pool keeps the demo's output quiet; a service would use HikariCP, as BankNode does.
-        JdbcConnectionPool readModelDatabase = JdbcConnectionPool.create("jdbc:h2:file:"
-                + folder.resolve("read-model").toAbsolutePath(), "sa", "");
+        // Pooled by HikariCP, as the store pools its own H2 file: H2's JdbcConnectionPool would parse every
+        // statement again on each loan.
+        HikariConfig readModelPool = new HikariConfig();
+        readModelPool.setJdbcUrl("jdbc:h2:file:" + folder.resolve("read-model").toAbsolutePath());
+        readModelPool.setUsername("sa");
+        readModelPool.setPassword("");
+        readModelPool.setPoolName("bank-read-model");
+        readModelPool.setMaximumPoolSize(4);
+        HikariDataSource readModelDatabase = new HikariDataSource(readModelPool);
         try {
             BalancesProjection.createTable(readModelDatabase);
             JdbcProcessingStore readModel = JdbcProcessingStore.create(readModelDatabase);
@@ -75,7 +82,7 @@ public final class BankDemo {
                 run(node, store, new Balances(readModelDatabase), accounts, commands);
             }
         } finally {
-            readModelDatabase.dispose();
+            readModelDatabase.close();
         }
     }
 
