@@ -78,7 +78,24 @@ final class CallerDeadline {
      * @return the failure of a write that the bound cancelled and that was rolled back
      */
     static JdbcEventStoreException notStored(String operation, SQLException failure) {
-        return new JdbcEventStoreException(operation + " was cancelled at its caller's deadline while the database "
+        return new Cut(operation + " was cancelled at its caller's deadline while the database "
                 + "held it (a lock held by another transaction?) and rolled back: nothing of it was stored", failure);
+    }
+
+    /**
+     * @param failure an append's failure
+     * @return true when it is {@link #notStored}'s: rolled back at a caller's deadline, so it may be written again
+     */
+    static boolean isCut(RuntimeException failure) {
+        return failure instanceof Cut;
+    }
+
+    /** The failure of a write cut at its caller's deadline and rolled back; a type of its own to be told apart. */
+    private static final class Cut extends JdbcEventStoreException {
+        private static final long serialVersionUID = 1L;
+
+        Cut(String message, SQLException cause) {
+            super(message, cause);
+        }
     }
 }
