@@ -120,6 +120,14 @@ final class SentCommand {
             return;
         }
         if (!GyreTransientException.isCauseOf(cause) || number >= policy.maxAttempts()) {
+            if (earlierMayHaveRun && !dispatch.mayHaveRun()) {
+                // This delivery did not run, but an earlier one may have (its member left before answering): this
+                // failure says nothing of that one, and reported alone it would read as "failed", inviting a re-send
+                // under a new id that runs the command twice.
+                lastFailure = cause;
+                finish(null, timedOut(true, "a retry ended without running (" + cause.getMessage() + ")"));
+                return;
+            }
             finish(null, cause);
             return;
         }

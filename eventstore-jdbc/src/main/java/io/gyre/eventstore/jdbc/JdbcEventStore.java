@@ -367,8 +367,9 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
      * a writer's place free writes the transaction itself, as {@link #append} does, and on PostgreSQL the
      * driver cancels that transaction's statements once {@code timeLeft} has passed (a lock held by another
      * transaction, say; the commit itself is not bounded): the transaction is rolled back, and the future fails with a {@link JdbcEventStoreException}
-     * (SQLState 57014) saying that nothing was stored. Appends queued before the caller's and written in its
-     * transaction share its bound, and fail the same way when it cuts them short. A caller that finds every writer
+     * (SQLState 57014) saying that nothing was stored. Appends of others written in its
+     * transaction share its bound, but when it cuts them short they go back to the head of the queue for a writer
+     * thread, which writes them without a bound: one caller's deadline never fails another's append. A caller that finds every writer
      * busy does not wait: its append is queued as {@link #appendAsync} does, and the future completes on a writer
      * thread. On H2 the caller never writes (see {@link #append}): the append is queued as {@link #appendAsync}
      * does, and H2's lock timeout ends a blocked write. Waiting for a connection

@@ -35,7 +35,8 @@ final class CallerDeadline {
     }
 
     /**
-     * Bounds a statement by the time left, when {@link #applies}; called each time the statement is about to run.
+     * Bounds a statement by the time left, when {@link #applies}, or by the store's query timeout when that is
+     * shorter; called each time the statement is about to run.
      *
      * @param connections the store's connections, which know the dialect
      * @param statement   a statement about to run
@@ -48,7 +49,13 @@ final class CallerDeadline {
             return;
         }
         // At least a millisecond: 0 would turn the bound off.
-        PostgresStatementTimeout.set(statement, Math.max(1, deadline.remainingNanos() / 1_000_000));
+        long millis = Math.max(1, deadline.remainingNanos() / 1_000_000);
+        // The driver keeps one timeout per statement, and this one replaces the store's queryTimeout set when the
+        // statement was prepared: a caller with more time left than that must not lift the user's own bound.
+        if (connections.queryTimeoutSeconds() > 0) {
+            millis = Math.min(millis, connections.queryTimeoutSeconds() * 1000L);
+        }
+        PostgresStatementTimeout.set(statement, millis);
     }
 
     /**
@@ -78,7 +85,25 @@ final class CallerDeadline {
      * @return the failure of a write that the bound cancelled and that was rolled back
      */
     static JdbcEventStoreException notStored(String operation, SQLException failure) {
-        return new JdbcEventStoreException(operation + " was cancelled at its caller's deadline while the database "
-                + "held it (a lock held by another transaction?) and rolled back: nothing of it was stored", failure);
+        return new Cut(operation + " was cancelled at its caller's deadline (or the store's queryTimeout, when "
+                + "shorter) while the database held it (a lock held by another transaction?) and rolled back: nothing "
+                + "of it was stored", failure);
+    }
+
+    /**
+     * @param failure an append's failure
+     * @return true when it is {@link #notStored}'s: rolled back at a caller's deadline, so it may be written again
+     */
+    static boolean isCut(RuntimeException failure) {
+        return failure instanceof Cut;
+    }
+
+    /** The failure of a write cut at its caller's deadline and rolled back; a type of its own to be told apart. */
+    private static final class Cut extends JdbcEventStoreException {
+        private static final long serialVersionUID = 1L;
+
+        Cut(String message, SQLException cause) {
+            super(message, cause);
+        }
     }
 }

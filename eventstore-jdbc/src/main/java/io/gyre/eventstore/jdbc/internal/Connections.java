@@ -49,6 +49,11 @@ public final class Connections {
         return prepared;
     }
 
+    /** @return the driver's per-statement timeout set on every statement {@link #prepare} hands out, 0 for none */
+    public int queryTimeoutSeconds() {
+        return queryTimeoutSeconds;
+    }
+
     /** @return the statements */
     public Statements sql() {
         return sql;

@@ -140,6 +140,12 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
         }
     }
 
+    /** A request that a caller's deadline cut was rolled back, so the group commit may have it written again. */
+    @Override
+    public boolean cutAtDeadline(RuntimeException failure) {
+        return CallerDeadline.isCut(failure);
+    }
+
     /** The shared transaction's statement was cancelled at the caller's deadline and rolled back. */
     private static List<@Nullable RuntimeException> notStored(List<AppendRequest> batch, SQLException cause) {
         List<@Nullable RuntimeException> outcomes = new ArrayList<>(batch.size());

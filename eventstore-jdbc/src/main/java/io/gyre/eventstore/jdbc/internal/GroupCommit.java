@@ -9,7 +9,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -61,7 +61,8 @@ public final class GroupCommit<T> {
         /**
          * Writes a batch for a caller that waits with a deadline ({@link #submitWithin}): like {@link #write(List)},
          * but a write the database holds past the deadline is cancelled and rolled back, and reported as a failure
-         * of each request (nothing of them stored). The default ignores the deadline.
+         * of each request (nothing of them stored) that {@link #cutAtDeadline} recognises: the group commit fails
+         * the caller's own request so, and queues the others again. The default ignores the deadline.
          *
          * @param batch    requests in arrival order, one or more
          * @param deadline when the caller stops waiting
@@ -69,6 +70,15 @@ public final class GroupCommit<T> {
          */
         default List<@Nullable RuntimeException> write(List<T> batch, Deadline deadline) {
             return write(batch);
+        }
+
+        /**
+         * @param failure an outcome that {@link #write(List, Deadline)} reported
+         * @return true when it only says that the write was cut at the caller's deadline and rolled back: nothing
+         *         of the request is stored, and it may be written again. The default: never.
+         */
+        default boolean cutAtDeadline(RuntimeException failure) {
+            return false;
         }
     }
 
@@ -93,7 +103,8 @@ public final class GroupCommit<T> {
     private final int maxBatch;
     private final int writers;
     private final ThreadPoolExecutor threads;
-    private final ConcurrentLinkedQueue<Pending<T>> queue = new ConcurrentLinkedQueue<>();
+    // A deque: requests that a caller's deadline cut go back to its head, in order (see write).
+    private final ConcurrentLinkedDeque<Pending<T>> queue = new ConcurrentLinkedDeque<>();
     private final Set<Pending<T>> writing = ConcurrentHashMap.newKeySet();
     private final AtomicInteger activeWriters = new AtomicInteger();
     private volatile boolean closing;
@@ -287,11 +298,12 @@ public final class GroupCommit<T> {
             Thread self = Thread.currentThread();
             for (List<Pending<T>> batch; !own.isDone() && !self.isInterrupted()
                     && (deadline == null || !deadline.hasPassed()) && !(batch = nextBatch()).isEmpty(); ) {
-                write(batch, deadline);
+                write(batch, deadline, own);
             }
         } finally {
             activeWriters.decrementAndGet();
-            // Requests queued meanwhile, behind this caller's, go to the writer threads.
+            // Requests queued meanwhile, behind this caller's, go to the writer threads, and so do the requests of
+            // others that its deadline cut.
             startWriterIfNeeded();
         }
         return true;
@@ -350,10 +362,15 @@ public final class GroupCommit<T> {
     }
 
     private void write(List<Pending<T>> batch) {
-        write(batch, null);
+        write(batch, null, null);
     }
 
-    private void write(List<Pending<T>> batch, @Nullable Deadline deadline) {
+    /**
+     * @param deadline the deadline of the caller that writes the batch, or null for a writer thread
+     * @param own      that caller's own request, or null
+     */
+    private void write(List<Pending<T>> batch, @Nullable Deadline deadline, @Nullable Pending<T> own) {
+        List<Pending<T>> cut = new ArrayList<>(0);
         try {
             List<T> requests = new ArrayList<>(batch.size());
             for (Pending<T> each : batch) {
@@ -367,10 +384,16 @@ public final class GroupCommit<T> {
             }
             for (int i = 0; i < batch.size(); i++) {
                 RuntimeException failure = outcomes.get(i);
+                Pending<T> each = batch.get(i);
                 if (failure == null) {
-                    batch.get(i).complete(null);
+                    each.complete(null);
+                } else if (deadline != null && each != own && flush.cutAtDeadline(failure)) {
+                    // Another caller's request (or one with no deadline) cut by this caller's deadline: nothing of it
+                    // is stored, and its own caller still waits, so it is written again by a writer thread rather
+                    // than failed for a deadline that was not its own.
+                    cut.add(each);
                 } else {
-                    batch.get(i).completeExceptionally(failure);
+                    each.completeExceptionally(failure);
                 }
             }
         } catch (RuntimeException e) {
@@ -381,7 +404,26 @@ public final class GroupCommit<T> {
             log.error("Writing a batch of {} appends failed", batch.size(), e);
             failRest(batch, new IllegalStateException("Writing a batch of appends failed", e));
         } finally {
+            requeue(cut);
             batch.forEach(writing::remove);
+        }
+    }
+
+    /**
+     * Puts requests that a caller's deadline cut back at the head of the queue, in their order, ahead of what was
+     * queued after them. Before they leave {@link #writing}, so that a concurrent {@link #close} sees each of them in
+     * one place or the other; one requeued after close() emptied the queue is failed here as not written.
+     */
+    private void requeue(List<Pending<T>> cut) {
+        for (int i = cut.size() - 1; i >= 0; i--) {
+            queue.addFirst(cut.get(i));
+        }
+        if (closing) {
+            for (Pending<T> each : cut) {
+                if (queue.remove(each)) {
+                    each.completeExceptionally(closed.failure(each.request, false));
+                }
+            }
         }
     }
 
