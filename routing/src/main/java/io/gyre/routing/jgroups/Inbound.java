@@ -31,7 +31,6 @@ import io.gyre.routing.jgroups.internal.WireMessage.Reply;
 import io.gyre.serialization.SerializationException;
 import io.gyre.serialization.SerializedValue;
 import io.gyre.serialization.Serializer;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -59,6 +58,12 @@ import org.slf4j.LoggerFactory;
 final class Inbound {
 
     private static final Logger log = LoggerFactory.getLogger(JGroupsCommandBus.class);
+    /**
+     * The most bytes of refusals sent in one frame (one more refusal may go over it): a refusal is longer than a
+     * small command, and the transport closes the connection of a frame above {@code maxMessageBytes} plus 64 KiB,
+     * so the refusals of one frame that held many commands go in several frames.
+     */
+    private static final int REFUSALS_PER_FRAME_BYTES = 32 * 1024;
 
     private final String selfId;
     private final BusConfig config;
@@ -193,23 +198,32 @@ final class Inbound {
             return;
         }
         long version = membership().current().version();
-        List<WireMessage> refusals = new ArrayList<>();
+        WireFormat.FrameBuilder frame = new WireFormat.FrameBuilder();
         for (WireFormat.Decoded decoded : messages) {
-            if (decoded.message() instanceof CommandRequest request) {
-                refusals.add(new Reply(request.requestId(), null, ErrorCodec.encode(new NotOwnerException("Member "
-                        + selfId + " runs commands only for members of its view, and " + from + " is not in its view "
-                        + viewId + " yet; command " + request.commandId() + " was not run", version))));
+            if (!(decoded.message() instanceof CommandRequest request)) {
+                continue;
+            }
+            Reply refusal = new Reply(request.requestId(), null, ErrorCodec.encode(new NotOwnerException("Member "
+                    + selfId + " runs commands only for members of its view, and " + from + " is not in its view "
+                    + viewId + " yet; command " + request.commandId() + " was not run", version)));
+            int appended = frame.append(refusal);
+            if (frame.length() > REFUSALS_PER_FRAME_BYTES && frame.messages() > 1) {
+                frame.removeLast(appended);
+                sendRefusals(from, frame.finish());
+                frame.append(refusal);
             }
         }
-        if (refusals.isEmpty()) {
-            return;
+        if (frame.messages() > 0) {
+            sendRefusals(from, frame.finish());
         }
+    }
+
+    private void sendRefusals(Address to, byte[] frame) {
         try {
             // Not through an outbox: those are for members of the view, and closed for any other address.
-            channel.get().sendWithoutWaiting(from, WireFormat.encode(refusals));
+            channel.get().sendWithoutWaiting(to, frame);
         } catch (Exception e) {
-            log.debug("Member {} could not refuse {} commands from {}: {}", selfId, refusals.size(), from,
-                    e.toString());
+            log.debug("Member {} could not refuse commands from {}: {}", selfId, to, e.toString());
         }
     }
 

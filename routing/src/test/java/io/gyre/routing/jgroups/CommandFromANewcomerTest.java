@@ -10,10 +10,12 @@ import io.gyre.routing.HashRing;
 import io.gyre.routing.Member;
 import io.gyre.routing.NotOwnerException;
 import io.gyre.routing.jgroups.internal.ErrorCodec;
+import io.gyre.routing.jgroups.internal.WireFormat;
 import io.gyre.routing.jgroups.internal.WireMessage;
 import io.gyre.routing.testmodel.LedgerMessages.OpenLedger;
 import io.gyre.routing.testmodel.LedgerMessages.Post;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -93,6 +95,21 @@ class CommandFromANewcomerTest {
                 .hasMessageContaining("not in its view").hasMessageContaining("post-from-newcomer");
         assertThat(store.lastSequence(StreamId.of("Ledger", ledger))).as("the refused command did not run").isZero();
         assertThat(cluster.bus("node-b").distrust().fromOutsideView()).isPositive();
+
+        // A frame of many commands gets every one refused, in frames the newcomer's transport takes.
+        List<WireMessage.CommandRequest> batch = IntStream.rangeClosed(100, 499).mapToObj(id -> new WireMessage
+                .CommandRequest(id, 0, "Ledger", "batched-" + id + "-" + "x".repeat(200), 1, false,
+                post.remainingNanos(), post.commandType(), ledger, "{}", post.payload())).toList();
+        newcomer.sendRaw(owner, WireFormat.encode(batch));
+        Set<Long> refusedIds = new HashSet<>();
+        for (int i = 0; i < batch.size(); i++) {
+            WireMessage.Reply reply = newcomer.nextReply();
+            assertThat(reply).as("refusal %s of %s", i + 1, batch.size()).isNotNull();
+            assertThat(ErrorCodec.decode(reply.error(), "node-b")).isInstanceOf(NotOwnerException.class);
+            refusedIds.add(reply.requestId());
+        }
+        assertThat(refusedIds).hasSize(batch.size());
+        assertThat(store.lastSequence(StreamId.of("Ledger", ledger))).as("none of them ran").isZero();
 
         // Once node-b has the view and the newcomer on its ring, the same command runs, once.
         holdViewsOfB.release();
