@@ -48,9 +48,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What other members send this one: frames are decoded only when their sender is in the view, and what they say
- * is believed only from members of the ring. Commands are checked (size, ownership, handler, payload, deadline)
- * and run on the local bus, their outcome queued as a reply in the sender's outbox; replies complete the
+ * What other members send this one: frames are believed only when their sender is in the view (from outside it,
+ * only commands are looked at, to refuse them as not run), and what they say only from members of the ring.
+ * Commands are checked (size, ownership, handler, payload, deadline) and run on the local bus, their outcome queued as a reply in the sender's outbox; replies complete the
  * deliveries they answer, only when they come from the member asked; advertisements (of aggregate types, and of
  * processors under the sender's own ring id) and departures go to the {@link RingKeeper}. Each message that is
  * not believed is counted ({@link JGroupsCommandBus.Distrust}).
@@ -58,6 +58,12 @@ import org.slf4j.LoggerFactory;
 final class Inbound {
 
     private static final Logger log = LoggerFactory.getLogger(JGroupsCommandBus.class);
+    /**
+     * The most bytes of refusals sent in one frame (one more refusal may go over it): a refusal is longer than a
+     * small command, and the transport closes the connection of a frame above {@code maxMessageBytes} plus 64 KiB,
+     * so the refusals of one frame that held many commands go in several frames.
+     */
+    private static final int REFUSALS_PER_FRAME_BYTES = 32 * 1024;
 
     private final String selfId;
     private final BusConfig config;
@@ -118,11 +124,7 @@ final class Inbound {
         }
         View view = channel.get().view();
         if (view == null || !view.containsMember(from)) {
-            // Not even in the view: nothing it says is believed, and nothing is decoded for it.
-            if (fromOutsideView.incrementAndGet() % 1000 == 1) {
-                log.warn("Member {} dropped a message from {}, which is not in its view {}", selfId, from,
-                        view == null ? "(none yet)" : view.getViewId());
-            }
+            refuseFromOutsideView(from, view, buffer, offset, length);
             return;
         }
         List<WireFormat.Decoded> messages;
@@ -170,6 +172,58 @@ final class Inbound {
             } else if (message instanceof WireMessage.ProcessorsAdvertisement processors) {
                 onProcessors(from, processors);
             }
+        }
+    }
+
+    /**
+     * A frame from an address outside this member's view: nothing in it is believed or run. Its commands are refused,
+     * though, as transient ("not owner"), not dropped. A newcomer has its view as soon as the coordinator answers its
+     * join, before the other members install that view; and a member's transport takes a new view before its channel
+     * does, so an advertisement it broadcasts in between reaches the newcomer, which then routes commands to a member
+     * that still refuses to hear it. Dropped, those commands would hold their callers until their deadline with no
+     * outcome (issue 10); refused, they are re-sent under the same command id once the view has settled. Whatever else
+     * the frame holds (advertisements, replies, departures) is dropped: a member asks for the advertisements it
+     * misses once its view holds their senders.
+     */
+    private void refuseFromOutsideView(Address from, @Nullable View view, byte[] buffer, int offset, int length) {
+        String viewId = view == null ? "(none yet)" : String.valueOf(view.getViewId());
+        if (fromOutsideView.incrementAndGet() % 1000 == 1) {
+            log.warn("Member {} dropped a message from {}, which is not in its view {} (a member still joining, or "
+                    + "one excluded from the view); commands in it are refused as not run", selfId, from, viewId);
+        }
+        List<WireFormat.Decoded> messages;
+        try {
+            messages = WireFormat.decode(buffer, offset, length);
+        } catch (GyreException e) {
+            return;
+        }
+        long version = membership().current().version();
+        WireFormat.FrameBuilder frame = new WireFormat.FrameBuilder();
+        for (WireFormat.Decoded decoded : messages) {
+            if (!(decoded.message() instanceof CommandRequest request)) {
+                continue;
+            }
+            Reply refusal = new Reply(request.requestId(), null, ErrorCodec.encode(new NotOwnerException("Member "
+                    + selfId + " runs commands only for members of its view, and " + from + " is not in its view "
+                    + viewId + " yet; command " + request.commandId() + " was not run", version)));
+            int appended = frame.append(refusal);
+            if (frame.length() > REFUSALS_PER_FRAME_BYTES && frame.messages() > 1) {
+                frame.removeLast(appended);
+                sendRefusals(from, frame.finish());
+                frame.append(refusal);
+            }
+        }
+        if (frame.messages() > 0) {
+            sendRefusals(from, frame.finish());
+        }
+    }
+
+    private void sendRefusals(Address to, byte[] frame) {
+        try {
+            // Not through an outbox: those are for members of the view, and closed for any other address.
+            channel.get().sendWithoutWaiting(to, frame);
+        } catch (Exception e) {
+            log.debug("Member {} could not refuse commands from {}: {}", selfId, to, e.toString());
         }
     }
 

@@ -80,6 +80,8 @@ import org.slf4j.LoggerFactory;
  * the command's decision, the new owner finds it and answers with it instead of deciding again. Commands still
  * waiting in its outbox never left this member and are re-sent as not run. Cached aggregates whose ownership
  * moved away, or moved here, are dropped at once, so an aggregate that comes back is loaded fresh from the store.
+ * A newcomer may send commands to a member that has not installed the view holding it yet: that member refuses them
+ * unrun with a transient "not owner", as it does those of a view member not on its ring, and they are re-sent.
  * Closing the bus leaves gracefully: the member announces its departure (the others drop it from their rings at
  * once), refuses new commands with a transient "not owner", finishes the commands it accepted, and only then
  * disconnects, so clients see no failure.
@@ -246,7 +248,8 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
      * Only members of the ring route commands here or are believed; on a cluster without TLS this is the only
      * guard, so non-zero counts there deserve a look.
      *
-     * @param fromOutsideView        messages dropped because their sender is not in the view
+     * @param fromOutsideView        messages dropped because their sender is not in the view (their commands were
+     *                               refused as not run, transient, for a newcomer to re-send once in the view)
      * @param commandsFromNonMembers commands refused because their sender is not on the ring
      * @param misdirectedReplies     replies ignored because another member than the one asked sent them
      * @param refusedAdvertisements  advertisements refused

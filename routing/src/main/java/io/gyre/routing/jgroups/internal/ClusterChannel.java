@@ -112,6 +112,22 @@ public final class ClusterChannel implements AutoCloseable {
     }
 
     /**
+     * Sends a short frame to an address that need not be in this member's view, without waiting for it: past flow
+     * control, and, when the transport's send queue is full, dropped there and sent again by the reliable unicast
+     * layer instead of blocking. For answers given on the thread that received what they answer, which must not
+     * block. The default stack's sends never block anyway (non-blocking sends); a stack file whose transport has
+     * neither a bundler nor non-blocking sends writes on the calling thread, and may wait for the socket.
+     *
+     * @param to    the address
+     * @param frame the frame
+     * @throws Exception when the channel is closed or the send fails
+     */
+    public void sendWithoutWaiting(Address to, byte[] frame) throws Exception {
+        channel.send(new BytesMessage(to, frame).setFlag(Message.Flag.NO_FC)
+                .setFlag(Message.TransientFlag.DONT_BLOCK));
+    }
+
+    /**
      * Sends a frame to every member.
      *
      * @param frame the frame
