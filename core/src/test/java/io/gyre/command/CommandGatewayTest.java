@@ -172,7 +172,7 @@ class CommandGatewayTest {
             });
             Class<? extends RuntimeException> expected = firstMayHaveRun ? CommandOutcomeUnknownException.class
                     : CommandNotExecutedException.class;
-            assertThatThrownBy(() -> gateway.sendAndWait(new Ping("p"), Duration.ofMillis(200)))
+            assertThatThrownBy(() -> gateway.sendAndWait(new Ping("p"), Duration.ofSeconds(1)))
                     .as("the first delivery may have run: %s", firstMayHaveRun)
                     .isInstanceOf(expected).hasCause(retried);
             assertThat(attempts).hasSize(2);
