@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The default {@link Serializer}: JSON through Jackson, restricted to a {@link TypeRegistry}.
@@ -49,6 +50,8 @@ public final class JacksonSerializer implements Serializer {
     private final ClassValue<ObjectWriter> writers;
     private final ClassValue<ObjectReader> readers;
     private final ClassValue<ReadBackPolicy> readBacks;
+    /** Null when the mapper is not plain JSON: its values are then written with a generator each. */
+    private final @Nullable ReusedGenerators generators;
 
     /**
      * @param types the allow-list
@@ -79,6 +82,7 @@ public final class JacksonSerializer implements Serializer {
         ObjectMapper copy = Objects.requireNonNull(mapper, "mapper").copy();
         boolean mapperIsPlain = isPlain(copy);
         this.mapper = configure(copy, types);
+        this.generators = ReusedGenerators.of(this.mapper);
         this.writers = new ClassValue<>() {
             @Override
             protected ObjectWriter computeValue(Class<?> type) {
@@ -140,11 +144,16 @@ public final class JacksonSerializer implements Serializer {
             return new SerializedValue(name, value.toString());
         }
         String json;
+        ObjectWriter writer = writers.get(value.getClass());
         try {
-            json = writers.get(value.getClass()).writeValueAsString(value);
+            json = generators != null ? generators.write(writer, value) : writer.writeValueAsString(value);
         } catch (JsonProcessingException e) {
             throw new SerializationException("Cannot write " + value.getClass().getName() + " ('" + name
                     + "') as JSON: " + e.getOriginalMessage(), e);
+        } catch (java.io.IOException e) {
+            // Only a JSON problem can happen here: the generator writes to memory.
+            throw new SerializationException("Cannot write " + value.getClass().getName() + " ('" + name
+                    + "') as JSON: " + e.getMessage(), e);
         }
         return new SerializedValue(name, json);
     }
