@@ -107,6 +107,37 @@ class JacksonSerializerReuseTest {
         assertThat(serializer.serialize(new Note("after", "y")).data()).isEqualTo("{\"id\":\"after\",\"text\":\"y\"}");
     }
 
+    /** An unrelated mix-in makes a mapper "not plain": it reads every value through Jackson, the reference. */
+    abstract static class NoteMixIn {
+    }
+
+    @Test
+    void wholeNumbersAndFlagsReadWithoutAParserComeOutAsJacksonReadsThem() {
+        JacksonSerializer fast = new JacksonSerializer(types);
+        JacksonSerializer reference = new JacksonSerializer(types,
+                new ObjectMapper().addMixIn(Note.class, NoteMixIn.class));
+        String[] texts = {"0", "-0", "5", "-5", "007", "-007", "00", "2147483647", "2147483648", "-2147483648",
+            "-2147483649", "127", "128", "-128", "-129", "255", "256", "32767", "32768", "-32769",
+            "123456789012345678", "-123456789012345678", "1234567890123456789", "9223372036854775807",
+            "9223372036854775808", "-9223372036854775808", " 5", "5 ", "\"5\"", "5.0", "1e3", "null", "true", "false",
+            "True", "", "-", "+5", "0x10", "\u0661\u0662", "[1]"};
+        for (Class<?> type : java.util.List.of(Long.class, Integer.class, Short.class, Byte.class, Boolean.class)) {
+            for (String text : texts) {
+                SerializedValue value = new SerializedValue(types.nameOf(type), text);
+                Object expected;
+                try {
+                    expected = reference.deserialize(value);
+                } catch (RuntimeException e) {
+                    assertThatThrownBy(() -> fast.deserialize(value)).as(type.getSimpleName() + " '" + text + "'")
+                            .isInstanceOf(e.getClass());
+                    continue;
+                }
+                assertThat(fast.deserialize(value)).as(type.getSimpleName() + " '" + text + "'")
+                        .isEqualTo(expected).isInstanceOf(type);
+            }
+        }
+    }
+
     @Test
     void anIndentingMapperStillWritesEachValueAlone() {
         JacksonSerializer serializer = new JacksonSerializer(types,

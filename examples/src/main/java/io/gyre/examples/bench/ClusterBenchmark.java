@@ -35,7 +35,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * -Dexec.mainClass=io.gyre.examples.bench.ClusterBenchmark [-Dexec.args="seconds rounds clients store"]}
  * (defaults: 3 seconds per round, 5 rounds each, 12 clients, store {@code postgres} (embedded PostgreSQL);
  * {@code h2} for the embedded default, {@code memory} to leave the store's cost out and see the bus's alone, on a
- * store that keeps only each stream's last events, so that it does not grow from round to round);
+ * store that keeps only each stream's last few events, so that it does not grow from round to round);
  * {@code -Dbench.maxAppendsPerTransaction=1} turns PostgreSQL's group commit off; {@code -Dbench.tls=true} compares
  * three plain nodes with three using mutual TLS instead.
  */
@@ -432,12 +432,18 @@ public final class ClusterBenchmark {
         }
 
         @Override
-        public void close() throws Exception {
+        public void close() {
             if (clients != null) {
                 current = null;
-                roundStart.await(30, java.util.concurrent.TimeUnit.SECONDS);
-                for (Thread client : clients) {
-                    client.join(30_000);
+                try {
+                    roundStart.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                    for (Thread client : clients) {
+                        client.join(30_000);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (java.util.concurrent.BrokenBarrierException | java.util.concurrent.TimeoutException e) {
+                    // A client failed; they are daemon threads, and the nodes close below all the same.
                 }
             }
             for (Gyre node : nodes) {

@@ -35,8 +35,12 @@ import java.util.stream.Stream;
  */
 final class RecentEventsStore implements EventStore {
 
-    /** Events and command records kept per stream. */
-    static final int KEPT = 64;
+    /**
+     * Events and command records kept per stream: few, because what the store keeps survives young collections and
+     * is copied into the old generation, a cost no store outside the heap puts on the JVM (a re-delivery, the only
+     * reader of command records here, comes right after its first delivery).
+     */
+    static final int KEPT = 8;
 
     private final ConcurrentHashMap<StreamId, Recent> streams = new ConcurrentHashMap<>();
     private final AtomicLong positions = new AtomicLong();
