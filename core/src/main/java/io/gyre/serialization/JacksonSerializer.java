@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The default {@link Serializer}: JSON through Jackson, restricted to a {@link TypeRegistry}.
@@ -32,7 +33,9 @@ import java.util.stream.Collectors;
  * value by value ({@code ReadBackPolicy} says which, and why).
  *
  * <p>Empty metadata, the common case, is written as {@code {}} and read back as {@link Metadata#empty()} without
- * going through Jackson.
+ * going through Jackson; so are whole numbers and flags (a handler's usual result) in their canonical text. With a
+ * plain JSON mapper, each thread writes its values through one generator it keeps, instead of building one per
+ * value ({@code ReusedGenerators}).
  *
  * <p>Evolution: unknown properties are ignored and missing ones take their Java default, so adding or removing
  * a field of an event keeps older and newer stored events readable. Records, {@code java.time} and
@@ -49,6 +52,10 @@ public final class JacksonSerializer implements Serializer {
     private final ClassValue<ObjectWriter> writers;
     private final ClassValue<ObjectReader> readers;
     private final ClassValue<ReadBackPolicy> readBacks;
+    /** Null when the mapper is not plain JSON: its values are then written with a generator each. */
+    private final @Nullable ReusedGenerators generators;
+    /** True when the mapper has no mix-ins or modules of its own, which could read a number or flag their way. */
+    private final boolean mapperIsPlain;
 
     /**
      * @param types the allow-list
@@ -78,7 +85,9 @@ public final class JacksonSerializer implements Serializer {
         this.types = Objects.requireNonNull(types, "types");
         ObjectMapper copy = Objects.requireNonNull(mapper, "mapper").copy();
         boolean mapperIsPlain = isPlain(copy);
+        this.mapperIsPlain = mapperIsPlain;
         this.mapper = configure(copy, types);
+        this.generators = ReusedGenerators.of(this.mapper);
         this.writers = new ClassValue<>() {
             @Override
             protected ObjectWriter computeValue(Class<?> type) {
@@ -140,11 +149,16 @@ public final class JacksonSerializer implements Serializer {
             return new SerializedValue(name, value.toString());
         }
         String json;
+        ObjectWriter writer = writers.get(value.getClass());
         try {
-            json = writers.get(value.getClass()).writeValueAsString(value);
+            json = generators != null ? generators.write(writer, value) : writer.writeValueAsString(value);
         } catch (JsonProcessingException e) {
             throw new SerializationException("Cannot write " + value.getClass().getName() + " ('" + name
                     + "') as JSON: " + e.getOriginalMessage(), e);
+        } catch (java.io.IOException e) {
+            // Only a JSON problem can happen here: the generator writes to memory.
+            throw new SerializationException("Cannot write " + value.getClass().getName() + " ('" + name
+                    + "') as JSON: " + e.getMessage(), e);
         }
         return new SerializedValue(name, json);
     }
@@ -152,6 +166,44 @@ public final class JacksonSerializer implements Serializer {
     private static boolean isWholeNumberOrBoolean(Class<?> type) {
         return type == Long.class || type == Integer.class || type == Boolean.class || type == Short.class
                 || type == Byte.class;
+    }
+
+    /**
+     * Reads the canonical text of a whole number or flag, the text {@link #serialize} writes: an optional minus and
+     * decimal digits without a leading zero, in the type's range, or {@code true} or {@code false}.
+     *
+     * @return the value, or null for any other text (spaces, a quoted number, a leading zero, out of range, JSON
+     *         null), which Jackson then reads, accepts or refuses exactly as before
+     */
+    private static @Nullable Object readWholeNumberOrBoolean(Class<?> type, String json) {
+        if (type == Boolean.class) {
+            return "true".equals(json) ? Boolean.TRUE : "false".equals(json) ? Boolean.FALSE : null;
+        }
+        int length = json.length();
+        int first = length > 0 && json.charAt(0) == '-' ? 1 : 0;
+        // At most 18 digits: any such number is a long, so parsing cannot overflow.
+        if (length == first || length - first > 18 || json.charAt(first) == '0' && length > first + 1) {
+            return null;
+        }
+        long value = 0;
+        for (int i = first; i < length; i++) {
+            char c = json.charAt(i);
+            if (c < '0' || c > '9') {
+                return null;
+            }
+            value = value * 10 + (c - '0');
+        }
+        value = first == 1 ? -value : value;
+        if (type == Long.class) {
+            return value;
+        }
+        if (type == Integer.class) {
+            return value >= Integer.MIN_VALUE && value <= Integer.MAX_VALUE ? Integer.valueOf((int) value) : null;
+        }
+        if (type == Short.class) {
+            return value >= Short.MIN_VALUE && value <= Short.MAX_VALUE ? Short.valueOf((short) value) : null;
+        }
+        return value >= Byte.MIN_VALUE && value <= Byte.MAX_VALUE ? Byte.valueOf((byte) value) : null;
     }
 
     @Override
@@ -169,6 +221,13 @@ public final class JacksonSerializer implements Serializer {
     @Override
     public Object deserialize(SerializedValue serialized) {
         Class<?> type = types.classOf(serialized.type());
+        if (mapperIsPlain && isWholeNumberOrBoolean(type)) {
+            // A routed command's result comes back as such text: read it as Jackson would, without a parser.
+            Object value = readWholeNumberOrBoolean(type, serialized.data());
+            if (value != null) {
+                return value;
+            }
+        }
         try {
             Object value = readers.get(type).readValue(serialized.data());
             if (value == null) {

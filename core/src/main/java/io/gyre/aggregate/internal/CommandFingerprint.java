@@ -7,7 +7,6 @@ import io.gyre.serialization.UnregisteredTypeException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -32,10 +31,14 @@ final class CommandFingerprint {
 
     private static final Logger log = LoggerFactory.getLogger(CommandFingerprint.class);
     private static final String PREFIX = "sha256:";
-    private static final HexFormat HEX = HexFormat.of();
+    private static final byte[] HEX_DIGITS = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
-    /** A digest per thread: {@code MessageDigest} is not thread-safe, and looking one up per command costs more. */
-    private static final ThreadLocal<MessageDigest> SHA_256 = ThreadLocal.withInitial(CommandFingerprint::sha256);
+    /**
+     * A digest and scratch bytes per thread: {@code MessageDigest} is not thread-safe, and looking one up per command
+     * costs more; the scratch bytes take the text to hash and the fingerprint's characters, which would otherwise be
+     * three arrays per command (each string's UTF-8 copy and the hexadecimal text).
+     */
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     /** Classes already reported as impossible to fingerprint, so the warning comes once per class. */
     private static final ClassValue<AtomicBoolean> WARNED = new ClassValue<>() {
@@ -62,11 +65,62 @@ final class CommandFingerprint {
             warnOnce(command.getClass(), e);
             return null;
         }
-        MessageDigest digest = SHA_256.get();
-        digest.update(serialized.type().getBytes(StandardCharsets.UTF_8));
+        Scratch scratch = SCRATCH.get();
+        MessageDigest digest = scratch.digest;
+        scratch.update(serialized.type());
         digest.update((byte) 0); // no type name contains NUL, so name and JSON cannot shift into each other
-        digest.update(serialized.data().getBytes(StandardCharsets.UTF_8));
-        return PREFIX + HEX.formatHex(digest.digest());
+        scratch.update(serialized.data());
+        return scratch.fingerprint();
+    }
+
+    /** One thread's digest and bytes. */
+    private static final class Scratch {
+
+        /** Longer texts are hashed through a copy of their own, so that one big command pins no buffer. */
+        private static final int KEPT_BYTES = 8 * 1024;
+
+        final MessageDigest digest = sha256();
+        final byte[] bytes = new byte[KEPT_BYTES];
+        final byte[] hash = new byte[32];
+
+        /** Hashes a text's UTF-8 bytes; ASCII, the usual case, goes through the scratch bytes without a copy. */
+        void update(String text) {
+            int length = text.length();
+            if (length <= bytes.length) {
+                boolean ascii = true;
+                for (int i = 0; i < length; i++) {
+                    char c = text.charAt(i);
+                    if (c >= 0x80) {
+                        ascii = false;
+                        break;
+                    }
+                    bytes[i] = (byte) c;
+                }
+                if (ascii) {
+                    digest.update(bytes, 0, length);
+                    return;
+                }
+            }
+            digest.update(text.getBytes(StandardCharsets.UTF_8));
+        }
+
+        /** @return the digest so far as {@code "sha256:"} and 64 hexadecimal digits; the digest is reset */
+        String fingerprint() {
+            try {
+                digest.digest(hash, 0, hash.length);
+            } catch (java.security.DigestException e) {
+                throw new IllegalStateException("SHA-256 gives 32 bytes", e);
+            }
+            int at = PREFIX.length();
+            for (int i = 0; i < at; i++) {
+                bytes[i] = (byte) PREFIX.charAt(i);
+            }
+            for (byte b : hash) {
+                bytes[at++] = HEX_DIGITS[(b >> 4) & 0xf];
+                bytes[at++] = HEX_DIGITS[b & 0xf];
+            }
+            return new String(bytes, 0, at, StandardCharsets.US_ASCII);
+        }
     }
 
     private static void warnOnce(Class<?> type, RuntimeException e) {

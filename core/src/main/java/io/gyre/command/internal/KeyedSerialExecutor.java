@@ -93,7 +93,8 @@ public final class KeyedSerialExecutor {
     private final class Mailbox implements Runnable {
 
         private final Object key;
-        private final ArrayDeque<Supplier<? extends CompletionStage<?>>> tasks = new ArrayDeque<>();
+        /** Sized for the usual aggregate, with a command or two queued at once (the default would be 16 slots). */
+        private final ArrayDeque<Supplier<? extends CompletionStage<?>>> tasks = new ArrayDeque<>(2);
 
         Mailbox(Object key) {
             this.key = key;

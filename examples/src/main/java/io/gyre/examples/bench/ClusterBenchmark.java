@@ -2,7 +2,6 @@ package io.gyre.examples.bench;
 
 import io.gyre.Gyre;
 import io.gyre.eventstore.EventStore;
-import io.gyre.eventstore.InMemoryEventStore;
 import io.gyre.eventstore.jdbc.JdbcEventStore;
 import io.gyre.examples.bank.Account;
 import io.gyre.examples.bank.Deposit;
@@ -16,7 +15,6 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Commands per second, latency and CPU of one node against three nodes in one JVM on one store, with closed-loop
@@ -29,12 +27,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * store's driver share the process); the cost of routing is the three-node figure minus the one-node figure,
  * divided by the share of routed commands. Thread switches per command (voluntary and involuntary, from
  * {@code /proc}) count the hand-offs between threads, which dominate a routed command's CPU on a small machine.
- * Alternating one-second warm-up rounds run first, and are discarded, until the JIT compiler has settled.
+ * Alternating one-second warm-up rounds run first, and are discarded, until the JIT compiler has settled. Each
+ * round also reads every thread's CPU time and prints it by thread group ({@link ThreadCpu}), and the CPU per routed
+ * command counted on the command path's threads alone, which lumps of compilation and collection do not move.
  *
  * <p>Run: {@code mvn -q -DskipTests package exec:java -pl examples -am
  * -Dexec.mainClass=io.gyre.examples.bench.ClusterBenchmark [-Dexec.args="seconds rounds clients store"]}
  * (defaults: 3 seconds per round, 5 rounds each, 12 clients, store {@code postgres} (embedded PostgreSQL);
- * {@code h2} for the embedded default, {@code memory} to leave the store's cost out and see the bus's alone);
+ * {@code h2} for the embedded default, {@code memory} to leave the store's cost out and see the bus's alone, on a
+ * store that keeps only each stream's last few events, so that it does not grow from round to round);
  * {@code -Dbench.maxAppendsPerTransaction=1} turns PostgreSQL's group commit off; {@code -Dbench.tls=true} compares
  * three plain nodes with three using mutual TLS instead.
  */
@@ -62,7 +63,7 @@ public final class ClusterBenchmark {
                 case "h2" -> JdbcEventStore.h2(databases.temporaryFolder("gyre-cluster-bench").resolve("events"));
                 case "postgres" -> JdbcEventStore.builder(databases.postgres(64)).createSchema(true)
                         .maxAppendsPerTransaction(Integer.getInteger("bench.maxAppendsPerTransaction", 64)).build();
-                case "memory" -> new InMemoryEventStore();
+                case "memory" -> new RecentEventsStore();
                 default -> throw new IllegalArgumentException("store must be h2, postgres or memory, not "
                         + storeKind);
             };
@@ -82,12 +83,15 @@ public final class ClusterBenchmark {
                 double[] ratio = new double[rounds];
                 double[] routingCpu = new double[rounds];
                 double[] routingSwitches = new double[rounds];
+                double[] routingCpuOfPath = new double[rounds];
                 for (int i = 0; i < rounds; i++) {
                     ratio[i] = threes.get(i).throughput / ones.get(i).throughput;
                     routingCpu[i] = (threes.get(i).cpuMicrosPerCommand - ones.get(i).cpuMicrosPerCommand)
                             / threes.get(i).remoteShare;
                     routingSwitches[i] = (threes.get(i).switchesPerCommand - ones.get(i).switchesPerCommand)
                             / threes.get(i).remoteShare;
+                    routingCpuOfPath[i] = (threes.get(i).cpuMicrosOfCommandPath()
+                            - ones.get(i).cpuMicrosOfCommandPath()) / threes.get(i).remoteShare;
                 }
                 System.out.printf("%-8s %12s %10s %10s %10s %10s %10s %12s %10s%n", "nodes", "commands/s",
                         "local p50", "local p99", "remote p50", "remote p99", "remote %", "CPU/command", "switches");
@@ -101,6 +105,14 @@ public final class ClusterBenchmark {
                         Medians.of(routingCpu), format(routingCpu));
                 System.out.printf("Thread switches per routed command, above a local one: %.2f (rounds %s)%n",
                         Medians.of(routingSwitches), format(routingSwitches));
+                System.out.printf("CPU per routed command on the command path's threads only, above a local one: "
+                        + "%.1f µs (rounds %s)%n", Medians.of(routingCpuOfPath), format(routingCpuOfPath));
+                System.out.printf("%nCPU per command by thread group, µs (the command path is %s):%n",
+                        String.join(", ", ThreadCpu.COMMAND_PATH));
+                for (int i = 0; i < rounds; i++) {
+                    System.out.printf("round %d  1 node: %s%n", i + 1, breakdown(ones.get(i)));
+                    System.out.printf("round %d 3 nodes: %s%n", i + 1, breakdown(threes.get(i)));
+                }
             } finally {
                 store.close();
             }
@@ -147,30 +159,43 @@ public final class ClusterBenchmark {
 
     /**
      * Alternating one-second rounds of both clusters, discarded, until the JIT compiler has settled: a pair of rounds
-     * during which it compiled for less than 3% of the time, after at least {@value #MIN_WARM_UP_ROUNDS} pairs. Until
-     * then, medians mix interpreted, C1 and C2 code, and the first cluster measured pays for the code both share.
+     * during which its threads took less than 3% of the process's CPU, after at least {@value #MIN_WARM_UP_ROUNDS}
+     * pairs. Until then, medians mix interpreted, C1 and C2 code, and the first cluster measured pays for the code
+     * both share. The compilers' CPU is what counts, not the compilation time the JVM reports: that is wall time,
+     * which on a loaded machine (a compiler thread waiting for a core) stays near the round's length for ever.
      */
     private static void warmUp(Cluster first, Cluster second, int clients) throws Exception {
-        java.lang.management.CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
-        boolean measurable = jit != null && jit.isCompilationTimeMonitoringSupported();
-        long compiledMillis = -1;
         int pairs = 0;
         while (pairs < MAX_WARM_UP_ROUNDS) {
-            long before = measurable ? jit.getTotalCompilationTime() : 0;
-            long began = System.nanoTime();
+            long cpuBefore = processCpuNanos();
+            java.util.Map<String, ThreadCpu.Sample> before = ThreadCpu.now();
             Round a = first.run(WARM_UP_SECONDS, clients);
             Round b = second.run(WARM_UP_SECONDS, clients);
-            long wallMillis = (System.nanoTime() - began) / 1_000_000;
-            compiledMillis = measurable ? jit.getTotalCompilationTime() - before : -1;
+            long cpu = processCpuNanos() - cpuBefore;
+            long jit = ThreadCpu.spent(before, ThreadCpu.now()).getOrDefault("jit", 0L);
             pairs++;
-            System.out.printf("warm-up %2d: %.0f and %.0f commands/s, JIT compiled for %d ms of %d ms%n", pairs,
-                    a.throughput, b.throughput, compiledMillis, wallMillis);
-            if (pairs >= MIN_WARM_UP_ROUNDS && (!measurable || compiledMillis * 100 < 3 * wallMillis)) {
+            System.out.printf("warm-up %2d: %.0f and %.0f commands/s, JIT compiler %.1f%% of the CPU%n", pairs,
+                    a.throughput, b.throughput, 100.0 * jit / Math.max(1, cpu));
+            if (Boolean.getBoolean("bench.cpuByThread")) {
+                System.out.printf("    %s%n    %s%n", breakdown(a), breakdown(b));
+            }
+            if (pairs >= MIN_WARM_UP_ROUNDS && jit * 100 < 3 * cpu) {
                 break;
             }
         }
         System.out.printf("warm-up: %d round pairs discarded%s%n%n", pairs,
                 pairs == MAX_WARM_UP_ROUNDS ? " (the JIT compiler had not settled; figures may drift)" : "");
+    }
+
+    private static String breakdown(Round round) {
+        StringBuilder text = new StringBuilder(String.format("%.0f/s total %.1f = path %.1f:",
+                round.throughput, round.cpuMicrosPerCommand, round.cpuMicrosOfCommandPath()));
+        double seen = 0;
+        for (java.util.Map.Entry<String, Double> group : round.cpuMicrosByGroup.entrySet()) {
+            text.append(String.format(" %s %.1f", group.getKey(), group.getValue()));
+            seen += group.getValue();
+        }
+        return text.append(String.format(" unseen %.1f", round.cpuMicrosPerCommand - seen)).toString();
     }
 
     private static String format(double[] values) {
@@ -202,7 +227,28 @@ public final class ClusterBenchmark {
     }
 
     private record Round(double throughput, double localP50, double localP99, double remoteP50, double remoteP99,
-                         double remoteShare, double cpuMicrosPerCommand, double switchesPerCommand) {
+                         double remoteShare, double cpuMicrosPerCommand, double switchesPerCommand,
+                         java.util.Map<String, Double> cpuMicrosByGroup) {
+
+        /**
+         * @return CPU per command of the threads a command passes through ({@link ThreadCpu#COMMAND_PATH}), without
+         *         the compiler's, the collector's, timers' and the benchmark's: the figure that moves least from round
+         *         to round, since those come in lumps (a collection, a compilation) that land in whichever round they
+         *         fall in, whatever its commands
+         */
+        double cpuMicrosOfCommandPath() {
+            double sum = 0;
+            for (String group : ThreadCpu.COMMAND_PATH) {
+                sum += cpuMicrosByGroup.getOrDefault(group, 0.0);
+            }
+            return sum;
+        }
+    }
+
+    private static java.util.Map<String, Double> perCommand(java.util.Map<String, Long> nanos, long commands) {
+        java.util.Map<String, Double> micros = new java.util.TreeMap<>();
+        nanos.forEach((group, spent) -> micros.put(group, spent / 1e3 / commands));
+        return micros;
     }
 
     /**
@@ -244,11 +290,6 @@ public final class ClusterBenchmark {
         }
     }
 
-    /** @return the calling thread's switches so far, -1 where it cannot be read */
-    private static long ownSwitches() {
-        return switchesOf(java.nio.file.Path.of("/proc/thread-self/status"));
-    }
-
     private static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime();
@@ -262,6 +303,11 @@ public final class ClusterBenchmark {
         private final String prefix;
         private final HashRing ring;
         private final String type;
+        private @org.jspecify.annotations.Nullable List<Thread> clients;
+        private CyclicBarrier roundStart;
+        private CyclicBarrier roundEnd;
+        /** The round the clients fill; null tells them to end. */
+        private volatile @org.jspecify.annotations.Nullable Sheet current;
 
         Cluster(int size, EventStore store, String prefix,
                 java.util.function.Consumer<JGroupsCommandBus.Builder> customize) throws InterruptedException {
@@ -295,84 +341,50 @@ public final class ClusterBenchmark {
             return prefix + "-acc-" + index;
         }
 
+        /**
+         * Runs one round with closed-loop clients. The client threads are started with the first round and kept
+         * (the same number every round): new threads each round would pay their start, their first allocations
+         * and, ending before the CPU is read, would escape {@link ThreadCpu}.
+         */
         Round run(double seconds, int clients) throws Exception {
-            int size = nodes.size();
+            if (this.clients == null) {
+                startClients(clients);
+            } else if (this.clients.size() != clients) {
+                throw new IllegalArgumentException("this cluster runs " + this.clients.size() + " clients, not "
+                        + clients);
+            }
             // Sized for the round, not for the fastest machine: zeroing 2 x 16 MB per client made short rounds slow.
             int capacity = (int) Math.min(2_000_000, Math.max(10_000, seconds * 200_000 / clients));
-            List<long[]> localNanos = new ArrayList<>();
-            List<long[]> remoteNanos = new ArrayList<>();
-            int[] counts = new int[clients * 2];
-            // Client threads end with the round, so each reads its own count; the rest are read before and after.
-            long[] clientSwitches = new long[clients];
-            AtomicBoolean running = new AtomicBoolean(true);
-            CyclicBarrier start = new CyclicBarrier(clients + 1);
-            List<Thread> threads = new ArrayList<>();
-            for (int c = 0; c < clients; c++) {
-                int client = c;
-                Gyre node = nodes.get(c % size);
-                String nodeName = prefix + "-" + (c % size);
-                long[] mineLocal = new long[capacity];
-                long[] mineRemote = new long[capacity];
-                localNanos.add(mineLocal);
-                remoteNanos.add(mineRemote);
-                Thread thread = new Thread(() -> {
-                    try {
-                        start.await();
-                        long switchesBefore = ownSwitches();
-                        while (running.get()) {
-                            String account = account(ThreadLocalRandom.current().nextInt(ACCOUNTS));
-                            boolean isLocal = ring.owner(account, type).id().equals(nodeName);
-                            long before = System.nanoTime();
-                            node.commandGateway().sendAndWait(new Deposit(account, 1), Duration.ofSeconds(30));
-                            long took = System.nanoTime() - before;
-                            int slot = client * 2 + (isLocal ? 0 : 1);
-                            long[] into = isLocal ? mineLocal : mineRemote;
-                            if (counts[slot] < into.length) {
-                                into[counts[slot]] = took;
-                            }
-                            counts[slot]++;
-                        }
-                        clientSwitches[client] = ownSwitches() - switchesBefore;
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                });
-                thread.start();
-                threads.add(thread);
-            }
+            Sheet sheet = new Sheet(clients, capacity);
+            current = sheet;
             java.util.Map<String, Long> switchesBefore = threadSwitches();
-            start.await();
-            long began = System.nanoTime();
+            java.util.Map<String, ThreadCpu.Sample> threadCpuBefore = ThreadCpu.now();
             long cpuBefore = processCpuNanos();
+            roundStart.await();
+            long began = System.nanoTime();
             Thread.sleep((long) (seconds * 1000));
-            running.set(false);
-            for (Thread thread : threads) {
-                thread.join();
-            }
+            sheet.running = false;
+            roundEnd.await();
             double elapsed = (System.nanoTime() - began) / 1e9;
             long cpuUsed = processCpuNanos() - cpuBefore;
+            java.util.Map<String, Long> byGroup = ThreadCpu.spent(threadCpuBefore, ThreadCpu.now());
             long switches = 0;
             for (java.util.Map.Entry<String, Long> after : threadSwitches().entrySet()) {
                 Long before = switchesBefore.get(after.getKey());
-                if (before != null) {
-                    switches += after.getValue() - before; // the clients have ended: not among these
-                }
-            }
-            for (long own : clientSwitches) {
-                switches += own;
+                switches += after.getValue() - (before == null ? 0 : before);
             }
             long localCount = 0;
             long remoteCount = 0;
             List<Double> localMillis = new ArrayList<>();
             List<Double> remoteMillis = new ArrayList<>();
             for (int c = 0; c < clients; c++) {
-                localCount += counts[c * 2];
-                remoteCount += counts[c * 2 + 1];
-                for (int i = 0; i < Math.min(counts[c * 2], localNanos.get(c).length); i++) {
-                    localMillis.add(localNanos.get(c)[i] / 1e6);
+                localCount += sheet.counts[c * 2];
+                remoteCount += sheet.counts[c * 2 + 1];
+                for (int i = 0; i < Math.min(sheet.counts[c * 2], capacity); i++) {
+                    localMillis.add(sheet.localNanos[c][i] / 1e6);
                 }
-                for (int i = 0; i < Math.min(counts[c * 2 + 1], remoteNanos.get(c).length); i++) {
-                    remoteMillis.add(remoteNanos.get(c)[i] / 1e6);
+                for (int i = 0; i < Math.min(sheet.counts[c * 2 + 1], capacity); i++) {
+                    remoteMillis.add(sheet.remoteNanos[c][i] / 1e6);
                 }
             }
             double[] local = localMillis.stream().mapToDouble(Double::doubleValue).sorted().toArray();
@@ -380,14 +392,101 @@ public final class ClusterBenchmark {
             long total = localCount + remoteCount;
             return new Round(total / elapsed, percentile(local, 0.5), percentile(local, 0.99),
                     percentile(remote, 0.5), percentile(remote, 0.99), (double) remoteCount / total,
-                    cpuUsed / 1e3 / total, (double) switches / total);
+                    cpuUsed / 1e3 / total, (double) switches / total, perCommand(byGroup, total));
+        }
+
+        private void startClients(int count) {
+            clients = new ArrayList<>();
+            roundStart = new CyclicBarrier(count + 1);
+            roundEnd = new CyclicBarrier(count + 1);
+            int size = nodes.size();
+            for (int c = 0; c < count; c++) {
+                int client = c;
+                Gyre node = nodes.get(c % size);
+                String nodeName = prefix + "-" + (c % size);
+                Thread thread = new Thread(() -> {
+                    try {
+                        while (true) {
+                            roundStart.await();
+                            Sheet sheet = current;
+                            if (sheet == null) {
+                                return; // closed
+                            }
+                            sheet.fill(client, () -> {
+                                String account = account(ThreadLocalRandom.current().nextInt(ACCOUNTS));
+                                boolean isLocal = ring.owner(account, type).id().equals(nodeName);
+                                long before = System.nanoTime();
+                                node.commandGateway().sendAndWait(new Deposit(account, 1), Duration.ofSeconds(30));
+                                return isLocal ? System.nanoTime() - before : -(System.nanoTime() - before) - 1;
+                            });
+                            roundEnd.await();
+                        }
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }, "bench-client-" + c);
+                thread.setDaemon(true);
+                thread.start();
+                clients.add(thread);
+            }
         }
 
         @Override
         public void close() {
+            if (clients != null) {
+                current = null;
+                try {
+                    roundStart.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                    for (Thread client : clients) {
+                        client.join(30_000);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (java.util.concurrent.BrokenBarrierException | java.util.concurrent.TimeoutException e) {
+                    // A client failed; they are daemon threads, and the nodes close below all the same.
+                }
+            }
             for (Gyre node : nodes) {
                 node.close();
             }
+        }
+    }
+
+    /** What the clients of one round measured: latencies by client, split into local and routed commands. */
+    private static final class Sheet {
+
+        final long[][] localNanos;
+        final long[][] remoteNanos;
+        final int[] counts;
+        volatile boolean running = true;
+
+        Sheet(int clients, int capacity) {
+            localNanos = new long[clients][capacity];
+            remoteNanos = new long[clients][capacity];
+            counts = new int[clients * 2];
+        }
+
+        /**
+         * @param client  the client's index
+         * @param command sends one command and returns its latency in nanoseconds, as {@code -latency - 1} when it
+         *                was routed
+         */
+        void fill(int client, Send command) throws Exception {
+            while (running) {
+                long took = command.call();
+                boolean isLocal = took >= 0;
+                int slot = client * 2 + (isLocal ? 0 : 1);
+                long[] into = isLocal ? localNanos[client] : remoteNanos[client];
+                if (counts[slot] < into.length) {
+                    into[counts[slot]] = isLocal ? took : -took - 1;
+                }
+                counts[slot]++;
+            }
+        }
+
+        /** One command of a client, timed (without boxing the figure: the clients' CPU is measured too). */
+        interface Send {
+            long call() throws Exception;
         }
     }
 
