@@ -62,6 +62,9 @@ public final class EmbeddedH2 implements AutoCloseable {
         config.setPoolName("gyre-h2-" + absolute.getFileName());
         config.setMaximumPoolSize(MAX_CONNECTIONS);
         config.setMinimumIdle(MIN_IDLE_CONNECTIONS);
+        // No server here drops old connections, so none is retired for its age: H2 closes the database when its
+        // last connection closes, and reopening it costs a read of the file.
+        config.setMaxLifetime(0);
         // The pool opens its first connection here, so a file that cannot be opened fails at once with H2's
         // reason, rather than after the pool's 30 s wait for a connection.
         try {
