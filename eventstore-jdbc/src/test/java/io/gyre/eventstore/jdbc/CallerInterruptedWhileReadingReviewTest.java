@@ -87,26 +87,10 @@ class CallerInterruptedWhileReadingReviewTest {
                 }, "reader-" + i));
             }
             threads.forEach(Thread::start);
-            long end = System.nanoTime() + Duration.ofSeconds(4).toNanos();
-            while (System.nanoTime() < end) {
-                threads.get(ThreadLocalRandom.current().nextInt(threads.size())).interrupt();
-                Thread.sleep(0, ThreadLocalRandom.current().nextInt(500_000));
-            }
-            stop.set(true);
-            for (Thread thread : threads) {
-                thread.join(60_000);
-            }
+            RandomInterrupts.interruptAtRandom(threads, Duration.ofSeconds(4), stop);
 
             // Everyone, uninterrupted, is still served, and every stream is intact.
-            for (int i = 0; i < CALLERS; i++) {
-                node.commandGateway().sendAndWait(new Add("c" + i, 0), Duration.ofSeconds(10));
-                long sequence = 0;
-                try (Stream<StoredEvent> events = store.readStream(StreamId.of("Counter", "c" + i))) {
-                    for (StoredEvent event : (Iterable<StoredEvent>) events::iterator) {
-                        assertThat(event.sequence()).isEqualTo(sequence++);
-                    }
-                }
-            }
+            RandomInterrupts.assertCountersServedAndContiguous(node, store, CALLERS);
             assertThat(refusalsConfirmed.get()).as("refusals confirmed").isPositive();
             assertThat(reads.get()).as("reads").isPositive();
             assertThat(failures.keySet()).as("failures other than an interrupted wait").isEmpty();

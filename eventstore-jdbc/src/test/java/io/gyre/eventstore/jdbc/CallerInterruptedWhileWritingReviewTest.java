@@ -3,8 +3,6 @@ package io.gyre.eventstore.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gyre.Gyre;
-import io.gyre.eventstore.StoredEvent;
-import io.gyre.eventstore.StreamId;
 import io.gyre.testmodel.Counter;
 import io.gyre.testmodel.CounterCommands.Add;
 import io.gyre.testmodel.CounterCommands.CreateCounter;
@@ -13,9 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -60,26 +56,10 @@ class CallerInterruptedWhileWritingReviewTest {
                 callers.add(caller);
                 caller.start();
             }
-            long end = System.nanoTime() + Duration.ofSeconds(4).toNanos();
-            while (System.nanoTime() < end) {
-                callers.get(ThreadLocalRandom.current().nextInt(CALLERS)).interrupt();
-                Thread.sleep(0, ThreadLocalRandom.current().nextInt(500_000));
-            }
-            stop.set(true);
-            for (Thread caller : callers) {
-                caller.join(60_000);
-            }
+            RandomInterrupts.interruptAtRandom(callers, Duration.ofSeconds(4), stop);
 
             // Everyone else, uninterrupted, is still served, and every stream is intact.
-            for (int i = 0; i < CALLERS; i++) {
-                node.commandGateway().sendAndWait(new Add("c" + i, 0), Duration.ofSeconds(10));
-                long sequence = 0;
-                try (Stream<StoredEvent> events = store.readStream(StreamId.of("Counter", "c" + i))) {
-                    for (StoredEvent event : (Iterable<StoredEvent>) events::iterator) {
-                        assertThat(event.sequence()).isEqualTo(sequence++);
-                    }
-                }
-            }
+            RandomInterrupts.assertCountersServedAndContiguous(node, store, CALLERS);
             assertThat(failures.keySet()).as("failures other than an interrupted wait").isEmpty();
         } finally {
             store.close();
