@@ -21,7 +21,8 @@ import org.jspecify.annotations.Nullable;
  * here have none. Only a plain JSON factory without indentation is served (see {@link #of}): a pretty printer writes
  * a separator of its own, and another format (YAML, Smile) would not produce JSON text. A generator whose value
  * failed half-way is dropped, so a failure never leaves half a value in front of the next one; a nested call on the
- * same thread (a custom Jackson serializer that calls Gyre's) writes its value the usual way.
+ * same thread (a custom Jackson serializer that calls Gyre's) writes its value the usual way. A generator that a
+ * value's serializer closed is dropped too.
  *
  * <p>Cost: each thread that serializes keeps, per serializer, a generator and its buffers (about 20 KB); a value
  * larger than 16 K characters does not keep its buffer.
@@ -71,7 +72,9 @@ final class ReusedGenerators {
             writer.writeValue(output.generator, value);
             output.generator.flush();
             String json = output.text.take();
-            done = true;
+            // A value's own serializer may have closed the generator, which drops its buffer: the next value
+            // would fail on it, so a closed generator is not kept.
+            done = !output.generator.isClosed();
             return json;
         } finally {
             output.busy = false;
