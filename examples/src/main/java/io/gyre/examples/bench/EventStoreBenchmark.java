@@ -32,6 +32,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import javax.sql.DataSource;
 
@@ -64,7 +65,8 @@ import javax.sql.DataSource;
  * <p>Run: {@code java -cp <examples class path> io.gyre.examples.bench.EventStoreBenchmark [seconds rounds
  * threads...]} (defaults: 2 seconds per round, 6 rounds, threads 8 64); {@code -Dbench.db=h2}, {@code postgres}
  * (fsync off) or {@code durable} runs one database only; {@code -Dbench.reads=false} skips the reads;
- * {@code -Dbench.appendTransactions=n} overrides the store's default for the group-commit column;
+ * {@code -Dbench.warmup=s} sets the unrecorded warm-up
+ * (default 20 s; 0 skips it); {@code -Dbench.appendTransactions=n} overrides the store's default for the group-commit column;
  * {@code -Dbench.sides=0,4} runs only those columns (0 raw INSERT, 1 raw + check, 2 Gyre, 3 Gyre no group, 4 Gyre
  * commands; the others print NaN), for profiling one of them. The H2 file and the embedded servers' data are deleted
  * at the end.
@@ -155,23 +157,13 @@ public final class EventStoreBenchmark {
                 "raw + check", "Gyre", "Gyre, no group", "Gyre cmds", "check/raw", "Gyre/raw", "nogrp/raw",
                 "cmds/raw", "CPU raw", "CPU cmds", "CPU ratio");
         boolean[] runSide = sidesToRun();
+        warmUp(threads, runSide, dataSource, store, alone, raw, gateway);
         for (int t : threads) {
             double[][] results = new double[SIDES.length][rounds];
             double[][] cpu = new double[SIDES.length][rounds];
             for (int round = 0; round < rounds; round++) {
                 String runId = t + "-" + round;
-                Append[] sides = {
-                    (thread, aggregate, sequence) -> raw.insert(dataSource, "raw-" + runId + "-" + thread + "-"
-                            + aggregate, sequence, false),
-                    (thread, aggregate, sequence) -> raw.insert(dataSource, "check-" + runId + "-" + thread + "-"
-                            + aggregate, sequence, true),
-                    (thread, aggregate, sequence) -> store.append(append("gyre-" + runId + "-" + thread + "-"
-                            + aggregate, sequence)),
-                    (thread, aggregate, sequence) -> alone.append(append("alone-" + runId + "-" + thread + "-"
-                            + aggregate, sequence)),
-                    (thread, aggregate, sequence) -> gateway.sendAndWait(new Deposit("acc-"
-                            + ThreadLocalRandom.current().nextInt(ACCOUNTS), 1), Duration.ofSeconds(30)),
-                };
+                Append[] sides = sides(runId, dataSource, store, alone, raw, gateway);
                 // Rotate which goes first, so that a database slowing down or warming up as it grows favours
                 // none of them.
                 for (int i = 0; i < sides.length; i++) {
@@ -392,6 +384,48 @@ public final class EventStoreBenchmark {
     @FunctionalInterface
     private interface Load {
         int run(int stream) throws Exception;
+    }
+
+    /**
+     * Runs every chosen column, unrecorded, at each thread count for {@code -Dbench.warmup} seconds in all (default
+     * 20), so that the JIT compiler has finished with both the raw and Gyre's code before the first measured round.
+     * Without it, the first thread count's rounds charge whoever runs more distinct code (Gyre) with compilation:
+     * the JIT compiler threads were still a fifth of the process's CPU 20 s into a run.
+     */
+    private static void warmUp(int[] threads, boolean[] runSide, DataSource dataSource, JdbcEventStore store,
+                               JdbcEventStore alone, Raw raw, CommandGateway gateway) throws Exception {
+        double total = Double.parseDouble(System.getProperty("bench.warmup", "20"));
+        long columns = IntStream.range(0, runSide.length).filter(side -> runSide[side]).count();
+        if (total <= 0 || columns == 0) {
+            return;
+        }
+        double each = total / columns / threads.length;
+        System.out.printf("  (warming up: %.0f s, not counted)%n", total);
+        for (int t : threads) {
+            Append[] sides = sides("warm-" + t, dataSource, store, alone, raw, gateway);
+            for (int side = 0; side < sides.length; side++) {
+                if (runSide[side]) {
+                    appendsPerSecond(t, each, sides[side]);
+                }
+            }
+        }
+    }
+
+    /** @return the five columns' appends, writing to streams named after {@code runId} */
+    private static Append[] sides(String runId, DataSource dataSource, JdbcEventStore store,
+                                  JdbcEventStore alone, Raw raw, CommandGateway gateway) {
+        return new Append[] {
+            (thread, aggregate, sequence) -> raw.insert(dataSource, "raw-" + runId + "-" + thread + "-"
+                    + aggregate, sequence, false),
+            (thread, aggregate, sequence) -> raw.insert(dataSource, "check-" + runId + "-" + thread + "-"
+                    + aggregate, sequence, true),
+            (thread, aggregate, sequence) -> store.append(append("gyre-" + runId + "-" + thread + "-"
+                    + aggregate, sequence)),
+            (thread, aggregate, sequence) -> alone.append(append("alone-" + runId + "-" + thread + "-"
+                    + aggregate, sequence)),
+            (thread, aggregate, sequence) -> gateway.sendAndWait(new Deposit("acc-"
+                    + ThreadLocalRandom.current().nextInt(ACCOUNTS), 1), Duration.ofSeconds(30)),
+        };
     }
 
     /**
