@@ -1,6 +1,7 @@
 package io.gyre.examples.bench;
 
 import io.gyre.Gyre;
+import io.gyre.Metadata;
 import io.gyre.command.CommandGateway;
 import io.gyre.eventstore.AppendRequest;
 import io.gyre.eventstore.EventData;
@@ -27,11 +28,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
+import java.util.function.ToDoubleFunction;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import javax.sql.DataSource;
@@ -53,11 +57,15 @@ import javax.sql.DataSource;
  *   <li><b>Gyre, no group</b>: the same with {@code maxAppendsPerTransaction(1)}, every append its own
  *       transaction;</li>
  *   <li><b>Gyre commands</b>: what the issue's table compares with one raw INSERT per command: a whole command
- *       through a node on the grouped store, {@code gateway.sendAndWait(new Deposit(...))} to one of 1,000
- *       accounts at random (gateway, admission, the account's turn, the decision, its append and the reply).</li>
+ *       through a node on the grouped store, {@code gateway.sendAndWait(new Deposit(...))} to an account at
+ *       random (gateway, admission, the account's turn, the decision, its append and the reply).</li>
  * </ul>
- * Next to the raw INSERT and the commands, the JVM's CPU time per operation (the process's, so on H2 it includes
- * the embedded database, and on PostgreSQL it is the client's alone) and its ratio.
+ * Each table is run for 1,000 and for 100,000 accounts ({@code -Dbench.accounts=1000,100000}): the commands go to
+ * that many accounts, and the raw and store columns' threads share that many streams. With 100,000 accounts the
+ * node's aggregate cache (10,000 per class by default) holds a tenth of them, so most commands load their account
+ * from the store first, which the raw INSERT never does. Next to the raw INSERT and the commands, their p50 and p99
+ * latency, and the JVM's CPU time per operation (the process's, so on H2 it includes the embedded database, and on
+ * PostgreSQL it is the client's alone) and its ratio.
  * Every cell is the median of several rounds, and each ratio the median of the per-round ratios. The four take
  * turns within a round, and which goes first rotates from round to round, so that drift on a shared machine and a
  * database that grows during the run hit all alike.
@@ -76,9 +84,9 @@ public final class EventStoreBenchmark {
     private static final String PAYLOAD = "{\"accountId\":\"acc-12345\",\"amount\":4200,\"currency\":\"EUR\","
             + "\"note\":\"benchmark deposit\"}";
     private static final String METADATA = "{\"correlationId\":\"c-1\"}";
-    private static final int AGGREGATES_PER_THREAD = 100;
+    /** Latencies kept per thread and column round: the first ones, which at these rates is all of a round. */
+    private static final int LATENCY_SAMPLES = 1 << 16;
     private static final int STREAM_LENGTH = 1_000;
-    private static final int ACCOUNTS = 1_000;
     private static final String[] SIDES = {"raw INSERT", "raw + check", "Gyre", "Gyre, no group", "Gyre commands"};
 
     private EventStoreBenchmark() {
@@ -148,42 +156,47 @@ public final class EventStoreBenchmark {
         System.out.println(name + (appendTransactions == null ? "" : ", appendTransactions " + appendTransactions));
         Gyre node = Gyre.builder().sharedEventStore(store).aggregate(Account.class).start();
         CommandGateway gateway = node.commandGateway();
-        for (int a = 0; a < ACCOUNTS; a++) {
-            gateway.sendAndWait(new OpenAccount("acc-" + a, "bench"));
-        }
-        System.out.println("  single-event appends per second, each expecting the aggregate's last event; commands to "
-                + ACCOUNTS + " accounts; JVM CPU µs per operation");
-        System.out.printf("  %8s %11s %11s %11s %14s %11s %9s %9s %9s %9s %10s %10s %9s%n", "threads", "raw INSERT",
-                "raw + check", "Gyre", "Gyre, no group", "Gyre cmds", "check/raw", "Gyre/raw", "nogrp/raw",
-                "cmds/raw", "CPU raw", "CPU cmds", "CPU ratio");
         boolean[] runSide = sidesToRun();
-        warmUp(threads, runSide, dataSource, store, alone, raw, gateway);
-        for (int t : threads) {
-            double[][] results = new double[SIDES.length][rounds];
-            double[][] cpu = new double[SIDES.length][rounds];
-            for (int round = 0; round < rounds; round++) {
-                String runId = t + "-" + round;
-                Append[] sides = sides(runId, dataSource, store, alone, raw, gateway);
-                // Rotate which goes first, so that a database slowing down or warming up as it grows favours
-                // none of them.
-                for (int i = 0; i < sides.length; i++) {
-                    int side = (round + i) % sides.length;
-                    if (!runSide[side]) {
-                        results[side][round] = Double.NaN;
-                        cpu[side][round] = Double.NaN;
-                        continue;
-                    }
-                    double[] measured = appendsPerSecond(t, seconds, sides[side]);
-                    results[side][round] = measured[0];
-                    cpu[side][round] = measured[1];
-                }
+        int opened = 0;
+        boolean warm = false;
+        for (int accounts : accountCounts()) {
+            opened = openAccounts(gateway, opened, accounts);
+            System.out.printf("  %,d accounts (the raw and store columns: %,d streams, shared by the threads); "
+                    + "single-event appends per second, each expecting the aggregate's last event; JVM CPU µs and "
+                    + "latency ms per operation%n", accounts, accounts);
+            if (!warm) {
+                warmUp(threads, accounts, runSide, dataSource, store, alone, raw, gateway);
+                warm = true;
             }
-            System.out.printf("  %8d %11.0f %11.0f %11.0f %14.0f %11.0f %8.2fx %8.2fx %8.2fx %8.2fx %10.1f %10.1f "
-                            + "%8.2fx%n", t, Medians.of(results[0]), Medians.of(results[1]), Medians.of(results[2]),
-                    Medians.of(results[3]), Medians.of(results[4]), Medians.ofRatios(results[1], results[0]),
-                    Medians.ofRatios(results[2], results[0]), Medians.ofRatios(results[3], results[0]),
-                    Medians.ofRatios(results[4], results[0]), Medians.of(cpu[0]), Medians.of(cpu[4]),
-                    Medians.ofRatios(cpu[4], cpu[0]));
+            System.out.printf("  %8s %11s %11s %11s %14s %11s %9s %9s %9s %9s %8s %8s %8s %8s %9s %9s %9s%n",
+                    "threads", "raw INSERT", "raw + check", "Gyre", "Gyre, no group", "Gyre cmds", "check/raw",
+                    "Gyre/raw", "nogrp/raw", "cmds/raw", "p50 raw", "p50 cmds", "p99 raw", "p99 cmds", "CPU raw",
+                    "CPU cmds", "CPU ratio");
+            for (int t : threads) {
+                Measured[][] results = new Measured[SIDES.length][rounds];
+                for (int round = 0; round < rounds; round++) {
+                    String runId = accounts + "-" + t + "-" + round;
+                    Append[] sides = sides(runId, accounts, dataSource, store, alone, raw, gateway);
+                    // Rotate which goes first, so that a database slowing down or warming up as it grows favours
+                    // none of them.
+                    for (int i = 0; i < sides.length; i++) {
+                        int side = (round + i) % sides.length;
+                        results[side][round] = runSide[side] ? appendsPerSecond(t, seconds, streamsPerThread(
+                                accounts, t), sides[side]) : Measured.NOT_RUN;
+                    }
+                }
+                System.out.printf("  %8d %11.0f %11.0f %11.0f %14.0f %11.0f %8.2fx %8.2fx %8.2fx %8.2fx %8.3f %8.3f "
+                                + "%8.3f %8.3f %9.1f %9.1f %8.2fx%n", t, median(results[0], Measured::perSecond),
+                        median(results[1], Measured::perSecond), median(results[2], Measured::perSecond),
+                        median(results[3], Measured::perSecond), median(results[4], Measured::perSecond),
+                        ratio(results[1], results[0], Measured::perSecond),
+                        ratio(results[2], results[0], Measured::perSecond),
+                        ratio(results[3], results[0], Measured::perSecond),
+                        ratio(results[4], results[0], Measured::perSecond), median(results[0], Measured::p50),
+                        median(results[4], Measured::p50), median(results[0], Measured::p99),
+                        median(results[4], Measured::p99), median(results[0], Measured::cpuMicros),
+                        median(results[4], Measured::cpuMicros), ratio(results[4], results[0], Measured::cpuMicros));
+            }
         }
         node.close();
         if (reads) {
@@ -392,8 +405,9 @@ public final class EventStoreBenchmark {
      * Without it, the first thread count's rounds charge whoever runs more distinct code (Gyre) with compilation:
      * the JIT compiler threads were still a fifth of the process's CPU 20 s into a run.
      */
-    private static void warmUp(int[] threads, boolean[] runSide, DataSource dataSource, JdbcEventStore store,
-                               JdbcEventStore alone, Raw raw, CommandGateway gateway) throws Exception {
+    private static void warmUp(int[] threads, int accounts, boolean[] runSide, DataSource dataSource,
+                               JdbcEventStore store, JdbcEventStore alone, Raw raw, CommandGateway gateway)
+            throws Exception {
         double total = Double.parseDouble(System.getProperty("bench.warmup", "20"));
         long columns = IntStream.range(0, runSide.length).filter(side -> runSide[side]).count();
         if (total <= 0 || columns == 0) {
@@ -402,17 +416,21 @@ public final class EventStoreBenchmark {
         double each = total / columns / threads.length;
         System.out.printf("  (warming up: %.0f s, not counted)%n", total);
         for (int t : threads) {
-            Append[] sides = sides("warm-" + t, dataSource, store, alone, raw, gateway);
+            Append[] sides = sides("warm-" + t, accounts, dataSource, store, alone, raw, gateway);
             for (int side = 0; side < sides.length; side++) {
                 if (runSide[side]) {
-                    appendsPerSecond(t, each, sides[side]);
+                    appendsPerSecond(t, each, streamsPerThread(accounts, t), sides[side]);
                 }
             }
         }
     }
 
-    /** @return the five columns' appends, writing to streams named after {@code runId} */
-    private static Append[] sides(String runId, DataSource dataSource, JdbcEventStore store,
+    /**
+     * @param runId    names the streams the raw and store columns write
+     * @param accounts how many accounts the commands go to, at random
+     * @return the five columns' appends
+     */
+    private static Append[] sides(String runId, int accounts, DataSource dataSource, JdbcEventStore store,
                                   JdbcEventStore alone, Raw raw, CommandGateway gateway) {
         return new Append[] {
             (thread, aggregate, sequence) -> raw.insert(dataSource, "raw-" + runId + "-" + thread + "-"
@@ -424,26 +442,113 @@ public final class EventStoreBenchmark {
             (thread, aggregate, sequence) -> alone.append(append("alone-" + runId + "-" + thread + "-"
                     + aggregate, sequence)),
             (thread, aggregate, sequence) -> gateway.sendAndWait(new Deposit("acc-"
-                    + ThreadLocalRandom.current().nextInt(ACCOUNTS), 1), Duration.ofSeconds(30)),
+                    + ThreadLocalRandom.current().nextInt(accounts), 1), Duration.ofSeconds(30)),
         };
     }
 
     /**
-     * Each thread appends one event at a time to its own aggregates, in turn, for the given time.
+     * Each thread appends one event at a time to its own aggregates, in turn, for the given time, and times each
+     * append (the first {@link #LATENCY_SAMPLES} of each thread).
      *
-     * @return operations per second, and the JVM's CPU microseconds per operation
+     * @param streams how many aggregates each thread appends to, in turn
+     * @return operations per second, the JVM's CPU microseconds per operation, and latencies
      */
-    private static double[] appendsPerSecond(int threads, double seconds, Append append) throws Exception {
+    private static Measured appendsPerSecond(int threads, double seconds, int streams, Append append)
+            throws Exception {
         LongAdder done = new LongAdder();
+        long[][] latencies = new long[threads][LATENCY_SAMPLES];
+        int[] sampled = new int[threads];
         double[] window = runFor(threads, seconds, (thread, running) -> {
-            long[] sequences = new long[AGGREGATES_PER_THREAD];
+            long[] sequences = new long[streams];
+            long[] mine = latencies[thread];
+            int samples = 0;
             for (int i = 0; running.getAsBoolean(); i++) {
-                int aggregate = i % AGGREGATES_PER_THREAD;
+                int aggregate = i % streams;
+                long before = System.nanoTime();
                 append.run(thread, aggregate, sequences[aggregate]++);
+                if (samples < mine.length) {
+                    mine[samples++] = System.nanoTime() - before;
+                }
                 done.increment();
             }
+            sampled[thread] = samples;
         });
-        return new double[] {done.sum() / window[0], window[1] / 1e3 / done.sum()};
+        long[] all = new long[Arrays.stream(sampled).sum()];
+        for (int t = 0, at = 0; t < threads; t++) {
+            System.arraycopy(latencies[t], 0, all, at, sampled[t]);
+            at += sampled[t];
+        }
+        Arrays.sort(all);
+        return new Measured(done.sum() / window[0], window[1] / 1e3 / done.sum(), percentile(all, 0.50),
+                percentile(all, 0.99));
+    }
+
+    /** @return the value at that fraction of the sorted nanoseconds, in milliseconds; NaN when there are none */
+    private static double percentile(long[] sortedNanos, double fraction) {
+        if (sortedNanos.length == 0) {
+            return Double.NaN;
+        }
+        int index = (int) Math.min(sortedNanos.length - 1, Math.ceil(fraction * sortedNanos.length) - 1);
+        return sortedNanos[Math.max(0, index)] / 1e6;
+    }
+
+    /** One column's round: operations per second, CPU µs per operation, p50 and p99 latency in ms. */
+    private record Measured(double perSecond, double cpuMicros, double p50, double p99) {
+        static final Measured NOT_RUN = new Measured(Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+    }
+
+    private static double median(Measured[] rounds, ToDoubleFunction<Measured> figure) {
+        return Medians.of(Arrays.stream(rounds).mapToDouble(figure).toArray());
+    }
+
+    private static double ratio(Measured[] numerators, Measured[] denominators,
+                                ToDoubleFunction<Measured> figure) {
+        return Medians.ofRatios(Arrays.stream(numerators).mapToDouble(figure).toArray(),
+                Arrays.stream(denominators).mapToDouble(figure).toArray());
+    }
+
+    /** @return how many of the accounts' streams each of that many threads appends to (at least one) */
+    private static int streamsPerThread(int accounts, int threads) {
+        return Math.max(1, accounts / threads);
+    }
+
+    /** @return the account counts to run, from {@code -Dbench.accounts} (default 1,000 then 100,000) */
+    private static int[] accountCounts() {
+        int[] counts = Arrays.stream(System.getProperty("bench.accounts", "1000,100000").split(","))
+                .map(String::trim).mapToInt(Integer::parseInt).toArray();
+        for (int i = 0; i < counts.length; i++) {
+            if (counts[i] < 1 || (i > 0 && counts[i] <= counts[i - 1])) {
+                throw new IllegalArgumentException("bench.accounts takes increasing counts of 1 or more, but was "
+                        + System.getProperty("bench.accounts"));
+            }
+        }
+        return counts;
+    }
+
+    /**
+     * Opens accounts acc-{@code from} to acc-{@code to - 1}, a bounded number at a time, printing progress.
+     *
+     * @return {@code to}
+     */
+    private static int openAccounts(CommandGateway gateway, int from, int to) throws Exception {
+        Semaphore inFlight = new Semaphore(256);
+        List<CompletableFuture<Object>> sent = new ArrayList<>();
+        long began = System.nanoTime();
+        for (int a = from; a < to; a++) {
+            inFlight.acquire();
+            CompletableFuture<Object> opened = gateway.send(new OpenAccount("acc-" + a, "bench"),
+                    Metadata.empty(), Duration.ofSeconds(60));
+            opened.whenComplete((result, failure) -> inFlight.release());
+            sent.add(opened);
+            if ((a + 1 - from) % 20_000 == 0) {
+                System.out.printf("  (opened %,d of %,d accounts)%n", a + 1 - from, to - from);
+            }
+        }
+        CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).get();
+        if (to - from >= 20_000) {
+            System.out.printf("  (opened %,d accounts in %.1f s)%n", to - from, (System.nanoTime() - began) / 1e9);
+        }
+        return to;
     }
 
     /** Each thread loads whole streams in turn; returns events per second and the median load in ms. */
