@@ -65,7 +65,8 @@ import javax.sql.DataSource;
  * node's aggregate cache (10,000 per class by default) holds a tenth of them, so most commands load their account
  * from the store first, which the raw INSERT never does. Next to the raw INSERT and the commands, their p50 and p99
  * latency, and the JVM's CPU time per operation (the process's, so on H2 it includes the embedded database, and on
- * PostgreSQL it is the client's alone) and its ratio.
+ * PostgreSQL it is the client's alone) and its ratio; on an embedded PostgreSQL also the server's CPU time per
+ * operation (all its processes, from {@code /proc}), since on one machine the two share the processors.
  * Every cell is the median of several rounds, and each ratio the median of the per-round ratios. The four take
  * turns within a round, and which goes first rotates from round to round, so that drift on a shared machine and a
  * database that grows during the run hit all alike.
@@ -108,17 +109,18 @@ public final class EventStoreBenchmark {
         String only = System.getProperty("bench.db", "all");
         try (Databases databases = new Databases()) {
             if (only.equals("all") || only.equals("h2")) {
-                run("H2 file", databases.h2(maxThreads + 2), Dialect.H2, seconds, rounds, threads, reads);
+                DataSource h2 = databases.h2(maxThreads + 2);
+                run("H2 file", h2, Dialect.H2, ServerCpu.none(), seconds, rounds, threads, reads);
             }
             if (only.equals("all") || only.equals("postgres")) {
                 DataSource postgres = databases.postgres(maxThreads + 2, false);
                 run("PostgreSQL, " + settings(postgres) + " (" + databases.postgresSource() + ")", postgres,
-                        Dialect.POSTGRES, seconds, rounds, threads, reads);
+                        Dialect.POSTGRES, ServerCpu.of(postgres, databases.postgresSource()), seconds, rounds, threads, reads);
             }
             if (only.equals("all") || only.equals("durable")) {
                 DataSource durable = databases.postgres(maxThreads + 2, true);
                 run("PostgreSQL, " + settings(durable) + " (" + databases.postgresSource() + ")", durable,
-                        Dialect.POSTGRES, seconds, rounds, threads, reads);
+                        Dialect.POSTGRES, ServerCpu.of(durable, databases.postgresSource()), seconds, rounds, threads, reads);
             }
         }
     }
@@ -137,7 +139,8 @@ public final class EventStoreBenchmark {
         }
     }
 
-    private static void run(String name, DataSource dataSource, Dialect dialect, double seconds, int rounds,
+    private static void run(String name, DataSource dataSource, Dialect dialect, ServerCpu server, double seconds,
+                            int rounds,
                             int[] threads, boolean reads) throws Exception {
         TableNames storeTables = TableNames.withPrefix("bench_");
         JdbcEventStore.Builder grouped = JdbcEventStore.builder(dataSource).dialect(dialect).tableNames(storeTables)
@@ -165,13 +168,13 @@ public final class EventStoreBenchmark {
                     + "single-event appends per second, each expecting the aggregate's last event; JVM CPU µs and "
                     + "latency ms per operation%n", accounts, accounts);
             if (!warm) {
-                warmUp(threads, accounts, runSide, dataSource, store, alone, raw, gateway);
+                warmUp(threads, accounts, runSide, dataSource, store, alone, raw, gateway, server);
                 warm = true;
             }
-            System.out.printf("  %8s %11s %11s %11s %14s %11s %9s %9s %9s %9s %8s %8s %8s %8s %9s %9s %9s%n",
-                    "threads", "raw INSERT", "raw + check", "Gyre", "Gyre, no group", "Gyre cmds", "check/raw",
-                    "Gyre/raw", "nogrp/raw", "cmds/raw", "p50 raw", "p50 cmds", "p99 raw", "p99 cmds", "CPU raw",
-                    "CPU cmds", "CPU ratio");
+            System.out.printf("  %8s %11s %11s %11s %14s %11s %9s %9s %9s %9s %8s %8s %8s %8s %9s %9s %9s %9s "
+                    + "%9s%n", "threads", "raw INSERT", "raw + check", "Gyre", "Gyre, no group", "Gyre cmds",
+                    "check/raw", "Gyre/raw", "nogrp/raw", "cmds/raw", "p50 raw", "p50 cmds", "p99 raw", "p99 cmds",
+                    "CPU raw", "CPU cmds", "CPU ratio", "srv raw", "srv cmds");
             for (int t : threads) {
                 Measured[][] results = new Measured[SIDES.length][rounds];
                 for (int round = 0; round < rounds; round++) {
@@ -182,11 +185,11 @@ public final class EventStoreBenchmark {
                     for (int i = 0; i < sides.length; i++) {
                         int side = (round + i) % sides.length;
                         results[side][round] = runSide[side] ? appendsPerSecond(t, seconds, streamsPerThread(
-                                accounts, t), sides[side]) : Measured.NOT_RUN;
+                                accounts, t), sides[side], server) : Measured.NOT_RUN;
                     }
                 }
                 System.out.printf("  %8d %11.0f %11.0f %11.0f %14.0f %11.0f %8.2fx %8.2fx %8.2fx %8.2fx %8.3f %8.3f "
-                                + "%8.3f %8.3f %9.1f %9.1f %8.2fx%n", t, median(results[0], Measured::perSecond),
+                                + "%8.3f %8.3f %9.1f %9.1f %8.2fx %9.1f %9.1f%n", t, median(results[0], Measured::perSecond),
                         median(results[1], Measured::perSecond), median(results[2], Measured::perSecond),
                         median(results[3], Measured::perSecond), median(results[4], Measured::perSecond),
                         ratio(results[1], results[0], Measured::perSecond),
@@ -195,7 +198,8 @@ public final class EventStoreBenchmark {
                         ratio(results[4], results[0], Measured::perSecond), median(results[0], Measured::p50),
                         median(results[4], Measured::p50), median(results[0], Measured::p99),
                         median(results[4], Measured::p99), median(results[0], Measured::cpuMicros),
-                        median(results[4], Measured::cpuMicros), ratio(results[4], results[0], Measured::cpuMicros));
+                        median(results[4], Measured::cpuMicros), ratio(results[4], results[0], Measured::cpuMicros),
+                        median(results[0], Measured::serverMicros), median(results[4], Measured::serverMicros));
             }
         }
         node.close();
@@ -406,8 +410,8 @@ public final class EventStoreBenchmark {
      * the JIT compiler threads were still a fifth of the process's CPU 20 s into a run.
      */
     private static void warmUp(int[] threads, int accounts, boolean[] runSide, DataSource dataSource,
-                               JdbcEventStore store, JdbcEventStore alone, Raw raw, CommandGateway gateway)
-            throws Exception {
+                               JdbcEventStore store, JdbcEventStore alone, Raw raw, CommandGateway gateway,
+                               ServerCpu server) throws Exception {
         double total = Double.parseDouble(System.getProperty("bench.warmup", "20"));
         long columns = IntStream.range(0, runSide.length).filter(side -> runSide[side]).count();
         if (total <= 0 || columns == 0) {
@@ -419,7 +423,7 @@ public final class EventStoreBenchmark {
             Append[] sides = sides("warm-" + t, accounts, dataSource, store, alone, raw, gateway);
             for (int side = 0; side < sides.length; side++) {
                 if (runSide[side]) {
-                    appendsPerSecond(t, each, streamsPerThread(accounts, t), sides[side]);
+                    appendsPerSecond(t, each, streamsPerThread(accounts, t), sides[side], server);
                 }
             }
         }
@@ -453,12 +457,12 @@ public final class EventStoreBenchmark {
      * @param streams how many aggregates each thread appends to, in turn
      * @return operations per second, the JVM's CPU microseconds per operation, and latencies
      */
-    private static Measured appendsPerSecond(int threads, double seconds, int streams, Append append)
-            throws Exception {
+    private static Measured appendsPerSecond(int threads, double seconds, int streams, Append append,
+                                             ServerCpu server) throws Exception {
         LongAdder done = new LongAdder();
         long[][] latencies = new long[threads][LATENCY_SAMPLES];
         int[] sampled = new int[threads];
-        double[] window = runFor(threads, seconds, (thread, running) -> {
+        double[] window = runFor(threads, seconds, server, (thread, running) -> {
             long[] sequences = new long[streams];
             long[] mine = latencies[thread];
             int samples = 0;
@@ -479,7 +483,8 @@ public final class EventStoreBenchmark {
             at += sampled[t];
         }
         Arrays.sort(all);
-        return new Measured(done.sum() / window[0], window[1] / 1e3 / done.sum(), percentile(all, 0.50),
+        return new Measured(done.sum() / window[0], window[1] / 1e3 / done.sum(),
+                server.available() ? window[2] / 1e3 / done.sum() : Double.NaN, percentile(all, 0.50),
                 percentile(all, 0.99));
     }
 
@@ -492,9 +497,12 @@ public final class EventStoreBenchmark {
         return sortedNanos[Math.max(0, index)] / 1e6;
     }
 
-    /** One column's round: operations per second, CPU µs per operation, p50 and p99 latency in ms. */
-    private record Measured(double perSecond, double cpuMicros, double p50, double p99) {
-        static final Measured NOT_RUN = new Measured(Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+    /**
+     * One column's round: operations per second, the JVM's and an embedded PostgreSQL server's CPU µs per
+     * operation, p50 and p99 latency in ms.
+     */
+    private record Measured(double perSecond, double cpuMicros, double serverMicros, double p50, double p99) {
+        static final Measured NOT_RUN = new Measured(Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
     }
 
     private static double median(Measured[] rounds, ToDoubleFunction<Measured> figure) {
@@ -555,7 +563,7 @@ public final class EventStoreBenchmark {
     private static double[] loadsPerSecond(int threads, double seconds, Load load, int streams) throws Exception {
         LongAdder events = new LongAdder();
         long[][] latencies = new long[threads][200_000];
-        double[] elapsed = runFor(threads, seconds, (thread, running) -> {
+        double[] elapsed = runFor(threads, seconds, ServerCpu.none(), (thread, running) -> {
             long[] mine = latencies[thread];
             for (int i = 0; running.getAsBoolean(); i++) {
                 long before = System.nanoTime();
@@ -582,9 +590,10 @@ public final class EventStoreBenchmark {
     /**
      * Starts the threads together and lets them work for the given time.
      *
-     * @return the seconds they ran, and the process's CPU nanoseconds meanwhile
+     * @return the seconds they ran, the process's CPU nanoseconds meanwhile, and the server's (0 when not
+     *         {@link ServerCpu#available()})
      */
-    private static double[] runFor(int threads, double seconds, Worker worker) throws Exception {
+    private static double[] runFor(int threads, double seconds, ServerCpu server, Worker worker) throws Exception {
         com.sun.management.OperatingSystemMXBean os =
                 (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         AtomicBoolean running = new AtomicBoolean(true);
@@ -609,10 +618,12 @@ public final class EventStoreBenchmark {
         start.await();
         long began = System.nanoTime();
         long cpuBefore = os.getProcessCpuTime();
+        long serverBefore = server.nanos();
         // The measurement window: the workers run while the main thread waits out the round.
         Thread.sleep((long) (seconds * 1000));
         running.set(false);
         long cpu = os.getProcessCpuTime() - cpuBefore;
+        long serverCpu = server.nanos() - serverBefore;
         long elapsed = System.nanoTime() - began;
         for (Thread each : workers) {
             each.join();
@@ -620,6 +631,6 @@ public final class EventStoreBenchmark {
         if (!failures.isEmpty()) {
             throw failures.get(0);
         }
-        return new double[] {elapsed / 1e9, cpu};
+        return new double[] {elapsed / 1e9, cpu, serverCpu};
     }
 }

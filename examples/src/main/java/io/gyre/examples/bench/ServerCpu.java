@@ -27,6 +27,11 @@ final class ServerCpu {
         this.postmaster = postmaster;
     }
 
+    /** @return a server CPU that is not {@link #available()}: for a database in this process, or none */
+    static ServerCpu none() {
+        return new ServerCpu(-1);
+    }
+
     /**
      * @param dataSource a pool on the server
      * @param source     where it came from ({@link Databases#postgresSource()}): only an embedded server is local
