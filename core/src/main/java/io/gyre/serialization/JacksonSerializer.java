@@ -13,7 +13,9 @@ import com.fasterxml.jackson.databind.jsontype.PolymorphicTypeValidator;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import io.gyre.Metadata;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -33,7 +35,8 @@ import org.jspecify.annotations.Nullable;
  * value by value ({@code ReadBackPolicy} says which, and why).
  *
  * <p>Empty metadata, the common case, is written as {@code {}} and read back as {@link Metadata#empty()} without
- * going through Jackson; so are whole numbers and flags (a handler's usual result) in their canonical text. With a
+ * going through Jackson; so are whole numbers and flags (a handler's usual result) in their canonical text, when a
+ * probe at construction shows that the mapper writes and reads them exactly so. With a
  * plain JSON mapper, each thread writes its values through one generator it keeps, instead of building one per
  * value ({@code ReusedGenerators}).
  *
@@ -56,6 +59,11 @@ public final class JacksonSerializer implements Serializer {
     private final @Nullable ReusedGenerators generators;
     /** True when the mapper has no mix-ins or modules of its own, which could read a number or flag their way. */
     private final boolean mapperIsPlain;
+    /**
+     * The whole-number and flag classes written and read as their canonical text without Jackson: those whose text
+     * this mapper writes and reads exactly so ({@link #writtenAsCanonicalText}). None for a mapper that is not plain.
+     */
+    private final Set<Class<?>> canonicalText;
 
     /**
      * @param types the allow-list
@@ -88,6 +96,7 @@ public final class JacksonSerializer implements Serializer {
         this.mapperIsPlain = mapperIsPlain;
         this.mapper = configure(copy, types);
         this.generators = ReusedGenerators.of(this.mapper);
+        this.canonicalText = mapperIsPlain ? writtenAsCanonicalText(this.mapper) : Set.of();
         this.writers = new ClassValue<>() {
             @Override
             protected ObjectWriter computeValue(Class<?> type) {
@@ -143,7 +152,7 @@ public final class JacksonSerializer implements Serializer {
     public SerializedValue serialize(Object value) {
         Objects.requireNonNull(value, "value");
         String name = types.nameOf(value.getClass());
-        if (isWholeNumberOrBoolean(value.getClass())) {
+        if (canonicalText.contains(value.getClass())) {
             // A handler's usual result (a balance, a count, a flag): its JSON is its decimal text, which Jackson
             // would take a generator and a serializer look-up to write.
             return new SerializedValue(name, value.toString());
@@ -163,9 +172,35 @@ public final class JacksonSerializer implements Serializer {
         return new SerializedValue(name, json);
     }
 
-    private static boolean isWholeNumberOrBoolean(Class<?> type) {
-        return type == Long.class || type == Integer.class || type == Boolean.class || type == Short.class
-                || type == Byte.class;
+    /**
+     * Asks the mapper how it writes and reads a few values of each whole-number and flag class, extremes included,
+     * and keeps the classes it writes as their decimal text (or {@code true}/{@code false}) and reads back equal.
+     * A plain mapper can still be told otherwise without a module or mix-in (numbers written as strings, a shape
+     * override for {@code Long}), and the short cut must never write what the mapper would not.
+     */
+    private static Set<Class<?>> writtenAsCanonicalText(ObjectMapper mapper) {
+        Map<Class<?>, List<Object>> probes = Map.of(
+                Long.class, List.of(Long.MIN_VALUE, -1L, 0L, 42L, Long.MAX_VALUE),
+                Integer.class, List.of(Integer.MIN_VALUE, -1, 0, 42, Integer.MAX_VALUE),
+                Short.class, List.of(Short.MIN_VALUE, (short) -1, (short) 0, Short.MAX_VALUE),
+                Byte.class, List.of(Byte.MIN_VALUE, (byte) -1, (byte) 0, Byte.MAX_VALUE),
+                Boolean.class, List.of(true, false));
+        Set<Class<?>> canonical = new HashSet<>();
+        probes.forEach((type, values) -> {
+            try {
+                for (Object value : values) {
+                    String text = value.toString();
+                    if (!text.equals(mapper.writerFor(type).writeValueAsString(value))
+                            || !value.equals(mapper.readerFor(type).readValue(text))) {
+                        return;
+                    }
+                }
+                canonical.add(type);
+            } catch (java.io.IOException e) {
+                // This mapper reads or writes them its own way: leave them to it.
+            }
+        });
+        return Set.copyOf(canonical);
     }
 
     /**
@@ -221,7 +256,7 @@ public final class JacksonSerializer implements Serializer {
     @Override
     public Object deserialize(SerializedValue serialized) {
         Class<?> type = types.classOf(serialized.type());
-        if (mapperIsPlain && isWholeNumberOrBoolean(type)) {
+        if (canonicalText.contains(type)) {
             // A routed command's result comes back as such text: read it as Jackson would, without a parser.
             Object value = readWholeNumberOrBoolean(type, serialized.data());
             if (value != null) {

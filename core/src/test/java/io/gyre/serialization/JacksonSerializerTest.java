@@ -305,6 +305,29 @@ class JacksonSerializerTest {
     }
 
     @Test
+    void a_mapper_told_to_write_numbers_another_way_is_followed_for_results_too() throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper asStrings = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+                .enable(com.fasterxml.jackson.core.json.JsonWriteFeature.WRITE_NUMBERS_AS_STRINGS).build();
+        com.fasterxml.jackson.databind.ObjectMapper longsAsStrings = new com.fasterxml.jackson.databind.ObjectMapper();
+        longsAsStrings.configOverride(Long.class).setFormat(com.fasterxml.jackson.annotation.JsonFormat.Value
+                .forShape(com.fasterxml.jackson.annotation.JsonFormat.Shape.STRING));
+        for (com.fasterxml.jackson.databind.ObjectMapper mapper : List.of(asStrings, longsAsStrings)) {
+            JacksonSerializer serializer = new JacksonSerializer(TypeRegistry.builder().register(OrderCancelled.class)
+                    .build(), mapper);
+            for (Object value : List.of(42L, -7L)) {
+                SerializedValue stored = serializer.serializeForStorage(value);
+                assertThat(stored.data()).as("%s", value).isEqualTo("\"" + value + "\"")
+                        .isEqualTo(mapper.writeValueAsString(value));
+                assertThat(serializer.deserialize(stored)).isEqualTo(value);
+            }
+            // Integers keep their plain text under a Long-only override, and whatever the mapper writes.
+            SerializedValue count = serializer.serializeForStorage(3);
+            assertThat(count.data()).isEqualTo(mapper.writeValueAsString(3));
+            assertThat(serializer.deserialize(count)).isEqualTo(3);
+        }
+    }
+
+    @Test
     void a_class_whose_values_cannot_choose_classes_is_read_back_once_not_for_every_value() {
         JacksonSerializer serializer = serializerFor(Counted.class, Line.class);
         Counted.CREATED.set(0);
