@@ -7,6 +7,9 @@ import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.io.Writer;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.util.Arrays;
 import org.jspecify.annotations.Nullable;
 
@@ -25,9 +28,14 @@ import org.jspecify.annotations.Nullable;
  * value's serializer closed is dropped too.
  *
  * <p>Cost: each thread that serializes keeps, per serializer, a generator and its buffers (about 20 KB); a value
- * larger than 16 K characters does not keep its buffer.
+ * larger than 16 K characters does not keep its buffer. Virtual threads (Java 21 and later) keep nothing: there is
+ * typically one per task, so a generator kept by one would be built for a single value and then only hold memory;
+ * they write each value the usual way.
  */
 final class ReusedGenerators {
+
+    /** {@code Thread.isVirtual()} on Java 21 and later; null on Java 17, which has no virtual threads. */
+    private static final @Nullable MethodHandle IS_VIRTUAL = isVirtualHandle();
 
     private final JsonFactory factory;
     private final ThreadLocal<@Nullable Output> outputs = new ThreadLocal<>();
@@ -58,6 +66,9 @@ final class ReusedGenerators {
      * @throws IOException as {@code ObjectWriter.writeValue} throws it
      */
     String write(ObjectWriter writer, Object value) throws IOException {
+        if (onVirtualThread()) {
+            return writer.writeValueAsString(value);
+        }
         Output output = outputs.get();
         if (output == null || output.busy) {
             if (output != null) {
@@ -81,6 +92,31 @@ final class ReusedGenerators {
             if (!done) {
                 outputs.remove(); // its generator may be inside an object now
             }
+        }
+    }
+
+    /** @return true when the calling thread keeps a generator (for tests) */
+    boolean keepsGeneratorOnThisThread() {
+        return outputs.get() != null;
+    }
+
+    private static boolean onVirtualThread() {
+        if (IS_VIRTUAL == null) {
+            return false;
+        }
+        try {
+            return (boolean) IS_VIRTUAL.invokeExact(Thread.currentThread());
+        } catch (Throwable e) {
+            throw new IllegalStateException("Thread.isVirtual() failed", e);
+        }
+    }
+
+    private static @Nullable MethodHandle isVirtualHandle() {
+        try {
+            return MethodHandles.publicLookup().findVirtual(Thread.class, "isVirtual",
+                    MethodType.methodType(boolean.class));
+        } catch (NoSuchMethodException | IllegalAccessException e) {
+            return null;
         }
     }
 
