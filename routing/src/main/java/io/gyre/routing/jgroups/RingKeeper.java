@@ -5,6 +5,7 @@ import io.gyre.routing.HashRing;
 import io.gyre.routing.NoEligibleMemberException;
 import io.gyre.routing.RingDiff;
 import io.gyre.routing.jgroups.internal.ClusterChannel;
+import io.gyre.routing.jgroups.internal.CoalescedTask;
 import io.gyre.routing.jgroups.internal.Membership;
 import io.gyre.routing.jgroups.internal.SharedMemberIds;
 import io.gyre.routing.jgroups.internal.WireFormat;
@@ -47,6 +48,12 @@ final class RingKeeper {
 
     private static final Logger log = LoggerFactory.getLogger(JGroupsCommandBus.class);
 
+    /**
+     * The least time between two broadcasts of one kind from this member when they are asked for in a burst: at most
+     * 50 a second, each at most 20 ms late. The first after a quiet spell goes at once.
+     */
+    static final Duration BROADCAST_INTERVAL = Duration.ofMillis(20);
+
     private final String selfId;
     private final Advertisement ownAd;
     private final Supplier<ClusterChannel> channel;
@@ -61,6 +68,13 @@ final class RingKeeper {
 
     private volatile JGroupsCommandBus.@Nullable Eviction lastEviction;
     private volatile boolean advertising;
+    /**
+     * Broadcasts of this member's advertisements, and requests for the missing ones, each shared by the requests that
+     * come while one is pending: every command refused during a ring change asks for one, and without sharing a
+     * burst of refusals became a burst of broadcasts to every member.
+     */
+    private final CoalescedTask advertisements;
+    private final CoalescedTask reconciliations;
     private final ProcessorsKeeper processors;
     private final Duration suspectAfter;
 
@@ -87,6 +101,10 @@ final class RingKeeper {
         this.timer = timer;
         this.work = work;
         this.suspectAfter = suspectAfter;
+        this.advertisements = new CoalescedTask("advertise member " + selfId, this::advertiseIfAdvertising, timer,
+                BROADCAST_INTERVAL);
+        this.reconciliations = new CoalescedTask("reconcile member " + selfId, this::reconcile, timer,
+                BROADCAST_INTERVAL);
         this.processors = new ProcessorsKeeper(selfId, ownAd.weight(), clock, channel, segments, timer, work,
                 this::advertiseLater);
     }
@@ -267,34 +285,36 @@ final class RingKeeper {
      * the view holds members without an advertisement, or a peer's ring turned out to differ from this one's.
      */
     void reconcileLater() {
-        if (!advertising) {
+        if (advertising) {
+            reconciliations.request();
+        }
+    }
+
+    private void reconcile() {
+        Membership known = membership;
+        if (!advertising || known == null) {
             return;
         }
-        try {
-            timer.execute(() -> {
-                advertise();
-                for (Address missing : current().notAdvertised()) {
-                    try {
-                        channel.get().send(missing, WireFormat.encode(new WireMessage.AdvertisementRequest(selfId)));
-                    } catch (Exception e) {
-                        log.debug("Asking {} to advertise itself failed: {}", missing, e.toString());
-                    }
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            log.debug("Not reconciling after the bus stopped: {}", e.toString());
+        advertise();
+        for (Address missing : known.notAdvertised()) {
+            try {
+                channel.get().send(missing, WireFormat.encode(new WireMessage.AdvertisementRequest(selfId)));
+            } catch (Exception e) {
+                log.debug("Asking {} to advertise itself failed: {}", missing, e.toString());
+            }
         }
     }
 
     /** Advertises this member soon, on the timer thread, unless it is leaving. */
     void advertiseLater() {
-        if (!advertising) {
-            return;
+        if (advertising) {
+            advertisements.request();
         }
-        try {
-            timer.execute(this::advertise);
-        } catch (RejectedExecutionException e) {
-            log.debug("Not advertising: {}", e.toString());
+    }
+
+    private void advertiseIfAdvertising() {
+        if (advertising) {
+            advertise();
         }
     }
 
