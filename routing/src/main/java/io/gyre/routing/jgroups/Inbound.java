@@ -19,6 +19,7 @@ import io.gyre.routing.jgroups.internal.ClusterChannel;
 import io.gyre.routing.jgroups.internal.ErrorCodec;
 import io.gyre.routing.jgroups.internal.MemberOutbox;
 import io.gyre.routing.jgroups.internal.Membership;
+import io.gyre.routing.jgroups.internal.OutsiderBudget;
 import io.gyre.routing.jgroups.internal.OutboundReply;
 import io.gyre.routing.jgroups.internal.PendingRequests;
 import io.gyre.routing.jgroups.internal.PendingRequests.Pending;
@@ -27,10 +28,12 @@ import io.gyre.routing.jgroups.internal.WireMessage;
 import io.gyre.routing.jgroups.internal.WireMessage.Advertisement;
 import io.gyre.routing.jgroups.internal.WireMessage.CommandRequest;
 import io.gyre.routing.jgroups.internal.WireMessage.Leaving;
+import io.gyre.routing.jgroups.internal.WireMessage.OutsideViewRefusal;
 import io.gyre.routing.jgroups.internal.WireMessage.Reply;
 import io.gyre.serialization.SerializationException;
 import io.gyre.serialization.SerializedValue;
 import io.gyre.serialization.Serializer;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -49,7 +52,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What other members send this one: frames are believed only when their sender is in the view (from outside it,
- * only commands are looked at, to refuse them as not run), and what they say only from members of the ring.
+ * only commands are looked at, within a budget, to refuse them as not run), and what they say only from members of
+ * the ring.
  * Commands are checked (size, ownership, handler, payload, deadline) and run on the local bus, their outcome queued as a reply in the sender's outbox; replies complete the
  * deliveries they answer, only when they come from the member asked; advertisements (of aggregate types, and of
  * processors under the sender's own ring id) and departures go to the {@link RingKeeper}. Each message that is
@@ -58,13 +62,6 @@ import org.slf4j.LoggerFactory;
 final class Inbound {
 
     private static final Logger log = LoggerFactory.getLogger(JGroupsCommandBus.class);
-    /**
-     * The most bytes of refusals sent in one frame (one more refusal may go over it): a refusal is longer than a
-     * small command, and the transport closes the connection of a frame above {@code maxMessageBytes} plus 64 KiB,
-     * so the refusals of one frame that held many commands go in several frames.
-     */
-    private static final int REFUSALS_PER_FRAME_BYTES = 32 * 1024;
-
     private final String selfId;
     private final BusConfig config;
     private final Supplier<RingKeeper> keeper;
@@ -79,7 +76,10 @@ final class Inbound {
     private final PendingRequests pending;
     private final Function<Address, @Nullable MemberOutbox> outboxes;
     private final AtomicLong refused;
+    private final OutsiderBudget outsiders = new OutsiderBudget();
     private final AtomicLong fromOutsideView = new AtomicLong();
+    private final AtomicLong refusedFromOutsideView = new AtomicLong();
+    private final AtomicLong outsideFramesOverBudget = new AtomicLong();
     private final AtomicLong commandsFromNonMembers = new AtomicLong();
     private final AtomicLong misdirectedReplies = new AtomicLong();
     private final AtomicLong refusedAdvertisements = new AtomicLong();
@@ -105,7 +105,8 @@ final class Inbound {
 
     /** @return what this member refused to believe so far */
     JGroupsCommandBus.Distrust distrust() {
-        return new JGroupsCommandBus.Distrust(fromOutsideView.get(), commandsFromNonMembers.get(),
+        return new JGroupsCommandBus.Distrust(fromOutsideView.get(), refusedFromOutsideView.get(),
+                outsideFramesOverBudget.get(), commandsFromNonMembers.get(),
                 misdirectedReplies.get(), refusedAdvertisements.get(), leavesFromNonMembers.get());
     }
 
@@ -150,6 +151,8 @@ final class Inbound {
                 onCommand(from, request, decoded.length());
             } else if (message instanceof Reply reply) {
                 onReply(from, reply);
+            } else if (message instanceof OutsideViewRefusal refusal) {
+                onOutsideViewRefusal(from, refusal);
             } else if (message instanceof Advertisement ad) {
                 if (ad.weight() > config.maxMemberWeight()) {
                     refusedAdvertisements.incrementAndGet();
@@ -184,12 +187,24 @@ final class Inbound {
      * outcome (issue 10); refused, they are re-sent under the same command id once the view has settled. Whatever else
      * the frame holds (advertisements, replies, departures) is dropped: a member asks for the advertisements it
      * misses once its view holds their senders.
+     *
+     * <p>Such a sender may be no member at all, and the refusals go without flow control, so two bounds hold. What is
+     * sent back is never more than what was received: all the commands of a frame are refused by
+     * {@link OutsideViewRefusal}s, eight bytes per command (and 26 per refusal of up to
+     * {@value OutsideViewRefusal#MAX_REQUEST_IDS} commands) against at least {@value WireFormat#MIN_COMMAND_BYTES}
+     * bytes per command received. And what is read at all is bounded by the {@link OutsiderBudget}: past it, a frame
+     * is dropped unread and counted, and the sender's commands wait for their own deadline.
      */
     private void refuseFromOutsideView(Address from, @Nullable View view, byte[] buffer, int offset, int length) {
-        String viewId = view == null ? "(none yet)" : String.valueOf(view.getViewId());
-        if (fromOutsideView.incrementAndGet() % 1000 == 1) {
-            log.warn("Member {} dropped a message from {}, which is not in its view {} (a member still joining, or "
-                    + "one excluded from the view); commands in it are refused as not run", selfId, from, viewId);
+        fromOutsideView.incrementAndGet();
+        if (!outsiders.admit(from, length)) {
+            if (outsideFramesOverBudget.incrementAndGet() % 1000 == 1) {
+                log.warn("Member {} dropped a frame from {}, which is not in its view, unread: that address (or all "
+                        + "addresses outside the view together) sent more than {} KiB/s after a burst of {} KiB; a "
+                        + "member still joining sends far less", selfId, from,
+                        OutsiderBudget.SENDER_BYTES_PER_SECOND / 1024, OutsiderBudget.SENDER_BURST_BYTES / 1024);
+            }
+            return;
         }
         List<WireFormat.Decoded> messages;
         try {
@@ -197,24 +212,28 @@ final class Inbound {
         } catch (GyreException e) {
             return;
         }
-        long version = membership().current().version();
-        WireFormat.FrameBuilder frame = new WireFormat.FrameBuilder();
+        List<Long> requestIds = new ArrayList<>();
         for (WireFormat.Decoded decoded : messages) {
-            if (!(decoded.message() instanceof CommandRequest request)) {
-                continue;
-            }
-            Reply refusal = new Reply(request.requestId(), null, ErrorCodec.encode(new NotOwnerException("Member "
-                    + selfId + " runs commands only for members of its view, and " + from + " is not in its view "
-                    + viewId + " yet; command " + request.commandId() + " was not run", version)));
-            int appended = frame.append(refusal);
-            if (frame.length() > REFUSALS_PER_FRAME_BYTES && frame.messages() > 1) {
-                frame.removeLast(appended);
-                sendRefusals(from, frame.finish());
-                frame.append(refusal);
+            if (decoded.message() instanceof CommandRequest request) {
+                requestIds.add(request.requestId());
             }
         }
-        if (frame.messages() > 0) {
-            sendRefusals(from, frame.finish());
+        if (requestIds.isEmpty()) {
+            return;
+        }
+        long before = refusedFromOutsideView.getAndAdd(requestIds.size());
+        if (before == 0 || before / 10_000 != (before + requestIds.size()) / 10_000) {
+            log.warn("Member {} refused commands from {}, which is not in its view {} (a member still joining, or "
+                    + "one excluded from the view), as not run", selfId, from, view == null ? "(none yet)"
+                    : view.getViewId());
+        }
+        long version = membership().current().version();
+        long viewId = view == null ? -1 : view.getViewId().getId();
+        for (int at = 0; at < requestIds.size(); at += OutsideViewRefusal.MAX_REQUEST_IDS) {
+            List<Long> some = requestIds.subList(at, Math.min(requestIds.size(),
+                    at + OutsideViewRefusal.MAX_REQUEST_IDS));
+            // A frame of its own: a member of an older version drops only it.
+            sendRefusals(from, WireFormat.encode(new OutsideViewRefusal(version, viewId, some)));
         }
     }
 
@@ -224,6 +243,34 @@ final class Inbound {
             channel.get().sendWithoutWaiting(to, frame);
         } catch (Exception e) {
             log.debug("Member {} could not refuse commands from {}: {}", selfId, to, e.toString());
+        }
+    }
+
+    /**
+     * Commands this member sent to one that had not installed a view holding this member yet: each fails its attempt
+     * as not run and transient, to be sent again, when the refusal comes from the member it was sent to.
+     */
+    private void onOutsideViewRefusal(Address from, OutsideViewRefusal refusal) {
+        for (long requestId : refusal.requestIds()) {
+            Pending expected = pending.get(requestId);
+            if (expected == null) {
+                continue;
+            }
+            if (!expected.target().equals(from)) {
+                misdirectedReplies.incrementAndGet();
+                log.warn("Refusal of request {} came from {} instead of {}; ignored", requestId, from,
+                        expected.target());
+                continue;
+            }
+            Pending request = pending.take(requestId);
+            if (request != null) {
+                request.dispatch().failNotRun(ErrorCodec.notInView(refusal, request.member(), selfId,
+                        request.dispatch().command().commandId()));
+            }
+        }
+        if (refusal.ringVersion() != membership().current().version()) {
+            // The refusing member's ring differs from this member's: make sure neither misses an advertisement.
+            keeper.get().reconcileLater();
         }
     }
 

@@ -242,27 +242,32 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
     }
 
     /**
-     * What this member refused to believe: messages from addresses outside the view, commands from view members
-     * that are not on the ring, replies from another member than the one asked, advertisements that break the
-     * rules (weight above {@code maxMemberWeight}, malformed names), and departures announced by non-members.
-     * Only members of the ring route commands here or are believed; on a cluster without TLS this is the only
-     * guard, so non-zero counts there deserve a look.
+     * What this member refused to believe: frames from addresses outside the view, commands from view members that
+     * are not on the ring, replies from another member than the one asked, advertisements that break the rules
+     * (weight above {@code maxMemberWeight}, malformed names), and departures announced by non-members. Only members
+     * of the ring route commands here or are believed; on a cluster without TLS this is the only guard, so non-zero
+     * counts there deserve a look (a few commands refused from outside the view are a newcomer's, and normal).
      *
-     * @param fromOutsideView        messages dropped because their sender is not in the view (their commands were
-     *                               refused as not run, transient, for a newcomer to re-send once in the view)
-     * @param commandsFromNonMembers commands refused because their sender is not on the ring
-     * @param misdirectedReplies     replies ignored because another member than the one asked sent them
-     * @param refusedAdvertisements  advertisements refused
-     * @param leavesFromNonMembers   departure notices ignored because their sender is not on the ring
+     * @param fromOutsideView         frames received from addresses outside the view; nothing in them is believed
+     * @param refusedFromOutsideView  commands in those frames refused as not run (transient, for a newcomer to re-send
+     *                                once in the view), one count per command
+     * @param outsideFramesOverBudget frames from outside the view dropped unread because their sender, or all senders
+     *                                outside the view together, sent more than a member still joining would (their
+     *                                commands are not counted: they were not read)
+     * @param commandsFromNonMembers  commands refused because their sender is not on the ring
+     * @param misdirectedReplies      replies (or refusals) ignored because another member than the one asked sent them
+     * @param refusedAdvertisements   advertisements refused
+     * @param leavesFromNonMembers    departure notices ignored because their sender is not on the ring
      */
-    public record Distrust(long fromOutsideView, long commandsFromNonMembers, long misdirectedReplies,
-                           long refusedAdvertisements, long leavesFromNonMembers) {
+    public record Distrust(long fromOutsideView, long refusedFromOutsideView, long outsideFramesOverBudget,
+                           long commandsFromNonMembers, long misdirectedReplies, long refusedAdvertisements,
+                           long leavesFromNonMembers) {
     }
 
     /** @return what this member refused to believe so far */
     public Distrust distrust() {
         Inbound in = inbound;
-        return in == null ? new Distrust(0, 0, 0, 0, 0) : in.distrust();
+        return in == null ? new Distrust(0, 0, 0, 0, 0, 0, 0) : in.distrust();
     }
 
     /** @return commands waiting in outboxes to be sent to other members */

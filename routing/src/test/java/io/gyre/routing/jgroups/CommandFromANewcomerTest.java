@@ -86,15 +86,16 @@ class CommandFromANewcomerTest {
                 ledger, "{}", "{\"id\":\"" + ledger + "\",\"amount\":7,\"ref\":\"newcomer\"}");
         newcomer.send(owner, post);
 
-        WireMessage.Reply refusal = newcomer.nextReply();
+        WireMessage.OutsideViewRefusal refusal = newcomer.nextRefusal();
         assertThat(refusal).as("an answer from the owner, before the command's deadline").isNotNull();
-        assertThat(refusal.requestId()).isEqualTo(1);
-        RuntimeException refused = ErrorCodec.decode(refusal.error(), "node-b");
+        assertThat(refusal.requestIds()).containsExactly(1L);
+        RuntimeException refused = ErrorCodec.notInView(refusal, "node-b", "newcomer", post.commandId());
         assertThat(refused).as("transient: the newcomer sends it again once the view has settled")
                 .isInstanceOf(NotOwnerException.class).isInstanceOf(GyreTransientException.class)
                 .hasMessageContaining("not in its view").hasMessageContaining("post-from-newcomer");
         assertThat(store.lastSequence(StreamId.of("Ledger", ledger))).as("the refused command did not run").isZero();
         assertThat(cluster.bus("node-b").distrust().fromOutsideView()).isPositive();
+        assertThat(cluster.bus("node-b").distrust().refusedFromOutsideView()).isEqualTo(1);
 
         // A frame of many commands gets every one refused, in frames the newcomer's transport takes.
         List<WireMessage.CommandRequest> batch = IntStream.rangeClosed(100, 499).mapToObj(id -> new WireMessage
@@ -102,13 +103,14 @@ class CommandFromANewcomerTest {
                 post.remainingNanos(), post.commandType(), ledger, "{}", post.payload())).toList();
         newcomer.sendRaw(owner, WireFormat.encode(batch));
         Set<Long> refusedIds = new HashSet<>();
-        for (int i = 0; i < batch.size(); i++) {
-            WireMessage.Reply reply = newcomer.nextReply();
-            assertThat(reply).as("refusal %s of %s", i + 1, batch.size()).isNotNull();
-            assertThat(ErrorCodec.decode(reply.error(), "node-b")).isInstanceOf(NotOwnerException.class);
-            refusedIds.add(reply.requestId());
+        while (refusedIds.size() < batch.size()) {
+            WireMessage.OutsideViewRefusal more = newcomer.nextRefusal();
+            assertThat(more).as("refusals after %s of %s", refusedIds.size(), batch.size()).isNotNull();
+            refusedIds.addAll(more.requestIds());
         }
         assertThat(refusedIds).hasSize(batch.size());
+        assertThat(cluster.bus("node-b").distrust().refusedFromOutsideView()).as("one count per command")
+                .isEqualTo(1 + batch.size());
         assertThat(store.lastSequence(StreamId.of("Ledger", ledger))).as("none of them ran").isZero();
 
         // Once node-b has the view and the newcomer on its ring, the same command runs, once.

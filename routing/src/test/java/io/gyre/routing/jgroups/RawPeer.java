@@ -29,6 +29,7 @@ final class RawPeer implements AutoCloseable {
 
     private final JChannel channel;
     private final BlockingQueue<WireMessage.Reply> replies = new LinkedBlockingQueue<>();
+    private final BlockingQueue<WireMessage.OutsideViewRefusal> refusals = new LinkedBlockingQueue<>();
     private final AtomicInteger commands = new AtomicInteger();
     private volatile @Nullable Function<WireMessage.CommandRequest, WireMessage.WireError> answer;
 
@@ -43,6 +44,8 @@ final class RawPeer implements AutoCloseable {
                         message.getLength())) {
                     if (decoded.message() instanceof WireMessage.Reply reply) {
                         replies.add(reply);
+                    } else if (decoded.message() instanceof WireMessage.OutsideViewRefusal refusal) {
+                        refusals.add(refusal);
                     } else if (decoded.message() instanceof WireMessage.CommandRequest request) {
                         answer(message.getSrc(), request);
                     }
@@ -112,6 +115,16 @@ final class RawPeer implements AutoCloseable {
     /** @return the next reply, or null when none comes within 10 s */
     WireMessage.@Nullable Reply nextReply() throws InterruptedException {
         return replies.poll(10, TimeUnit.SECONDS);
+    }
+
+    /** @return how many replies arrived that no {@link #nextReply()} took yet */
+    int repliesWaiting() {
+        return replies.size();
+    }
+
+    /** @return the next refusal of commands sent from outside the member's view, or null when none comes within 10 s */
+    WireMessage.@Nullable OutsideViewRefusal nextRefusal() throws InterruptedException {
+        return refusals.poll(10, TimeUnit.SECONDS);
     }
 
     @Override

@@ -4,8 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gyre.eventstore.InMemoryEventStore;
 import io.gyre.eventstore.StreamId;
-import io.gyre.routing.NotOwnerException;
-import io.gyre.routing.jgroups.internal.ErrorCodec;
+import io.gyre.routing.jgroups.internal.OutsiderBudget;
 import io.gyre.routing.jgroups.internal.WireFormat;
 import io.gyre.routing.jgroups.internal.WireMessage;
 import io.gyre.routing.testmodel.LedgerMessages.OpenLedger;
@@ -25,9 +24,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Review of the refusal of commands from outside the view: a peer outside node-b's view sends frames of small
- * commands; none runs, each is refused, and the bytes node-b sends back are measured against the bytes it was sent
- * (the refusals go without flow control, so their ratio is what a rogue can make a member send).
+ * Review of the refusal of commands from outside the view: a peer outside node-b's view floods it with frames of small
+ * commands. None runs; node-b answers what it reads with compact refusals, never more bytes than it read (the refusals
+ * go without flow control, so their size is what a rogue could make a member send), and reads no more than the
+ * sender's budget: the rest is dropped unread and counted.
  */
 class RogueOutsideViewReviewTest {
 
@@ -55,45 +55,79 @@ class RogueOutsideViewReviewTest {
 
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
-    void frames_of_small_commands_from_outside_the_view_run_nothing_and_the_refusals_are_measured() throws Exception {
+    void a_flood_of_small_commands_from_outside_the_view_runs_nothing_gets_fewer_bytes_back_and_is_dropped_past_its_budget()
+            throws Exception {
         String ledger = IntStream.range(0, 1000).mapToObj(i -> "ledger-" + i)
                 .filter(id -> cluster.bus("node-a").ring().owner(id, "Ledger").id().equals("node-b"))
                 .findFirst().orElseThrow();
         cluster.node("node-a").commandGateway().sendAndWait(new OpenLedger(ledger));
-        Address owner = cluster.bus("node-b").addressForTest();
+        JGroupsCommandBus nodeB = cluster.bus("node-b");
+        Address owner = nodeB.addressForTest();
         holdViewsOfB.hold();
         rogue = new RawPeer(cluster);
         await("node-b holds the view with the rogue", holdViewsOfB::holdsAView);
         String type = cluster.node("node-b").serializer().types().nameOf(Post.class);
 
-        int frames = 20;
+        // About 3.6 MB, seven times the sender's burst: past it, only its rate (64 KiB/s) is read.
+        int frames = 80;
         int perFrame = 500;
         long sentBytes = 0;
+        List<Integer> frameBytes = new ArrayList<>();
+        Set<Long> sent = new HashSet<>();
         long requestId = 0;
+        long started = System.nanoTime();
         for (int f = 0; f < frames; f++) {
             List<WireMessage.CommandRequest> batch = new ArrayList<>();
             for (int i = 0; i < perFrame; i++) {
                 requestId++;
+                sent.add(requestId);
                 batch.add(new WireMessage.CommandRequest(requestId, 0, "L", "c" + requestId, 1, false,
                         TimeUnit.SECONDS.toNanos(30), type, ledger, "{}", "{}"));
             }
             byte[] frame = WireFormat.encode(batch);
             sentBytes += frame.length;
+            frameBytes.add(frame.length);
             rogue.sendRaw(owner, frame);
         }
+        await("node-b received every frame", () -> nodeB.distrust().fromOutsideView() == frames);
+        double seconds = (System.nanoTime() - started) / 1e9;
+        JGroupsCommandBus.Distrust distrust = nodeB.distrust();
+
         long replyBytes = 0;
         Set<Long> refused = new HashSet<>();
-        for (int i = 0; i < frames * perFrame; i++) {
-            WireMessage.Reply reply = rogue.nextReply();
-            assertThat(reply).as("refusal %s", i + 1).isNotNull();
-            assertThat(ErrorCodec.decode(reply.error(), "node-b")).isInstanceOf(NotOwnerException.class);
-            replyBytes += WireFormat.encode(reply).length;
-            refused.add(reply.requestId());
+        while (refused.size() < distrust.refusedFromOutsideView()) {
+            WireMessage.OutsideViewRefusal refusal = rogue.nextRefusal();
+            assertThat(refusal).as("refusals after %s of %s", refused.size(), distrust.refusedFromOutsideView())
+                    .isNotNull();
+            replyBytes += WireFormat.encode(refusal).length;
+            for (long id : refusal.requestIds()) {
+                assertThat(refused.add(id)).as("request %s refused once", id).isTrue();
+            }
         }
-        assertThat(refused).hasSize(frames * perFrame);
+        assertThat(sent).containsAll(refused);
+        // One connection delivers in order: a reply per command, sent before the last refusal, would be here by now.
+        assertThat(rogue.repliesWaiting()).as("no reply per command").isZero();
+
+        // Frame f held requests f * perFrame + 1 to (f + 1) * perFrame.
+        Set<Integer> read = new HashSet<>();
+        refused.forEach(id -> read.add((int) ((id - 1) / perFrame)));
+        long readFrames = read.size();
+        long readBytes = read.stream().mapToLong(frameBytes::get).sum();
+        int largestFrame = frameBytes.stream().mapToInt(Integer::intValue).max().orElseThrow();
+        assertThat(distrust.refusedFromOutsideView()).as("whole frames read, every command in them refused")
+                .isEqualTo(readFrames * perFrame);
+        assertThat(distrust.outsideFramesOverBudget()).as("the frames past the budget, dropped unread")
+                .isPositive().isEqualTo(frames - readFrames);
+        assertThat((double) readBytes).as("read: the burst, the rate over %.1f s, and one frame owed", seconds)
+                .isLessThanOrEqualTo(OutsiderBudget.SENDER_BURST_BYTES + OutsiderBudget.SENDER_BYTES_PER_SECOND
+                        * seconds + largestFrame);
+        assertThat(replyBytes).as("refusal bytes against the bytes read").isLessThanOrEqualTo(readBytes);
         assertThat(store.lastSequence(StreamId.of("Ledger", ledger))).as("nothing ran").isZero();
-        System.out.printf("rogue sent %d commands in %d bytes; node-b answered with %d bytes of refusals (%.1fx)%n",
-                frames * perFrame, sentBytes, replyBytes, (double) replyBytes / sentBytes);
+        System.out.printf("rogue sent %d commands in %d frames, %d bytes, in %.1f s; node-b read %d frames (%d "
+                + "commands), dropped %d unread, and answered with %d bytes of refusals (%.3fx the bytes read, %.3fx "
+                + "the bytes sent)%n", frames * perFrame, frames, sentBytes, seconds, readFrames,
+                distrust.refusedFromOutsideView(), distrust.outsideFramesOverBudget(), replyBytes,
+                (double) replyBytes / readBytes, (double) replyBytes / sentBytes);
     }
 
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {

@@ -121,6 +121,23 @@ public final class ErrorCodec {
     }
 
     /**
+     * The failure a command gets when a member refused it because this member was not in its view yet: transient, for
+     * the command to be sent again once the view has settled.
+     *
+     * @param refusal   the refusal that named the command
+     * @param member    the member that refused it
+     * @param self      this member's id
+     * @param commandId the refused command's id
+     * @return the exception to fail the command's attempt with
+     */
+    public static NotOwnerException notInView(WireMessage.OutsideViewRefusal refusal, String member, String self,
+            String commandId) {
+        return new NotOwnerException("Member " + member + " runs commands only for members of its view, and member "
+                + self + " is not in its view " + (refusal.viewId() < 0 ? "(none yet)" : refusal.viewId()) + " yet; "
+                + "command " + commandId + " was not run", refusal.ringVersion());
+    }
+
+    /**
      * @param error  a failure in wire form
      * @param member the member it came from
      * @return the exception to complete the caller's future with

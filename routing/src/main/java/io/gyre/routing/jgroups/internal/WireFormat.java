@@ -4,6 +4,7 @@ import io.gyre.routing.jgroups.internal.WireMessage.Advertisement;
 import io.gyre.routing.jgroups.internal.WireMessage.AdvertisementRequest;
 import io.gyre.routing.jgroups.internal.WireMessage.CommandRequest;
 import io.gyre.routing.jgroups.internal.WireMessage.Leaving;
+import io.gyre.routing.jgroups.internal.WireMessage.OutsideViewRefusal;
 import io.gyre.routing.jgroups.internal.WireMessage.ProcessorsAdvertisement;
 import io.gyre.routing.jgroups.internal.WireMessage.Reply;
 import io.gyre.routing.jgroups.internal.WireMessage.WireError;
@@ -39,6 +40,12 @@ public final class WireFormat {
     private static final byte LEAVING = 4;
     private static final byte ADVERTISEMENT_REQUEST = 5;
     private static final byte PROCESSORS = 6;
+    private static final byte OUTSIDE_VIEW_REFUSAL = 7;
+    /**
+     * The fewest bytes a command takes in a frame (every string empty): a kind, two longs, an int, a boolean, a long
+     * and six string lengths.
+     */
+    public static final int MIN_COMMAND_BYTES = 1 + 8 + 8 + 4 + 4 + 4 + 1 + 8 + 4 + 4 + 4 + 4;
     /** The most processors one member may advertise. */
     public static final int MAX_PROCESSORS = 1000;
     private static final int MAX_STRING_BYTES = 64 * 1024 * 1024;
@@ -371,6 +378,14 @@ public final class WireFormat {
                 writeString(out, processor.getKey());
                 out.writeInt(processor.getValue());
             }
+        } else if (message instanceof OutsideViewRefusal r) {
+            out.writeByte(OUTSIDE_VIEW_REFUSAL);
+            out.writeLong(r.ringVersion());
+            out.writeLong(r.viewId());
+            out.writeInt(r.requestIds().size());
+            for (long requestId : r.requestIds()) {
+                out.writeLong(requestId);
+            }
         }
     }
 
@@ -459,6 +474,7 @@ public final class WireFormat {
             case LEAVING -> new Leaving(readString(in));
             case ADVERTISEMENT_REQUEST -> new AdvertisementRequest(readString(in));
             case PROCESSORS -> readProcessors(in);
+            case OUTSIDE_VIEW_REFUSAL -> readOutsideViewRefusal(in);
             default -> throw new SerializationException("Unknown cluster message kind " + kind, null);
         };
     }
@@ -478,6 +494,22 @@ public final class WireFormat {
             processors.put(readString(in), in.readInt());
         }
         return new ProcessorsAdvertisement(memberId, incarnation, version, processors);
+    }
+
+    /** Bounds the count, and checks the frame holds that many ids, before allocating for them. */
+    private static OutsideViewRefusal readOutsideViewRefusal(In in) {
+        long ringVersion = in.readLong();
+        long viewId = in.readLong();
+        int count = in.readInt();
+        if (count < 1 || count > OutsideViewRefusal.MAX_REQUEST_IDS || (long) count * 8 > in.available()) {
+            throw new SerializationException("Malformed cluster message: a refusal of " + count + " requests in "
+                    + in.available() + " bytes; 1 to " + OutsideViewRefusal.MAX_REQUEST_IDS + " are allowed", null);
+        }
+        Long[] requestIds = new Long[count];
+        for (int i = 0; i < count; i++) {
+            requestIds[i] = in.readLong();
+        }
+        return new OutsideViewRefusal(ringVersion, viewId, Arrays.asList(requestIds));
     }
 
     private static Reply readReply(In in) {

@@ -1,6 +1,7 @@
 package io.gyre.routing.jgroups.internal;
 
 import io.gyre.serialization.SerializedValue;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
@@ -39,6 +40,33 @@ public sealed interface WireMessage {
      * @param error     the failure, or null on success
      */
     record Reply(long requestId, @Nullable SerializedValue result, @Nullable WireError error) implements WireMessage {
+    }
+
+    /**
+     * Commands a member did not run because their sender is not in its view (a newcomer whose view arrived before
+     * this member's): sent by that member straight back to the sender, in a frame of its own, in place of one
+     * {@link Reply} per command; not answered. The sender takes each as a transient "not owner" and re-sends the
+     * command under the same command id once the view has settled. Eight bytes per refused command, against at least
+     * {@value WireFormat#MIN_COMMAND_BYTES} for the command itself: what a member sends to an address outside its view
+     * is never more than what it received from there.
+     *
+     * @param ringVersion the refusing member's ring version
+     * @param viewId      the number of the refusing member's view, or -1 before it has one
+     * @param requestIds  the sender's request ids of the refused commands, 1 to {@value #MAX_REQUEST_IDS}
+     */
+    record OutsideViewRefusal(long ringVersion, long viewId, List<Long> requestIds) implements WireMessage {
+
+        /** The most request ids one refusal holds: about 32 KiB, well under any frame limit. */
+        public static final int MAX_REQUEST_IDS = 4000;
+
+        /** Copies the ids and checks their count. */
+        public OutsideViewRefusal {
+            requestIds = List.copyOf(requestIds);
+            if (requestIds.isEmpty() || requestIds.size() > MAX_REQUEST_IDS) {
+                throw new IllegalArgumentException("a refusal names 1 to " + MAX_REQUEST_IDS + " requests, not "
+                        + requestIds.size());
+            }
+        }
     }
 
     /**

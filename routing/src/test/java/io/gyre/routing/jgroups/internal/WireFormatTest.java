@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gyre.routing.jgroups.internal.WireMessage.CommandRequest;
+import io.gyre.routing.jgroups.internal.WireMessage.OutsideViewRefusal;
 import io.gyre.routing.jgroups.internal.WireMessage.Reply;
 import io.gyre.serialization.SerializationException;
 import io.gyre.serialization.SerializedValue;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 
 class WireFormatTest {
@@ -66,5 +68,49 @@ class WireFormatTest {
 
         assertThat(WireFormat.decode(buffer, 10, frame.length)).extracting(WireFormat.Decoded::message)
                 .containsExactly(command(1, "x"));
+    }
+
+    @Test
+    void a_refusal_of_commands_from_outside_the_view_comes_back_equal() {
+        OutsideViewRefusal refusal = new OutsideViewRefusal(7, 12, List.of(1L, Long.MAX_VALUE, -3L));
+
+        byte[] frame = WireFormat.encode(refusal);
+
+        assertThat(WireFormat.decodeOne(frame)).isEqualTo(refusal);
+        assertThat(frame).hasSize(WireFormat.FRAME_OVERHEAD + 1 + 8 + 8 + 4 + 3 * 8);
+    }
+
+    @Test
+    void the_refusal_of_a_frame_of_the_smallest_commands_is_smaller_than_that_frame() {
+        for (int count : new int[] {1, 2, 500, OutsideViewRefusal.MAX_REQUEST_IDS, WireFormat.MAX_MESSAGES_PER_FRAME}) {
+            List<CommandRequest> commands = LongStream.rangeClosed(1, count).mapToObj(id -> new CommandRequest(id,
+                    0, "", "", 0, false, 0, "", "", "", "")).toList();
+            byte[] received = WireFormat.encode(commands);
+            assertThat(received.length).as("%d commands", count)
+                    .isEqualTo(WireFormat.FRAME_OVERHEAD + count * WireFormat.MIN_COMMAND_BYTES);
+            long refusalBytes = 0;
+            for (int at = 0; at < count; at += OutsideViewRefusal.MAX_REQUEST_IDS) {
+                List<Long> ids = LongStream.rangeClosed(at + 1, Math.min(count, at + OutsideViewRefusal
+                        .MAX_REQUEST_IDS)).boxed().toList();
+                refusalBytes += WireFormat.encode(new OutsideViewRefusal(Long.MAX_VALUE, Long.MAX_VALUE, ids)).length;
+            }
+            assertThat(refusalBytes).as("refusal of %d commands", count).isLessThan(received.length);
+        }
+    }
+
+    @Test
+    void a_refusal_claiming_more_ids_than_its_bytes_hold_is_refused_before_allocating() {
+        byte[] frame = WireFormat.encode(new OutsideViewRefusal(1, 2, List.of(5L)));
+        int countAt = WireFormat.FRAME_OVERHEAD + 1 + 8 + 8;
+        for (int claimed : new int[] {0, 2, OutsideViewRefusal.MAX_REQUEST_IDS + 1, Integer.MAX_VALUE, -1}) {
+            byte[] forged = frame.clone();
+            forged[countAt] = (byte) (claimed >>> 24);
+            forged[countAt + 1] = (byte) (claimed >>> 16);
+            forged[countAt + 2] = (byte) (claimed >>> 8);
+            forged[countAt + 3] = (byte) claimed;
+            assertThatThrownBy(() -> WireFormat.decode(forged, 0, forged.length)).as("%d ids claimed", claimed)
+                    .isInstanceOf(SerializationException.class);
+        }
+        assertThatThrownBy(() -> new OutsideViewRefusal(1, 2, List.of())).isInstanceOf(IllegalArgumentException.class);
     }
 }
