@@ -10,7 +10,9 @@ import java.util.random.RandomGenerator;
  * attempts is available too, but off by default: whether a burst succeeds should depend on the deadline the caller
  * chose, not on how fast the machine is). Non-transient failures and exceptions from command handlers are never
  * retried. A concurrency conflict or a failure of the event store is not retried here at all: the owner retries it
- * in place, on fresh state, so that the aggregate's later commands cannot overtake it. Immutable.
+ * in place, on fresh state, so that the aggregate's later commands cannot overtake it. A closed event store
+ * ({@link io.gyre.eventstore.EventStoreClosedException}) is retried by neither: the command is answered at once.
+ * Immutable.
  *
  * <p>The delay before attempt {@code n + 1} is {@code min(maxBackoff, initialBackoff * multiplier^(n-1))},
  * reduced by a random fraction of up to {@code jitter} of itself, so that clients that failed together do not

@@ -286,8 +286,15 @@ public final class EventSourcedRepository<A> implements CommandHandlerFunction {
                         return;
                     }
                     retryAfter(conflictPauseMillis(tries, command));
-                } else if (cause instanceof EventStoreException storeFailure
-                        && !(cause instanceof EventStoreClosedException) && mayRetryAfterStoreFailure()) {
+                } else if (cause instanceof EventStoreClosedException closed) {
+                    // Not retried: waiting cannot reopen the store. The store says whether this try's append may have
+                    // been written; an earlier try of this turn that failed on the store may have been, too (which
+                    // step of it failed is not known here), so the command's outcome is then unknown.
+                    outcome.completeExceptionally(closed.mayHaveBeenStored() || storeFailures == 0 ? closed
+                            : new EventStoreClosedException(command + " on " + stream + ": the event store closed "
+                            + "after " + storeFailures + " failed tr" + (storeFailures == 1 ? "y" : "ies") + " whose "
+                            + "append may have been written, so whether it was stored is unknown", closed, true));
+                } else if (cause instanceof EventStoreException storeFailure && mayRetryAfterStoreFailure()) {
                     // The store failed to load, confirm or append (a lost connection, a pool timeout, a fail-over).
                     // Retried here, inside the aggregate's turn, so that the aggregate's later commands still wait
                     // behind this one: handed back to the sender, it would be retried behind them (I3). The append

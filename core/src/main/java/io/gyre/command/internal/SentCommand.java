@@ -9,6 +9,7 @@ import io.gyre.command.CommandNotExecutedException;
 import io.gyre.command.CommandOutcomeUnknownException;
 import io.gyre.command.Deadline;
 import io.gyre.command.RetryPolicy;
+import io.gyre.eventstore.EventStoreClosedException;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -110,6 +111,16 @@ final class SentCommand {
             // This node's own bus has stopped: retrying here cannot help; the caller may send through another node.
             boolean mayHaveRun = earlierMayHaveRun || dispatch.mayHaveRun();
             finish(null, mayHaveRun ? timedOut(true, "the node's command bus closed") : cause);
+            return;
+        }
+        if (cause instanceof EventStoreClosedException closed) {
+            // This node's event store is closed: retrying here cannot help (its next try would fail the same way,
+            // until the deadline), so the caller is answered now and may send through another node.
+            lastFailure = closed;
+            boolean mayHaveRun = earlierMayHaveRun || closed.mayHaveBeenStored();
+            finish(null, mayHaveRun ? timedOut(true, "the event store closed") : new CommandNotExecutedException(
+                    message + " was not executed: the event store is closed, and nothing of it is stored; it is safe "
+                    + "to send again (through another node)", message.commandId(), closed));
             return;
         }
         if (cause instanceof CommandNotExecutedException && number > 1 && deadline.hasPassed()) {

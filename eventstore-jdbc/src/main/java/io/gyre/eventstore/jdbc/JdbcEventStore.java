@@ -153,6 +153,7 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
 
     private final Dialect dialect;
     private final TableNames tables;
+    private final Connections connections;
     private final StreamReader reader;
     private final GlobalLog log;
     private final Appender appender;
@@ -170,7 +171,7 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
         boolean postgres = dialect == Dialect.POSTGRES;
         String channel = postgres && builder.notifyAppends ? PostgresAppendListener.channelFor(builder.tables) : null;
         Statements sql = new Statements(postgres, builder.tables);
-        Connections connections = new Connections(builder.dataSource, sql,
+        this.connections = new Connections(builder.dataSource, sql,
                 builder.queryTimeout == null ? 0 : (int) builder.queryTimeout.toSeconds());
         Failures failures = new Failures();
         this.reader = new StreamReader(connections, failures, builder.readBatchSize);
@@ -189,7 +190,7 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
                 builder.maxAppendsPerTransaction, builder.appendTransactionsFor(dialect),
                 (request, maybeWritten) -> new EventStoreClosedException(Appender.describe(request) + (maybeWritten
                         ? ": the event store closed while it was being written, so whether it was stored is unknown"
-                        : ": not stored, the event store is closed"), null),
+                        : ": not stored, the event store is closed"), null, maybeWritten),
                 "gyre-eventstore");
     }
 
@@ -495,11 +496,19 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
     /**
      * Lets the writers write the appends already queued (up to {@value #CLOSE_SECONDS} seconds, after which those
      * left fail), refusing new ones; stops the append listener; and closes the connection pool if the store made it
-     * ({@link #h2(Path)}); a given data source stays open.
+     * ({@link #h2(Path)}); a given data source stays open. Appends refused or ended by the close, and every read or
+     * append after it, fail at once with an {@link EventStoreClosedException} that says whether the append may have
+     * been stored ({@link EventStoreClosedException#mayHaveBeenStored()}): a node answers the commands they belong
+     * to at once instead of retrying them until their deadlines. A read that was running while the pool closed may
+     * fail with a transient {@link JdbcEventStoreException} instead; tried again, it gets the closed failure.
      */
     @Override
     public void close() {
         groupCommit.close(Duration.ofSeconds(CLOSE_SECONDS));
+        // After the writers' drain, which needs connections: from here every read and append is refused at once with
+        // an EventStoreClosedException, which a node does not retry, instead of failing on a closed pool (or, on a
+        // given data source, reading on) with a transient error that its commands would retry until their deadlines.
+        connections.close();
         if (listener != null) {
             listener.close();
         }

@@ -27,9 +27,10 @@ import org.junit.jupiter.api.io.TempDir;
  * Review of the embedded store's HikariCP pool: a store closed under load answers every append, and its file can be
  * opened again in the same JVM, as often as wanted; a store that fails to start leaves no pool behind.
  *
- * <p>Observed (printed, not asserted): with the store closed under a running node, {@code node.close()} takes the
- * in-flight commands' whole deadline (about 20 s for a 20 s deadline, 60 s for 60 s), and their futures are answered
- * only then; none hangs beyond it.
+ * <p>Printed, not asserted: how long {@code store.close()} and then {@code node.close()} take. Until the node stopped
+ * retrying a closed store, {@code node.close()} took the in-flight commands' whole deadline (about 20 s for a 20 s
+ * deadline, 60 s for 60 s) and their futures were answered only then; they are now answered as the store closes, and
+ * {@link StoreClosedUnderRunningNodeTest} asserts it.
  */
 class EmbeddedH2LifecycleReviewTest {
 

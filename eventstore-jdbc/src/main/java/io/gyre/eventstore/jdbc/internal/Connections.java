@@ -1,10 +1,12 @@
 package io.gyre.eventstore.jdbc.internal;
 
+import io.gyre.eventstore.EventStoreClosedException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.Objects;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where the store's collaborators get connections and statements: the user's data source, the SQL of the
@@ -15,6 +17,7 @@ public final class Connections {
     private final DataSource dataSource;
     private final Statements sql;
     private final int queryTimeoutSeconds;
+    private volatile boolean closed;
 
     /**
      * @param dataSource          the pooled data source
@@ -30,9 +33,33 @@ public final class Connections {
     /**
      * @return a connection from the pool; close it
      * @throws SQLException when none can be had
+     * @throws EventStoreClosedException once the store is closed ({@link #close()})
      */
     public Connection open() throws SQLException {
-        return dataSource.getConnection();
+        if (closed) {
+            throw closedFailure(null);
+        }
+        try {
+            return dataSource.getConnection();
+        } catch (SQLException e) {
+            if (closed) {
+                throw closedFailure(e); // the store's own pool, closed while this caller waited for it
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Refuses every connection from now on: the store is closed. Its appends that were queued or being written have
+     * been answered by then (see {@link GroupCommit#close}).
+     */
+    public void close() {
+        closed = true;
+    }
+
+    private EventStoreClosedException closedFailure(@Nullable Throwable cause) {
+        return new EventStoreClosedException("The event store on " + sql.eventsTable() + " is closed: it takes no "
+                + "more reads or appends, and nothing of this one was read or stored", cause);
     }
 
     /**
