@@ -437,6 +437,7 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
      *
      * @return the status
      * @throws JdbcEventStoreException when the database cannot be reached
+     * @throws EventStoreClosedException on PostgreSQL, after {@link #close()}
      */
     public GlobalLogStatus globalLogStatus() {
         if (watch == null) {
