@@ -239,8 +239,9 @@ final class Inbound {
 
     private void sendRefusals(Address to, byte[] frame) {
         try {
-            // Not through an outbox: those are for members of the view, and closed for any other address.
-            channel.get().sendWithoutWaiting(to, frame);
+            // Not through an outbox: those are for members of the view, and closed for any other address. Sent once:
+            // an address that never acknowledges must not get it again every retransmission interval.
+            channel.get().sendOnceWithoutWaiting(to, frame);
         } catch (Exception e) {
             log.debug("Member {} could not refuse commands from {}: {}", selfId, to, e.toString());
         }
