@@ -258,9 +258,7 @@ final class Inbound {
                 continue;
             }
             if (!expected.target().equals(from)) {
-                misdirectedReplies.incrementAndGet();
-                log.warn("Refusal of request {} came from {} instead of {}; ignored", requestId, from,
-                        expected.target());
+                misdirected("Refusal of", requestId, from, expected.target());
                 continue;
             }
             Pending request = pending.take(requestId);
@@ -412,15 +410,26 @@ final class Inbound {
         }
     }
 
+    /**
+     * Counts an answer from another member than the one asked, and logs the first of every thousand: a peer in the
+     * view can name every request id in a frame (10,000 replies, or refusals of 4,000 ids each), and a warning per
+     * id would let it flood the log.
+     */
+    private void misdirected(String what, long requestId, Address from, Address expected) {
+        long count = misdirectedReplies.incrementAndGet();
+        if (count % 1000 == 1) {
+            log.warn("{} request {} came from {} instead of {}; ignored ({} such answers so far)", what,
+                    requestId, from, expected, count);
+        }
+    }
+
     private void onReply(Address from, Reply reply) {
         Pending expected = pending.get(reply.requestId());
         if (expected == null) {
             return;
         }
         if (!expected.target().equals(from)) {
-            misdirectedReplies.incrementAndGet();
-            log.warn("Reply to request {} came from {} instead of {}; ignored", reply.requestId(), from,
-                    expected.target());
+            misdirected("Reply to", reply.requestId(), from, expected.target());
             return;
         }
         Pending request = pending.take(reply.requestId());
