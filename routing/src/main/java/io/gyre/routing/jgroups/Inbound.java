@@ -239,8 +239,9 @@ final class Inbound {
 
     private void sendRefusals(Address to, byte[] frame) {
         try {
-            // Not through an outbox: those are for members of the view, and closed for any other address.
-            channel.get().sendWithoutWaiting(to, frame);
+            // Not through an outbox: those are for members of the view, and closed for any other address. Sent once:
+            // an address that never acknowledges must not get it again every retransmission interval.
+            channel.get().sendOnceWithoutWaiting(to, frame);
         } catch (Exception e) {
             log.debug("Member {} could not refuse commands from {}: {}", selfId, to, e.toString());
         }
@@ -257,9 +258,7 @@ final class Inbound {
                 continue;
             }
             if (!expected.target().equals(from)) {
-                misdirectedReplies.incrementAndGet();
-                log.warn("Refusal of request {} came from {} instead of {}; ignored", requestId, from,
-                        expected.target());
+                misdirected("Refusal of", requestId, from, expected.target());
                 continue;
             }
             Pending request = pending.take(requestId);
@@ -411,15 +410,26 @@ final class Inbound {
         }
     }
 
+    /**
+     * Counts an answer from another member than the one asked, and logs the first of every thousand: a peer in the
+     * view can name every request id in a frame (10,000 replies, or refusals of 4,000 ids each), and a warning per
+     * id would let it flood the log.
+     */
+    private void misdirected(String what, long requestId, Address from, Address expected) {
+        long count = misdirectedReplies.incrementAndGet();
+        if (count % 1000 == 1) {
+            log.warn("{} request {} came from {} instead of {}; ignored ({} such answers so far)", what,
+                    requestId, from, expected, count);
+        }
+    }
+
     private void onReply(Address from, Reply reply) {
         Pending expected = pending.get(reply.requestId());
         if (expected == null) {
             return;
         }
         if (!expected.target().equals(from)) {
-            misdirectedReplies.incrementAndGet();
-            log.warn("Reply to request {} came from {} instead of {}; ignored", reply.requestId(), from,
-                    expected.target());
+            misdirected("Reply to", reply.requestId(), from, expected.target());
             return;
         }
         Pending request = pending.take(reply.requestId());

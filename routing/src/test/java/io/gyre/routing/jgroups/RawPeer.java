@@ -7,6 +7,7 @@ import io.gyre.routing.jgroups.internal.WireFormat;
 import io.gyre.routing.jgroups.internal.WireMessage;
 import java.net.InetAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -19,6 +20,7 @@ import org.jgroups.JChannel;
 import org.jgroups.Message;
 import org.jgroups.Receiver;
 import org.jgroups.stack.IpAddress;
+import org.jgroups.stack.Protocol;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -34,9 +36,21 @@ final class RawPeer implements AutoCloseable {
     private volatile @Nullable Function<WireMessage.CommandRequest, WireMessage.WireError> answer;
 
     RawPeer(TestCluster cluster) throws Exception {
+        this(cluster, null);
+    }
+
+    /**
+     * @param cluster          the cluster to join
+     * @param aboveTransport   a protocol to put right above the transport (a fault), or null
+     */
+    RawPeer(TestCluster cluster, @Nullable Protocol aboveTransport) throws Exception {
         InetAddress loopback = InetAddress.getLoopbackAddress();
-        channel = new JChannel(DefaultStack.protocols(loopback, cluster.basePort(), cluster.portRange(),
-                List.of(new IpAddress(loopback, cluster.basePort())), 60_000, false));
+        List<Protocol> stack = new ArrayList<>(DefaultStack.protocols(loopback, cluster.basePort(),
+                cluster.portRange(), List.of(new IpAddress(loopback, cluster.basePort())), 60_000, false));
+        if (aboveTransport != null) {
+            stack.add(1, aboveTransport);
+        }
+        channel = new JChannel(stack);
         channel.setReceiver(new Receiver() {
             @Override
             public void receive(Message message) {
@@ -125,6 +139,11 @@ final class RawPeer implements AutoCloseable {
     /** @return the next refusal of commands sent from outside the member's view, or null when none comes within 10 s */
     WireMessage.@Nullable OutsideViewRefusal nextRefusal() throws InterruptedException {
         return refusals.poll(10, TimeUnit.SECONDS);
+    }
+
+    /** @return this peer's address */
+    Address addressForTest() {
+        return channel.getAddress();
     }
 
     @Override

@@ -112,18 +112,22 @@ public final class ClusterChannel implements AutoCloseable {
     }
 
     /**
-     * Sends a short frame to an address that need not be in this member's view, without waiting for it: past flow
-     * control, and, when the transport's send queue is full, dropped there and sent again by the reliable unicast
-     * layer instead of blocking. For answers given on the thread that received what they answer, which must not
-     * block. The default stack's sends never block anyway (non-blocking sends); a stack file whose transport has
-     * neither a bundler nor non-blocking sends writes on the calling thread, and may wait for the socket.
+     * Sends a short frame once to an address that need not be in this member's view, without waiting for it: past
+     * flow control and past the reliable unicast layer, so it is never sent again. An address outside the view may
+     * never acknowledge what it gets (a peer that is no member, or an address it made up), and a reliable send to it
+     * would be retransmitted every retransmission interval for as long as the unicast layer keeps trying, each
+     * address with a connection of its own: what this member sends would then grow with time, not with what it
+     * received. When the transport's send queue is full the frame is dropped, and its receiver is left to its own
+     * deadline. For answers given on the thread that received what they answer, which must not block. The default
+     * stack's sends never block anyway (non-blocking sends); a stack file whose transport has neither a bundler nor
+     * non-blocking sends writes on the calling thread, and may wait for the socket.
      *
      * @param to    the address
      * @param frame the frame
      * @throws Exception when the channel is closed or the send fails
      */
-    public void sendWithoutWaiting(Address to, byte[] frame) throws Exception {
-        channel.send(new BytesMessage(to, frame).setFlag(Message.Flag.NO_FC)
+    public void sendOnceWithoutWaiting(Address to, byte[] frame) throws Exception {
+        channel.send(new BytesMessage(to, frame).setFlag(Message.Flag.NO_FC, Message.Flag.NO_RELIABILITY)
                 .setFlag(Message.TransientFlag.DONT_BLOCK));
     }
 
