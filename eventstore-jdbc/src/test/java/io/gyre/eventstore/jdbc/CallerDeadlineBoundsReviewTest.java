@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.gyre.eventstore.AppendRequest;
+import io.gyre.eventstore.AppendResult;
 import io.gyre.eventstore.ExpectedSequence;
 import io.gyre.eventstore.conformance.Events;
 import java.sql.Connection;
@@ -13,9 +15,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -82,31 +84,43 @@ class CallerDeadlineBoundsReviewTest {
     }
 
     @Test
-    @Disabled("bug (documented limit): a waiting caller that writes its own append waits for a pooled connection up "
-            + "to the pool's connectionTimeout (here 4 s), far past its deadline (300 ms); GroupAppender opens the "
-            + "connection before any bound applies, and DataSource.getConnection takes no timeout")
     void a_caller_waiting_for_a_pooled_connection_is_not_held_past_its_deadline() throws Exception {
         HikariDataSource pool = pool(4, 4_000);
         JdbcEventStore store = JdbcEventStore.builder(pool).tableNames(tables).createSchema(true).build();
         closing.add(store);
         // The application holds every other connection of the pool (a burst of its own queries, say).
         List<Connection> held = new ArrayList<>();
+        CompletableFuture<AppendResult> written;
+        long returnedMillis;
         try {
             while (pool.getHikariPoolMXBean() == null || pool.getHikariPoolMXBean().getActiveConnections()
                     < pool.getMaximumPoolSize()) {
                 held.add(pool.getConnection());
             }
+            AppendRequest request = Events.append("a", ExpectedSequence.noStream(), "c-1", 1);
             long start = System.nanoTime();
-            Throwable thrown = catchThrowable(() -> store.appendWithin(Events.append("a", ExpectedSequence.noStream(),
-                    "c-1", 1), Duration.ofMillis(300)));
-            long returnedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            written = store.appendWithin(request, Duration.ofMillis(300));
+            returnedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             System.out.println("appendWithin(300 ms) with the pool exhausted returned after " + returnedMillis
-                    + " ms (" + thrown + ")");
+                    + " ms (" + (written.isDone() ? "done" : "pending") + ")");
             assertThat(returnedMillis).as("ms the caller's thread was held, with 300 ms left").isLessThan(1_500);
+            // While the pool is still exhausted: the caller wrote its own append, so its outcome is known at once.
+            Throwable thrown = catchThrowable(() -> written.get(1, TimeUnit.SECONDS));
+            assertThat(thrown).as("the caller's append failed, not written").isInstanceOf(ExecutionException.class)
+                    .cause().isInstanceOf(JdbcEventStoreException.class)
+                    .hasMessageContaining("was not written: its caller's deadline passed while it waited for a "
+                            + "connection from the pool")
+                    .hasMessageContaining("nothing of it was stored");
+            assertThat(Thread.currentThread().isInterrupted()).as("the caller's thread is left uninterrupted")
+                    .isFalse();
         } finally {
             for (Connection connection : held) {
                 connection.close();
             }
         }
+        assertThat(store.lastSequence(Events.stream("a"))).as("nothing stored").isEqualTo(-1);
+        store.appendWithin(Events.append("a", ExpectedSequence.noStream(), "c-2", 1), Duration.ofSeconds(20))
+                .get(20, TimeUnit.SECONDS);
+        assertThat(store.lastSequence(Events.stream("a"))).as("the pool free again, the stream goes on").isZero();
     }
 }

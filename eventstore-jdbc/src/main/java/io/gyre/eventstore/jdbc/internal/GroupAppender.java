@@ -85,9 +85,16 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
     public List<@Nullable RuntimeException> write(List<AppendRequest> batch, @Nullable Deadline deadline) {
         Connection connection;
         try {
-            connection = connections.open();
+            connection = CallerDeadline.applies(connections, deadline) ? ConnectionWait.open(connections, deadline)
+                    : connections.open();
         } catch (SQLException e) {
             return failAll(batch, e);
+        } catch (ConnectionWait.DeadlinePassed e) {
+            // Nothing was written: the caller's request fails so, and the group commit queues the others again.
+            List<@Nullable RuntimeException> outcomes = new ArrayList<>(batch.size());
+            batch.forEach(request -> outcomes.add(CallerDeadline.noConnection(Appender.describe(request), deadline,
+                    e)));
+            return outcomes;
         }
         try {
             Map<StreamId, AppendRequest> shared = new TreeMap<>(STREAM_ORDER);
