@@ -38,6 +38,10 @@ class CallerDeadlineBoundsReviewTest {
     }
 
     private HikariDataSource pool(int size, long connectionTimeoutMillis) {
+        return pool(size, connectionTimeoutMillis, null);
+    }
+
+    private HikariDataSource pool(int size, long connectionTimeoutMillis, String initSql) {
         HikariDataSource shared = PostgresServer.get().dataSource();
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(shared.getJdbcUrl());
@@ -46,6 +50,7 @@ class CallerDeadlineBoundsReviewTest {
         config.setMaximumPoolSize(size);
         config.setConnectionTimeout(connectionTimeoutMillis);
         config.setPoolName("caller-deadline-bounds");
+        config.setConnectionInitSql(initSql);
         HikariDataSource pool = new HikariDataSource(config);
         closing.add(pool);
         return pool;
@@ -81,6 +86,37 @@ class CallerDeadlineBoundsReviewTest {
         assertThat(thrown).as("cut by the store's query timeout of 1 s, though the caller had 20 s left")
                 .hasMessageContaining("nothing of it was stored");
         assertThat(store.lastSequence(Events.stream("a"))).as("nothing stored").isEqualTo(-1);
+    }
+
+    @Test
+    void a_write_the_database_s_own_statement_timeout_ends_is_reported_as_such_not_as_cut_at_the_caller_s_deadline()
+            throws Exception {
+        HikariDataSource pool = pool(4, 30_000, "SET statement_timeout = '700ms'");
+        JdbcEventStore store = JdbcEventStore.builder(pool).tableNames(tables).createSchema(true).build();
+        closing.add(store);
+        HikariDataSource shared = PostgresServer.get().dataSource();
+        List<Throwable> failures = new ArrayList<>();
+        try (Connection locker = shared.getConnection(); Statement statement = locker.createStatement()) {
+            locker.setAutoCommit(false);
+            statement.execute("LOCK TABLE " + tables.events() + " IN EXCLUSIVE MODE");
+            // A caller with 20 s left, that writes itself; then one without a deadline, written by a writer thread.
+            failures.add(catchThrowable(() -> store.appendWithin(Events.append("a", ExpectedSequence.noStream(),
+                    "c-1", 1), Duration.ofSeconds(20)).get(30, TimeUnit.SECONDS)));
+            failures.add(catchThrowable(() -> store.appendAsync(Events.append("b", ExpectedSequence.noStream(),
+                    "c-2", 1)).get(30, TimeUnit.SECONDS)));
+            locker.commit();
+        }
+        for (Throwable thrown : failures) {
+            System.out.println("With the database's statement_timeout of 700 ms and the table locked: " + thrown);
+            assertThat(thrown).isInstanceOf(ExecutionException.class).cause()
+                    .isInstanceOf(JdbcEventStoreException.class)
+                    .hasMessageContaining("was cancelled by the database itself")
+                    .hasMessageContaining("statement_timeout")
+                    .hasMessageContaining("nothing of it was stored")
+                    .hasMessageNotContaining("cancelled at its caller's deadline");
+        }
+        assertThat(store.lastSequence(Events.stream("a"))).as("nothing stored").isEqualTo(-1);
+        assertThat(store.lastSequence(Events.stream("b"))).as("nothing stored").isEqualTo(-1);
     }
 
     @Test

@@ -49,12 +49,13 @@ final class CallerDeadline {
      * @param connections the store's connections, which know the dialect
      * @param statement   a statement about to run
      * @param deadline    the caller's, or null
+     * @return the timeout set, in milliseconds; 0 when none was set here (the store's query timeout, if any, stays)
      * @throws SQLException when the driver refuses the setting
      */
-    static void bound(Connections connections, PreparedStatement statement, @Nullable Deadline deadline)
+    static long bound(Connections connections, PreparedStatement statement, @Nullable Deadline deadline)
             throws SQLException {
         if (!applies(connections, deadline)) {
-            return;
+            return 0;
         }
         // At least a millisecond: 0 would turn the bound off.
         long millis = Math.max(1, deadline.remainingNanos() / 1_000_000);
@@ -63,18 +64,16 @@ final class CallerDeadline {
         if (connections.queryTimeoutSeconds() > 0) {
             millis = Math.min(millis, connections.queryTimeoutSeconds() * 1000L);
         }
-        PostgresStatementTimeout.set(statement, millis);
+        return PostgresStatementTimeout.set(statement, millis);
     }
 
     /**
-     * @param deadline the caller's, or null
-     * @param failure  what a statement of its write threw
-     * @return true when the bound cancelled the statement
+     * @param failure what a statement threw
+     * @return true when it, a cause or a chained next exception says the statement was cancelled (SQLState 57014):
+     *         by the driver at a timeout the store set, by the database's own {@code statement_timeout}, or at another
+     *         session's request; {@link StatementCache#cancelledByBound} tells the store's own apart
      */
-    static boolean cancelled(@Nullable Deadline deadline, SQLException failure) {
-        if (deadline == null) {
-            return false;
-        }
+    static boolean isCancel(SQLException failure) {
         for (Throwable e = failure; e != null; e = e.getCause()) {
             if (e instanceof SQLException sql) {
                 for (SQLException next = sql; next != null; next = next.getNextException()) {
@@ -85,6 +84,19 @@ final class CallerDeadline {
             }
         }
         return false;
+    }
+
+    /**
+     * @param operation what was written, naming its command and stream
+     * @param failure   the cancelled statement's error, which came before any timeout the store set had run out
+     * @return the failure of a write that the database itself cancelled and that was rolled back
+     */
+    static JdbcEventStoreException cancelledByDatabase(String operation, SQLException failure) {
+        return new JdbcEventStoreException(operation + " was cancelled by the database itself, before any timeout "
+                + "the store set on it (its caller's deadline, the store's queryTimeout) had run out: the database's "
+                + "statement_timeout (set for the user, the database or the pool's connections) or a cancel request "
+                + "from another session ended it, and it was rolled back: "
+                + "nothing of it was stored", failure);
     }
 
     /**

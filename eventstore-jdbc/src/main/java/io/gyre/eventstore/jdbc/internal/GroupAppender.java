@@ -114,8 +114,7 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
                 try {
                     written = writeTogether(connection, together, deadline);
                 } catch (SharedTransactionFailed e) {
-                    return CallerDeadline.cancelled(deadline, e.cause) ? notStored(batch, e.cause)
-                            : failAll(batch, e.cause);
+                    return e.cutAtDeadline ? notStored(batch, e.cause) : failAll(batch, e.cause);
                 }
                 for (int i = 0; i < together.size(); i++) {
                     AppendRequest request = together.get(i);
@@ -186,10 +185,17 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
     private static final class SharedTransactionFailed extends Exception {
         private static final long serialVersionUID = 1L;
         private final SQLException cause;
+        private final boolean cutAtDeadline;
 
         SharedTransactionFailed(SQLException cause) {
+            this(cause, false);
+        }
+
+        /** @param cutAtDeadline true when the caller's deadline cancelled a statement: rolled back, nothing stored */
+        SharedTransactionFailed(SQLException cause, boolean cutAtDeadline) {
             super(cause);
             this.cause = cause;
+            this.cutAtDeadline = cutAtDeadline;
         }
     }
 
@@ -218,10 +224,13 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
                 rollback(connection, e);
                 // Cancelled at the caller's deadline: rolled back, so nothing is stored; and there is no time left
                 // to write the group again behind savepoints.
-                if (SqlErrors.isConnectionFailure(e) || CallerDeadline.cancelled(deadline, e)) {
-                    throw new SharedTransactionFailed(e);
+                // (A cancel the database sent on its own, its statement_timeout, is a refusal like another: the
+                // decisions are written again each behind a savepoint, and the one it cancels again fails alone.)
+                boolean cut = statements.cutAtDeadline(e);
+                if (SqlErrors.isConnectionFailure(e) || cut) {
+                    throw new SharedTransactionFailed(e, cut);
                 }
-                written = writeEachBehindSavepoint(statements, requests, deadline);
+                written = writeEachBehindSavepoint(statements, requests);
             }
             try {
                 connection.commit();
@@ -295,8 +304,8 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
      *
      * @throws SharedTransactionFailed when the connection fails
      */
-    private List<Written> writeEachBehindSavepoint(StatementCache statements, List<AppendRequest> requests,
-                                                   @Nullable Deadline deadline) throws SharedTransactionFailed {
+    private List<Written> writeEachBehindSavepoint(StatementCache statements, List<AppendRequest> requests)
+            throws SharedTransactionFailed {
         Connection connection = statements.connection();
         List<Written> written = new ArrayList<>(requests.size());
         for (AppendRequest request : requests) {
@@ -311,9 +320,10 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
                 connection.releaseSavepoint(savepoint);
                 written.add(Written.of(stored));
             } catch (SQLException refused) {
-                if (SqlErrors.isConnectionFailure(refused) || CallerDeadline.cancelled(deadline, refused)) {
+                boolean cut = statements.cutAtDeadline(refused);
+                if (SqlErrors.isConnectionFailure(refused) || cut) {
                     // The caller's deadline has passed: the whole transaction is rolled back (not committed).
-                    throw new SharedTransactionFailed(refused);
+                    throw new SharedTransactionFailed(refused, cut);
                 }
                 try {
                     connection.rollback(savepoint);
