@@ -104,6 +104,14 @@ class CallerDeadlineBoundsReviewTest {
                     "c-1", 1), Duration.ofSeconds(20)).get(30, TimeUnit.SECONDS)));
             failures.add(catchThrowable(() -> store.appendAsync(Events.append("b", ExpectedSequence.noStream(),
                     "c-2", 1)).get(30, TimeUnit.SECONDS)));
+            // Three at once, which may share a transaction: each is written again behind a savepoint, and cancelled.
+            List<CompletableFuture<AppendResult>> together = new ArrayList<>();
+            for (String stream : List.of("c", "d", "e")) {
+                together.add(store.appendAsync(Events.append(stream, ExpectedSequence.noStream(), "c-" + stream, 1)));
+            }
+            for (CompletableFuture<AppendResult> each : together) {
+                failures.add(catchThrowable(() -> each.get(30, TimeUnit.SECONDS)));
+            }
             locker.commit();
         }
         for (Throwable thrown : failures) {
@@ -115,8 +123,9 @@ class CallerDeadlineBoundsReviewTest {
                     .hasMessageContaining("nothing of it was stored")
                     .hasMessageNotContaining("cancelled at its caller's deadline");
         }
-        assertThat(store.lastSequence(Events.stream("a"))).as("nothing stored").isEqualTo(-1);
-        assertThat(store.lastSequence(Events.stream("b"))).as("nothing stored").isEqualTo(-1);
+        for (String stream : List.of("a", "b", "c", "d", "e")) {
+            assertThat(store.lastSequence(Events.stream(stream))).as("nothing stored in " + stream).isEqualTo(-1);
+        }
     }
 
     @Test

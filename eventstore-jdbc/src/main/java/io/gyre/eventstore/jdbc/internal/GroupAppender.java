@@ -119,9 +119,10 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
                 for (int i = 0; i < together.size(); i++) {
                     AppendRequest request = together.get(i);
                     Written each = written.get(i);
-                    outcomes.put(request, each.stored() ? null : each.refusal() != null
-                            ? diagnosis.refused(connection, request, each.refusal())
-                            : diagnosis.notStored(connection, request));
+                    outcomes.put(request, each.stored() ? null : each.refusal() == null
+                            ? diagnosis.notStored(connection, request) : each.cancelledByDatabase()
+                            ? CallerDeadline.cancelledByDatabase(Appender.describe(request), each.refusal())
+                            : diagnosis.refused(connection, request, each.refusal()));
                 }
             } else {
                 alone.addAll(0, shared.values());
@@ -171,10 +172,12 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
      * @param stored  true when its rows are in
      * @param refusal the error the database refused it with, or null when it was not stored for a check of its
      *                statement (or was stored)
+     * @param cancelledByDatabase true when the refusal is a cancel the database sent on its own (its
+     *                statement_timeout), not one at a timeout the store set
      */
-    private record Written(boolean stored, @Nullable SQLException refusal) {
-        static final Written STORED = new Written(true, null);
-        static final Written NOT_STORED = new Written(false, null);
+    private record Written(boolean stored, @Nullable SQLException refusal, boolean cancelledByDatabase) {
+        static final Written STORED = new Written(true, null, false);
+        static final Written NOT_STORED = new Written(false, null, false);
 
         static Written of(boolean stored) {
             return stored ? STORED : NOT_STORED;
@@ -331,7 +334,8 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
                     refused.addSuppressed(e);
                     throw new SharedTransactionFailed(e);
                 }
-                written.add(new Written(false, refused));
+                written.add(new Written(false, refused,
+                        CallerDeadline.isCancel(refused) && !statements.cancelledByBound(refused)));
             }
         }
         return written;
