@@ -373,8 +373,14 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
      * thread, which writes them without a bound: one caller's deadline never fails another's append. A caller that finds every writer
      * busy does not wait: its append is queued as {@link #appendAsync} does, and the future completes on a writer
      * thread. On H2 the caller never writes (see {@link #append}): the append is queued as {@link #appendAsync}
-     * does, and H2's lock timeout ends a blocked write. Waiting for a connection
-     * from the pool is not bounded either: the pool's own timeout applies.
+     * does, and H2's lock timeout ends a blocked write.
+     *
+     * <p>On PostgreSQL a caller that writes itself also waits for a connection from the pool only until
+     * {@code timeLeft} has passed, however long the pool's own wait ({@code connectionTimeout}): the future then fails
+     * with a {@link JdbcEventStoreException} (SQLState 08001) saying that the append was not written, and the appends
+     * of others in its transaction go back to the queue as above. The wait is ended by interrupting the caller's
+     * thread inside {@code getConnection} (the interrupt is cleared again), which HikariCP and the other common pools
+     * honour; a data source that ignores interrupts holds the caller until it answers.
      */
     @Override
     public CompletableFuture<AppendResult> appendWithin(AppendRequest request, Duration timeLeft) {

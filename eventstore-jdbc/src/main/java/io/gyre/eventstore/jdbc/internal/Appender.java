@@ -142,14 +142,20 @@ public final class Appender {
         if (entered) {
             log.enterAppend();
         }
-        try (StatementCache statements = new StatementCache(connections, connection, deadline)) {
+        StatementCache statements = new StatementCache(connections, connection, deadline);
+        try {
             stored = writeInTransaction(statements, request);
         } catch (SQLException e) {
-            if (CallerDeadline.cancelled(deadline, e)) {
+            if (statements.cutAtDeadline(e)) {
                 throw CallerDeadline.notStored(describe(request), e);
             }
+            if (CallerDeadline.isCancel(e) && !statements.cancelledByBound(e)) {
+                throw CallerDeadline.cancelledByDatabase(describe(request), e);
+            }
+            statements.close();
             throw diagnosis.refused(connection, request, e);
         } finally {
+            statements.close();
             if (entered) {
                 log.leaveAppend();
             }

@@ -85,9 +85,16 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
     public List<@Nullable RuntimeException> write(List<AppendRequest> batch, @Nullable Deadline deadline) {
         Connection connection;
         try {
-            connection = connections.open();
+            connection = CallerDeadline.applies(connections, deadline) ? ConnectionWait.open(connections, deadline)
+                    : connections.open();
         } catch (SQLException e) {
             return failAll(batch, e);
+        } catch (ConnectionWait.DeadlinePassed e) {
+            // Nothing was written: the caller's request fails so, and the group commit queues the others again.
+            List<@Nullable RuntimeException> outcomes = new ArrayList<>(batch.size());
+            batch.forEach(request -> outcomes.add(CallerDeadline.noConnection(Appender.describe(request), deadline,
+                    e)));
+            return outcomes;
         }
         try {
             Map<StreamId, AppendRequest> shared = new TreeMap<>(STREAM_ORDER);
@@ -107,15 +114,15 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
                 try {
                     written = writeTogether(connection, together, deadline);
                 } catch (SharedTransactionFailed e) {
-                    return CallerDeadline.cancelled(deadline, e.cause) ? notStored(batch, e.cause)
-                            : failAll(batch, e.cause);
+                    return e.cutAtDeadline ? notStored(batch, e.cause) : failAll(batch, e.cause);
                 }
                 for (int i = 0; i < together.size(); i++) {
                     AppendRequest request = together.get(i);
                     Written each = written.get(i);
-                    outcomes.put(request, each.stored() ? null : each.refusal() != null
-                            ? diagnosis.refused(connection, request, each.refusal())
-                            : diagnosis.notStored(connection, request));
+                    outcomes.put(request, each.stored() ? null : each.refusal() == null
+                            ? diagnosis.notStored(connection, request) : each.cancelledByDatabase()
+                            ? CallerDeadline.cancelledByDatabase(Appender.describe(request), each.refusal())
+                            : diagnosis.refused(connection, request, each.refusal()));
                 }
             } else {
                 alone.addAll(0, shared.values());
@@ -165,10 +172,12 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
      * @param stored  true when its rows are in
      * @param refusal the error the database refused it with, or null when it was not stored for a check of its
      *                statement (or was stored)
+     * @param cancelledByDatabase true when the refusal is a cancel the database sent on its own (its
+     *                statement_timeout), not one at a timeout the store set
      */
-    private record Written(boolean stored, @Nullable SQLException refusal) {
-        static final Written STORED = new Written(true, null);
-        static final Written NOT_STORED = new Written(false, null);
+    private record Written(boolean stored, @Nullable SQLException refusal, boolean cancelledByDatabase) {
+        static final Written STORED = new Written(true, null, false);
+        static final Written NOT_STORED = new Written(false, null, false);
 
         static Written of(boolean stored) {
             return stored ? STORED : NOT_STORED;
@@ -179,10 +188,17 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
     private static final class SharedTransactionFailed extends Exception {
         private static final long serialVersionUID = 1L;
         private final SQLException cause;
+        private final boolean cutAtDeadline;
 
         SharedTransactionFailed(SQLException cause) {
+            this(cause, false);
+        }
+
+        /** @param cutAtDeadline true when the caller's deadline cancelled a statement: rolled back, nothing stored */
+        SharedTransactionFailed(SQLException cause, boolean cutAtDeadline) {
             super(cause);
             this.cause = cause;
+            this.cutAtDeadline = cutAtDeadline;
         }
     }
 
@@ -211,10 +227,13 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
                 rollback(connection, e);
                 // Cancelled at the caller's deadline: rolled back, so nothing is stored; and there is no time left
                 // to write the group again behind savepoints.
-                if (SqlErrors.isConnectionFailure(e) || CallerDeadline.cancelled(deadline, e)) {
-                    throw new SharedTransactionFailed(e);
+                // (A cancel the database sent on its own, its statement_timeout, is a refusal like another: the
+                // decisions are written again each behind a savepoint, and the one it cancels again fails alone.)
+                boolean cut = statements.cutAtDeadline(e);
+                if (SqlErrors.isConnectionFailure(e) || cut) {
+                    throw new SharedTransactionFailed(e, cut);
                 }
-                written = writeEachBehindSavepoint(statements, requests, deadline);
+                written = writeEachBehindSavepoint(statements, requests);
             }
             try {
                 connection.commit();
@@ -288,8 +307,8 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
      *
      * @throws SharedTransactionFailed when the connection fails
      */
-    private List<Written> writeEachBehindSavepoint(StatementCache statements, List<AppendRequest> requests,
-                                                   @Nullable Deadline deadline) throws SharedTransactionFailed {
+    private List<Written> writeEachBehindSavepoint(StatementCache statements, List<AppendRequest> requests)
+            throws SharedTransactionFailed {
         Connection connection = statements.connection();
         List<Written> written = new ArrayList<>(requests.size());
         for (AppendRequest request : requests) {
@@ -304,9 +323,10 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
                 connection.releaseSavepoint(savepoint);
                 written.add(Written.of(stored));
             } catch (SQLException refused) {
-                if (SqlErrors.isConnectionFailure(refused) || CallerDeadline.cancelled(deadline, refused)) {
+                boolean cut = statements.cutAtDeadline(refused);
+                if (SqlErrors.isConnectionFailure(refused) || cut) {
                     // The caller's deadline has passed: the whole transaction is rolled back (not committed).
-                    throw new SharedTransactionFailed(refused);
+                    throw new SharedTransactionFailed(refused, cut);
                 }
                 try {
                     connection.rollback(savepoint);
@@ -314,7 +334,8 @@ public final class GroupAppender implements GroupCommit.Flush<AppendRequest> {
                     refused.addSuppressed(e);
                     throw new SharedTransactionFailed(e);
                 }
-                written.add(new Written(false, refused));
+                written.add(new Written(false, refused,
+                        CallerDeadline.isCancel(refused) && !statements.cancelledByBound(refused)));
             }
         }
         return written;

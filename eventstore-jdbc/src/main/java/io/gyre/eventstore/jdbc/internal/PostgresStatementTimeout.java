@@ -28,16 +28,19 @@ final class PostgresStatementTimeout {
     /**
      * @param statement a statement prepared on a PostgreSQL connection (a pool's proxy unwraps to the driver's)
      * @param millis    its timeout, 1 or more
+     * @return the timeout set, in milliseconds: {@code millis}, or more when the driver counts whole seconds
      * @throws SQLException when the driver refuses it
      */
-    static void set(PreparedStatement statement, long millis) throws SQLException {
+    static long set(PreparedStatement statement, long millis) throws SQLException {
         if (SET_QUERY_TIMEOUT_MS == null) {
-            statement.setQueryTimeout((int) Math.min(Integer.MAX_VALUE, (millis + 999) / 1000));
-            return;
+            int seconds = (int) Math.min(Integer.MAX_VALUE, (millis + 999) / 1000);
+            statement.setQueryTimeout(seconds);
+            return seconds * 1000L;
         }
         PGStatement driver = statement.unwrap(PGStatement.class);
         try {
             SET_QUERY_TIMEOUT_MS.invoke(driver, millis);
+            return millis;
         } catch (SQLException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable e) {
