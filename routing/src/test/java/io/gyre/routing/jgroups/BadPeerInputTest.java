@@ -18,6 +18,7 @@ import io.gyre.serialization.SerializationException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jgroups.Address;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -31,6 +32,9 @@ class BadPeerInputTest {
 
     private final InMemoryEventStore store = new InMemoryEventStore();
     private final TestCluster cluster = new TestCluster(store);
+    /** The raw peer's advertisement: on the ring, hosting nothing. */
+    private static final WireMessage.Advertisement PEER = new WireMessage.Advertisement("peer", 1, Map.of());
+
     private RawPeer peer;
     private Address member;
 
@@ -42,7 +46,7 @@ class BadPeerInputTest {
         peer = new RawPeer(cluster);
         member = cluster.bus("node-a").addressForTest();
         // On the ring, hosting nothing: only members of the ring have commands looked at.
-        peer.advertiseUntilOnRing(cluster.bus("node-a"), new WireMessage.Advertisement("peer", 1, Map.of()));
+        peer.advertiseUntilOnRing(cluster.bus("node-a"), PEER);
     }
 
     @AfterEach
@@ -108,8 +112,28 @@ class BadPeerInputTest {
 
     @Test
     void an_oversized_command_is_refused_by_the_sending_member_before_it_leaves() throws Exception {
-        cluster.start("node-b", bus -> bus.maxMessageBytes(4096));
-        // The peer advertised itself before node-b joined, so only node-a's ring holds it: wait for the nodes.
+        // A starting member waits up to 10 s for every member of its view to advertise itself, and a raw peer does
+        // not advertise again on a view change as a member does: it does so here while node-b starts, so that the
+        // start does not sit out those 10 s. The peer hosts nothing, so no owner changes for it on node-b's ring.
+        AtomicBoolean starting = new AtomicBoolean(true);
+        Thread advertising = new Thread(() -> {
+            try {
+                while (starting.get()) {
+                    peer.send(null, PEER);
+                    Thread.sleep(200);
+                }
+            } catch (Exception e) {
+                // Then node-b starts as it did before: after those 10 s.
+            }
+        }, "peer-advertising");
+        advertising.start();
+        try {
+            cluster.start("node-b", bus -> bus.maxMessageBytes(4096));
+        } finally {
+            starting.set(false);
+            advertising.join();
+        }
+        // node-b may have taken its view before the nodes advertised to each other: wait for the nodes.
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (!(cluster.bus("node-a").members().contains("node-b")
                 && cluster.bus("node-b").members().contains("node-a"))) {

@@ -1,14 +1,21 @@
 package io.gyre.routing.jgroups;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Key and trust stores for TLS tests, made with the JDK's keytool: a key pair of its own per name, self-signed, in
- * a PKCS#12 key store, and trust stores that hold the certificates of the names given.
+ * Key and trust stores for TLS tests: a key pair of its own per name, self-signed, in a PKCS#12 key store made with
+ * the JDK's keytool, and trust stores that hold the certificates of the names given.
  */
 final class TestCertificates {
 
@@ -31,18 +38,38 @@ final class TestCertificates {
         return store;
     }
 
-    /** @return a trust store holding the certificates of the given names */
+    /**
+     * @return a trust store holding the certificates of the given names: a PKCS#12 store of trusted certificate
+     *         entries, as {@code keytool -exportcert} and {@code -importcert} make it, but made in this JVM through
+     *         {@link KeyStore} (which keytool calls itself) instead of a keytool process of about a second per
+     *         certificate and step
+     */
     Path trustStore(String... names) {
         Path store = folder.resolve("trust-" + String.join("-", names) + ".p12");
         if (store.toFile().exists()) {
             return store;
         }
-        for (String name : names) {
-            Path certificate = folder.resolve(name + ".cer");
-            keytool("-exportcert", "-alias", name, "-keystore", keyStore(name).toString(), "-storepass",
-                    new String(PASSWORD), "-file", certificate.toString());
-            keytool("-importcert", "-noprompt", "-alias", name, "-file", certificate.toString(), "-storetype",
-                    "PKCS12", "-keystore", store.toString(), "-storepass", new String(PASSWORD));
+        try {
+            KeyStore trusted = KeyStore.getInstance("PKCS12");
+            trusted.load(null, PASSWORD);
+            for (String name : names) {
+                KeyStore own = KeyStore.getInstance("PKCS12");
+                try (InputStream in = Files.newInputStream(keyStore(name))) {
+                    own.load(in, PASSWORD);
+                }
+                Certificate certificate = own.getCertificate(name);
+                if (certificate == null) {
+                    throw new IllegalStateException("no certificate under alias '" + name + "' in " + keyStore(name));
+                }
+                trusted.setCertificateEntry(name, certificate);
+            }
+            try (OutputStream out = Files.newOutputStream(store)) {
+                trusted.store(out, PASSWORD);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("making the trust store " + store + " failed", e);
         }
         return store;
     }
@@ -63,7 +90,7 @@ final class TestCertificates {
                 throw new IllegalStateException("keytool " + String.join(" ", arguments) + " failed: " + output);
             }
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
