@@ -10,6 +10,7 @@ import org.jgroups.Message;
 import org.jgroups.Receiver;
 import org.jgroups.View;
 import org.jgroups.protocols.FailureDetection;
+import org.jgroups.protocols.UNICAST3;
 import org.jgroups.protocols.VERIFY_SUSPECT;
 import org.jgroups.protocols.VERIFY_SUSPECT2;
 import org.jgroups.stack.Protocol;
@@ -189,6 +190,28 @@ public final class ClusterChannel implements AutoCloseable {
         }
         VERIFY_SUSPECT verify = channel.getProtocolStack().findProtocol(VERIFY_SUSPECT.class);
         return verify == null ? Duration.ZERO : Duration.ofMillis(verify.getTimeout());
+    }
+
+    /**
+     * Messages this member sent to the members of its current view that they have not acknowledged yet, as the
+     * reliable unicast layer (UNICAST3) counts them: 0 once every such message has reached its member. A member that
+     * left the view is not counted (its messages never will be acknowledged). 0 for a stack without UNICAST3.
+     *
+     * @return the count
+     */
+    public int unacknowledgedToMembers() {
+        UNICAST3 unicast = channel.getProtocolStack().findProtocol(UNICAST3.class);
+        View view = channel.getView();
+        if (unicast == null || view == null) {
+            return 0;
+        }
+        int unacknowledged = 0;
+        for (Address member : view.getMembers()) {
+            if (!member.equals(channel.getAddress())) {
+                unacknowledged += unicast.getNumUnackedMessages(member);
+            }
+        }
+        return unacknowledged;
     }
 
     /** Leaves the cluster and closes the channel. */
