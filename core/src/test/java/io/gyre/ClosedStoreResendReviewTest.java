@@ -51,6 +51,8 @@ class ClosedStoreResendReviewTest {
                     .isNotInstanceOf(CommandNotExecutedException.class)
                     .isInstanceOf(CommandOutcomeUnknownException.class)
                     .hasCauseInstanceOf(EventStoreClosedException.class);
+            assertThat(((EventStoreClosedException) outcome.getCause()).mayHaveBeenStored())
+                    .as("the repository's closed failure says the command may be stored").isTrue();
         } finally {
             node.close();
         }
