@@ -290,10 +290,15 @@ public final class EventSourcedRepository<A> implements CommandHandlerFunction {
                     // Not retried: waiting cannot reopen the store. The store says whether this try's append may have
                     // been written; an earlier try of this turn that failed on the store may have been, too (which
                     // step of it failed is not known here), so the command's outcome is then unknown.
-                    outcome.completeExceptionally(closed.mayHaveBeenStored() || storeFailures == 0 ? closed
+                    // A command id the caller chose may be a re-send of one an earlier send stored: the closed store
+                    // refused this try's look-up of it, which says nothing of that one.
+                    outcome.completeExceptionally(closed.mayHaveBeenStored()
+                            || (storeFailures == 0 && !command.callerChosenId()) ? closed
                             : new EventStoreClosedException(command + " on " + stream + ": the event store closed "
-                            + "after " + storeFailures + " failed tr" + (storeFailures == 1 ? "y" : "ies") + " whose "
-                            + "append may have been written, so whether it was stored is unknown", closed, true));
+                            + (storeFailures > 0 ? "after " + storeFailures + " failed tr" + (storeFailures == 1 ? "y"
+                            : "ies") + " whose append may have been written" : "before an earlier send under the "
+                            + "caller's command id " + command.commandId() + " could be looked up")
+                            + ", so whether it was stored is unknown", closed, true));
                 } else if (cause instanceof EventStoreException storeFailure && mayRetryAfterStoreFailure()) {
                     // The store failed to load, confirm or append (a lost connection, a pool timeout, a fail-over).
                     // Retried here, inside the aggregate's turn, so that the aggregate's later commands still wait

@@ -117,7 +117,9 @@ final class SentCommand {
             // This node's event store is closed: retrying here cannot help (its next try would fail the same way,
             // until the deadline), so the caller is answered now and may send through another node.
             lastFailure = closed;
-            boolean mayHaveRun = earlierMayHaveRun || closed.mayHaveBeenStored();
+            // A caller-chosen id may be a re-send of a command stored by an earlier send (the way to learn an unknown
+            // outcome): the closed store refused this delivery's look-up of it, which says nothing of that one.
+            boolean mayHaveRun = earlierMayHaveRun || closed.mayHaveBeenStored() || message.callerChosenId();
             finish(null, mayHaveRun ? timedOut(true, "the event store closed") : new CommandNotExecutedException(
                     message + " was not executed: the event store is closed, and nothing of it is stored; it is safe "
                     + "to send again (through another node)", message.commandId(), closed));
