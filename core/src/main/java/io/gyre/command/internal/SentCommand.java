@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * <p>At the deadline the current delivery is {@linkplain CommandDispatch#withdraw withdrawn} if it has not started;
  * the caller is then told {@link CommandNotExecutedException} when no delivery may have run, and
  * {@link CommandOutcomeUnknownException} (with the command id) when one may have. A delivery that started is never
- * reported as not executed: it may be running on another member right now.
+ * reported as not executed: it may be running on another member right now. Nor is a command under an id the caller
+ * chose ({@link CommandMessage#callerChosenId()}): an earlier send under that id may be stored.
  *
  * <p>Thread-safety: outcomes, the deadline and retries fire on different threads; {@link #finished} decides which
  * of them answers, and the fields they share are volatile and written in an order that makes every reader safe
@@ -199,10 +200,12 @@ final class SentCommand {
         return timeout;
     }
 
-    private void finish(@Nullable Object value, @Nullable Throwable failure) {
+    private void finish(@Nullable Object value, @Nullable Throwable outcome) {
         if (!finished.compareAndSet(false, true)) {
             return;
         }
+        Throwable failure = outcome instanceof CommandNotExecutedException notRun && message.callerChosenId()
+                ? notExecutedHereOnly(notRun) : outcome;
         DeadlineTimer.Timeout timeout = deadlineTimeout;
         if (timeout != null) {
             timeout.cancel();
@@ -228,6 +231,19 @@ final class SentCommand {
                 caller.completeExceptionally(failure);
             }
         }
+    }
+
+    /**
+     * "Not executed" speaks of this send's deliveries only. Under an id the caller chose, an earlier send (the one
+     * whose outcome was unknown, or a client's first request under its idempotency key) may be stored, and "nothing
+     * of it is stored, send it again under any id" would invite a second run under a new id: the caller is told
+     * the outcome is unknown instead, which sends it back to the same id.
+     */
+    private CommandOutcomeUnknownException notExecutedHereOnly(CommandNotExecutedException notRun) {
+        return new CommandOutcomeUnknownException(message + " has no known outcome: this send of it did not run ("
+                + notRun.getMessage() + "), but its command id was chosen by the caller, and an earlier send under "
+                + "it may be stored. Send it again under command id " + message.commandId() + " to get its stored "
+                + "outcome, or run it once if it was not stored", message.commandId(), notRun);
     }
 
     private static Throwable unwrap(Throwable failure) {
