@@ -506,6 +506,22 @@ class TrackingProcessorTest {
     }
 
     @Test
+    void a_segment_stores_its_progress_past_other_segments_events_within_a_second_when_the_log_goes_quiet() {
+        List<String> aggregates = aggregatesIn(2, 1, 0);
+        Recorder recorder = new Recorder();
+        Gyre node = node(TrackingProcessor.named("ledger").segments(2).handlers(recorder));
+        append(node.eventStore(), aggregates.get(0), 1);
+        Eventually.await(TIMEOUT, "segment 1 stores its token after its own event",
+                () -> tokens.tokens("ledger").get(1).token().equals(TrackingToken.at(1)));
+        // Within a second of that store, an event of segment 0 only: segment 1 passes it and may wait to store.
+        append(node.eventStore(), aggregates.get(1), 2);
+        Eventually.await(TIMEOUT, "segment 0 handles its event", () -> recorder.count() == 2);
+        // Nothing more comes: segment 1's stored token must still reach 2 (it stayed at 1 for good before).
+        Eventually.await(Duration.ofSeconds(10), () -> "both stored tokens at 2: " + tokens.tokens("ledger"),
+                () -> tokens.tokens("ledger").stream().allMatch(row -> row.token().equals(TrackingToken.at(2))));
+    }
+
+    @Test
     void a_node_whose_segments_were_claimed_with_a_newer_epoch_is_fenced_and_stops_handling() {
         Recorder older = new Recorder();
         Gyre first = node(TrackingProcessor.named("ledger").segments(2).handlers(older),

@@ -78,11 +78,6 @@ final class TokenCheckpoint {
         return handled.equals(stored);
     }
 
-    /** @return true when events were handled since the last store */
-    boolean hasUnstoredEvents() {
-        return unstoredEvents;
-    }
-
     /**
      * @param now        {@link System#nanoTime()}
      * @param batchSize  the processor's batch size
