@@ -68,7 +68,8 @@ public final class BankDemo {
         // Pooled by HikariCP, as the store pools its own H2 file: H2's JdbcConnectionPool would parse every
         // statement again on each loan.
         HikariConfig readModelPool = new HikariConfig();
-        readModelPool.setJdbcUrl("jdbc:h2:file:" + folder.resolve("read-model").toAbsolutePath());
+        // retry: opens the file again when an interrupted thread closed it (see the README).
+        readModelPool.setJdbcUrl("jdbc:h2:retry:" + folder.resolve("read-model").toAbsolutePath());
         readModelPool.setUsername("sa");
         readModelPool.setPassword("");
         readModelPool.setPoolName("bank-read-model");

@@ -38,7 +38,8 @@ public final class Databases implements AutoCloseable {
     public DataSource h2(int poolSize) {
         Path folder = temporaryFolder("gyre-bench-h2");
         HikariConfig config = new HikariConfig();
-        config.setJdbcUrl("jdbc:h2:file:" + folder.resolve("events") + ";WRITE_DELAY=0;LOCK_TIMEOUT=10000");
+        // As the embedded default opens its file (retry: survives an interrupted reader), for both columns alike.
+        config.setJdbcUrl("jdbc:h2:retry:" + folder.resolve("events") + ";WRITE_DELAY=0;LOCK_TIMEOUT=10000");
         config.setUsername("sa");
         config.setPassword("");
         config.setPoolName("gyre-bench-h2-" + pools.size());
