@@ -37,7 +37,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@code h2} for the embedded default, {@code memory} to leave the store's cost out and see the bus's alone, on a
  * store that keeps only each stream's last few events, so that it does not grow from round to round);
  * {@code -Dbench.maxAppendsPerTransaction=1} turns PostgreSQL's group commit off; {@code -Dbench.tls=true} compares
- * three plain nodes with three using mutual TLS instead.
+ * three plain nodes with three using mutual TLS instead; {@code -Dbench.floor=true} also measures bare request/reply
+ * round trips through the three nodes' own channels ({@link TransportFloor}), the floor under a routed command's cost;
+ * {@code -Dbench.bundler} and {@code -Dbench.nonBlockingSends} change the three nodes' transport
+ * ({@link #transportOptions}).
  */
 public final class ClusterBenchmark {
 
@@ -71,14 +74,29 @@ public final class ClusterBenchmark {
                 compareTls(store, seconds, rounds, clients);
                 return;
             }
+            TransportFloor floor = Boolean.getBoolean("bench.floor") ? new TransportFloor() : null;
             try (Cluster one = new Cluster(1, store, "one", bus -> { });
-                 Cluster three = new Cluster(3, store, "three", bus -> { })) {
+                 Cluster three = new Cluster(3, store, "three", bus -> bus.customizeStack(stack -> {
+                     transportOptions(stack);
+                     if (floor != null) {
+                         stack.add(floor.newEcho());
+                     }
+                 }))) {
                 warmUp(one, three, clients);
+                if (floor != null) {
+                    for (int i = 0; i < MIN_WARM_UP_ROUNDS; i++) {
+                        floor.run(WARM_UP_SECONDS, clients);
+                    }
+                }
                 List<Round> ones = new ArrayList<>();
                 List<Round> threes = new ArrayList<>();
+                List<TransportFloor.Round> floors = new ArrayList<>();
                 for (int round = 0; round < rounds; round++) {
                     ones.add(one.run(seconds, clients));
                     threes.add(three.run(seconds, clients));
+                    if (floor != null) {
+                        floors.add(floor.run(seconds, clients));
+                    }
                 }
                 double[] ratio = new double[rounds];
                 double[] routingCpu = new double[rounds];
@@ -107,6 +125,10 @@ public final class ClusterBenchmark {
                         Medians.of(routingSwitches), format(routingSwitches));
                 System.out.printf("CPU per routed command on the command path's threads only, above a local one: "
                         + "%.1f µs (rounds %s)%n", Medians.of(routingCpuOfPath), format(routingCpuOfPath));
+                if (floor != null) {
+                    floor.close();
+                    printFloor(floors, routingCpu, routingCpuOfPath, routingSwitches);
+                }
                 System.out.printf("%nCPU per command by thread group, µs (the command path is %s):%n",
                         String.join(", ", ThreadCpu.COMMAND_PATH));
                 for (int i = 0; i < rounds; i++) {
@@ -149,6 +171,47 @@ public final class ClusterBenchmark {
             }
         } finally {
             io.gyre.examples.bank.TempFolders.deleteRecursively(folder);
+        }
+    }
+
+    /**
+     * The transport's floor ({@code -Dbench.floor=true}): bare request/reply round trips through the three-node
+     * cluster's own channels, measured in rounds alternating with the commands', next to what a routed command costs
+     * above a local one.
+     */
+    private static void printFloor(List<TransportFloor.Round> floors, double[] routingCpu, double[] routingCpuOfPath,
+                                   double[] routingSwitches) {
+        double cpu = Medians.of(floors.stream().mapToDouble(TransportFloor.Round::cpuMicros).toArray());
+        double path = Medians.of(floors.stream().mapToDouble(TransportFloor.Round::pathCpuMicros).toArray());
+        double switches = Medians.of(floors.stream().mapToDouble(TransportFloor.Round::switches).toArray());
+        System.out.printf("%nThe transport's floor, bare JGroups request and reply between two of the three members "
+                + "(same channels, every one remote):%n");
+        System.out.printf("  %,.0f round trips/s, p50 %.3f ms, p99 %.3f ms%n",
+                Medians.of(floors.stream().mapToDouble(TransportFloor.Round::perSecond).toArray()),
+                Medians.of(floors.stream().mapToDouble(TransportFloor.Round::p50Millis).toArray()),
+                Medians.of(floors.stream().mapToDouble(TransportFloor.Round::p99Millis).toArray()));
+        System.out.printf("  CPU per round trip %.1f µs (path threads %.1f µs), %.2f thread switches%n", cpu, path,
+                switches);
+        System.out.printf("  a routed command above a local one: CPU %.1f µs = %.2f x the floor; path threads %.1f µs "
+                + "= %.2f x; switches %.2f = %.2f x%n", Medians.of(routingCpu), Medians.of(routingCpu) / cpu,
+                Medians.of(routingCpuOfPath), Medians.of(routingCpuOfPath) / path, Medians.of(routingSwitches),
+                Medians.of(routingSwitches) / switches);
+    }
+
+    /**
+     * Transport settings to try against the default stack, on the three-node cluster only: {@code -Dbench.bundler=}
+     * a JGroups bundler type (the default stack has none), {@code -Dbench.nonBlockingSends=false} (the default stack
+     * sends through a writer thread per connection).
+     */
+    private static void transportOptions(List<org.jgroups.stack.Protocol> stack) {
+        org.jgroups.protocols.TP transport = (org.jgroups.protocols.TP) stack.get(0);
+        String bundler = System.getProperty("bench.bundler");
+        if (bundler != null) {
+            transport.setBundlerType(bundler);
+        }
+        String nonBlocking = System.getProperty("bench.nonBlockingSends");
+        if (nonBlocking != null && transport instanceof org.jgroups.protocols.TCP tcp) {
+            tcp.nonBlockingSends(Boolean.parseBoolean(nonBlocking));
         }
     }
 
@@ -256,7 +319,7 @@ public final class ClusterBenchmark {
      * {@code /proc/self/task/<tid>/status}; empty where there is no such file system. A switch is a thread that went to
      * sleep or was preempted, so per command it counts the hand-offs (wake-ups) a command costs.
      */
-    private static java.util.Map<String, Long> threadSwitches() {
+    static java.util.Map<String, Long> threadSwitches() {
         java.util.Map<String, Long> switches = new java.util.HashMap<>();
         java.nio.file.Path tasks = java.nio.file.Path.of("/proc/self/task");
         if (!java.nio.file.Files.isDirectory(tasks)) {
