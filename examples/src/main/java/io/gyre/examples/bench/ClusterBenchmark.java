@@ -45,6 +45,8 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class ClusterBenchmark {
 
     private static final int ACCOUNTS = 1_000;
+    /** The embedded PostgreSQL server's CPU, or none. */
+    private static ServerCpu server = ServerCpu.none();
 
     private ClusterBenchmark() {
     }
@@ -62,9 +64,11 @@ public final class ClusterBenchmark {
                 + "size, store %s, %d processors%n%n", clients, seconds, rounds, storeKind,
                 Runtime.getRuntime().availableProcessors());
         try (Databases databases = new Databases()) {
+            javax.sql.DataSource postgres = storeKind.equals("postgres") ? databases.postgres(64) : null;
+            server = postgres == null ? ServerCpu.none() : ServerCpu.of(postgres, databases.postgresSource());
             EventStore store = switch (storeKind) {
                 case "h2" -> JdbcEventStore.h2(databases.temporaryFolder("gyre-cluster-bench").resolve("events"));
-                case "postgres" -> JdbcEventStore.builder(databases.postgres(64)).createSchema(true)
+                case "postgres" -> JdbcEventStore.builder(postgres).createSchema(true)
                         .maxAppendsPerTransaction(Integer.getInteger("bench.maxAppendsPerTransaction", 64)).build();
                 case "memory" -> new RecentEventsStore();
                 default -> throw new IllegalArgumentException("store must be h2, postgres or memory, not "
@@ -115,6 +119,10 @@ public final class ClusterBenchmark {
                         "local p50", "local p99", "remote p50", "remote p99", "remote %", "CPU/command", "switches");
                 print(1, ones);
                 print(3, threes);
+                if (server.available()) {
+                    System.out.printf("%nPostgreSQL server CPU per command: 1 node %.1f µs, 3 nodes %.1f µs%n",
+                            median(ones, Round::serverMicrosPerCommand), median(threes, Round::serverMicrosPerCommand));
+                }
                 double gap = Medians.of(threes.stream().mapToDouble(r -> r.remoteP50 - r.localP50).toArray());
                 System.out.printf("%nremote p50 - local p50 (3 nodes): %.3f ms (target <= 0.3 ms)%n", gap);
                 System.out.printf("3-node throughput / 1-node throughput: %.2f (target >= 0.9; rounds %s)%n",
@@ -291,7 +299,7 @@ public final class ClusterBenchmark {
 
     private record Round(double throughput, double localP50, double localP99, double remoteP50, double remoteP99,
                          double remoteShare, double cpuMicrosPerCommand, double switchesPerCommand,
-                         java.util.Map<String, Double> cpuMicrosByGroup) {
+                         java.util.Map<String, Double> cpuMicrosByGroup, double serverMicrosPerCommand) {
 
         /**
          * @return CPU per command of the threads a command passes through ({@link ThreadCpu#COMMAND_PATH}), without
@@ -423,6 +431,7 @@ public final class ClusterBenchmark {
             java.util.Map<String, Long> switchesBefore = threadSwitches();
             java.util.Map<String, ThreadCpu.Sample> threadCpuBefore = ThreadCpu.now();
             long cpuBefore = processCpuNanos();
+            long serverBefore = server.nanos();
             roundStart.await();
             long began = System.nanoTime();
             Thread.sleep((long) (seconds * 1000));
@@ -430,6 +439,7 @@ public final class ClusterBenchmark {
             roundEnd.await();
             double elapsed = (System.nanoTime() - began) / 1e9;
             long cpuUsed = processCpuNanos() - cpuBefore;
+            long serverUsed = server.nanos() - serverBefore;
             java.util.Map<String, Long> byGroup = ThreadCpu.spent(threadCpuBefore, ThreadCpu.now());
             long switches = 0;
             for (java.util.Map.Entry<String, Long> after : threadSwitches().entrySet()) {
@@ -455,7 +465,8 @@ public final class ClusterBenchmark {
             long total = localCount + remoteCount;
             return new Round(total / elapsed, percentile(local, 0.5), percentile(local, 0.99),
                     percentile(remote, 0.5), percentile(remote, 0.99), (double) remoteCount / total,
-                    cpuUsed / 1e3 / total, (double) switches / total, perCommand(byGroup, total));
+                    cpuUsed / 1e3 / total, (double) switches / total, perCommand(byGroup, total),
+                    server.available() ? serverUsed / 1e3 / total : Double.NaN);
         }
 
         private void startClients(int count) {

@@ -22,6 +22,8 @@ final class ThreadCpu {
     static final java.util.List<String> COMMAND_PATH = java.util.List.of("clients", "jg-receive", "jg-write",
             "outbox", "workers", "callbacks");
 
+    private static final boolean OTHER_BY_NAME = Boolean.getBoolean("bench.otherByName");
+
     private ThreadCpu() {
     }
 
@@ -92,7 +94,8 @@ final class ThreadCpu {
         if (name.startsWith("main") || name.startsWith("JFR") || name.startsWith("Attach")) {
             return "bench";
         }
-        return "other";
+        // -Dbench.otherByName=true names the rest by thread name (digits folded), to see what "other" is.
+        return OTHER_BY_NAME ? "other:" + name.replaceAll("[0-9]+", "#") : "other";
     }
 
     /** One thread's reading. */
