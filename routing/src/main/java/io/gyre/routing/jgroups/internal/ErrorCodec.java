@@ -15,6 +15,7 @@ import io.gyre.command.MissingTargetAggregateIdException;
 import io.gyre.command.NoHandlerForCommandException;
 import io.gyre.eventstore.ConcurrencyConflictException;
 import io.gyre.eventstore.EventRejectedException;
+import io.gyre.eventstore.EventStoreClosedException;
 import io.gyre.eventstore.EventStoreException;
 import io.gyre.eventstore.StreamId;
 import io.gyre.routing.MemberLeftException;
@@ -37,6 +38,15 @@ import java.util.function.Function;
  * wire); an unknown Gyre exception becomes its nearest known superclass; an application exception thrown by a
  * handler becomes a {@link RemoteCommandException} with its class name and message. Internal: not part of
  * Gyre's API.
+ *
+ * <p>The owner's closed event store ({@link EventStoreClosedException}) has no kind of its own: a kind that members
+ * of an earlier version do not know is read by them as a final handler failure. It travels as the kind those
+ * members already answer it by, "not executed" when nothing of it may have been stored and "outcome unknown" when it
+ * may have been, with the command's id, and with the closed exception's class name as its type, which they ignore.
+ * A member of this version rebuilds the {@link EventStoreClosedException} from it, {@code mayHaveBeenStored}
+ * included, and its gateway answers the caller at once, as for its own closed store; an earlier member answers the
+ * same "not executed" or "outcome unknown", only at the command's deadline (its gateway retries either until then,
+ * as it retried the plain store failure the closed one used to travel as).
  */
 public final class ErrorCodec {
 
@@ -75,10 +85,12 @@ public final class ErrorCodec {
     }
 
     /**
-     * @param failure a command's failure on this member
+     * @param failure   a command's failure on this member
+     * @param commandId the id of the command it ended: a failure that does not name its command (the closed store)
+     *                  travels with it
      * @return its wire form
      */
-    public static WireError encode(Throwable failure) {
+    public static WireError encode(Throwable failure, String commandId) {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                 ? failure.getCause() : failure;
         String type = cause.getClass().getName();
@@ -100,6 +112,9 @@ public final class ErrorCodec {
         if (cause instanceof CommandOutcomeUnknownException unknown) {
             return new WireError(OUTCOME_UNKNOWN, type, message, unknown.commandId(), "", 0, 0);
         }
+        if (cause instanceof EventStoreClosedException closed) {
+            return storeClosed(closed, commandId);
+        }
         if (cause instanceof CommandRefusedException refused) {
             // A refusal decided here earlier, or relayed from another member: the handler's own class and message.
             return new WireError(HANDLER, refused.exceptionType(), refused.refusalMessage(), "", "", 0, 0);
@@ -118,6 +133,20 @@ public final class ErrorCodec {
             }
         }
         return new WireError(HANDLER, type, message, "", "", 0, 0);
+    }
+
+    /**
+     * The closed store in the kinds every member knows (see the class comment): a member of an earlier version reads
+     * it as the not executed or outcome unknown it is, under the command's id.
+     */
+    private static WireError storeClosed(EventStoreClosedException closed, String commandId) {
+        return new WireError(closed.mayHaveBeenStored() ? OUTCOME_UNKNOWN : NOT_EXECUTED,
+                EventStoreClosedException.class.getName(), String.valueOf(closed.getMessage()), commandId, "", 0, 0);
+    }
+
+    /** @return true when a "not executed" or "outcome unknown" error is the owner's closed event store */
+    private static boolean isStoreClosed(WireError error) {
+        return EventStoreClosedException.class.getName().equals(error.type());
     }
 
     /**
@@ -150,8 +179,16 @@ public final class ErrorCodec {
             case NOT_OWNER:
                 return new NotOwnerException(error.message(), error.number1());
             case NOT_EXECUTED:
+                if (isStoreClosed(error)) {
+                    return new EventStoreClosedException(error.message() + " (the event store of member " + member
+                            + ")", null, false);
+                }
                 return new CommandNotExecutedException(error.message() + " (on member " + member + ")", error.text1());
             case OUTCOME_UNKNOWN:
+                if (isStoreClosed(error)) {
+                    return new EventStoreClosedException(error.message() + " (the event store of member " + member
+                            + ")", null, true);
+                }
                 return new CommandOutcomeUnknownException(error.message() + " (on member " + member + ")",
                         error.text1());
             case NOT_FOUND:
