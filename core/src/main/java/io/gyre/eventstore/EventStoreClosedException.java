@@ -7,6 +7,11 @@ import org.jspecify.annotations.Nullable;
  * caller that can go elsewhere (another node, whose store is open), but the node that got it does not retry on it:
  * waiting cannot bring this store back. A command it ends is answered at once, as not executed when nothing of it
  * may have been stored, else as of unknown outcome ({@link #mayHaveBeenStored()}); the message says which.
+ *
+ * <p>The same holds for a caller on another member of a cluster than the aggregate's owner: the owner's closed store
+ * reaches it with {@link #mayHaveBeenStored()} kept, and it is answered at once as well. It is not sent to another
+ * member instead, not even one that may own the aggregate before the deadline: the owner of the closed store may keep
+ * it until then, and sending the command again is the caller's choice (safe, as the answer says).
  */
 public class EventStoreClosedException extends EventStoreException {
 

@@ -115,8 +115,9 @@ final class SentCommand {
             return;
         }
         if (cause instanceof EventStoreClosedException closed) {
-            // This node's event store is closed: retrying here cannot help (its next try would fail the same way,
-            // until the deadline), so the caller is answered now and may send through another node.
+            // This node's event store is closed, or the owner's on another member (a bus carries it across, with
+            // mayHaveBeenStored): retrying cannot help (the next try would fail the same way, until the deadline), so
+            // the caller is answered now and may send again when it chooses.
             lastFailure = closed;
             // A caller-chosen id may be a re-send of a command stored by an earlier send (the way to learn an unknown
             // outcome): the closed store refused this delivery's look-up of it, which says nothing of that one.

@@ -9,6 +9,7 @@ import io.gyre.command.Deadline;
 import io.gyre.command.LocalCommandBus;
 import io.gyre.command.MissingTargetAggregateIdException;
 import io.gyre.command.NoHandlerForCommandException;
+import io.gyre.eventstore.EventStoreClosedException;
 import io.gyre.routing.HandlerNotAvailableException;
 import io.gyre.routing.Member;
 import io.gyre.routing.MessageTooLargeException;
@@ -142,7 +143,7 @@ final class Inbound {
                     // In the view but not (or no longer) on the ring: a member still joining, or one that never
                     // advertised itself. Its command is not run; a real member retries once its advertisement is in.
                     commandsFromNonMembers.incrementAndGet();
-                    reply(from, request.requestId(), null, new NotOwnerException("Member " + selfId + " runs "
+                    reply(from, request, null, new NotOwnerException("Member " + selfId + " runs "
                             + "commands only for members of its ring, and " + from + " is not on it (ring version "
                             + membership().current().version() + "); command " + request.commandId()
                             + " was not run", membership().current().version()));
@@ -307,14 +308,14 @@ final class Inbound {
 
     private void onCommand(Address from, CommandRequest request, int size) {
         if (size > config.maxMessageBytes()) {
-            reply(from, request.requestId(), null, new MessageTooLargeException("A command of " + size + " bytes "
+            reply(from, request, null, new MessageTooLargeException("A command of " + size + " bytes "
                     + "reached member " + selfId + ", over its limit of " + config.maxMessageBytes() + " bytes"));
             return;
         }
         Membership.Snapshot snapshot = membership().current();
         if (!running.getAsBoolean()) {
             refused.incrementAndGet();
-            reply(from, request.requestId(), null, new NotOwnerException("Member " + selfId + " is leaving; "
+            reply(from, request, null, new NotOwnerException("Member " + selfId + " is leaving; "
                     + "command " + request.commandId() + " for '" + request.routingKey() + "' was not run",
                     snapshot.version()));
             return;
@@ -351,10 +352,10 @@ final class Inbound {
                         + "and was dropped unrun", request.commandId());
             }
         } catch (GyreException e) {
-            reply(from, request.requestId(), null, e);
+            reply(from, request, null, e);
             return;
         } catch (RuntimeException e) {
-            reply(from, request.requestId(), null, new SerializationException("Command " + request.commandId()
+            reply(from, request, null, new SerializationException("Command " + request.commandId()
                     + " from " + from + " is malformed: " + e.getMessage(), e));
             return;
         }
@@ -362,7 +363,7 @@ final class Inbound {
         try {
             local.dispatch(command, router::checkStillOwner).whenComplete((result, failure) -> {
                 try {
-                    reply(from, request.requestId(), result, failure);
+                    reply(from, request, result, failure);
                 } finally {
                     unanswered.decrementAndGet();
                 }
@@ -403,10 +404,11 @@ final class Inbound {
         return unanswered.get();
     }
 
-    private void reply(Address to, long requestId, @Nullable Object result, @Nullable Throwable failure) {
+    private void reply(Address to, CommandRequest request, @Nullable Object result, @Nullable Throwable failure) {
         MemberOutbox outbox = outboxes.apply(to);
-        if (outbox == null || !outbox.offer(new OutboundReply(requestId, result, failure, serializer, outbox))) {
-            log.debug("Reply {} to {} not sent: the member left", requestId, to);
+        if (outbox == null || !outbox.offer(new OutboundReply(request.requestId(), request.commandId(), result,
+                failure, serializer, outbox))) {
+            log.debug("Reply {} to {} not sent: the member left", request.requestId(), to);
         }
     }
 
@@ -456,8 +458,10 @@ final class Inbound {
             }
             if (failure instanceof NotOwnerException || failure instanceof CommandNotExecutedException
                     || failure instanceof MessageTooLargeException || failure instanceof HandlerNotAvailableException
-                    || failure instanceof NoEligibleMemberException) {
-                // The member refused it before running it: nothing of it was stored there.
+                    || failure instanceof NoEligibleMemberException
+                    || failure instanceof EventStoreClosedException closed && !closed.mayHaveBeenStored()) {
+                // The member refused it before running it, or its closed store says nothing of it was stored: nothing
+                // of it was stored there.
                 dispatch.failNotRun(failure);
             } else {
                 dispatch.completeExceptionally(failure);

@@ -89,7 +89,7 @@ class HandlerUnknownToOwnerTest {
         cluster.awaitConvergence(Duration.ofSeconds(20));
         peer = new RawPeer(cluster);
         peer.answerCommandsWith(request -> ErrorCodec.encode(new NoHandlerForCommandException("No member of "
-                + "cluster handles command type '" + request.commandType() + "'")));
+                + "cluster handles command type '" + request.commandType() + "'"), request.commandId()));
         peer.advertiseUntilOnRing(cluster.bus("node-a"), new WireMessage.Advertisement("peer", 10,
                 Map.of("Ledger", Set.of("OpenLedger"))));
         String ledger = IntStream.range(0, 1000).mapToObj(i -> "ledger-" + i)
@@ -115,7 +115,7 @@ class HandlerUnknownToOwnerTest {
         peer = new RawPeer(cluster);
         try {
             peer.answerCommandsWith(request -> ErrorCodec.encode(new HandlerNotAvailableException("Member peer-2 "
-                    + "has no handler for " + request.commandType() + " yet")));
+                    + "has no handler for " + request.commandType() + " yet"), request.commandId()));
             JGroupsCommandBus nodeA = cluster.bus("node-a");
             silent.advertiseUntilOnRing(nodeA, new WireMessage.Advertisement("peer-1", 10, oldVersion));
             peer.advertiseUntilOnRing(nodeA, new WireMessage.Advertisement("peer-2", 10, oldVersion));

@@ -3,6 +3,7 @@ package io.gyre.routing.jgroups;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gyre.Metadata;
+import io.gyre.command.CommandMessage;
 import io.gyre.command.CommandNotExecutedException;
 import io.gyre.command.CommandOutcomeUnknownException;
 import io.gyre.eventstore.AppendRequest;
@@ -25,17 +26,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
  * Review of 874ad2a through the JGroups bus: the owner's event store closes, once as it was writing a post (which
  * is stored: the close cut it short after the commit, so it says "may have been stored"), once with nothing of it
- * stored. The caller on another member must never hear "not executed" for the stored post. The owner's closed
- * failure crosses the wire as a plain {@code EventStoreException} (ErrorCodec has no entry for the closed one), so
- * the caller's gateway retries it to the same owner until the deadline, and answers outcome unknown then, whether
- * anything was stored or not.
+ * stored. The caller on another member must never hear "not executed" for the stored post, and must be answered at
+ * once, as a caller on the owner is, not at its deadline. (Observed before the fix: the owner's closed failure
+ * crossed the wire as a plain transient {@code EventStoreException}, which the caller's gateway retried to the same
+ * owner until the deadline, 6,017 ms and 6,005 ms for a 6,000 ms deadline, both answered outcome unknown.)
  */
 class RemoteOwnerStoreClosedReviewTest {
 
@@ -102,12 +102,24 @@ class RemoteOwnerStoreClosedReviewTest {
     }
 
     @Test
-    @Disabled("Observed (review of 874ad2a): the remote caller is answered only at its deadline, 6,017 ms and 6,005 ms "
-            + "for a 6,000 ms deadline, both CommandOutcomeUnknownException (the refused post stored nothing): the "
-            + "owner's EventStoreClosedException crosses the wire as a transient EventStoreException (ErrorCodec has "
-            + "no kind for it and loses mayHaveBeenStored), which the caller's gateway retries to the same owner "
-            + "until the deadline. A new wire kind is read by members of earlier versions as a handler failure "
-            + "(final), so the fix needs a rolling-upgrade plan; left for the lead")
+    @Timeout(value = 90, unit = TimeUnit.SECONDS)
+    void the_post_the_closing_store_wrote_is_answered_at_once_under_an_id_that_makes_a_resend_safe() throws Exception {
+        Answers answers = run();
+        assertThat(answers.writtenMillis()).as("ms until the stored post was answered, deadline %d ms",
+                DEADLINE.toMillis()).isLessThan(DEADLINE.toMillis() / 2);
+        assertThat(answers.written()).isInstanceOf(CommandOutcomeUnknownException.class);
+        String commandId = ((CommandOutcomeUnknownException) answers.written()).commandId();
+        StreamId stream = StreamId.of("Ledger", answers.ledger());
+        assertThat(events.findCommand(stream, commandId)).as("the stored post, under the id the caller was given")
+                .isPresent();
+
+        state.set(0); // the store is back (a node restarted with it, say): the caller re-sends under that id
+        cluster.node("node-b").commandGateway().sendAndWait(CommandMessage.of(new Post(answers.ledger(), 5, "p-1"))
+                .withCommandId(commandId), DEADLINE);
+        assertThat(events.lastSequence(stream)).as("the re-sent post, stored once").isEqualTo(1);
+    }
+
+    @Test
     @Timeout(value = 90, unit = TimeUnit.SECONDS)
     void a_caller_on_another_member_is_answered_before_its_deadline_when_the_owners_store_closed() throws Exception {
         Answers answers = run();
@@ -117,7 +129,8 @@ class RemoteOwnerStoreClosedReviewTest {
                 .isInstanceOf(CommandNotExecutedException.class);
     }
 
-    private record Answers(Throwable written, long writtenMillis, Throwable refused, long refusedMillis) {
+    private record Answers(String ledger, Throwable written, long writtenMillis, Throwable refused,
+                           long refusedMillis) {
     }
 
     private Answers run() throws Exception {
@@ -146,7 +159,7 @@ class RemoteOwnerStoreClosedReviewTest {
         System.out.printf("remote caller: stored post answered %s after %d ms; refused post answered %s after %d ms"
                 + " (deadline %d ms)%n", written.getClass().getSimpleName(), writtenMillis,
                 refused.getClass().getSimpleName(), refusedMillis, DEADLINE.toMillis());
-        return new Answers(written, writtenMillis, refused, refusedMillis);
+        return new Answers(ledger, written, writtenMillis, refused, refusedMillis);
     }
 
     private static Throwable failure(CompletableFuture<Object> pending) throws Exception {

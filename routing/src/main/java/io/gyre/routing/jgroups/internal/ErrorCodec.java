@@ -15,6 +15,7 @@ import io.gyre.command.MissingTargetAggregateIdException;
 import io.gyre.command.NoHandlerForCommandException;
 import io.gyre.eventstore.ConcurrencyConflictException;
 import io.gyre.eventstore.EventRejectedException;
+import io.gyre.eventstore.EventStoreClosedException;
 import io.gyre.eventstore.EventStoreException;
 import io.gyre.eventstore.StreamId;
 import io.gyre.routing.MemberLeftException;
@@ -24,6 +25,15 @@ import io.gyre.routing.NoEligibleMemberException;
 import io.gyre.routing.NotOwnerException;
 import io.gyre.routing.RemoteCommandException;
 import io.gyre.routing.jgroups.internal.WireMessage.WireError;
+import io.gyre.routing.jgroups.internal.WireMessage.WireError.AlreadyExists;
+import io.gyre.routing.jgroups.internal.WireMessage.WireError.Conflict;
+import io.gyre.routing.jgroups.internal.WireMessage.WireError.Handler;
+import io.gyre.routing.jgroups.internal.WireMessage.WireError.Known;
+import io.gyre.routing.jgroups.internal.WireMessage.WireError.NotExecuted;
+import io.gyre.routing.jgroups.internal.WireMessage.WireError.NotFound;
+import io.gyre.routing.jgroups.internal.WireMessage.WireError.NotOwner;
+import io.gyre.routing.jgroups.internal.WireMessage.WireError.OutcomeUnknown;
+import io.gyre.routing.jgroups.internal.WireMessage.WireError.StoreClosed;
 import io.gyre.serialization.SerializationException;
 import io.gyre.serialization.UnregisteredTypeException;
 import java.util.LinkedHashMap;
@@ -37,17 +47,15 @@ import java.util.function.Function;
  * wire); an unknown Gyre exception becomes its nearest known superclass; an application exception thrown by a
  * handler becomes a {@link RemoteCommandException} with its class name and message. Internal: not part of
  * Gyre's API.
+ *
+ * <p>The owner's closed event store ({@link EventStoreClosedException}) travels as a {@link StoreClosed}, with
+ * {@code mayHaveBeenStored} and the command's id: a member of this version rebuilds the closed exception, and its
+ * gateway answers the caller at once, as for its own closed store. A member of an earlier version reads it as the
+ * "not executed" or "outcome unknown" it is, under the command's id ({@link WireErrorLayout} says how), and answers
+ * the same, only at the command's deadline: its gateway retries either until then, as it retried the plain store
+ * failure the closed one used to travel as.
  */
 public final class ErrorCodec {
-
-    private static final int CONFLICT = 1;
-    private static final int NOT_FOUND = 2;
-    private static final int ALREADY_EXISTS = 3;
-    private static final int BY_MESSAGE = 4;
-    private static final int HANDLER = 5;
-    private static final int NOT_EXECUTED = 6;
-    private static final int OUTCOME_UNKNOWN = 7;
-    private static final int NOT_OWNER = 8;
 
     /** Gyre exceptions rebuilt from their message, most specific first. */
     private static final Map<Class<?>, Function<String, GyreException>> BY_MESSAGE_TYPES = new LinkedHashMap<>();
@@ -75,49 +83,54 @@ public final class ErrorCodec {
     }
 
     /**
-     * @param failure a command's failure on this member
+     * @param failure   a command's failure on this member
+     * @param commandId the id of the command it ended: a failure that does not name its command (the closed store)
+     *                  travels with it
      * @return its wire form
      */
-    public static WireError encode(Throwable failure) {
+    public static WireError encode(Throwable failure, String commandId) {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                 ? failure.getCause() : failure;
-        String type = cause.getClass().getName();
         String message = String.valueOf(cause.getMessage());
         if (cause instanceof ConcurrencyConflictException conflict) {
-            return new WireError(CONFLICT, type, message, conflict.stream().aggregateType(), conflict.aggregateId(),
+            return new Conflict(message, conflict.stream().aggregateType(), conflict.aggregateId(),
                     conflict.expectedSequence(), conflict.actualSequence());
         }
         if (cause instanceof NotOwnerException notOwner) {
-            return new WireError(NOT_OWNER, type, message, "", "", notOwner.ringVersion(), 0);
+            return new NotOwner(message, notOwner.ringVersion());
         }
         if (cause instanceof NoEligibleMemberException) {
             // Only the sender's ring decides that; on the wire it is the member's "not here".
-            return new WireError(NOT_OWNER, type, message, "", "", NotOwnerException.UNKNOWN_VERSION, 0);
+            return new NotOwner(message, NotOwnerException.UNKNOWN_VERSION);
         }
         if (cause instanceof CommandNotExecutedException notExecuted) {
-            return new WireError(NOT_EXECUTED, type, message, notExecuted.commandId(), "", 0, 0);
+            return new NotExecuted(message, notExecuted.commandId());
         }
         if (cause instanceof CommandOutcomeUnknownException unknown) {
-            return new WireError(OUTCOME_UNKNOWN, type, message, unknown.commandId(), "", 0, 0);
+            return new OutcomeUnknown(message, unknown.commandId());
+        }
+        if (cause instanceof EventStoreClosedException closed) {
+            // The closed exception does not name its command: the command's id travels with it.
+            return new StoreClosed(message, commandId, closed.mayHaveBeenStored());
         }
         if (cause instanceof CommandRefusedException refused) {
             // A refusal decided here earlier, or relayed from another member: the handler's own class and message.
-            return new WireError(HANDLER, refused.exceptionType(), refused.refusalMessage(), "", "", 0, 0);
+            return new Handler(refused.exceptionType(), refused.refusalMessage());
         }
         if (cause instanceof AggregateNotFoundException notFound) {
-            return new WireError(NOT_FOUND, type, message, notFound.aggregateType(), notFound.aggregateId(), 0, 0);
+            return new NotFound(message, notFound.aggregateType(), notFound.aggregateId());
         }
         if (cause instanceof AggregateAlreadyExistsException exists) {
-            return new WireError(ALREADY_EXISTS, type, message, exists.aggregateType(), exists.aggregateId(), 0, 0);
+            return new AlreadyExists(message, exists.aggregateType(), exists.aggregateId());
         }
         if (cause instanceof GyreException) {
             for (Class<?> known : BY_MESSAGE_TYPES.keySet()) {
                 if (known.isInstance(cause)) {
-                    return new WireError(BY_MESSAGE, known.getName(), message, "", "", 0, 0);
+                    return new Known(known.getName(), message);
                 }
             }
         }
-        return new WireError(HANDLER, type, message, "", "", 0, 0);
+        return new Handler(cause.getClass().getName(), message);
     }
 
     /**
@@ -143,31 +156,38 @@ public final class ErrorCodec {
      * @return the exception to complete the caller's future with
      */
     public static RuntimeException decode(WireError error, String member) {
-        switch (error.kind()) {
-            case CONFLICT:
-                return new ConcurrencyConflictException(StreamId.of(error.text1(), error.text2()), error.number1(),
-                        error.number2());
-            case NOT_OWNER:
-                return new NotOwnerException(error.message(), error.number1());
-            case NOT_EXECUTED:
-                return new CommandNotExecutedException(error.message() + " (on member " + member + ")", error.text1());
-            case OUTCOME_UNKNOWN:
-                return new CommandOutcomeUnknownException(error.message() + " (on member " + member + ")",
-                        error.text1());
-            case NOT_FOUND:
-                return new AggregateNotFoundException(error.text1(), error.text2());
-            case ALREADY_EXISTS:
-                return new AggregateAlreadyExistsException(error.text1(), error.text2());
-            case BY_MESSAGE:
-                for (Map.Entry<Class<?>, Function<String, GyreException>> known : BY_MESSAGE_TYPES.entrySet()) {
-                    if (known.getKey().getName().equals(error.type())) {
-                        return known.getValue().apply(error.message());
-                    }
-                }
-                return new GyreNonTransientException(error.message() + " (" + error.type() + " on member " + member
-                        + ")");
-            default:
-                return new RemoteCommandException(error.type(), error.message(), member);
+        if (error instanceof Conflict c) {
+            return new ConcurrencyConflictException(StreamId.of(c.aggregateType(), c.aggregateId()),
+                    c.expectedSequence(), c.actualSequence());
         }
+        if (error instanceof NotOwner n) {
+            return new NotOwnerException(n.message(), n.ringVersion());
+        }
+        if (error instanceof NotExecuted n) {
+            return new CommandNotExecutedException(n.message() + " (on member " + member + ")", n.commandId());
+        }
+        if (error instanceof OutcomeUnknown u) {
+            return new CommandOutcomeUnknownException(u.message() + " (on member " + member + ")", u.commandId());
+        }
+        if (error instanceof StoreClosed closed) {
+            return new EventStoreClosedException(closed.message() + " (the event store of member " + member + ")",
+                    null, closed.mayHaveBeenStored());
+        }
+        if (error instanceof NotFound n) {
+            return new AggregateNotFoundException(n.aggregateType(), n.aggregateId());
+        }
+        if (error instanceof AlreadyExists a) {
+            return new AggregateAlreadyExistsException(a.aggregateType(), a.aggregateId());
+        }
+        if (error instanceof Known k) {
+            for (Map.Entry<Class<?>, Function<String, GyreException>> known : BY_MESSAGE_TYPES.entrySet()) {
+                if (known.getKey().getName().equals(k.type())) {
+                    return known.getValue().apply(k.message());
+                }
+            }
+            return new GyreNonTransientException(k.message() + " (" + k.type() + " on member " + member + ")");
+        }
+        Handler h = (Handler) error;
+        return new RemoteCommandException(h.type(), h.message(), member);
     }
 }

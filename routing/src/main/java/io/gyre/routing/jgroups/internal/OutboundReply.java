@@ -17,6 +17,7 @@ public final class OutboundReply implements MemberOutbox.Outgoing {
     private static final Logger log = LoggerFactory.getLogger(OutboundReply.class);
 
     private final long requestId;
+    private final String commandId;
     private final @Nullable Object result;
     private final @Nullable Throwable failure;
     private final Serializer serializer;
@@ -24,14 +25,16 @@ public final class OutboundReply implements MemberOutbox.Outgoing {
 
     /**
      * @param requestId  the request answered
+     * @param commandId  the id of the command it carried
      * @param result     the handler's result, when it succeeded
      * @param failure    the failure, or null on success
      * @param serializer the node's serializer
      * @param outbox     the requester's outbox, to send a smaller error if this reply is too large
      */
-    public OutboundReply(long requestId, @Nullable Object result, @Nullable Throwable failure, Serializer serializer,
+    public OutboundReply(long requestId, String commandId, @Nullable Object result, @Nullable Throwable failure, Serializer serializer,
                          MemberOutbox outbox) {
         this.requestId = requestId;
+        this.commandId = commandId;
         this.result = result;
         this.failure = failure;
         this.serializer = serializer;
@@ -46,19 +49,19 @@ public final class OutboundReply implements MemberOutbox.Outgoing {
     @Override
     public WireMessage prepare() {
         if (failure != null) {
-            return new Reply(requestId, null, ErrorCodec.encode(failure));
+            return new Reply(requestId, null, ErrorCodec.encode(failure, commandId));
         }
         try {
             return new Reply(requestId, result == null ? null : serializer.serialize(result), null);
         } catch (GyreException e) {
-            return new Reply(requestId, null, ErrorCodec.encode(e));
+            return new Reply(requestId, null, ErrorCodec.encode(e, commandId));
         }
     }
 
     @Override
     public void notSent(RuntimeException why) {
         if (why instanceof MessageTooLargeException && failure == null) {
-            outbox.offer(new OutboundReply(requestId, null, new MessageTooLargeException("The result of request "
+            outbox.offer(new OutboundReply(requestId, commandId, null, new MessageTooLargeException("The result of request "
                     + requestId + " is too large for the cluster: " + why.getMessage()), serializer, outbox));
             return;
         }

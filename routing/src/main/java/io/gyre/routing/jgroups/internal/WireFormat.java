@@ -342,13 +342,14 @@ public final class WireFormat {
                 writeString(out, result.data());
             }
             if (error != null) {
-                out.writeInt(error.kind());
-                writeString(out, error.type());
-                writeString(out, error.message());
-                writeString(out, error.text1());
-                writeString(out, error.text2());
-                out.writeLong(error.number1());
-                out.writeLong(error.number2());
+                WireErrorLayout layout = WireErrorLayout.of(error);
+                out.writeInt(layout.kind());
+                writeString(out, layout.type());
+                writeString(out, layout.message());
+                writeString(out, layout.text1());
+                writeString(out, layout.text2());
+                out.writeLong(layout.number1());
+                out.writeLong(layout.number2());
             }
         } else if (message instanceof Advertisement a) {
             out.writeByte(ADVERTISEMENT);
@@ -520,8 +521,8 @@ public final class WireFormat {
         if (outcome == 1) {
             result = new SerializedValue(readString(in), readString(in));
         } else if (outcome == 2) {
-            error = new WireError(in.readInt(), readString(in), readString(in), readString(in), readString(in),
-                    in.readLong(), in.readLong());
+            error = new WireErrorLayout(in.readInt(), readString(in), readString(in), readString(in), readString(in),
+                    in.readLong(), in.readLong()).error();
         } else if (outcome != 0) {
             throw new SerializationException("Unknown reply outcome " + outcome, null);
         }

@@ -127,16 +127,104 @@ public sealed interface WireMessage {
     }
 
     /**
-     * A failure in wire form.
-     *
-     * @param kind     how to rebuild it
-     * @param type     the class name of the original exception
-     * @param message  its message
-     * @param text1    a first detail (aggregate id, aggregate type)
-     * @param text2    a second detail
-     * @param number1  a first number (expected sequence)
-     * @param number2  a second number (actual sequence)
+     * Why a command failed, in a {@link Reply} from the member the command was sent to (its owner, or a member that
+     * refused it) to the member that sent it; not answered. One record per kind of failure, each carrying what the
+     * sender needs to rebuild its exception (see {@code ErrorCodec}); how each is laid out in bytes, which members of
+     * every version share, is {@code WireErrorLayout}'s.
      */
-    record WireError(int kind, String type, String message, String text1, String text2, long number1, long number2) {
+    sealed interface WireError {
+
+        /** @return the failure's message, as the member that sent it wrote it */
+        String message();
+
+        /**
+         * The command was decided on a stream head the store had moved past.
+         *
+         * @param message          the failure's message
+         * @param aggregateType    the stream's aggregate type
+         * @param aggregateId      the stream's aggregate id
+         * @param expectedSequence the sequence the append expected
+         * @param actualSequence   the stream's sequence the store found
+         */
+        record Conflict(String message, String aggregateType, String aggregateId, long expectedSequence,
+                        long actualSequence) implements WireError {
+        }
+
+        /**
+         * The member does not own the command's aggregate (or is leaving, or does not take commands from the sender):
+         * the command did not run there.
+         *
+         * @param message     the failure's message
+         * @param ringVersion the member's ring version, or {@code NotOwnerException.UNKNOWN_VERSION}
+         */
+        record NotOwner(String message, long ringVersion) implements WireError {
+        }
+
+        /**
+         * The command did not run and nothing of it was stored there (its deadline passed before it ran).
+         *
+         * @param message   the failure's message
+         * @param commandId the command's id
+         */
+        record NotExecuted(String message, String commandId) implements WireError {
+        }
+
+        /**
+         * The command's deadline passed while it may have been running or committing there.
+         *
+         * @param message   the failure's message
+         * @param commandId the command's id, under which a re-send is safe
+         */
+        record OutcomeUnknown(String message, String commandId) implements WireError {
+        }
+
+        /**
+         * The owner's event store is closed: it refused the command's reads or append, or cut its append short.
+         *
+         * @param message           the failure's message
+         * @param commandId         the command's id, under which a re-send is safe
+         * @param mayHaveBeenStored true when the command's append may have been stored, false when nothing of it was
+         */
+        record StoreClosed(String message, String commandId, boolean mayHaveBeenStored) implements WireError {
+        }
+
+        /**
+         * The command's aggregate does not exist.
+         *
+         * @param message       the failure's message
+         * @param aggregateType the aggregate's type
+         * @param aggregateId   the aggregate's id
+         */
+        record NotFound(String message, String aggregateType, String aggregateId) implements WireError {
+        }
+
+        /**
+         * The command would create an aggregate that exists.
+         *
+         * @param message       the failure's message
+         * @param aggregateType the aggregate's type
+         * @param aggregateId   the aggregate's id
+         */
+        record AlreadyExists(String message, String aggregateType, String aggregateId) implements WireError {
+        }
+
+        /**
+         * A Gyre exception rebuilt from its class name (one of a known table, never loaded by name) and message.
+         *
+         * @param type    the class name of the nearest Gyre exception the sender's table knows
+         * @param message the failure's message
+         */
+        record Known(String type, String message) implements WireError {
+        }
+
+        /**
+         * The command's handler refused it (an application exception), or a failure the receiving member knows no
+         * better form of.
+         *
+         * @param type    the class name of the handler's exception
+         * @param message its message
+         */
+        record Handler(String type, String message) implements WireError {
+        }
     }
 }
