@@ -31,8 +31,8 @@ public final class OutboundReply implements MemberOutbox.Outgoing {
      * @param serializer the node's serializer
      * @param outbox     the requester's outbox, to send a smaller error if this reply is too large
      */
-    public OutboundReply(long requestId, String commandId, @Nullable Object result, @Nullable Throwable failure, Serializer serializer,
-                         MemberOutbox outbox) {
+    public OutboundReply(long requestId, String commandId, @Nullable Object result, @Nullable Throwable failure,
+                         Serializer serializer, MemberOutbox outbox) {
         this.requestId = requestId;
         this.commandId = commandId;
         this.result = result;
@@ -61,8 +61,9 @@ public final class OutboundReply implements MemberOutbox.Outgoing {
     @Override
     public void notSent(RuntimeException why) {
         if (why instanceof MessageTooLargeException && failure == null) {
-            outbox.offer(new OutboundReply(requestId, commandId, null, new MessageTooLargeException("The result of request "
-                    + requestId + " is too large for the cluster: " + why.getMessage()), serializer, outbox));
+            outbox.offer(new OutboundReply(requestId, commandId, null, new MessageTooLargeException("The result of "
+                    + "request " + requestId + " is too large for the cluster: " + why.getMessage()), serializer,
+                    outbox));
             return;
         }
         log.debug("Reply to request {} not sent: {}", requestId, why.toString());
