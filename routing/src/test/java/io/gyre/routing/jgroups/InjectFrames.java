@@ -35,39 +35,46 @@ final class InjectFrames extends Protocol {
         watched = sender;
     }
 
-    /** @return the commands that came up from the watched sender, read or not by the member */
+    /** @return the commands that came up from the watched sender and that the member has handled (read or not) */
     int commandsFromWatched() {
         return commandsFromWatched.get();
     }
 
+    /** Counts after the member has handled the message: a count seen means the member is done with it. */
     @Override
     public Object up(Message message) {
-        count(message);
-        return up_prot.up(message);
+        int commands = commands(message);
+        Object result = up_prot.up(message);
+        commandsFromWatched.addAndGet(commands);
+        return result;
     }
 
     @Override
     public void up(MessageBatch batch) {
+        int commands = 0;
         for (Message message : batch) {
-            count(message);
+            commands += commands(message);
         }
         up_prot.up(batch);
+        commandsFromWatched.addAndGet(commands);
     }
 
-    private void count(Message message) {
+    private int commands(Message message) {
         Address sender = watched;
         if (sender == null || !sender.equals(message.getSrc()) || message.getArray() == null) {
-            return;
+            return 0;
         }
+        int commands = 0;
         try {
             for (WireFormat.Decoded decoded : WireFormat.decode(message.getArray(), message.getOffset(),
                     message.getLength())) {
                 if (decoded.message() instanceof WireMessage.CommandRequest) {
-                    commandsFromWatched.incrementAndGet();
+                    commands++;
                 }
             }
         } catch (RuntimeException e) {
             // Not a frame of Gyre's: no command in it.
         }
+        return commands;
     }
 }

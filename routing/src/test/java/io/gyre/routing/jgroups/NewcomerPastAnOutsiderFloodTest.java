@@ -152,8 +152,7 @@ class NewcomerPastAnOutsiderFloodTest {
         intoB.watch(cluster.bus("node-d").addressForTest());
         CompletableFuture<Long> post = cluster.node("node-d").commandGateway().send(new Post(ledger, 7,
                 "from-newcomer"), Metadata.empty(), Duration.ofSeconds(60));
-        await("node-d's command reached node-b", () -> intoB.commandsFromWatched() > 0);
-        Thread.sleep(500); // long enough for a refusal to come back, had node-b read it
+        await("node-b handled node-d's command", () -> intoB.commandsFromWatched() > 0);
         assertThat(nodeB.distrust().refusedFromOutsideView()).as("node-d's command was dropped unread: no refusal")
                 .isZero();
         assertThat(post).as("nothing answers a command dropped unread").isNotDone();
@@ -191,9 +190,9 @@ class NewcomerPastAnOutsiderFloodTest {
                 Metadata.empty(), Duration.ofSeconds(30));
         assertThat(appendHeld.await(20, TimeUnit.SECONDS)).as("node-b runs the posting, its append held").isTrue();
 
-        // node-b's notice that it dropped frames from node-d (as it would after a flood): node-d cannot know which
-        // commands were read, so it sends the running one again.
-        intoD.inject(cluster.bus("node-b").addressForTest(), WireFormat.encode(new WireMessage.DroppedUnread(9)));
+        // node-b's notice that it dropped frames from node-d (as it would after a flood), or refused them: node-d
+        // cannot know which commands were read, so it sends the running one again.
+        intoD.inject(cluster.bus("node-b").addressForTest(), WireFormat.encode(new WireMessage.SendAgain(9)));
         await("node-d sent the posting again", () -> intoB.commandsFromWatched() >= 2);
         releaseAppend.countDown();
 

@@ -3,7 +3,7 @@ package io.gyre.routing.jgroups.internal;
 import io.gyre.routing.jgroups.internal.WireMessage.Advertisement;
 import io.gyre.routing.jgroups.internal.WireMessage.AdvertisementRequest;
 import io.gyre.routing.jgroups.internal.WireMessage.CommandRequest;
-import io.gyre.routing.jgroups.internal.WireMessage.DroppedUnread;
+import io.gyre.routing.jgroups.internal.WireMessage.SendAgain;
 import io.gyre.routing.jgroups.internal.WireMessage.Leaving;
 import io.gyre.routing.jgroups.internal.WireMessage.OutsideViewRefusal;
 import io.gyre.routing.jgroups.internal.WireMessage.ProcessorsAdvertisement;
@@ -42,7 +42,7 @@ public final class WireFormat {
     private static final byte ADVERTISEMENT_REQUEST = 5;
     private static final byte PROCESSORS = 6;
     private static final byte OUTSIDE_VIEW_REFUSAL = 7;
-    private static final byte DROPPED_UNREAD = 8;
+    private static final byte SEND_AGAIN = 8;
     /**
      * The fewest bytes a command takes in a frame (every string empty): a kind, two longs, an int, a boolean, a long
      * and six string lengths.
@@ -388,8 +388,8 @@ public final class WireFormat {
             for (long requestId : r.requestIds()) {
                 out.writeLong(requestId);
             }
-        } else if (message instanceof DroppedUnread d) {
-            out.writeByte(DROPPED_UNREAD);
+        } else if (message instanceof SendAgain d) {
+            out.writeByte(SEND_AGAIN);
             out.writeLong(d.viewId());
         }
     }
@@ -480,7 +480,7 @@ public final class WireFormat {
             case ADVERTISEMENT_REQUEST -> new AdvertisementRequest(readString(in));
             case PROCESSORS -> readProcessors(in);
             case OUTSIDE_VIEW_REFUSAL -> readOutsideViewRefusal(in);
-            case DROPPED_UNREAD -> new DroppedUnread(in.readLong());
+            case SEND_AGAIN -> new SendAgain(in.readLong());
             default -> throw new SerializationException("Unknown cluster message kind " + kind, null);
         };
     }

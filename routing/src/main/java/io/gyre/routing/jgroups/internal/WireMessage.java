@@ -70,18 +70,18 @@ public sealed interface WireMessage {
     }
 
     /**
-     * Frames from the receiver were dropped unread by the sender while the receiver was outside the sender's view
-     * (past the budget for such frames, {@link OutsiderBudget}): sent by that member once its view holds the
-     * receiver, reliably, in a frame of its own (a member of an older version drops only this frame, as an unknown
-     * kind); not answered. The receiver cannot know which of its commands were among those frames, so it ends every
-     * command it still waits on from the sender as transient and possibly run, and its gateway sends each again under
-     * the same command id: a dropped one then runs, one that was read and ran (or is running) is answered with its
-     * stored decision. Only a member of the sender's view gets it, once per stay outside the view, so an address made
-     * up outside the view can never draw one.
+     * Commands the receiver sent while outside the sender's view were left without a sure answer there: dropped unread
+     * (past the budget for such frames, {@link OutsiderBudget}), or refused by an {@link OutsideViewRefusal}, which is
+     * sent once and may be lost. Sent by that member once its view holds the receiver, reliably, in a frame of its own
+     * (a member of an older version drops only this frame, as an unknown kind); not answered. The receiver cannot know
+     * which of its commands those were, so it ends every command it still waits on from the sender as transient and
+     * possibly run, and its gateway sends each again under the same command id: one never read then runs, one that
+     * was read and ran (or is running) is answered with its stored decision. Only a member of the sender's view gets
+     * it, once per stay outside the view, so an address made up outside the view can never draw one.
      *
      * @param viewId the number of the sender's view that holds the receiver
      */
-    record DroppedUnread(long viewId) implements WireMessage {
+    record SendAgain(long viewId) implements WireMessage {
     }
 
     /**

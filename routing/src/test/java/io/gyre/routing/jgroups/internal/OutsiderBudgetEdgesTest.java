@@ -129,10 +129,10 @@ class OutsiderBudgetEdgesTest {
     void a_newcomer_crowded_out_by_a_few_outside_senders_is_told_once_the_view_holds_it_and_the_rogues_never_are() {
         AtomicLong now = new AtomicLong(0);
         OutsiderBudget budget = new OutsiderBudget(now::get);
-        UnreadSenders unread = new UnreadSenders(now::get);
+        UnansweredOutsiders outsiders = new UnansweredOutsiders(now::get);
         Address self = UUID.randomUUID();
         View before = View.create(self, 1, self);
-        unread.onView(before, self);
+        outsiders.onView(before, self);
         List<Address> rogues = List.of(UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID());
         Address newcomer = UUID.randomUUID();
         int read = 0;
@@ -142,21 +142,21 @@ class OutsiderBudgetEdgesTest {
                 while (budget.admit(rogue, FRAME)) {
                     continue;
                 }
-                unread.dropped(rogue, () -> before);
+                outsiders.unanswered(rogue, () -> before);
             }
             if (ms > 10_000 && ms % 100 == 0) {
                 if (budget.admit(newcomer, FRAME)) {
                     read++;
                 } else {
-                    unread.dropped(newcomer, () -> before);
+                    outsiders.unanswered(newcomer, () -> before);
                 }
             }
         }
 
         assertThat(read).as("newcomer frames read of 100, outside the view").isLessThan(100);
-        assertThat(unread.onView(View.create(self, 2, self, newcomer), self)).containsExactly(newcomer);
-        assertThat(unread.onView(View.create(self, 3, self, newcomer), self)).as("told once").isEmpty();
-        assertThat(unread.size()).as("the rogues, recorded, never told").isEqualTo(rogues.size());
+        assertThat(outsiders.onView(View.create(self, 2, self, newcomer), self)).containsExactly(newcomer);
+        assertThat(outsiders.onView(View.create(self, 3, self, newcomer), self)).as("told once").isEmpty();
+        assertThat(outsiders.size()).as("the rogues, recorded, never told").isEqualTo(rogues.size());
     }
 
     private static long drain(OutsiderBudget budget, Address sender) {

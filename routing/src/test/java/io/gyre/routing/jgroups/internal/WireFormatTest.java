@@ -81,8 +81,8 @@ class WireFormatTest {
     }
 
     @Test
-    void a_notice_of_frames_dropped_unread_comes_back_equal_in_a_frame_of_its_own() {
-        WireMessage.DroppedUnread notice = new WireMessage.DroppedUnread(42);
+    void a_notice_to_send_again_comes_back_equal_in_a_frame_of_its_own() {
+        WireMessage.SendAgain notice = new WireMessage.SendAgain(42);
 
         byte[] frame = WireFormat.encode(notice);
 
