@@ -29,10 +29,10 @@ import io.gyre.routing.jgroups.internal.WireFormat;
 import io.gyre.routing.jgroups.internal.WireMessage;
 import io.gyre.routing.jgroups.internal.WireMessage.Advertisement;
 import io.gyre.routing.jgroups.internal.WireMessage.CommandRequest;
-import io.gyre.routing.jgroups.internal.WireMessage.SendAgain;
 import io.gyre.routing.jgroups.internal.WireMessage.Leaving;
 import io.gyre.routing.jgroups.internal.WireMessage.OutsideViewRefusal;
 import io.gyre.routing.jgroups.internal.WireMessage.Reply;
+import io.gyre.routing.jgroups.internal.WireMessage.SendAgain;
 import io.gyre.serialization.SerializationException;
 import io.gyre.serialization.SerializedValue;
 import io.gyre.serialization.Serializer;
@@ -291,8 +291,7 @@ final class Inbound {
                                 + "dropped or refused frames from it while it was outside the view", selfId, member,
                                 viewId);
                     } catch (Exception e) {
-                        log.debug("Member {} could not tell {} to send again: {}", selfId, member,
-                                e.toString());
+                        log.debug("Member {} could not tell {} to send again: {}", selfId, member, e.toString());
                     }
                 }
             });

@@ -302,8 +302,8 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
         this.router = new Router(selfId, local, () -> ringKeeper.membership(), () -> state == State.RUNNING,
                 refused);
         this.inbound = new Inbound(selfId, config, this::keeper, this::channel, () -> state == State.RUNNING, router,
-                local, serializer, hosted, outbound.pending(), to -> outbound.outboxFor(to, String.valueOf(to)), refused,
-                timer);
+                local, serializer, hosted, outbound.pending(), to -> outbound.outboxFor(to, String.valueOf(to)),
+                refused, timer);
         ClusterChannel.Listener listener = new ClusterChannel.Listener() {
             @Override
             public void onFrame(Address from, byte[] buffer, int offset, int length) {

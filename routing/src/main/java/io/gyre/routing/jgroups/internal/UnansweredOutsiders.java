@@ -16,9 +16,10 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The addresses outside the view whose commands this member left without a sure answer: frames it dropped unread
- * (past the {@link OutsiderBudget}), and frames whose commands it refused with an {@link WireMessage.OutsideViewRefusal}
- * that is sent once, unreliably, and may be lost (a full send queue, for one). Each such address that enters the view
- * is told so, once, by a {@link WireMessage.SendAgain}, and sends again what it still waits on. Without it a newcomer
+ * (past the {@link OutsiderBudget}), and frames whose commands it refused with an
+ * {@link WireMessage.OutsideViewRefusal}, which is sent once, unreliably, and may be lost (a full send queue, say).
+ * Each such address that enters the view is told so, once, by a {@link WireMessage.SendAgain}, and sends again what it
+ * still waits on. Without it a newcomer
  * whose commands were dropped (a few addresses outside the view can keep the budget shared by all of them empty, and
  * a made-up address is indistinguishable from a newcomer until the view says otherwise), or whose refusal was lost,
  * waits for their deadline: nothing else answers them. The view is what tells a newcomer from a made-up address, so

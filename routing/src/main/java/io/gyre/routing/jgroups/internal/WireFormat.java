@@ -3,11 +3,11 @@ package io.gyre.routing.jgroups.internal;
 import io.gyre.routing.jgroups.internal.WireMessage.Advertisement;
 import io.gyre.routing.jgroups.internal.WireMessage.AdvertisementRequest;
 import io.gyre.routing.jgroups.internal.WireMessage.CommandRequest;
-import io.gyre.routing.jgroups.internal.WireMessage.SendAgain;
 import io.gyre.routing.jgroups.internal.WireMessage.Leaving;
 import io.gyre.routing.jgroups.internal.WireMessage.OutsideViewRefusal;
 import io.gyre.routing.jgroups.internal.WireMessage.ProcessorsAdvertisement;
 import io.gyre.routing.jgroups.internal.WireMessage.Reply;
+import io.gyre.routing.jgroups.internal.WireMessage.SendAgain;
 import io.gyre.routing.jgroups.internal.WireMessage.WireError;
 import io.gyre.serialization.SerializationException;
 import io.gyre.serialization.SerializedValue;
@@ -388,9 +388,9 @@ public final class WireFormat {
             for (long requestId : r.requestIds()) {
                 out.writeLong(requestId);
             }
-        } else if (message instanceof SendAgain d) {
+        } else if (message instanceof SendAgain s) {
             out.writeByte(SEND_AGAIN);
-            out.writeLong(d.viewId());
+            out.writeLong(s.viewId());
         }
     }
 

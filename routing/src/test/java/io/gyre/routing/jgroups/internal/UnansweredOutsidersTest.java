@@ -2,8 +2,6 @@ package io.gyre.routing.jgroups.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jgroups.Address;
@@ -11,7 +9,7 @@ import org.jgroups.View;
 import org.jgroups.util.UUID;
 import org.junit.jupiter.api.Test;
 
-/** Who is told to send again what it sent from outside the view: only members of the view, each once, in bounded memory. */
+/** Who is told to send again what it sent from outside the view: only members of the view, each once; bounded. */
 class UnansweredOutsidersTest {
 
     private final AtomicLong now = new AtomicLong();
@@ -54,16 +52,15 @@ class UnansweredOutsidersTest {
     @Test
     void made_up_addresses_are_never_told_and_at_most_the_bound_are_kept() {
         outsiders.onView(view(self, member), self);
-        List<Address> madeUp = new ArrayList<>();
         for (int i = 0; i < 100_000; i++) {
             Address address = UUID.randomUUID();
-            madeUp.add(address);
             outsiders.unanswered(address, () -> view(self, member));
         }
 
         assertThat(outsiders.size()).isEqualTo(UnansweredOutsiders.MAX_ADDRESSES);
         assertThat(outsiders.onView(view(self, member), self)).as("no made-up address is in a view").isEmpty();
-        assertThat(outsiders.size()).as("those recorded stay until evicted").isEqualTo(UnansweredOutsiders.MAX_ADDRESSES);
+        assertThat(outsiders.size()).as("those recorded stay until evicted")
+                .isEqualTo(UnansweredOutsiders.MAX_ADDRESSES);
     }
 
     @Test
