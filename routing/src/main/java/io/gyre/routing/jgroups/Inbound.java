@@ -1,6 +1,7 @@
 package io.gyre.routing.jgroups;
 
 import io.gyre.GyreException;
+import io.gyre.GyreTransientException;
 import io.gyre.Metadata;
 import io.gyre.command.CommandDispatch;
 import io.gyre.command.CommandMessage;
@@ -24,6 +25,7 @@ import io.gyre.routing.jgroups.internal.OutsiderBudget;
 import io.gyre.routing.jgroups.internal.OutboundReply;
 import io.gyre.routing.jgroups.internal.PendingRequests;
 import io.gyre.routing.jgroups.internal.PendingRequests.Pending;
+import io.gyre.routing.jgroups.internal.UnansweredOutsiders;
 import io.gyre.routing.jgroups.internal.WireFormat;
 import io.gyre.routing.jgroups.internal.WireMessage;
 import io.gyre.routing.jgroups.internal.WireMessage.Advertisement;
@@ -31,6 +33,7 @@ import io.gyre.routing.jgroups.internal.WireMessage.CommandRequest;
 import io.gyre.routing.jgroups.internal.WireMessage.Leaving;
 import io.gyre.routing.jgroups.internal.WireMessage.OutsideViewRefusal;
 import io.gyre.routing.jgroups.internal.WireMessage.Reply;
+import io.gyre.routing.jgroups.internal.WireMessage.SendAgain;
 import io.gyre.serialization.SerializationException;
 import io.gyre.serialization.SerializedValue;
 import io.gyre.serialization.Serializer;
@@ -39,6 +42,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -77,7 +82,10 @@ final class Inbound {
     private final PendingRequests pending;
     private final Function<Address, @Nullable MemberOutbox> outboxes;
     private final AtomicLong refused;
-    private final OutsiderBudget outsiders = new OutsiderBudget();
+    private final OutsiderBudget budget = new OutsiderBudget();
+    private final UnansweredOutsiders outsiders = new UnansweredOutsiders();
+    /** Sends the notices of {@link #outsiders}, off the JGroups threads, since a reliable send may wait. */
+    private final Executor notices;
     private final AtomicLong fromOutsideView = new AtomicLong();
     private final AtomicLong refusedFromOutsideView = new AtomicLong();
     private final AtomicLong outsideFramesOverBudget = new AtomicLong();
@@ -89,7 +97,7 @@ final class Inbound {
     Inbound(String selfId, BusConfig config, Supplier<RingKeeper> keeper, Supplier<ClusterChannel> channel,
             BooleanSupplier running, Router router, LocalCommandBus local, Serializer serializer,
             Map<String, Set<String>> hosted, PendingRequests pending,
-            Function<Address, @Nullable MemberOutbox> outboxes, AtomicLong refused) {
+            Function<Address, @Nullable MemberOutbox> outboxes, AtomicLong refused, Executor notices) {
         this.selfId = selfId;
         this.config = config;
         this.keeper = keeper;
@@ -102,6 +110,7 @@ final class Inbound {
         this.pending = pending;
         this.outboxes = outboxes;
         this.refused = refused;
+        this.notices = notices;
     }
 
     /** @return what this member refused to believe so far */
@@ -154,6 +163,8 @@ final class Inbound {
                 onReply(from, reply);
             } else if (message instanceof OutsideViewRefusal refusal) {
                 onOutsideViewRefusal(from, refusal);
+            } else if (message instanceof SendAgain notice) {
+                onSendAgain(from, notice);
             } else if (message instanceof Advertisement ad) {
                 if (ad.weight() > config.maxMemberWeight()) {
                     refusedAdvertisements.incrementAndGet();
@@ -194,17 +205,21 @@ final class Inbound {
      * {@link OutsideViewRefusal}s, eight bytes per command (and 26 per refusal of up to
      * {@value OutsideViewRefusal#MAX_REQUEST_IDS} commands) against at least {@value WireFormat#MIN_COMMAND_BYTES}
      * bytes per command received. And what is read at all is bounded by the {@link OutsiderBudget}: past it, a frame
-     * is dropped unread and counted, and the sender's commands wait for their own deadline.
+     * is dropped unread and counted. Its sender is remembered ({@link UnansweredOutsiders}), as is one whose commands
+     * were refused (the refusal may be lost): should it enter the view (a real newcomer, whose frames a few outsiders
+     * flooding the shared budget crowded out), it is told, and sends again what it waits on from this member;
+     * otherwise those commands would wait for their deadline.
      */
     private void refuseFromOutsideView(Address from, @Nullable View view, byte[] buffer, int offset, int length) {
         fromOutsideView.incrementAndGet();
-        if (!outsiders.admit(from, length)) {
+        if (!budget.admit(from, length)) {
             if (outsideFramesOverBudget.incrementAndGet() % 1000 == 1) {
                 log.warn("Member {} dropped a frame from {}, which is not in its view, unread: that address (or all "
                         + "addresses outside the view together) sent more than {} KiB/s after a burst of {} KiB; a "
                         + "member still joining sends far less", selfId, from,
                         OutsiderBudget.SENDER_BYTES_PER_SECOND / 1024, OutsiderBudget.SENDER_BURST_BYTES / 1024);
             }
+            rememberUnanswered(from);
             return;
         }
         List<WireFormat.Decoded> messages;
@@ -235,6 +250,78 @@ final class Inbound {
                     at + OutsideViewRefusal.MAX_REQUEST_IDS));
             // A frame of its own: a member of an older version drops only it.
             sendRefusals(from, WireFormat.encode(new OutsideViewRefusal(version, viewId, some)));
+        }
+        // Sent once and unreliably, the refusal may never arrive: the sender is told again once in the view.
+        rememberUnanswered(from);
+    }
+
+    private void rememberUnanswered(Address from) {
+        if (outsiders.unanswered(from, () -> channel.get().view())) {
+            // Its view arrived while this frame was judged: the view change has passed it by, so tell it here.
+            View now = channel.get().view();
+            tellLater(List.of(from), now == null ? -1 : now.getViewId().getId());
+        }
+    }
+
+    /**
+     * Tells the members that enter the view and whose commands sent from outside it were left here without a sure
+     * answer ({@link UnansweredOutsiders}) to send again: called for every view, after the channel has installed it.
+     *
+     * @param view the new view
+     */
+    void onView(View view) {
+        List<Address> tell = outsiders.onView(view, channel.get().address());
+        if (!tell.isEmpty()) {
+            tellLater(tell, view.getViewId().getId());
+        }
+    }
+
+    /**
+     * Sends each a {@link SendAgain}, reliably (a lost one would leave its commands to their deadline), in a frame
+     * of its own (a member of an older version drops just that frame, as an unknown kind, and waits as it did
+     * before), on the notices' thread: a reliable send may wait for flow control, which a JGroups thread must not.
+     */
+    private void tellLater(List<Address> members, long viewId) {
+        byte[] frame = WireFormat.encode(new SendAgain(viewId));
+        try {
+            notices.execute(() -> {
+                for (Address member : members) {
+                    try {
+                        channel.get().send(member, frame);
+                        log.info("Member {} told {}, now in its view {}, to send again what it waits on: it had "
+                                + "dropped or refused frames from it while it was outside the view", selfId, member,
+                                viewId);
+                    } catch (Exception e) {
+                        log.debug("Member {} could not tell {} to send again: {}", selfId, member, e.toString());
+                    }
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            log.debug("Member {} is closing: {} not told to send again", selfId, members);
+        }
+    }
+
+    /**
+     * A member dropped frames from this one unread, or refused their commands with a refusal that may be lost, while
+     * this one was outside its view: some of the commands sent to it may never be answered before their deadline.
+     * Which ones is unknown (the member did not read them all), so every command still waiting on it ends as
+     * transient, and, unless it has no handler there, as possibly run: its gateway sends it again under the same
+     * command id, and the owner runs it if it never did, or answers with its stored decision if it did (a re-send never
+     * runs a command twice, and a possibly-run command is never reported "not executed"). A refusal of the earlier
+     * delivery that comes later finds it ended and is ignored. Commands the member read after taking this one in are
+     * sent again too, for nothing but a look-up in the store: the price of not knowing.
+     */
+    private void onSendAgain(Address from, SendAgain notice) {
+        AtomicInteger resent = new AtomicInteger();
+        pending.failIf(request -> request.target().equals(from), request -> {
+            resent.incrementAndGet();
+            return new GyreTransientException("Member " + request.member() + " dropped or refused frames from member "
+                    + selfId + " while " + selfId + " was outside its view (before view " + notice.viewId() + "); "
+                    + request.dispatch().command() + " is sent again under its command id");
+        });
+        if (resent.get() > 0) {
+            log.info("Member {} sends {} commands again to {}, which had dropped or refused frames from it while it "
+                    + "was outside its view", selfId, resent.get(), from);
         }
     }
 

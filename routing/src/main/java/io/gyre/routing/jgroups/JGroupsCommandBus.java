@@ -256,7 +256,8 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
      *                                once in the view), one count per command
      * @param outsideFramesOverBudget frames from outside the view dropped unread because their sender, or all senders
      *                                outside the view together, sent more than a member still joining would (their
-     *                                commands are not counted: they were not read)
+     *                                commands are not counted: they were not read; a sender that later enters the
+     *                                view is told, and sends them again)
      * @param commandsFromNonMembers  commands refused because their sender is not on the ring
      * @param misdirectedReplies      replies (or refusals) ignored because another member than the one asked sent them
      * @param refusedAdvertisements   advertisements refused
@@ -301,7 +302,8 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
         this.router = new Router(selfId, local, () -> ringKeeper.membership(), () -> state == State.RUNNING,
                 refused);
         this.inbound = new Inbound(selfId, config, this::keeper, this::channel, () -> state == State.RUNNING, router,
-                local, serializer, hosted, outbound.pending(), to -> outbound.outboxFor(to, String.valueOf(to)), refused);
+                local, serializer, hosted, outbound.pending(), to -> outbound.outboxFor(to, String.valueOf(to)),
+                refused, timer);
         ClusterChannel.Listener listener = new ClusterChannel.Listener() {
             @Override
             public void onFrame(Address from, byte[] buffer, int offset, int length) {
@@ -383,6 +385,7 @@ public final class JGroupsCommandBus implements CommandBus, SegmentOwnership {
     }
 
     private void onView(View view) {
+        Objects.requireNonNull(inbound).onView(view);
         Membership.Change change = keeper().onView(view);
         if (change == null || change.departed().isEmpty()) {
             return;

@@ -172,6 +172,58 @@ class CommandFromANewcomerTest {
         }
     }
 
+    /**
+     * A refusal is sent once, without retransmission: when it is lost, the newcomer hears nothing of its command until
+     * the owner's view holds it, and then the owner tells it to send again what it waits on.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void a_newcomer_whose_refusal_was_lost_gets_its_command_run_once_soon_after_the_owners_view_holds_it()
+            throws Exception {
+        RawPeer unheard = new RawPeer(cluster);
+        ScheduledExecutorService advertiser = Executors.newSingleThreadScheduledExecutor();
+        try {
+            advertiser.scheduleWithFixedDelay(() -> {
+                try {
+                    unheard.send(null, new WireMessage.Advertisement("unheard", 1, Map.of()));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }, 0, 200, TimeUnit.MILLISECONDS);
+            await("node-a takes in the unheard member", () -> cluster.bus("node-a").members().contains("unheard"));
+            HashRing withNewcomer = HashRing.of(1, List.of(new Member("node-a", 1, Set.of("Ledger")),
+                    new Member("node-b", 1, Set.of("Ledger")), new Member("node-d", 1, Set.of("Ledger"))));
+            String ledger = IntStream.range(0, 1000).mapToObj(i -> "ledger-" + i)
+                    .filter(id -> cluster.bus("node-a").ring().owner(id, "Ledger").id().equals("node-b")
+                            && withNewcomer.owner(id, "Ledger").id().equals("node-b"))
+                    .findFirst().orElseThrow();
+            cluster.node("node-a").commandGateway().sendAndWait(new OpenLedger(ledger));
+
+            holdViewsOfB.hold();
+            DropRefusals lostRefusals = new DropRefusals();
+            cluster.start("node-d", bus -> bus.customizeStack(stack -> stack.add(lostRefusals)));
+            assertThat(cluster.bus("node-d").ring().owner(ledger, "Ledger").id()).as("the owner node-d routes to")
+                    .isEqualTo("node-b");
+            CompletableFuture<Long> post = cluster.node("node-d").commandGateway().send(new Post(ledger, 7,
+                    "refusal-lost"), Metadata.empty(), Duration.ofSeconds(60));
+            await("node-b refused the command, and the refusal was lost", () -> lostRefusals.dropped() > 0);
+            assertThat(post).as("nothing else answers it").isNotDone();
+
+            long released = System.nanoTime();
+            holdViewsOfB.release();
+            assertThat(post.get(60, TimeUnit.SECONDS)).as("the balance after it").isEqualTo(7L);
+            double seconds = (System.nanoTime() - released) / 1e9;
+
+            assertThat(seconds).as("answered soon after node-b's view held node-d, not at the 60 s deadline")
+                    .isLessThan(15);
+            assertThat(store.lastSequence(StreamId.of("Ledger", ledger))).as("the posting, stored once")
+                    .isEqualTo(1);
+        } finally {
+            advertiser.shutdownNow();
+            unheard.close();
+        }
+    }
+
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (!condition.getAsBoolean()) {

@@ -10,8 +10,9 @@ import org.jgroups.Address;
  * How many bytes a member reads from addresses outside its view before it drops their frames unread: a token bucket
  * per sender, and one for all of them together. A member answers the commands of such a sender (a newcomer whose
  * view arrived first) with a refusal, so that they are re-sent once the view has settled; past this budget it does
- * not even read them, and their senders wait for their own deadline. A newcomer sends to a member outside its view
- * only during the moment between the two views, far below {@link #SENDER_BURST_BYTES}; a peer that keeps sending
+ * not even read them (and remembers their sender, {@link UnansweredOutsiders}, to tell it once the view holds it, so
+ * that a real newcomer crowded out by other outsiders sends them again then). A newcomer sends to a member outside its
+ * view only during the moment between the two views, far below {@link #SENDER_BURST_BYTES}; a peer that keeps sending
  * from outside the view is no member, and the budget bounds what it costs to read and answer it.
  *
  * <p>A frame is admitted while both buckets hold any bytes at all, and then charged in full, so a bucket can go into

@@ -7,6 +7,7 @@ import io.gyre.routing.jgroups.internal.WireMessage.Leaving;
 import io.gyre.routing.jgroups.internal.WireMessage.OutsideViewRefusal;
 import io.gyre.routing.jgroups.internal.WireMessage.ProcessorsAdvertisement;
 import io.gyre.routing.jgroups.internal.WireMessage.Reply;
+import io.gyre.routing.jgroups.internal.WireMessage.SendAgain;
 import io.gyre.routing.jgroups.internal.WireMessage.WireError;
 import io.gyre.serialization.SerializationException;
 import io.gyre.serialization.SerializedValue;
@@ -41,6 +42,7 @@ public final class WireFormat {
     private static final byte ADVERTISEMENT_REQUEST = 5;
     private static final byte PROCESSORS = 6;
     private static final byte OUTSIDE_VIEW_REFUSAL = 7;
+    private static final byte SEND_AGAIN = 8;
     /**
      * The fewest bytes a command takes in a frame (every string empty): a kind, two longs, an int, a boolean, a long
      * and six string lengths.
@@ -387,6 +389,9 @@ public final class WireFormat {
             for (long requestId : r.requestIds()) {
                 out.writeLong(requestId);
             }
+        } else if (message instanceof SendAgain s) {
+            out.writeByte(SEND_AGAIN);
+            out.writeLong(s.viewId());
         }
     }
 
@@ -476,6 +481,7 @@ public final class WireFormat {
             case ADVERTISEMENT_REQUEST -> new AdvertisementRequest(readString(in));
             case PROCESSORS -> readProcessors(in);
             case OUTSIDE_VIEW_REFUSAL -> readOutsideViewRefusal(in);
+            case SEND_AGAIN -> new SendAgain(in.readLong());
             default -> throw new SerializationException("Unknown cluster message kind " + kind, null);
         };
     }

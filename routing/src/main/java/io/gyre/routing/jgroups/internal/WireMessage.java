@@ -70,6 +70,21 @@ public sealed interface WireMessage {
     }
 
     /**
+     * Commands the receiver sent while outside the sender's view were left without a sure answer there: dropped unread
+     * (past the budget for such frames, {@link OutsiderBudget}), or refused by an {@link OutsideViewRefusal}, which is
+     * sent once and may be lost. Sent by that member once its view holds the receiver, reliably, in a frame of its own
+     * (a member of an older version drops only this frame, as an unknown kind); not answered. The receiver cannot know
+     * which of its commands those were, so it ends every command it still waits on from the sender as transient and
+     * possibly run, and its gateway sends each again under the same command id: one never read then runs, one that
+     * was read and ran (or is running) is answered with its stored decision. Only a member of the sender's view gets
+     * it, once per stay outside the view, so an address made up outside the view can never draw one.
+     *
+     * @param viewId the number of the sender's view that holds the receiver
+     */
+    record SendAgain(long viewId) implements WireMessage {
+    }
+
+    /**
      * A member's description of itself, sent to every member on joining, on every view change, and when its
      * capabilities change; not answered.
      *

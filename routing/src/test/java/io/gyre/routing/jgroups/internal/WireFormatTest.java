@@ -81,6 +81,16 @@ class WireFormatTest {
     }
 
     @Test
+    void a_notice_to_send_again_comes_back_equal_in_a_frame_of_its_own() {
+        WireMessage.SendAgain notice = new WireMessage.SendAgain(42);
+
+        byte[] frame = WireFormat.encode(notice);
+
+        assertThat(WireFormat.decodeOne(frame)).isEqualTo(notice);
+        assertThat(frame).hasSize(WireFormat.FRAME_OVERHEAD + 1 + 8);
+    }
+
+    @Test
     void the_refusal_of_a_frame_of_the_smallest_commands_is_smaller_than_that_frame() {
         for (int count : new int[] {1, 2, 500, OutsideViewRefusal.MAX_REQUEST_IDS, WireFormat.MAX_MESSAGES_PER_FRAME}) {
             List<CommandRequest> commands = LongStream.rangeClosed(1, count).mapToObj(id -> new CommandRequest(id,
