@@ -106,9 +106,9 @@ class KeyedSerialExecutorTest {
     }
 
     /**
-     * A caller that queues the key's next task from inside the answer (a closed loop: the answer wakes it, and it sends
-     * again at once, here without even leaving the answer's thread) loses nothing: every task runs once, in order, never
-     * beside another of its key, and every answer runs once, whether tasks finish before they return or later.
+     * A caller that queues the key's next task from inside the answer (a closed loop: the answer wakes it, and it
+     * sends again at once, here without even leaving the answer's thread) loses nothing: every task runs once, in
+     * order, never beside another of its key, and every answer runs once, whether tasks finish at once or later.
      */
     @Test
     void a_task_queued_from_inside_the_answer_of_the_one_before_runs_after_it_and_nothing_is_lost() throws Exception {
