@@ -57,7 +57,6 @@ public final class LocalCommandBus implements CommandBus {
     private static final Logger log = LoggerFactory.getLogger(LocalCommandBus.class);
     private static final AtomicInteger BUS_COUNT = new AtomicInteger();
     private static final Consumer<CommandMessage> NO_CHECK = command -> { };
-    private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
 
     private final Map<Class<?>, Subscription> handlers = new ConcurrentHashMap<>();
     private final Duration shutdownTimeout;
@@ -218,11 +217,13 @@ public final class LocalCommandBus implements CommandBus {
     }
 
     /**
-     * One dispatched command on its way through admission and its aggregate's queue. Started on a worker, it
-     * returns the stage of its handler, which may complete later on another thread (the store's writer): the
-     * aggregate's turn is held until then, and capacity is released and the delivery completed then.
+     * One dispatched command on its way through admission and its aggregate's queue. Started on a worker (or on the
+     * caller waiting for it), it returns the stage of its handler, which may complete later on another thread (the
+     * store's writer): the aggregate's turn is held until then, and capacity is released then. The stage's value is
+     * the command's answer (its delivery completed), which the aggregate's queue gives once the turn has ended, so a
+     * caller that sends the aggregate's next command as soon as it is answered finds the aggregate idle.
      */
-    private final class Job implements Supplier<CompletionStage<?>> {
+    private final class Job implements Supplier<CompletionStage<Runnable>> {
 
         private final AggregateKey key;
         private final CommandMessage command;
@@ -240,47 +241,45 @@ public final class LocalCommandBus implements CommandBus {
         }
 
         @Override
-        public CompletionStage<?> get() {
+        public CompletionStage<Runnable> get() {
             CompletionStage<@Nullable Object> stage;
             try {
                 if (command.isLate()) {
-                    finish(null, new CommandNotExecutedException(command + " waited past its deadline on this node "
-                            + "and was dropped unrun", command.commandId()), false);
-                    return DONE;
+                    return answered(finish(null, new CommandNotExecutedException(command + " waited past its "
+                            + "deadline on this node and was dropped unrun", command.commandId()), false));
                 }
                 if (stopped) {
-                    finish(null, closedException(command), false);
-                    return DONE;
+                    return answered(finish(null, closedException(command), false));
                 }
                 if (!dispatch.start()) {
-                    finish(null, null, false); // withdrawn by its sender, which has answered its caller already
-                    return DONE;
+                    // Withdrawn by its sender, which has answered its caller already.
+                    return answered(finish(null, null, false));
                 }
                 check.accept(command);
             } catch (Throwable e) {
-                finish(null, e, false);
-                return DONE;
+                return answered(finish(null, e, false));
             }
             try {
                 stage = Objects.requireNonNull(handler.handleAsync(command, continuations),
                         "the stage of handleAsync");
             } catch (Throwable e) {
-                finish(null, e, true);
-                return DONE;
+                return answered(finish(null, e, true));
             }
-            return stage.handle((value, failure) -> {
-                finish(value, failure == null ? null : unwrap(failure), true);
-                return null;
-            });
+            return stage.handle((value, failure) -> finish(value, failure == null ? null : unwrap(failure), true));
         }
 
         /**
-         * Releases the command's capacity, then completes its delivery: capacity first, so that a caller that sends
-         * again at once is never held up by a command that has already finished.
+         * Releases the command's capacity and returns its answer, which completes its delivery once the aggregate's
+         * turn has ended: capacity first, then the turn, so that a caller that sends again at once is never held up
+         * by a command that has already finished.
          */
-        private void finish(@Nullable Object value, @Nullable Throwable failure, boolean ran) {
+        private Runnable finish(@Nullable Object value, @Nullable Throwable failure, boolean ran) {
             pending.decrementAndGet();
             admission.release(this);
+            return () -> answer(value, failure, ran);
+        }
+
+        private void answer(@Nullable Object value, @Nullable Throwable failure, boolean ran) {
             if (!ran && failure == null) {
                 return; // withdrawn
             }
@@ -295,6 +294,10 @@ public final class LocalCommandBus implements CommandBus {
                 dispatch.completeExceptionally(failure);
             }
         }
+    }
+
+    private static CompletionStage<Runnable> answered(Runnable answer) {
+        return CompletableFuture.completedFuture(answer);
     }
 
     private static Throwable unwrap(Throwable failure) {

@@ -4,12 +4,15 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,13 +25,14 @@ import org.slf4j.LoggerFactory;
  * <p>A task may finish later than it returns ({@link #executeAsync}): it returns a stage, and its key's next task
  * waits until that stage completes, while the thread goes back to the pool and runs other keys. The mailbox then
  * resumes on a pool thread, never on the thread that completed the stage (a store's writer, say), so the next task
- * of the key never runs there. Internal: not part of Gyre's API.
+ * of the key never runs there. A task's answer to its caller is given after its turn has ended, so a caller that
+ * sends again at once finds the key idle. Internal: not part of Gyre's API.
  */
 public final class KeyedSerialExecutor {
 
     private static final Logger log = LoggerFactory.getLogger(KeyedSerialExecutor.class);
     private static final int TASKS_PER_TURN = 16;
-    private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+    private static final CompletableFuture<@Nullable Runnable> DONE = CompletableFuture.completedFuture(null);
 
     private final Executor pool;
     private final ConcurrentHashMap<Object, Mailbox> mailboxes = new ConcurrentHashMap<>();
@@ -60,11 +64,18 @@ public final class KeyedSerialExecutor {
      * Queues a task that finishes when its stage completes, behind every earlier task of the same key: the key's
      * next task starts only after that, but the thread is free for other keys meanwhile.
      *
+     * <p>The stage's value, when not null, is the task's answer to whoever waits for it, and runs only once the key's
+     * turn has ended: the mailbox removed when nothing else is queued, or still held, for the next task, when
+     * something is. A caller that sends the key's next task as soon as it is answered so finds the key idle, instead
+     * of finding the mailbox of the task that answered it still there (its next task would then go to the pool, two
+     * thread switches more, instead of running on a waiting caller's thread, {@link CallerRuns}).
+     *
      * @param key  the key, an aggregate (type and id)
-     * @param task starts the work and returns its stage; it should not fail (a failed stage is only logged)
+     * @param task starts the work and returns its stage, whose value is its answer or null; it should not fail (a
+     *             failed stage is only logged)
      * @throws java.util.concurrent.RejectedExecutionException when the pool refuses work; the task is dropped
      */
-    public void executeAsync(Object key, Supplier<? extends CompletionStage<?>> task) {
+    public void executeAsync(Object key, Supplier<? extends CompletionStage<? extends @Nullable Runnable>> task) {
         Objects.requireNonNull(task, "task");
         Mailbox[] created = new Mailbox[1];
         mailboxes.compute(key, (k, mailbox) -> {
@@ -94,7 +105,8 @@ public final class KeyedSerialExecutor {
 
         private final Object key;
         /** Sized for the usual aggregate, with a command or two queued at once (the default would be 16 slots). */
-        private final ArrayDeque<Supplier<? extends CompletionStage<?>>> tasks = new ArrayDeque<>(2);
+        private final ArrayDeque<Supplier<? extends CompletionStage<? extends @Nullable Runnable>>> tasks =
+                new ArrayDeque<>(2);
 
         Mailbox(Object key) {
             this.key = key;
@@ -105,12 +117,17 @@ public final class KeyedSerialExecutor {
             // A waiting caller (CallerRuns) runs its own command, the first task, and no other: what other senders
             // queued behind it meanwhile goes to the workers, or the caller would answer only after their commands.
             int turn = CallerRuns.isCallerRunning() ? 1 : TASKS_PER_TURN;
+            // The answer of a task that finished before it returned: given once the next task is taken or the
+            // mailbox removed, so that its receiver never finds the key busy with a task that has already finished.
+            Runnable answer = null;
             for (int i = 0; i < turn; i++) {
-                Supplier<? extends CompletionStage<?>> next = next();
+                Supplier<? extends CompletionStage<? extends @Nullable Runnable>> next = next();
+                answer(answer);
+                answer = null;
                 if (next == null) {
                     return;
                 }
-                CompletionStage<?> stage;
+                CompletionStage<? extends @Nullable Runnable> stage;
                 try {
                     stage = next.get();
                 } catch (Throwable e) {
@@ -118,21 +135,53 @@ public final class KeyedSerialExecutor {
                     log.error("Task for key '{}' threw", key, e);
                     continue;
                 }
-                if (!(stage instanceof CompletableFuture<?> future && future.isDone())) {
-                    // The key's turn stays held until the stage completes; this thread goes back to the pool.
-                    stage.whenComplete((result, failure) -> {
-                        if (failure != null) {
-                            log.error("Task for key '{}' failed", key, failure);
-                        }
-                        if (!removeIfIdle()) {
-                            resume();
-                        }
-                    });
-                    return;
+                if (stage instanceof CompletableFuture<? extends @Nullable Runnable> future && future.isDone()) {
+                    answer = answerOf(future);
+                    continue;
                 }
+                // The key's turn stays held until the stage completes; this thread goes back to the pool.
+                stage.whenComplete((value, failure) -> {
+                    if (failure != null) {
+                        log.error("Task for key '{}' failed", key, failure);
+                    }
+                    endTurn(value);
+                });
+                return;
             }
-            if (!removeIfIdle()) {
+            endTurn(answer);
+        }
+
+        /**
+         * Ends the turn of a task that has finished: removes the mailbox when nothing is queued, then answers, then
+         * hands what is queued to a pool thread. Removal comes first so that the answer's receiver, sending again at
+         * once, finds the key idle; the hand-off comes last so that a task queued meanwhile never starts before the
+         * answer of the one before it.
+         */
+        private void endTurn(@Nullable Runnable answer) {
+            boolean removed = removeIfIdle();
+            answer(answer);
+            if (!removed) {
                 resume();
+            }
+        }
+
+        private void answer(@Nullable Runnable answer) {
+            if (answer == null) {
+                return;
+            }
+            try {
+                answer.run();
+            } catch (RuntimeException | Error e) {
+                log.error("The answer of a task for key '{}' threw", key, e);
+            }
+        }
+
+        private @Nullable Runnable answerOf(CompletableFuture<? extends @Nullable Runnable> done) {
+            try {
+                return done.join();
+            } catch (CompletionException | CancellationException e) {
+                log.error("Task for key '{}' failed", key, e);
+                return null;
             }
         }
 
@@ -161,10 +210,10 @@ public final class KeyedSerialExecutor {
         }
 
         /** Takes the next task (null when none), or removes the mailbox when none is left, atomically with {@link #execute}. */
-        private Supplier<? extends CompletionStage<?>> next() {
-            List<Supplier<? extends CompletionStage<?>>> next = new ArrayList<>(1);
+        private @Nullable Supplier<? extends CompletionStage<? extends @Nullable Runnable>> next() {
+            List<Supplier<? extends CompletionStage<? extends @Nullable Runnable>>> next = new ArrayList<>(1);
             mailboxes.computeIfPresent(key, (k, mailbox) -> {
-                Supplier<? extends CompletionStage<?>> task = mailbox.tasks.poll();
+                Supplier<? extends CompletionStage<? extends @Nullable Runnable>> task = mailbox.tasks.poll();
                 if (task == null) {
                     return null;
                 }
