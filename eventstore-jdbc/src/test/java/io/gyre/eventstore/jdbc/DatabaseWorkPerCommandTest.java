@@ -20,6 +20,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.UnaryOperator;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,6 +39,7 @@ class DatabaseWorkPerCommandTest {
 
     private static final int LEDGERS = 20;
     private static final int COMMANDS_PER_CLIENT = 200;
+    private static final Offset<Double> SLACK = Offset.offset(0.02);
 
     private static EmbeddedPostgres server;
     private static WireCounter wire;
@@ -94,9 +96,10 @@ class DatabaseWorkPerCommandTest {
     void a_command_on_a_cached_aggregate_is_one_round_trip_and_one_transaction() throws Exception {
         Work one = measure("cached", 1, 1, builder -> builder);
         assertThat(one.perCommand(one.callsExceptNotifications())).as("the append, nothing else").isEqualTo(1.0);
+        // Close to, not equal: a notification on its way when counting starts or ends is on the wire, not in the stats.
         assertThat(one.perCommand(one.counts.roundTrips() - one.notifications()))
-                .as("one round trip and one transaction per command, besides notifications").isEqualTo(1.0);
-        assertThat(one.perCommand(one.counts.transactions() - one.notifications())).isEqualTo(1.0);
+                .as("one round trip and one transaction per command, besides notifications").isCloseTo(1.0, SLACK);
+        assertThat(one.perCommand(one.counts.transactions() - one.notifications())).isCloseTo(1.0, SLACK);
         assertThat(one.counts.namedParses() + one.counts.unnamedParses()).as("statements prepared once").isZero();
         measure("cached", 8, 1, builder -> builder);
     }
@@ -105,15 +108,18 @@ class DatabaseWorkPerCommandTest {
     void a_command_on_an_aggregate_loaded_from_its_events_adds_one_read() throws Exception {
         Work one = measure("miss, no snapshots", 1, 1, builder -> builder.cacheSize(0));
         assertThat(one.perCommand(one.callsExceptNotifications())).as("the read and the append").isEqualTo(2.0);
-        assertThat(one.perCommand(one.counts.roundTrips() - one.notifications())).isEqualTo(2.0);
+        assertThat(one.perCommand(one.counts.roundTrips() - one.notifications())).isCloseTo(2.0, SLACK);
         assertThat(one.counts.namedParses() + one.counts.unnamedParses()).as("statements prepared once").isZero();
         measure("miss, no snapshots", 8, 1, builder -> builder.cacheSize(0));
     }
 
     @Test
-    void a_command_on_an_aggregate_loaded_with_snapshots_configured_but_none_taken() throws Exception {
-        measure("miss, snapshots on, none taken", 1, 1,
+    void a_command_on_an_aggregate_loaded_with_snapshots_configured_but_none_taken_adds_one_read() throws Exception {
+        Work one = measure("miss, snapshots on, none taken", 1, 1,
                 builder -> builder.cacheSize(0).snapshots(store.snapshots()).snapshotEvery(Ledger.class, 1_000_000));
+        assertThat(one.perCommand(one.callsExceptNotifications()))
+                .as("the snapshot read with the events, and the append").isEqualTo(2.0);
+        assertThat(one.perCommand(one.counts.roundTrips() - one.notifications())).isCloseTo(2.0, SLACK);
         measure("miss, snapshots on, none taken", 8, 1,
                 builder -> builder.cacheSize(0).snapshots(store.snapshots()).snapshotEvery(Ledger.class, 1_000_000));
     }
