@@ -591,8 +591,8 @@ public final class Gyre implements AutoCloseable {
                     : new SnapshotTrigger(appendStore, snapshotter);
             ObjectMapper stateMapper = snapshotter == null ? null : AggregateState.mapper(objectMapper);
             for (AggregateModel<?> model : aggregates.values()) {
-                EventSourcedRepository<?> repository = repository(model, repositoryStore, serializer, eventOwners,
-                        snapshotter, stateMapper);
+                EventSourcedRepository<?> repository = repository(model, repositoryStore, store, serializer,
+                        eventOwners, snapshotter, stateMapper);
                 repositories.add(repository);
                 for (Class<?> commandType : model.commandHandlers().keySet()) {
                     local.subscribe(commandType, model.typeName(), repository);
@@ -625,9 +625,15 @@ public final class Gyre implements AutoCloseable {
                     shutdownTimeout, processingRuntime, snapshotter);
         }
 
-        /** A repository whose loader reads snapshots, and whose appends are watched for them, when they are on. */
+        /**
+         * A repository whose loader reads snapshots, and whose appends are watched for them, when they are on. The
+         * loader reads from the configured store itself, not through the wrappers that watch appends (which pass
+         * reads on unchanged), so that a snapshot store next to it can tell it is its own and read a snapshot with
+         * its events in one round trip ({@link io.gyre.snapshot.ReadSnapshotWithEvents}).
+         */
         private <A> EventSourcedRepository<A> repository(AggregateModel<A> model, EventStore store,
-                                                         Serializer serializer, Map<Class<?>, String> eventOwners,
+                                                         EventStore reads, Serializer serializer,
+                                                         Map<Class<?>, String> eventOwners,
                                                          @Nullable Snapshotter snapshotter,
                                                          @Nullable ObjectMapper stateMapper) {
             int every = snapshotEveryByType.getOrDefault(model.type(), snapshotEvery);
@@ -636,7 +642,7 @@ public final class Gyre implements AutoCloseable {
                 loader = new AggregateLoader<>(model, store, serializer, eventOwners::get);
             } else {
                 AggregateState<A> state = new AggregateState<>(model, stateMapper);
-                loader = new AggregateLoader<>(model, store, serializer, eventOwners::get, snapshotStore, state, every,
+                loader = new AggregateLoader<>(model, reads, serializer, eventOwners::get, snapshotStore, state, every,
                         snapshotter::request);
                 snapshotter.register(loader, state, every);
             }

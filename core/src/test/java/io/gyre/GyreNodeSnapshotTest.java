@@ -10,10 +10,13 @@ import io.gyre.aggregate.EventSourcingHandler;
 import io.gyre.command.CommandHandler;
 import io.gyre.command.TargetAggregateId;
 import io.gyre.eventstore.InMemoryEventStore;
+import io.gyre.eventstore.ReadEventStream;
 import io.gyre.eventstore.StreamId;
 import io.gyre.snapshot.InMemorySnapshotStore;
+import io.gyre.snapshot.ReadSnapshotWithEvents;
 import io.gyre.snapshot.Snapshot;
 import io.gyre.snapshot.SnapshotStore;
+import io.gyre.snapshot.SnapshotWithEvents;
 import io.gyre.testmodel.Counter;
 import io.gyre.testmodel.CounterCommands.Add;
 import io.gyre.testmodel.CounterCommands.CreateCounter;
@@ -59,6 +62,48 @@ class GyreNodeSnapshotTest {
             long fromEvents = withoutSnapshots.commandGateway().<Long>sendAndWait(new Add("c", 0));
             assertThat(fromSnapshot).isEqualTo(78 + 100).isEqualTo(fromEvents);
         }
+    }
+
+    @Test
+    void a_snapshot_store_that_reads_snapshots_with_their_events_is_asked_once_per_load_with_the_configured_store() {
+        try (Gyre writer = Gyre.builder().sharedEventStore(events).aggregate(Counter.class).snapshots(snapshots)
+                .snapshotEvery(5).start()) {
+            writer.commandGateway().sendAndWait(new CreateCounter("c"));
+            for (int i = 1; i <= 12; i++) {
+                writer.commandGateway().sendAndWait(new Add("c", i));
+            }
+            awaitTrue(() -> snapshots.latest(StreamId.of("Counter", "c")).filter(s -> s.sequence() >= 9).isPresent());
+        }
+        List<Object> together = new CopyOnWriteArrayList<>();
+        List<StreamId> alone = new CopyOnWriteArrayList<>();
+        class Together implements SnapshotStore, ReadSnapshotWithEvents {
+            @Override
+            public Optional<Snapshot> latest(StreamId stream) {
+                alone.add(stream);
+                return snapshots.latest(stream);
+            }
+
+            @Override
+            public void store(Snapshot snapshot) {
+                snapshots.store(snapshot);
+            }
+
+            @Override
+            public Optional<SnapshotWithEvents> latestWithEvents(StreamId stream, ReadEventStream read) {
+                together.add(read);
+                Snapshot snapshot = snapshots.latest(stream).orElse(null);
+                return Optional.of(new SnapshotWithEvents(snapshot, read.readStream(stream,
+                        snapshot == null ? 0 : snapshot.sequence())));
+            }
+        }
+        try (Gyre node = Gyre.builder().sharedEventStore(events).aggregate(Counter.class).snapshots(new Together())
+                .snapshotEvery(100).cacheSize(0).start()) {
+            assertThat(node.commandGateway().<Long>sendAndWait(new Add("c", 100))).isEqualTo(78 + 100);
+            assertThat(node.commandGateway().<Long>sendAndWait(new Add("c", 1))).isEqualTo(78 + 101);
+        }
+        assertThat(together).as("one read per load, given the configured store itself, not a wrapper of it")
+                .containsExactly(events, events);
+        assertThat(alone).as("no separate read of the snapshot").isEmpty();
     }
 
     /** A note: an interface, so its JSON says nothing of the class to make. */

@@ -8,8 +8,10 @@ import io.gyre.eventstore.StreamId;
 import io.gyre.serialization.SerializedValue;
 import io.gyre.serialization.Serializer;
 import io.gyre.serialization.UnregisteredTypeException;
+import io.gyre.snapshot.ReadSnapshotWithEvents;
 import io.gyre.snapshot.Snapshot;
 import io.gyre.snapshot.SnapshotStore;
+import io.gyre.snapshot.SnapshotWithEvents;
 import java.util.Iterator;
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -122,15 +124,57 @@ public final class AggregateLoader<A> {
      * @throws AggregateNotFoundException when the aggregate has no events
      */
     public Loaded loadWithoutRequest(StreamId stream) {
+        if (snapshotEvery > 0 && snapshots instanceof ReadSnapshotWithEvents together) {
+            Loaded loaded = loadWithSnapshotInOneRead(stream, together);
+            if (loaded != null) {
+                return loaded;
+            }
+        }
         Loaded loaded = null;
         Snapshot snapshot = usableSnapshot(stream);
         if (snapshot != null) {
-            loaded = fromSnapshot(stream, snapshot);
+            loaded = fromSnapshot(stream, snapshot, store.readStream(stream, snapshot.sequence()));
         }
         if (loaded == null) {
-            loaded = replay(stream, model.newInstance(), 0, -1, null, null);
+            loaded = fromEvents(stream);
         }
         return loaded;
+    }
+
+    /**
+     * Loads from the snapshot and the events that a snapshot store next to the events read together, one round trip
+     * instead of two ({@code DatabaseWorkPerCommandTest} in gyre-eventstore-jdbc counts them). A snapshot that
+     * cannot be used is dropped with the events read with it, and the aggregate is loaded from all its events, a
+     * second read as before: only after a deploy that changed the class, until its next snapshot.
+     *
+     * @return the loaded aggregate, or null when the store cannot read this event store's events together
+     */
+    private @Nullable Loaded loadWithSnapshotInOneRead(StreamId stream, ReadSnapshotWithEvents together) {
+        SnapshotWithEvents read;
+        try {
+            read = together.latestWithEvents(stream, store).orElse(null);
+        } catch (RuntimeException e) {
+            log.warn("Reading the snapshot of {} with its events failed; loading it from its events", stream, e);
+            return fromEvents(stream);
+        }
+        if (read == null) {
+            return null;
+        }
+        Snapshot snapshot = read.snapshot();
+        if (snapshot == null) {
+            return replay(stream, read.events(), model.newInstance(), -1, null, null);
+        }
+        Loaded loaded = null;
+        if (usable(stream, snapshot)) {
+            loaded = fromSnapshot(stream, snapshot, read.events());
+        } else {
+            read.events().close();
+        }
+        return loaded != null ? loaded : fromEvents(stream);
+    }
+
+    private Loaded fromEvents(StreamId stream) {
+        return replay(stream, store.readStream(stream, 0), model.newInstance(), -1, null, null);
     }
 
     private @Nullable Snapshot usableSnapshot(StreamId stream) {
@@ -147,40 +191,52 @@ public final class AggregateLoader<A> {
         if (snapshot == null) {
             return null;
         }
+        return usable(stream, snapshot) ? snapshot : null;
+    }
+
+    /** @return true when the snapshot is of this stream and was written by this version of the class */
+    private boolean usable(StreamId stream, Snapshot snapshot) {
+        if (state == null) {
+            return false;
+        }
         if (!snapshot.stream().equals(stream)) {
             log.warn("The snapshot store returned a snapshot of {} for {}; ignored", snapshot.stream(), stream);
-            return null;
+            return false;
         }
         if (!state.writtenByThisVersion(snapshot)) {
             // Normal after a deploy that changed the class: the next snapshot replaces it.
             log.debug("Snapshot of {} was written by another version of the class ({} revision {} shape {}, now "
                     + "revision {} shape {}); ignored", stream, snapshot.type(), snapshot.revision(), snapshot.shape(),
                     state.revision(), state.shape());
-            return null;
+            return false;
         }
-        return snapshot;
+        return true;
     }
 
-    private @Nullable Loaded fromSnapshot(StreamId stream, Snapshot snapshot) {
+    /**
+     * @param events the stream's events from the snapshot's own sequence number on; closed here
+     */
+    private @Nullable Loaded fromSnapshot(StreamId stream, Snapshot snapshot, Stream<StoredEvent> events) {
         A instance;
         try {
             instance = Objects.requireNonNull(state).read(snapshot.payload());
         } catch (RuntimeException e) {
+            events.close();
             log.warn("Snapshot of {} at sequence {} cannot be read; loading the aggregate from its events instead",
                     stream, snapshot.sequence(), e);
             return null;
         }
-        return replay(stream, instance, snapshot.sequence(), snapshot.sequence(), snapshot.lastEventId(), snapshot);
+        return replay(stream, events, instance, snapshot.sequence(), snapshot.lastEventId(), snapshot);
     }
 
     /**
-     * Applies the events from {@code from} on. With a snapshot, {@code from} is its own sequence number: that event
+     * Applies the events, and closes their stream. With a snapshot, they start at its own sequence number: that event
      * is read only to check it is still the one the snapshot was taken after, and returns null when it is not.
      */
-    private @Nullable Loaded replay(StreamId stream, A instance, long from, long lastSequence,
+    private @Nullable Loaded replay(StreamId stream, Stream<StoredEvent> stored, A instance, long lastSequence,
                                     @Nullable String lastEventId, @Nullable Snapshot snapshot) {
         long replayed = 0;
-        try (Stream<StoredEvent> events = store.readStream(stream, from);
+        try (Stream<StoredEvent> events = stored;
              Invocation invocation = Invocation.sourcing(model, instance)) {
             Iterator<StoredEvent> iterator = events.iterator();
             if (snapshot != null) {

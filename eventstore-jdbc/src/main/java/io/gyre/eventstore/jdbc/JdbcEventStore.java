@@ -176,7 +176,7 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
         Failures failures = new Failures();
         this.reader = new StreamReader(connections, failures, builder.readBatchSize);
         this.snapshots = new JdbcSnapshotStore(new JdbcSnapshots(connections, failures, builder.tables.snapshots()),
-                builder.tables.snapshots());
+                reader, builder.tables.snapshots());
         this.watch = postgres ? new PostgresLogWatch(connections, failures, builder.stallThreshold, Clock.systemUTC())
                 : null;
         this.listener = channel == null ? null : new PostgresAppendListener(builder.dataSource, channel);

@@ -165,6 +165,53 @@ class SnapshotTest {
             assertThat(reads.from.get(reads.from.size() - 1)).isZero();
         }
 
+        @Test
+        void a_node_on_the_store_itself_reads_the_snapshot_together_with_the_events_after_it() throws SQLException {
+            Snapshot snapshot = writeLedgerAndWaitForItsSnapshot();
+            // A balance no event made, in a snapshot this class reads: the balance shows the snapshot was used.
+            update("payload = " + json(), withBalance(snapshot, 1_000_000));
+            long after = 0;
+            for (long cents = snapshot.sequence() + 1; cents <= LAST_SEQUENCE; cents++) {
+                after += cents;
+            }
+            assertThat(balanceThroughTheStoreItself()).isEqualTo(1_000_000 + after);
+        }
+
+        @Test
+        void a_node_on_the_store_itself_ignores_a_snapshot_of_another_revision_read_with_the_events()
+                throws SQLException {
+            Snapshot snapshot = writeLedgerAndWaitForItsSnapshot();
+            update("snapshot_revision = snapshot_revision + 1, payload = " + json(), withBalance(snapshot, 999_999));
+            assertThat(balanceThroughTheStoreItself()).isEqualTo(BALANCE);
+        }
+
+        @Test
+        void a_node_on_the_store_itself_ignores_a_snapshot_taken_after_an_event_the_stream_no_longer_holds()
+                throws SQLException {
+            Snapshot snapshot = writeLedgerAndWaitForItsSnapshot();
+            update("last_event_id = 'an-event-lost-with-the-tail', payload = " + json(),
+                    withBalance(snapshot, 999_999));
+            assertThat(balanceThroughTheStoreItself()).isEqualTo(BALANCE);
+        }
+
+        @Test
+        void a_node_on_the_store_itself_skips_a_snapshot_that_does_not_deserialize() throws SQLException {
+            writeLedgerAndWaitForItsSnapshot();
+            update("payload = " + json(), "{\"balance\": \"a lot\", \"id\": \"ledger-1\"}");
+            assertThat(balanceThroughTheStoreItself()).isEqualTo(BALANCE);
+        }
+
+        /**
+         * The ledger's balance through a node on the store and its own snapshot store, unwrapped: on PostgreSQL the
+         * node then reads the snapshot and the events after it in one query ({@code ReadSnapshotWithEvents}).
+         */
+        private long balanceThroughTheStoreItself() {
+            try (Gyre reader = Gyre.builder().name("itself").sharedEventStore(store).aggregate(Ledger.class)
+                    .snapshots(store.snapshots()).snapshotEvery(Ledger.class, EVERY).start()) {
+                return reader.commandGateway().<Long>sendAndWait(new Ledger.Balance(LEDGER.aggregateId()));
+            }
+        }
+
         private StoredEvent eventAt(long sequence) {
             try (Stream<StoredEvent> events = store.readStream(LEDGER, sequence)) {
                 return events.findFirst().orElseThrow();

@@ -1,5 +1,6 @@
 package io.gyre.eventstore.jdbc.internal;
 
+import io.gyre.eventstore.StoredEvent;
 import io.gyre.eventstore.StreamId;
 import io.gyre.snapshot.Snapshot;
 import java.sql.Connection;
@@ -8,8 +9,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The snapshots table: one row per stream, its latest snapshot, with the SQL next to its binding and mapping. A
@@ -27,6 +31,7 @@ public final class JdbcSnapshots {
     private final String table;
     private final String latest;
     private final String store;
+    private final @Nullable String withPage;
 
     /**
      * @param connections where connections come from
@@ -44,6 +49,7 @@ public final class JdbcSnapshots {
         String set = "sequence_number = n.sequence_number, last_event_id = n.last_event_id, "
                 + "snapshot_type = n.snapshot_type, snapshot_revision = n.snapshot_revision, "
                 + "shape_hash = n.shape_hash, payload = n.payload, taken_at = n.taken_at";
+        this.withPage = connections.postgres() ? connections.sql().readSnapshotWithStreamPage(table) : null;
         if (connections.postgres()) {
             this.store = "INSERT INTO " + table + " AS s (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, "
                     + "CAST(? AS jsonb), ?) ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET "
@@ -61,6 +67,11 @@ public final class JdbcSnapshots {
         }
     }
 
+    /** @return true when {@link #latestWithFirstPage} can read snapshots and events together (PostgreSQL) */
+    public boolean readsWithEvents() {
+        return withPage != null;
+    }
+
     /**
      * @param stream the aggregate
      * @return its snapshot, if any
@@ -75,12 +86,64 @@ public final class JdbcSnapshots {
                 if (!rows.next()) {
                     return Optional.empty();
                 }
-                return Optional.of(new Snapshot(stream, rows.getLong(1), rows.getString(2), rows.getString(3),
-                        rows.getInt(4), rows.getString(5), rows.getString(6),
-                        rows.getObject(7, OffsetDateTime.class).toInstant()));
+                return Optional.of(snapshot(stream, rows, 1));
             }
         } catch (SQLException e) {
             throw failures.of("Reading the snapshot of " + stream + " from " + table, e);
+        }
+    }
+
+    private static Snapshot snapshot(StreamId stream, ResultSet rows, int from) throws SQLException {
+        int c = from;
+        return new Snapshot(stream, rows.getLong(c), rows.getString(c + 1), rows.getString(c + 2), rows.getInt(c + 3),
+                rows.getString(c + 4), rows.getString(c + 5), rows.getObject(c + 6, OffsetDateTime.class).toInstant());
+    }
+
+    /**
+     * A stream's latest snapshot and the first page of its events from the snapshot's sequence number on.
+     *
+     * @param snapshot the snapshot, or null when the stream has none
+     * @param page     the events from its sequence number on (from 0 without one), a page at most, in order
+     */
+    public record WithPage(@Nullable Snapshot snapshot, List<StoredEvent> page) {
+    }
+
+    /**
+     * PostgreSQL: reads a stream's latest snapshot and the first page of its events together, one query
+     * ({@link Statements#readSnapshotWithStreamPage}).
+     *
+     * @param stream   the aggregate
+     * @param pageSize events in the page at most
+     * @return the snapshot and the page
+     */
+    public WithPage latestWithFirstPage(StreamId stream, int pageSize) {
+        Objects.requireNonNull(stream, "stream");
+        String sql = withPage;
+        if (sql == null) {
+            throw new IllegalStateException("H2 reads a snapshot and its events one after the other");
+        }
+        try (Connection connection = connections.open();
+             PreparedStatement query = connections.prepare(connection, sql)) {
+            int p = 1;
+            for (int i = 0; i < 3; i++) {
+                query.setString(p++, stream.aggregateType());
+                query.setString(p++, stream.aggregateId());
+            }
+            query.setInt(p, pageSize);
+            Snapshot snapshot = null;
+            List<StoredEvent> page = new ArrayList<>();
+            try (ResultSet rows = query.executeQuery()) {
+                while (rows.next()) {
+                    if (rows.getInt(1) == 0) {
+                        snapshot = snapshot(stream, rows, 2);
+                    } else {
+                        page.add(Statements.event(rows, 9));
+                    }
+                }
+            }
+            return new WithPage(snapshot, page);
+        } catch (SQLException e) {
+            throw failures.of("Reading the snapshot of " + stream + " from " + table + " with its events", e);
         }
     }
 

@@ -233,6 +233,36 @@ public final class Statements {
     }
 
     /**
+     * PostgreSQL: a stream's latest snapshot and the first page of its events from the snapshot's own sequence number
+     * on (from 0 without one), in one query, so that loading an aggregate with snapshots on is one round trip: first
+     * the snapshot's row if there is one (column 1 is 0, then {@link JdbcSnapshots}' columns of a snapshot from 2 to
+     * 8), then the events' rows in order (column 1 is 1, then the columns of {@link #readStreamPage()} from 9 on).
+     * Both parts read the snapshots table in the statement's one snapshot of the database, so the events start at the
+     * snapshot returned. Parameters: aggregate type and id three times, then the page size.
+     *
+     * @param snapshots the snapshots table
+     * @return the query
+     */
+    public String readSnapshotWithStreamPage(String snapshots) {
+        if (!postgres) {
+            throw new IllegalStateException("H2 runs in the caller's process: it reads the two one after the other");
+        }
+        // Typed NULLs: inside the subquery a NULL of unknown type would become text, which a bigint cannot join.
+        String snapshotNulls = "CAST(NULL AS bigint), CAST(NULL AS text), CAST(NULL AS text), CAST(NULL AS integer), "
+                + "CAST(NULL AS text), CAST(NULL AS jsonb), CAST(NULL AS timestamptz)";
+        String eventNulls = "CAST(NULL AS bigint), CAST(NULL AS text), CAST(NULL AS text), CAST(NULL AS bigint), "
+                + "CAST(NULL AS text), CAST(NULL AS text), CAST(NULL AS text), CAST(NULL AS jsonb), "
+                + "CAST(NULL AS jsonb), CAST(NULL AS timestamptz), CAST(NULL AS integer)";
+        return "SELECT 0 AS part, sequence_number, last_event_id, snapshot_type, snapshot_revision, shape_hash, "
+                + "payload, taken_at, " + eventNulls + " FROM " + snapshots
+                + " WHERE aggregate_type = ? AND aggregate_id = ?"
+                + " UNION ALL SELECT * FROM (SELECT 1, " + snapshotNulls + ", " + SELECT_COLUMNS + " FROM " + events
+                + " WHERE aggregate_type = ? AND aggregate_id = ? AND sequence_number >= COALESCE((SELECT "
+                + "sequence_number FROM " + snapshots + " WHERE aggregate_type = ? AND aggregate_id = ?), 0)"
+                + " ORDER BY sequence_number LIMIT ?) AS page ORDER BY 1, 12";
+    }
+
+    /**
      * PostgreSQL: the next events of the global log after a token, in log order ({@link PostgresLogOrder}): by log
      * epoch, inserting transaction and position; of an older epoch than the current one, all of which have finished,
      * or of the current epoch and a transaction older than every one still running. Parameters: the token's epoch,
@@ -450,9 +480,22 @@ public final class Statements {
      * @throws SQLException when a column cannot be read
      */
     public static StoredEvent event(ResultSet rows) throws SQLException {
-        return new StoredEvent(rows.getLong(1), rows.getString(2), rows.getString(3), rows.getLong(4),
-                rows.getString(5), rows.getString(6), rows.getString(7), rows.getString(8), rows.getString(9),
-                rows.getObject(10, OffsetDateTime.class).toInstant(), rows.getInt(11));
+        return event(rows, 1);
+    }
+
+    /**
+     * Maps the columns of an event from a column on, in the order of {@link #readStreamPage()}'s.
+     *
+     * @param rows positioned on a row
+     * @param from the index of the event's first column
+     * @return the event
+     * @throws SQLException when a column cannot be read
+     */
+    public static StoredEvent event(ResultSet rows, int from) throws SQLException {
+        int c = from;
+        return new StoredEvent(rows.getLong(c), rows.getString(c + 1), rows.getString(c + 2), rows.getLong(c + 3),
+                rows.getString(c + 4), rows.getString(c + 5), rows.getString(c + 6), rows.getString(c + 7),
+                rows.getString(c + 8), rows.getObject(c + 9, OffsetDateTime.class).toInstant(), rows.getInt(c + 10));
     }
 
     /**

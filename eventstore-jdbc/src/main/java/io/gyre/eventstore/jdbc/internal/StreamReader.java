@@ -18,6 +18,7 @@ import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads one stream: its events in pages, its last sequence number, and its commands' records. Each page is a
@@ -47,15 +48,25 @@ public final class StreamReader {
      * @return its events from that number, fetched lazily a page at a time
      */
     public Stream<StoredEvent> read(StreamId stream, long fromSequence) {
+        return read(stream, fromSequence, null);
+    }
+
+    /**
+     * @param stream       the stream
+     * @param fromSequence the first sequence number wanted, 0 or more
+     * @param firstPage    its first page, read already (by a query of {@link #pageSize()} rows at most), or null
+     * @return its events from that number, the first page's and then the others', fetched lazily a page at a time
+     */
+    public Stream<StoredEvent> read(StreamId stream, long fromSequence, @Nullable List<StoredEvent> firstPage) {
         Objects.requireNonNull(stream, "stream");
         if (fromSequence < 0) {
             throw new IllegalArgumentException("fromSequence must be 0 or more, but was " + fromSequence);
         }
         Iterator<StoredEvent> pages = new Iterator<>() {
-            private List<StoredEvent> page = Collections.emptyList();
+            private List<StoredEvent> page = firstPage == null ? Collections.emptyList() : firstPage;
             private int index;
-            private long next = fromSequence;
-            private boolean exhausted;
+            private long next = page.isEmpty() ? fromSequence : page.get(page.size() - 1).sequence() + 1;
+            private boolean exhausted = firstPage != null && firstPage.size() < pageSize;
 
             @Override
             public boolean hasNext() {
@@ -84,6 +95,11 @@ public final class StreamReader {
         };
         return StreamSupport.stream(Spliterators.spliteratorUnknownSize(pages,
                 Spliterator.ORDERED | Spliterator.NONNULL | Spliterator.DISTINCT), false);
+    }
+
+    /** @return events per query */
+    public int pageSize() {
+        return pageSize;
     }
 
     private List<StoredEvent> readPage(StreamId stream, long fromSequence) {
