@@ -1,11 +1,11 @@
 package io.gyre.routing.jgroups;
 
 import io.gyre.GyreException;
-import io.gyre.GyreTransientException;
 import io.gyre.Metadata;
 import io.gyre.command.CommandDispatch;
 import io.gyre.command.CommandMessage;
 import io.gyre.command.CommandNotExecutedException;
+import io.gyre.command.CommandOutcomeUnknownException;
 import io.gyre.command.Deadline;
 import io.gyre.command.LocalCommandBus;
 import io.gyre.command.MissingTargetAggregateIdException;
@@ -304,20 +304,28 @@ final class Inbound {
     /**
      * A member dropped frames from this one unread, or refused their commands with a refusal that may be lost, while
      * this one was outside its view: some of the commands sent to it may never be answered before their deadline.
-     * Which ones is unknown (the member did not read them all), so every command still waiting on it ends as
-     * transient, and, unless it has no handler there, as possibly run: its gateway sends it again under the same
-     * command id, and the owner runs it if it never did, or answers with its stored decision if it did (a re-send never
-     * runs a command twice, and a possibly-run command is never reported "not executed"). A refusal of the earlier
-     * delivery that comes later finds it ended and is ignored. Commands the member read after taking this one in are
-     * sent again too, for nothing but a look-up in the store: the price of not knowing.
+     * Which ones is unknown (the member did not read them all), so every command still waiting on it ends, as
+     * {@link CommandOutcomeUnknownException} (transient: the delivery may be running there) or, when it has no handler
+     * there, as {@link CommandNotExecutedException}: its gateway sends it again under the same command id, and the
+     * owner runs it if it never did, or answers with its stored decision if it did (a re-send never runs a command
+     * twice, and a possibly-run command is never reported "not executed"). Not a plain transient failure: a gateway
+     * with no attempt left (or a caller of the bus itself) hands this one to its caller as it is, and it must then say
+     * that the command may have run, or the caller may send it again under a new id (SendAgainNoticeReviewTest). A
+     * refusal of the earlier delivery that comes later finds it ended and is ignored. Commands the member read after
+     * taking this one in are sent again too, for nothing but a look-up in the store: the price of not knowing.
      */
     private void onSendAgain(Address from, SendAgain notice) {
         AtomicInteger resent = new AtomicInteger();
         pending.failIf(request -> request.target().equals(from), request -> {
             resent.incrementAndGet();
-            return new GyreTransientException("Member " + request.member() + " dropped or refused frames from member "
-                    + selfId + " while " + selfId + " was outside its view (before view " + notice.viewId() + "); "
-                    + request.dispatch().command() + " is sent again under its command id");
+            CommandMessage command = request.dispatch().command();
+            String why = "Member " + request.member() + " dropped or refused frames from member " + selfId + " while "
+                    + selfId + " was outside its view (before view " + notice.viewId() + "), and " + command;
+            return request.runnable()
+                    ? new CommandOutcomeUnknownException(why + " may be running there; a gateway with attempts left "
+                    + "sends it again under its command id", command.commandId())
+                    : new CommandNotExecutedException(why + " has no handler there; a gateway with attempts left sends "
+                    + "it again under its command id", command.commandId());
         });
         if (resent.get() > 0) {
             log.info("Member {} sends {} commands again to {}, which had dropped or refused frames from it while it "
