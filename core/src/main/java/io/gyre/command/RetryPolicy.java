@@ -117,7 +117,11 @@ public final class RetryPolicy {
 
         /**
          * @param maxAttempts attempts in all, the first included, 1 or more; {@link #UNLIMITED} (the default) retries
-         *                    until the deadline
+         *                    until the deadline. When the last attempt fails with a transient failure while it may
+         *                    have run (its member left while running it, a store failure after the append was sent),
+         *                    the caller gets a {@link CommandOutcomeUnknownException} with that failure as its cause,
+         *                    not the failure alone: send it again under its command id to learn its outcome. A
+         *                    transient failure of an attempt that did not run (not the owner) is passed on as it is.
          * @return this builder
          */
         public Builder maxAttempts(int maxAttempts) {

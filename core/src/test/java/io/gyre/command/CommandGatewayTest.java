@@ -109,6 +109,41 @@ class CommandGatewayTest {
     }
 
     @Test
+    void a_last_attempt_that_may_have_run_is_reported_as_outcome_unknown_with_its_failure_as_the_cause() {
+        GyreTransientException memberLeft = new GyreTransientException("member node-b left while running it");
+        DefaultCommandGateway once = gateway(RetryPolicy.none(), command -> failed(command, memberLeft, true));
+        assertThatThrownBy(() -> once.sendAndWait(new Ping("p"), Duration.ofSeconds(10)))
+                .isInstanceOfSatisfying(CommandOutcomeUnknownException.class, unknown -> {
+                    assertThat(unknown.commandId()).isEqualTo(attempts.get(0).commandId());
+                    assertThat(unknown).hasCause(memberLeft).hasMessageContaining("last attempt (1 of 1)");
+                });
+        assertThat(attempts).hasSize(1);
+
+        // The same at the last of several attempts, the earlier ones not run.
+        attempts.clear();
+        DefaultCommandGateway three = gateway(RetryPolicy.builder().maxAttempts(3)
+                .initialBackoff(Duration.ofMillis(1)).maxBackoff(Duration.ofMillis(1)).build(), command ->
+                attempts.size() < 3 ? failed(command, new GyreTransientException("not the owner"), false)
+                        : failed(command, memberLeft, true));
+        assertThatThrownBy(() -> three.sendAndWait(new Ping("p"), Duration.ofSeconds(10)))
+                .isInstanceOf(CommandOutcomeUnknownException.class).hasCause(memberLeft);
+        assertThat(attempts).hasSize(3);
+    }
+
+    @Test
+    void a_last_attempt_that_did_not_run_or_met_a_conflict_passes_its_failure_on_as_it_is() {
+        GyreTransientException notOwner = new GyreTransientException("not the owner");
+        DefaultCommandGateway notRun = gateway(RetryPolicy.none(), command -> failed(command, notOwner, false));
+        assertThatThrownBy(() -> notRun.sendAndWait(new Ping("p"), Duration.ofSeconds(10))).isSameAs(notOwner);
+
+        // A conflict is exact: the store refused the append, nothing of it is stored.
+        io.gyre.eventstore.ConcurrencyConflictException conflict = new io.gyre.eventstore.ConcurrencyConflictException(
+                io.gyre.eventstore.StreamId.of("Ping", "p"), 1, 2);
+        DefaultCommandGateway conflicted = gateway(RetryPolicy.none(), command -> failed(command, conflict, true));
+        assertThatThrownBy(() -> conflicted.sendAndWait(new Ping("p"), Duration.ofSeconds(10))).isSameAs(conflict);
+    }
+
+    @Test
     void a_deadline_that_passes_before_any_delivery_ran_is_reported_as_not_executed() {
         // The bus never starts the delivery: it is waiting for capacity when the deadline passes.
         AtomicReference<CommandDispatch> waiting = new AtomicReference<>();

@@ -9,6 +9,7 @@ import io.gyre.command.CommandNotExecutedException;
 import io.gyre.command.CommandOutcomeUnknownException;
 import io.gyre.command.Deadline;
 import io.gyre.command.RetryPolicy;
+import io.gyre.eventstore.ConcurrencyConflictException;
 import io.gyre.eventstore.EventStoreClosedException;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -141,6 +142,18 @@ final class SentCommand {
                 // under a new id that runs the command twice.
                 lastFailure = cause;
                 finish(null, timedOut(true, "a retry ended without running (" + cause.getMessage() + ")"));
+                return;
+            }
+            if (GyreTransientException.isCauseOf(cause) && dispatch.mayHaveRun()
+                    && !(cause instanceof ConcurrencyConflictException)
+                    && !(cause instanceof CommandOutcomeUnknownException)) {
+                // Out of attempts while this delivery may have run (its member left while running it, a store failure
+                // after the append was sent): reported alone, the transient failure would read as "failed, try
+                // again", inviting a re-send under a new id that runs the command twice. A conflict is exact (the
+                // store refused the append, nothing of it is stored), and an unknown outcome already says so.
+                lastFailure = cause;
+                finish(null, timedOut(true, "its last attempt (" + number + " of " + policy.maxAttempts()
+                        + ") failed"));
                 return;
             }
             finish(null, cause);
