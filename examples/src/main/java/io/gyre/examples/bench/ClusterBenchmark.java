@@ -361,7 +361,8 @@ public final class ClusterBenchmark {
         }
     }
 
-    private static long processCpuNanos() {
+    /** @return this process's CPU time so far, all threads */
+    static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime();
     }

@@ -1,6 +1,5 @@
 package io.gyre.examples.bench;
 
-import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -75,7 +74,7 @@ final class TransportFloor {
         }
         Map<String, Long> switchesBefore = ClusterBenchmark.threadSwitches();
         Map<String, ThreadCpu.Sample> threadsBefore = ThreadCpu.now();
-        long cpuBefore = processCpuNanos();
+        long cpuBefore = ClusterBenchmark.processCpuNanos();
         running = true;
         roundStart.await();
         long began = System.nanoTime();
@@ -83,7 +82,7 @@ final class TransportFloor {
         running = false;
         roundEnd.await();
         double elapsed = (System.nanoTime() - began) / 1e9;
-        long cpu = processCpuNanos() - cpuBefore;
+        long cpu = ClusterBenchmark.processCpuNanos() - cpuBefore;
         Map<String, Long> byGroup = ThreadCpu.spent(threadsBefore, ThreadCpu.now());
         long switches = 0;
         for (Map.Entry<String, Long> after : ClusterBenchmark.threadSwitches().entrySet()) {
@@ -252,11 +251,6 @@ final class TransportFloor {
                 clients.get(client).answer(sequence);
             }
         }
-    }
-
-    private static long processCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
-                .getProcessCpuTime();
     }
 
     private static double percentile(long[] sorted, double quantile) {
