@@ -32,6 +32,11 @@ public final class DeadlineTimer implements AutoCloseable {
     private final Bucket[] wheel = new Bucket[BUCKETS];
     private final long origin = System.nanoTime();
     private final Thread thread;
+    /**
+     * The last tick whose bucket the thread has fired, written under that bucket's lock, so that a schedule for a
+     * tick at or before it, which entered the bucket too late, sees it there and moves on to the next tick.
+     */
+    private volatile long firedThrough = Long.MIN_VALUE;
     /** Tasks on the wheel; the thread parks while this is zero. */
     private final AtomicLong scheduled = new AtomicLong();
     private volatile boolean closed;
@@ -60,17 +65,28 @@ public final class DeadlineTimer implements AutoCloseable {
         Objects.requireNonNull(task, "task");
         Timeout timeout = new Timeout(deadlineNanos, task);
         long tick = Math.max(tickOf(deadlineNanos), tickOf(System.nanoTime()) + 1);
-        Bucket bucket = wheel[(int) (tick & (BUCKETS - 1))];
-        bucket.lock.lock();
-        try {
-            timeout.bucket = bucket;
-            timeout.next = bucket.head;
-            if (bucket.head != null) {
-                bucket.head.previous = timeout;
+        while (true) {
+            Bucket bucket = wheel[(int) (tick & (BUCKETS - 1))];
+            bucket.lock.lock();
+            try {
+                long passed = firedThrough;
+                if (tick <= passed) {
+                    // The timer fired this tick while this thread was on its way here (preempted between choosing
+                    // the bucket and entering it, as a loaded machine does for many ticks): the task would wait a
+                    // whole turn of the wheel for the bucket's next visit. It is due, so it goes to the next tick.
+                    tick = passed + 1;
+                    continue;
+                }
+                timeout.bucket = bucket;
+                timeout.next = bucket.head;
+                if (bucket.head != null) {
+                    bucket.head.previous = timeout;
+                }
+                bucket.head = timeout;
+                break;
+            } finally {
+                bucket.lock.unlock();
             }
-            bucket.head = timeout;
-        } finally {
-            bucket.lock.unlock();
         }
         if (scheduled.getAndIncrement() == 0) {
             LockSupport.unpark(thread);
@@ -106,16 +122,18 @@ public final class DeadlineTimer implements AutoCloseable {
                 }
                 continue;
             }
-            fire(wheel[(int) (tick & (BUCKETS - 1))]);
+            fire(tick);
             tick++;
         }
     }
 
-    private void fire(Bucket bucket) {
+    private void fire(long tick) {
+        Bucket bucket = wheel[(int) (tick & (BUCKETS - 1))];
         long now = System.nanoTime();
         Timeout due = null;
         bucket.lock.lock();
         try {
+            firedThrough = tick;
             Timeout timeout = bucket.head;
             while (timeout != null) {
                 Timeout next = timeout.next;

@@ -10,6 +10,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -108,6 +109,51 @@ class DeadlineTimerTest {
         timer.schedule(scheduledAt + TimeUnit.MILLISECONDS.toNanos(20), ran::countDown);
 
         assertThat(ran.await(5, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void a_task_scheduled_by_a_thread_preempted_on_its_way_to_the_wheel_still_runs_on_time() throws Exception {
+        // More busy threads than processors, so that schedulers are preempted at every point of schedule(), also
+        // between choosing a bucket and entering it, and stay off the processor for several ticks. A task that then
+        // entered a bucket the timer had just passed waited a whole turn of the wheel (2.56 s) for its next visit:
+        // a retry meant for 1 ms later ran 2.5 s later, seen as a gateway that made 1 attempt in 2 s under load.
+        int schedulers = Math.max(12, 6 * Runtime.getRuntime().availableProcessors());
+        AtomicLong scheduled = new AtomicLong();
+        AtomicLong ran = new AtomicLong();
+        AtomicLong latest = new AtomicLong();
+        long stopAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1_500);
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < schedulers; t++) {
+            Thread scheduler = new Thread(() -> {
+                while (System.nanoTime() - stopAt < 0) {
+                    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1);
+                    AtomicLong returned = new AtomicLong(Long.MAX_VALUE);
+                    scheduled.incrementAndGet();
+                    timer.schedule(deadline, () -> {
+                        // Late counts from when schedule() returned: a scheduler preempted before it reached the
+                        // wheel delays its own task, which no timer can help.
+                        long from = Math.max(deadline, Math.min(returned.get(), System.nanoTime()));
+                        latest.accumulateAndGet(System.nanoTime() - from, Math::max);
+                        ran.incrementAndGet();
+                    });
+                    returned.set(System.nanoTime());
+                }
+            });
+            threads.add(scheduler);
+            scheduler.start();
+        }
+        for (Thread scheduler : threads) {
+            scheduler.join();
+        }
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (ran.get() < scheduled.get() && System.nanoTime() - end < 0) {
+            Thread.sleep(5);
+        }
+
+        assertThat(ran).as("tasks run").hasValue(scheduled.get());
+        // A loaded machine delays the timer's thread too, but by far less than a turn of the wheel.
+        assertThat(TimeUnit.NANOSECONDS.toMillis(latest.get())).as("the latest task's delay past its deadline and its schedule's return, ms, of %,d",
+                scheduled.get()).isLessThan(1_500);
     }
 
     private Thread timerThread() {
