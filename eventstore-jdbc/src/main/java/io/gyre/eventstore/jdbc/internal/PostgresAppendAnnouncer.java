@@ -129,9 +129,17 @@ public final class PostgresAppendAnnouncer implements AutoCloseable {
         }
     }
 
-    /** Stops sending; a notification on its way may still go out. */
+    /**
+     * Stops sending; a notification on its way may still go out, and is waited for (up to two seconds) so that
+     * the caller may close the data source next without the pool logging its connection as broken.
+     */
     @Override
     public void close() {
         sender.shutdown();
+        try {
+            sender.awaitTermination(2, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
