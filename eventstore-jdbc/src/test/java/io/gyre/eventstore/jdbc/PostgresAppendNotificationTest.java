@@ -129,6 +129,19 @@ class PostgresAppendNotificationTest {
         assertThat(notificationThreads()).as("threads alive when close() returned").isEmpty();
     }
 
+    /** What a node does: its processors unsubscribe, then it closes the store. */
+    @Test
+    void closing_the_store_right_after_its_last_subscriber_left_waits_for_the_listening_thread_too() {
+        JdbcEventStore store = store();
+        SegmentOwnership.Registration registration = store.subscribe(wakes::incrementAndGet);
+        awaitTrue(() -> listenerPid(store) != null, Duration.ofSeconds(30), "the listener to listen");
+
+        registration.close();
+        store.close();
+
+        assertThat(notificationThreads()).as("threads alive when close() returned").isEmpty();
+    }
+
     private List<String> notificationThreads() {
         String channel = "gyre_appends." + tables.events();
         return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)

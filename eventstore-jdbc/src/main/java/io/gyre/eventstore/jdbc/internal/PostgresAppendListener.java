@@ -58,6 +58,8 @@ public final class PostgresAppendListener implements AppendNotifier, AutoCloseab
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
     private final Object lifecycle = new Object();
     private @Nullable Thread thread;
+    /** The last thread told to stop, perhaps still giving its connection back: close() waits for it too. */
+    private @Nullable Thread stopping;
     private volatile boolean closed;
     private volatile long connectionsOpened;
 
@@ -137,8 +139,9 @@ public final class PostgresAppendListener implements AppendNotifier, AutoCloseab
         synchronized (lifecycle) {
             closed = true;
             listeners.clear();
-            running = thread;
             stopThread();
+            // Also when the last subscriber left just before (a node unsubscribes, then closes its store).
+            running = stopping;
         }
         // Outside the lock: a subscriber woken on that thread may be unsubscribing, which takes the lock.
         if (running != null && running != Thread.currentThread()) {
@@ -154,6 +157,7 @@ public final class PostgresAppendListener implements AppendNotifier, AutoCloseab
         Thread running = thread;
         thread = null;
         if (running != null) {
+            stopping = running;
             running.interrupt();
         }
     }
