@@ -28,4 +28,13 @@ class CommandMessageTargetIdTest {
         assertThatThrownBy(() -> CommandMessage.targetAggregateIdOf(new Add(" ", 1)))
                 .isInstanceOf(MissingTargetAggregateIdException.class);
     }
+
+    /** A JDK class sent by mistake was answered with advice to open a module to Gyre. */
+    @Test
+    void a_jdk_class_sent_as_a_command_is_told_it_has_no_target_id_not_to_open_a_module() {
+        assertThatThrownBy(() -> CommandMessage.targetAggregateIdOf("withdraw 30 from acc-1"))
+                .isInstanceOf(MissingTargetAggregateIdException.class)
+                .hasMessage("Command java.lang.String has no @TargetAggregateId member; annotate the record "
+                        + "component, field or getter that names the target aggregate");
+    }
 }

@@ -84,6 +84,35 @@ public final class TargetIdAccessor {
         return key;
     }
 
+    private static String noTargetId(Class<?> type) {
+        return "Command " + type.getName() + " has no @TargetAggregateId member; annotate the record component, "
+                + "field or getter that names the target aggregate";
+    }
+
+    /** Whether any member carries the annotation; reflection reads annotations without access to the members. */
+    private static boolean declaresTargetId(Class<?> type) {
+        if (type.isRecord()) {
+            for (RecordComponent component : type.getRecordComponents()) {
+                if (component.isAnnotationPresent(TargetAggregateId.class)) {
+                    return true;
+                }
+            }
+        }
+        for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
+            for (Field field : c.getDeclaredFields()) {
+                if (field.isAnnotationPresent(TargetAggregateId.class)) {
+                    return true;
+                }
+            }
+            for (Method method : c.getDeclaredMethods()) {
+                if (method.isAnnotationPresent(TargetAggregateId.class)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     private static TargetIdAccessor find(Class<?> type) {
         List<String> names = new ArrayList<>();
         List<MethodHandle> getters = new ArrayList<>();
@@ -119,12 +148,16 @@ public final class TargetIdAccessor {
                 }
             }
         } catch (IllegalAccessException e) {
+            if (!declaresTargetId(type)) {
+                // Nothing to read (a String or a Map sent by mistake, from a package Gyre may not open): say that,
+                // not that a module should be opened.
+                return missing(type, noTargetId(type));
+            }
             return missing(type, "Cannot read the @TargetAggregateId of " + type.getName() + ": " + e.getMessage()
                     + " (in a named module, open the package to Gyre)");
         }
         if (names.isEmpty()) {
-            return missing(type, "Command " + type.getName() + " has no @TargetAggregateId member; annotate the "
-                    + "record component, field or getter that names the target aggregate");
+            return missing(type, noTargetId(type));
         }
         if (names.size() > 1) {
             return missing(type, "Command " + type.getName() + " has more than one @TargetAggregateId member: "

@@ -502,8 +502,9 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
 
     /**
      * Lets the writers write the appends already queued (up to {@value #CLOSE_SECONDS} seconds, after which those
-     * left fail), refusing new ones; stops the append listener; and closes the connection pool if the store made it
-     * ({@link #h2(Path)}); a given data source stays open. Appends refused or ended by the close, and every read or
+     * left fail), refusing new ones; stops the append listener and announcer, waiting (a few seconds at most) until
+     * they have given their connections back; and closes the connection pool if the store made it
+     * ({@link #h2(Path)}); a given data source stays open, and may be closed as soon as this returns. Appends refused or ended by the close, and every read or
      * append after it, fail at once with an {@link EventStoreClosedException} that says whether the append may have
      * been stored ({@link EventStoreClosedException#mayHaveBeenStored()}): a node answers the commands they belong
      * to at once instead of retrying them until their deadlines. A read that was running while the pool closed may
@@ -789,8 +790,9 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
             Dialect resolved;
             try (Connection connection = dataSource.getConnection()) {
                 url = connection.getMetaData().getURL();
-                resolved = dialect != null ? dialect
-                        : Dialect.forProduct(connection.getMetaData().getDatabaseProductName());
+                String product = connection.getMetaData().getDatabaseProductName();
+                resolved = dialect != null ? dialect : Dialect.forProduct(product);
+                refuseOtherDatabase(resolved, product, url);
             }
             SchemaManager schema = new SchemaManager(dataSource, tables, resolved == Dialect.POSTGRES,
                     resolved.schemaFolder());
@@ -799,6 +801,22 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
             }
             schema.validate();
             return new Started(resolved, resolved == Dialect.H2 ? CommitOrderGate.forDatabase(url) : null);
+        }
+
+        /**
+         * A dialect given (by {@link JdbcEventStore#postgres} or {@link #dialect}) for another database than the data
+         * source's failed later on the first statement of the other dialect ("Function PG_ADVISORY_XACT_LOCK not
+         * found"), which did not say what was wrong. A product neither dialect knows is let through.
+         */
+        private static void refuseOtherDatabase(Dialect resolved, String product, String url) {
+            String name = product.toLowerCase(java.util.Locale.ROOT);
+            Dialect actual = name.contains("postgres") ? Dialect.POSTGRES : name.equals("h2") ? Dialect.H2 : null;
+            if (actual != null && actual != resolved) {
+                throw new IllegalArgumentException("The event store was set up for " + resolved + " (JdbcEventStore."
+                        + (resolved == Dialect.POSTGRES ? "postgres(...)" : "h2(...)") + " or dialect(...)), but the "
+                        + "data source is " + product + " (" + url + "); use JdbcEventStore.builder(dataSource), "
+                        + "which detects the database, or the factory of that database");
+            }
         }
 
         private void closeOwnedPool() {

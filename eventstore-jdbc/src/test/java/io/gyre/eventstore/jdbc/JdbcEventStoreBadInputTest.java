@@ -47,6 +47,19 @@ class JdbcEventStoreBadInputTest {
                 .hasMessageContaining("'bad name'");
     }
 
+    /** A new user's slip: the PostgreSQL factory given an H2 data source (it failed on an H2 "function not found"). */
+    @Test
+    void the_postgres_factory_given_an_h2_data_source_says_so() {
+        org.h2.jdbcx.JdbcDataSource h2 = new org.h2.jdbcx.JdbcDataSource();
+        h2.setURL("jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+
+        assertThatThrownBy(() -> JdbcEventStore.postgres(h2))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("set up for POSTGRES")
+                .hasMessageContaining("the data source is H2")
+                .hasMessageContaining("use JdbcEventStore.builder(dataSource)");
+    }
+
     @Test
     void builder_settings_are_checked_at_once() {
         JdbcEventStore.Builder builder = JdbcEventStore.builder(new org.h2.jdbcx.JdbcDataSource());

@@ -111,6 +111,45 @@ class PostgresAppendNotificationTest {
         }
     }
 
+    /**
+     * A service closes its node (which closes the store), then its own pool. The store's close returned while its
+     * listening thread still held a pooled connection (waiting up to half a second for a notification), so the
+     * pool's close made HikariCP log that connection as broken ("This connection has been closed").
+     */
+    @Test
+    void closing_the_store_returns_after_its_notification_threads_have_given_their_connections_back() {
+        JdbcEventStore store = store();
+        store.subscribe(wakes::incrementAndGet);
+        store.append(append("acc-close", ExpectedSequence.noStream(), "cmd-close", 0));
+        awaitTrue(() -> notificationThreads().size() == 2, Duration.ofSeconds(30),
+                "the listener and the announcer run");
+
+        store.close();
+
+        assertThat(notificationThreads()).as("threads alive when close() returned").isEmpty();
+    }
+
+    /** What a node does: its processors unsubscribe, then it closes the store. */
+    @Test
+    void closing_the_store_right_after_its_last_subscriber_left_waits_for_the_listening_thread_too() {
+        JdbcEventStore store = store();
+        SegmentOwnership.Registration registration = store.subscribe(wakes::incrementAndGet);
+        awaitTrue(() -> listenerPid(store) != null, Duration.ofSeconds(30), "the listener to listen");
+
+        registration.close();
+        store.close();
+
+        assertThat(notificationThreads()).as("threads alive when close() returned").isEmpty();
+    }
+
+    private List<String> notificationThreads() {
+        String channel = "gyre_appends." + tables.events();
+        return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
+                .filter(name -> name.equals("gyre-append-listener-" + channel)
+                        || name.equals("gyre-append-announcer-" + channel))
+                .toList();
+    }
+
     private static void receiveUntil(PGConnection listener, List<String> payloads, BooleanSupplier done)
             throws SQLException {
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();

@@ -112,6 +112,31 @@ class StartWhileTheDatabaseComesUpTest {
         assertThat(attempts.get()).isEqualTo(1);
     }
 
+    /**
+     * The pool the README recommends, set up as it says ({@code initializationFailTimeout(-1)}), reports the
+     * server's "database does not exist" inside its own connection timeout; that must not be waited out as a
+     * database still starting (it was, for the whole startupTimeout, before).
+     */
+    @Test
+    void a_missing_database_behind_a_hikari_pool_ends_the_start_at_once_naming_the_refusal() {
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(PostgresServer.get().dataSource().getJdbcUrl()
+                .replaceFirst("(//[^/]+/)[^?]*", "$1no_such_database"));
+        config.setUsername(PostgresServer.get().dataSource().getUsername());
+        config.setPassword(PostgresServer.get().dataSource().getPassword());
+        config.setConnectionTimeout(1_000);
+        config.setInitializationFailTimeout(-1);
+        try (HikariDataSource pool = new HikariDataSource(config)) {
+            assertThatThrownBy(() -> JdbcEventStore.builder(pool).startupTimeout(Duration.ofSeconds(30)).build())
+                    .isInstanceOfSatisfying(JdbcEventStoreException.class,
+                            e -> assertThat(e.sqlState()).isEqualTo("3D000"))
+                    .hasMessageContaining("refused the connection")
+                    .hasMessageContaining("check the database name, user and password")
+                    .hasMessageContaining("no_such_database")
+                    .hasMessageNotContaining("did not answer within");
+        }
+    }
+
     @Test
     void the_start_timeout_is_checked_at_once() {
         JdbcEventStore.Builder builder = JdbcEventStore.builder(new PGSimpleDataSource());

@@ -10,6 +10,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,6 +54,8 @@ public final class PostgresAppendAnnouncer implements AutoCloseable {
     private final String channel;
     private final AtomicInteger state = new AtomicInteger(IDLE);
     private final ExecutorService sender;
+    /** The sender's thread, once it has one: close() waits for it to end, not only for its tasks. */
+    private volatile @Nullable Thread senderThread;
 
     /**
      * @param dataSource where the connection of each notification comes from
@@ -64,6 +67,7 @@ public final class PostgresAppendAnnouncer implements AutoCloseable {
         this.sender = Executors.newSingleThreadExecutor(task -> {
             Thread thread = new Thread(task, "gyre-append-announcer-" + channel);
             thread.setDaemon(true);
+            senderThread = thread;
             return thread;
         });
     }
@@ -129,9 +133,22 @@ public final class PostgresAppendAnnouncer implements AutoCloseable {
         }
     }
 
-    /** Stops sending; a notification on its way may still go out. */
+    /**
+     * Stops sending; a notification on its way may still go out, and is waited for (up to two seconds) so that
+     * the caller may close the data source next without the pool logging its connection as broken.
+     */
     @Override
     public void close() {
         sender.shutdown();
+        Thread thread = senderThread;
+        try {
+            if (sender.awaitTermination(2, java.util.concurrent.TimeUnit.SECONDS) && thread != null
+                    && thread != Thread.currentThread()) {
+                // The executor reports termination just before its thread has ended.
+                thread.join(1_000);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -47,6 +47,9 @@ public final class PostgresAppendListener implements AppendNotifier, AutoCloseab
     /** How long the listener hears nothing before it checks its connection is alive. */
     static final Duration IDLE_CHECK = Duration.ofSeconds(30);
 
+    /** How long, beyond {@link #WAIT}, closing waits for the thread to give its connection back. */
+    private static final Duration STOP_GRACE = Duration.ofSeconds(2);
+
     private static final Duration FIRST_BACK_OFF = Duration.ofMillis(100);
     private static final Duration MAX_BACK_OFF = Duration.ofSeconds(5);
 
@@ -55,6 +58,8 @@ public final class PostgresAppendListener implements AppendNotifier, AutoCloseab
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
     private final Object lifecycle = new Object();
     private @Nullable Thread thread;
+    /** The last thread told to stop, perhaps still giving its connection back: close() waits for it too. */
+    private @Nullable Thread stopping;
     private volatile boolean closed;
     private volatile long connectionsOpened;
 
@@ -123,13 +128,28 @@ public final class PostgresAppendListener implements AppendNotifier, AutoCloseab
         };
     }
 
-    /** Stops listening and releases the connection; idempotent. */
+    /**
+     * Stops listening and releases the connection; idempotent. Returns once the listening thread has given its
+     * connection back (within about {@link #WAIT}, the longest it waits for a notification), so that the caller may
+     * close the data source next without the pool logging the listener's connection as broken.
+     */
     @Override
     public void close() {
+        Thread running;
         synchronized (lifecycle) {
             closed = true;
             listeners.clear();
             stopThread();
+            // Also when the last subscriber left just before (a node unsubscribes, then closes its store).
+            running = stopping;
+        }
+        // Outside the lock: a subscriber woken on that thread may be unsubscribing, which takes the lock.
+        if (running != null && running != Thread.currentThread()) {
+            try {
+                running.join(WAIT.toMillis() + STOP_GRACE.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -137,6 +157,7 @@ public final class PostgresAppendListener implements AppendNotifier, AutoCloseab
         Thread running = thread;
         thread = null;
         if (running != null) {
+            stopping = running;
             running.interrupt();
         }
     }

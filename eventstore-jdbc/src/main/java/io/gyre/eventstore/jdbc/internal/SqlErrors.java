@@ -63,6 +63,28 @@ public final class SqlErrors {
     }
 
     /**
+     * A connection the server answered and refused for a reason that waiting cannot change: a database that does
+     * not exist (SQLState 3D000) or a login refused (class 28: a wrong password, an unknown role). A pool reports
+     * such a refusal inside its own timeout exception (HikariCP's {@code SQLTransientConnectionException}), which
+     * {@link #isConnectionFailure} takes for a database still starting, so this looks through the whole chain.
+     *
+     * @param failure a driver or pool error
+     * @return the server's refusal deepest in its chain, or null when there is none
+     */
+    public static @Nullable SQLException refusedLogin(SQLException failure) {
+        // The deepest one: a pool copies the driver's SQLState onto its own timeout, whose message hides the
+        // server's ("database \"x\" does not exist").
+        SQLException refusal = null;
+        for (SQLException e : chain(failure)) {
+            String state = e.getSQLState();
+            if (state != null && (state.equals("3D000") || state.startsWith("28"))) {
+                refusal = e;
+            }
+        }
+        return refusal;
+    }
+
+    /**
      * Translates a driver error into Gyre's exception of the matching kind.
      *
      * @param operation what was being done, with the aggregate or token involved

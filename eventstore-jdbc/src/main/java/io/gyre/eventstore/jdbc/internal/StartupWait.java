@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
  * restarting): a start whose connection fails is tried again with back-off, from a quarter of a second doubling to
  * five seconds, until it succeeds or the start timeout has passed, logging what it waits for. Only a lost or
  * refused connection is waited out (SQLState class 08, a server starting or shutting down, a pool's timeout); any
- * other failure ends the start at once. Internal: not part of Gyre's API.
+ * other failure ends the start at once, also a pool's timeout whose cause is the server refusing the login or the
+ * database (class 28, 3D000). Internal: not part of Gyre's API.
  */
 public final class StartupWait {
 
@@ -52,7 +53,8 @@ public final class StartupWait {
      * @return what the first attempt that succeeded yielded
      * @throws SQLException            the failure of an attempt, when it is not a connection failure
      * @throws JdbcEventStoreException when no attempt could connect within the timeout; its cause is the last
-     *                                 failure
+     *                                 failure. At once when the server refused the login or the database: its
+     *                                 cause is that refusal
      */
     public <T> T run(Attempt<T> attempt) throws SQLException {
         long started = System.nanoTime();
@@ -66,6 +68,14 @@ public final class StartupWait {
                 }
                 return result;
             } catch (SQLException e) {
+                SQLException refusal = SqlErrors.refusedLogin(e);
+                if (refusal != null) {
+                    // The server answered: waiting for it cannot help, and a pool would present the refusal as a
+                    // timeout (a database still starting) until startupTimeout had passed.
+                    throw new JdbcEventStoreException("Starting the event store failed: " + database + " refused "
+                            + "the connection, which waiting cannot change; check the database name, user and "
+                            + "password of the data source", refusal);
+                }
                 if (!SqlErrors.isConnectionFailure(e)) {
                     throw e;
                 }

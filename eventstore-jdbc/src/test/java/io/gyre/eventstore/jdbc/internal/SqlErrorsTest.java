@@ -46,6 +46,19 @@ class SqlErrorsTest {
     }
 
     @Test
+    void a_server_refusing_the_login_or_the_database_is_found_under_a_pools_timeout() {
+        SQLException server = new SQLException("FATAL: password authentication failed for user \"app\"", "28P01");
+        SQLException pool = new java.sql.SQLTransientConnectionException("Connection is not available", "28P01",
+                server);
+        assertThat((Object) SqlErrors.refusedLogin(pool)).as("the server's own, not the pool's copy").isSameAs(server);
+        assertThat((Object) SqlErrors.refusedLogin(new SQLException("database \"x\" does not exist", "3D000"))).isNotNull();
+        assertThat((Object) SqlErrors.refusedLogin(new SQLException("role \"x\" does not exist", "28000"))).isNotNull();
+        assertThat((Object) SqlErrors.refusedLogin(new SQLException("connection refused", "08001"))).isNull();
+        assertThat((Object) SqlErrors.refusedLogin(new SQLException("the database system is starting up", "57P03"))).isNull();
+        assertThat((Object) SqlErrors.refusedLogin(new SQLException("no state"))).isNull();
+    }
+
+    @Test
     void failures_are_classified_transient_or_not_and_keep_their_sql_state() {
         assertThat(SqlErrors.translate("Appending", new SQLException("connection refused", "08001")))
                 .isInstanceOfSatisfying(JdbcEventStoreException.class, e -> {
