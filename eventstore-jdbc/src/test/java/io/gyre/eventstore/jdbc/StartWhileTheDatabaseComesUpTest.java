@@ -84,16 +84,17 @@ class StartWhileTheDatabaseComesUpTest {
         AtomicInteger attempts = new AtomicInteger();
         DataSource counted = JdbcTestDataSources.counting(nowhere, attempts);
 
-        assertThatThrownBy(() -> JdbcEventStore.builder(counted).startupTimeout(Duration.ofSeconds(1)).build())
+        // 3 s, not 1: on a loaded machine the driver's first attempt alone can take most of a second.
+        assertThatThrownBy(() -> JdbcEventStore.builder(counted).startupTimeout(Duration.ofSeconds(3)).build())
                 .isInstanceOfSatisfying(JdbcEventStoreException.class, e -> {
                     assertThat(e.sqlState()).startsWith("08");
                     assertThat(GyreTransientException.isCauseOf(e)).isTrue();
                     assertThat(e.getCause()).isInstanceOf(SQLException.class);
                 })
-                .hasMessageContaining("did not answer within 1 s")
+                .hasMessageContaining("did not answer within 3 s")
                 .hasMessageContaining("the event store database (")
                 .hasMessageContaining("raise startupTimeout");
-        assertThat(attempts.get()).as("attempts within the second").isGreaterThan(1);
+        assertThat(attempts.get()).as("attempts within the 3 s").isGreaterThan(1);
     }
 
     @Test
