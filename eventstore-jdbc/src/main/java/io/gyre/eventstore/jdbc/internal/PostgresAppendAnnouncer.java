@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * ({@code synchronous_commit} off for its own transaction: a lost hint costs a poll, never an event), it leaves the
  * appends' commits alone and costs a listener one round trip of latency.
  *
- * <p>A failure to notify is logged at DEBUG and forgotten: processors still poll.
+ * <p>A failure to notify is logged at DEBUG (an {@link Error} at WARN) and forgotten: processors still poll, and the
+ * next append is notified again.
  */
 public final class PostgresAppendAnnouncer implements AutoCloseable {
 
@@ -126,6 +127,12 @@ public final class PostgresAppendAnnouncer implements AutoCloseable {
         } catch (SQLException | RuntimeException e) {
             log.debug("Notifying channel {} of an append failed; listeners find the events at their next poll",
                     channel, e);
+        } catch (Error e) {
+            // Not let through: it would end this loop with the state left at SENDING, and every later append would
+            // find a notification 'on its way' that never comes, silencing the node's notifications for good (an
+            // Error from a driver or a pool, or a passing OutOfMemoryError; AppendAnnouncerReviewTest).
+            log.warn("Notifying channel {} of an append failed with an error; listeners find the events at their "
+                    + "next poll, and later appends are notified again", channel, e);
         }
     }
 
