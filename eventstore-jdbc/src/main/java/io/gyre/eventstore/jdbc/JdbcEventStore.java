@@ -37,6 +37,7 @@ import io.gyre.eventstore.jdbc.internal.SqlErrors;
 import io.gyre.eventstore.jdbc.internal.StartupWait;
 import io.gyre.eventstore.jdbc.internal.Statements;
 import io.gyre.eventstore.jdbc.internal.StreamReader;
+import io.gyre.eventstore.jdbc.internal.WithheldEventsWake;
 import io.gyre.processing.AppendNotifier;
 import io.gyre.processing.GlobalLogMonitor;
 import io.gyre.processing.GlobalLogStall;
@@ -163,6 +164,7 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
     private final @Nullable PostgresLogWatch watch;
     private final @Nullable PostgresAppendListener listener;
     private final @Nullable PostgresAppendAnnouncer announcer;
+    private final @Nullable WithheldEventsWake withheldWake;
 
     private JdbcEventStore(Builder builder, Dialect dialect, @Nullable CommitOrderGate gate) {
         this.dialect = dialect;
@@ -181,8 +183,9 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
                 : null;
         this.listener = channel == null ? null : new PostgresAppendListener(builder.dataSource, channel);
         this.announcer = channel == null ? null : new PostgresAppendAnnouncer(builder.dataSource, channel);
-        this.log = gate == null ? new PostgresGlobalLog(connections, failures, Objects.requireNonNull(watch))
-                : new H2GlobalLog(connections, failures, gate);
+        this.withheldWake = listener == null ? null : new WithheldEventsWake(listener);
+        this.log = gate == null ? new PostgresGlobalLog(connections, failures, Objects.requireNonNull(watch),
+                withheldWake) : new H2GlobalLog(connections, failures, gate);
         ConflictDiagnosis diagnosis = new ConflictDiagnosis(reader, failures);
         DecisionRows rows = new DecisionRows(sql);
         this.appender = new Appender(connections, rows, log, diagnosis, failures, builder.maxEventBytes);
@@ -516,6 +519,9 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
         // an EventStoreClosedException, which a node does not retry, instead of failing on a closed pool (or, on a
         // given data source, reading on) with a transient error that its commands would retry until their deadlines.
         connections.close();
+        if (withheldWake != null) {
+            withheldWake.close();
+        }
         if (listener != null) {
             listener.close();
         }

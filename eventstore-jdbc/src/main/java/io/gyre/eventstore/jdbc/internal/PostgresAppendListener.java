@@ -93,6 +93,19 @@ public final class PostgresAppendListener implements AppendNotifier, AutoCloseab
         return channel;
     }
 
+    /** @return true while somebody subscribes: {@link #wakeSubscribers()} would wake them */
+    public boolean hasSubscribers() {
+        return !listeners.isEmpty();
+    }
+
+    /**
+     * Wakes every subscriber as a notification would: for events that committed without one reaching the readers
+     * ({@link WithheldEventsWake}).
+     */
+    public void wakeSubscribers() {
+        wake();
+    }
+
     /** @return how many listening connections were opened so far (for tests and status) */
     public long connectionsOpened() {
         return connectionsOpened;
