@@ -81,7 +81,7 @@ public final class PostgresGlobalLog implements GlobalLog {
                 // now, was held back (or committed since). If the transaction holding it back writes no event, no
                 // notification comes when it ends, so the readers are woken again shortly instead of at their poll.
                 TrackingToken last = batch.isEmpty() ? after : batch.get(batch.size() - 1).token();
-                wake.afterShortRead(anyAfter(connection, last));
+                wake.afterShortRead(!batch.isEmpty(), anyAfter(connection, last));
             }
             return batch;
         } catch (SQLException e) {

@@ -16,9 +16,9 @@ import org.jspecify.annotations.Nullable;
  * interval for events that were committed long before (HorizonAfterNotificationReviewTest: 30 s). Internal: not part
  * of Gyre's API.
  *
- * <p>The wake comes {@link #FIRST_DELAY} after such a read, doubling while reads keep finding events held back (a
- * long transaction: a stall, which {@link PostgresLogWatch} reports) up to {@link #MAX_DELAY}, and back to the first
- * once a read finds none. At most one wake is pending at a time.
+ * <p>The wake comes {@link #FIRST_DELAY} after such a read, doubling while reads return nothing and keep finding
+ * events held back (a long transaction: a stall, which {@link PostgresLogWatch} reports) up to {@link #MAX_DELAY},
+ * and back to the first once a read returns events or finds none held back. At most one wake is pending at a time.
  */
 public final class WithheldEventsWake implements AutoCloseable {
 
@@ -48,12 +48,15 @@ public final class WithheldEventsWake implements AutoCloseable {
     /**
      * Called after a short read of the global log.
      *
+     * @param progressed whether the read returned events: the delay grows only while reads get nowhere
      * @param leftBehind whether committed events after the read's last one were found
      */
-    public void afterShortRead(boolean leftBehind) {
+    public void afterShortRead(boolean progressed, boolean leftBehind) {
         synchronized (lock) {
-            if (!leftBehind) {
+            if (progressed || !leftBehind) {
                 delayNanos = FIRST_DELAY.toNanos();
+            }
+            if (!leftBehind) {
                 return;
             }
             if (pending || closed) {
