@@ -8,6 +8,7 @@ import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -49,6 +50,9 @@ public final class PostgresAppendAnnouncer implements AutoCloseable {
      * whatever the append rate, for at most 10 ms of added latency. The first after a quiet spell goes at once.
      */
     static final Duration MIN_INTERVAL = Duration.ofMillis(10);
+
+    /** The longest {@link #close()} waits for a notification on its way: one round trip and an interval, usually. */
+    static final Duration CLOSE_WAIT = Duration.ofSeconds(1);
 
     private final DataSource dataSource;
     private final String channel;
@@ -136,9 +140,21 @@ public final class PostgresAppendAnnouncer implements AutoCloseable {
         }
     }
 
-    /** Stops sending; a notification on its way may still go out. */
+    /**
+     * Stops taking appends, and waits up to {@link #CLOSE_WAIT} for the notification on its way or due to go out: the
+     * node's data source is often closed right after its store (an application shutting down), and a notification
+     * left for later would then fail, leaving the node's last appends to other nodes' polls.
+     */
     @Override
     public void close() {
         sender.shutdown();
+        try {
+            if (!sender.awaitTermination(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                log.debug("The last notification of channel {} is still on its way after {} ms; not waited for",
+                        channel, CLOSE_WAIT.toMillis());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -77,6 +77,19 @@ class AppendAnnouncerReviewTest {
     }
 
     @Test
+    void close_returns_once_the_notification_due_has_gone_out() {
+        // A node's close is followed at once by its data source's (an application shutting down): a notification
+        // still due then fails, and other nodes hear the node's last appends only at their poll.
+        PostgresAppendAnnouncer announcer = new PostgresAppendAnnouncer(recording, "gyre_review_close_wait");
+        announce(announcer);
+        announce(announcer);
+        announcer.close();
+
+        assertThat(covered.get()).as("appends covered by a notification started before close returned")
+                .isEqualTo(announced.get());
+    }
+
+    @Test
     void an_error_while_notifying_does_not_silence_the_announcer_for_good() {
         try (PostgresAppendAnnouncer announcer = new PostgresAppendAnnouncer(recording, "gyre_review_error")) {
             errorsToThrow.set(1);
