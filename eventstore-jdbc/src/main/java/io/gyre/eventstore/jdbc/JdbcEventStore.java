@@ -507,10 +507,10 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
      * Lets the writers write the appends already queued (up to {@value #CLOSE_SECONDS} seconds, after which those
      * left fail), refusing new ones; stops the append listener; sends the append notification still due (waiting up
      * to a second for it, so that other nodes hear the last appends before the data source closes); and closes the
-     * connection pool if the store made it ({@link #h2(Path)}); a given data source stays open. Appends refused or ended by the close, and every read or
-     * append after it, fail at once with an {@link EventStoreClosedException} that says whether the append may have
-     * been stored ({@link EventStoreClosedException#mayHaveBeenStored()}): a node answers the commands they belong
-     * to at once instead of retrying them until their deadlines. A read that was running while the pool closed may
+     * connection pool if the store made it ({@link #h2(Path)}); a given data source stays open. Appends refused or
+     * ended by the close, and every read or append after it, fail at once with an {@link EventStoreClosedException}
+     * that says whether the append may have been stored ({@link EventStoreClosedException#mayHaveBeenStored()}): a
+     * node answers the commands they belong to at once instead of retrying them until their deadlines. A read that was running while the pool closed may
      * fail with a transient {@link JdbcEventStoreException} instead; tried again, it gets the closed failure.
      */
     @Override

@@ -293,7 +293,8 @@ public final class Statements {
      * @return the statement
      */
     public String anyAfterPostgres() {
-        return "SELECT 1 FROM " + events + " WHERE (log_epoch, transaction_id, global_position) > (?, CAST(? AS xid8), ?)"
+        return "SELECT 1 FROM " + events
+                + " WHERE (log_epoch, transaction_id, global_position) > (?, CAST(? AS xid8), ?)"
                 + " ORDER BY log_epoch, transaction_id, global_position LIMIT 1";
     }
 
