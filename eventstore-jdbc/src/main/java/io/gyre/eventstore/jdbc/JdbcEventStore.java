@@ -510,8 +510,9 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
      * connection pool if the store made it ({@link #h2(Path)}); a given data source stays open. Appends refused or
      * ended by the close, and every read or append after it, fail at once with an {@link EventStoreClosedException}
      * that says whether the append may have been stored ({@link EventStoreClosedException#mayHaveBeenStored()}): a
-     * node answers the commands they belong to at once instead of retrying them until their deadlines. A read that was running while the pool closed may
-     * fail with a transient {@link JdbcEventStoreException} instead; tried again, it gets the closed failure.
+     * node answers the commands they belong to at once instead of retrying them until their deadlines. A read that
+     * was running while the pool closed may fail with a transient {@link JdbcEventStoreException} instead; tried
+     * again, it gets the closed failure.
      */
     @Override
     public void close() {
