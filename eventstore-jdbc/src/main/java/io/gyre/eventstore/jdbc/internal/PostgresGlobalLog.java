@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * PostgreSQL's global log, ordered by transaction: every event row records its inserting transaction
@@ -30,6 +32,8 @@ import org.jspecify.annotations.Nullable;
  * ({@link WithheldEventsWake}). Internal: not part of Gyre's API.
  */
 public final class PostgresGlobalLog implements GlobalLog {
+
+    private static final Logger log = LoggerFactory.getLogger(PostgresGlobalLog.class);
 
     private final Connections connections;
     private final Failures failures;
@@ -89,7 +93,11 @@ public final class PostgresGlobalLog implements GlobalLog {
         }
     }
 
-    private boolean anyAfter(Connection connection, TrackingToken position) throws SQLException {
+    /**
+     * @return whether a committed event follows the position; true when the look fails, which must not fail the batch
+     *         read already (a wake too many costs a read)
+     */
+    private boolean anyAfter(Connection connection, TrackingToken position) {
         try (PreparedStatement probe = connections.prepare(connection, connections.sql().anyAfterPostgres())) {
             probe.setInt(1, PostgresLogOrder.epoch(position.commitOrder()));
             probe.setString(2, Long.toString(PostgresLogOrder.transactionId(position.commitOrder())));
@@ -97,6 +105,9 @@ public final class PostgresGlobalLog implements GlobalLog {
             try (ResultSet rows = probe.executeQuery()) {
                 return rows.next();
             }
+        } catch (SQLException | RuntimeException e) {
+            log.debug("Looking for events after {} failed; waking the readers again anyway", position, e);
+            return true;
         }
     }
 
