@@ -37,6 +37,7 @@ import io.gyre.eventstore.jdbc.internal.SqlErrors;
 import io.gyre.eventstore.jdbc.internal.StartupWait;
 import io.gyre.eventstore.jdbc.internal.Statements;
 import io.gyre.eventstore.jdbc.internal.StreamReader;
+import io.gyre.eventstore.jdbc.internal.WithheldEventsWake;
 import io.gyre.processing.AppendNotifier;
 import io.gyre.processing.GlobalLogMonitor;
 import io.gyre.processing.GlobalLogStall;
@@ -163,6 +164,7 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
     private final @Nullable PostgresLogWatch watch;
     private final @Nullable PostgresAppendListener listener;
     private final @Nullable PostgresAppendAnnouncer announcer;
+    private final @Nullable WithheldEventsWake withheldWake;
 
     private JdbcEventStore(Builder builder, Dialect dialect, @Nullable CommitOrderGate gate) {
         this.dialect = dialect;
@@ -181,8 +183,9 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
                 : null;
         this.listener = channel == null ? null : new PostgresAppendListener(builder.dataSource, channel);
         this.announcer = channel == null ? null : new PostgresAppendAnnouncer(builder.dataSource, channel);
-        this.log = gate == null ? new PostgresGlobalLog(connections, failures, Objects.requireNonNull(watch))
-                : new H2GlobalLog(connections, failures, gate);
+        this.withheldWake = listener == null ? null : new WithheldEventsWake(listener);
+        this.log = gate == null ? new PostgresGlobalLog(connections, failures, Objects.requireNonNull(watch),
+                withheldWake) : new H2GlobalLog(connections, failures, gate);
         ConflictDiagnosis diagnosis = new ConflictDiagnosis(reader, failures);
         DecisionRows rows = new DecisionRows(sql);
         this.appender = new Appender(connections, rows, log, diagnosis, failures, builder.maxEventBytes);
@@ -502,13 +505,15 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
 
     /**
      * Lets the writers write the appends already queued (up to {@value #CLOSE_SECONDS} seconds, after which those
-     * left fail), refusing new ones; stops the append listener and announcer, waiting (a few seconds at most) until
-     * they have given their connections back; and closes the connection pool if the store made it
-     * ({@link #h2(Path)}); a given data source stays open, and may be closed as soon as this returns. Appends refused or ended by the close, and every read or
-     * append after it, fail at once with an {@link EventStoreClosedException} that says whether the append may have
-     * been stored ({@link EventStoreClosedException#mayHaveBeenStored()}): a node answers the commands they belong
-     * to at once instead of retrying them until their deadlines. A read that was running while the pool closed may
-     * fail with a transient {@link JdbcEventStoreException} instead; tried again, it gets the closed failure.
+     * left fail), refusing new ones; sends the append notification still due (so that other nodes hear the last
+     * appends before the data source closes); stops the append listener and announcer, waiting (a few seconds at
+     * most) until they have given their connections back; and closes the connection pool if the store made it
+     * ({@link #h2(Path)}); a given data source stays open, and may be closed as soon as this returns. Appends refused
+     * or ended by the close, and every read or append after it, fail at once with an {@link EventStoreClosedException}
+     * that says whether the append may have been stored ({@link EventStoreClosedException#mayHaveBeenStored()}): a
+     * node answers the commands they belong to at once instead of retrying them until their deadlines. A read that
+     * was running while the pool closed may fail with a transient {@link JdbcEventStoreException} instead; tried
+     * again, it gets the closed failure.
      */
     @Override
     public void close() {
@@ -517,6 +522,9 @@ public final class JdbcEventStore implements EventStore, AppendNotifier, GlobalL
         // an EventStoreClosedException, which a node does not retry, instead of failing on a closed pool (or, on a
         // given data source, reading on) with a transient error that its commands would retry until their deadlines.
         connections.close();
+        if (withheldWake != null) {
+            withheldWake.close();
+        }
         if (listener != null) {
             listener.close();
         }

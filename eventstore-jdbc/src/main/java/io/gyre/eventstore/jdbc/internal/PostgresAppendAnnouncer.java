@@ -8,6 +8,7 @@ import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
@@ -31,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * ({@code synchronous_commit} off for its own transaction: a lost hint costs a poll, never an event), it leaves the
  * appends' commits alone and costs a listener one round trip of latency.
  *
- * <p>A failure to notify is logged at DEBUG and forgotten: processors still poll.
+ * <p>A failure to notify is logged at DEBUG (an {@link Error} at WARN) and forgotten: processors still poll, and the
+ * next append is notified again.
  */
 public final class PostgresAppendAnnouncer implements AutoCloseable {
 
@@ -49,6 +51,9 @@ public final class PostgresAppendAnnouncer implements AutoCloseable {
      * whatever the append rate, for at most 10 ms of added latency. The first after a quiet spell goes at once.
      */
     static final Duration MIN_INTERVAL = Duration.ofMillis(10);
+
+    /** The longest {@link #close()} waits for a notification on its way: one round trip and an interval, usually. */
+    static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
 
     private final DataSource dataSource;
     private final String channel;
@@ -130,20 +135,30 @@ public final class PostgresAppendAnnouncer implements AutoCloseable {
         } catch (SQLException | RuntimeException e) {
             log.debug("Notifying channel {} of an append failed; listeners find the events at their next poll",
                     channel, e);
+        } catch (Error e) {
+            // Not let through: it would end this loop with the state left at SENDING, and every later append would
+            // find a notification 'on its way' that never comes, silencing the node's notifications for good (an
+            // Error from a driver or a pool, or a passing OutOfMemoryError; AppendAnnouncerReviewTest).
+            log.warn("Notifying channel {} of an append failed with an error; listeners find the events at their "
+                    + "next poll, and later appends are notified again", channel, e);
         }
     }
 
     /**
-     * Stops sending; a notification on its way may still go out, and is waited for (up to two seconds) so that
-     * the caller may close the data source next without the pool logging its connection as broken.
+     * Stops taking appends, and waits up to {@link #CLOSE_WAIT} for the notification on its way or due to go out and
+     * for the sender's thread to end: the node's data source is often closed right after its store (an application
+     * shutting down), and a notification left for later would then fail, leaving the node's last appends to other
+     * nodes' polls, while a connection still held would be logged by the pool as broken.
      */
     @Override
     public void close() {
         sender.shutdown();
         Thread thread = senderThread;
         try {
-            if (sender.awaitTermination(2, java.util.concurrent.TimeUnit.SECONDS) && thread != null
-                    && thread != Thread.currentThread()) {
+            if (!sender.awaitTermination(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                log.debug("The last notification of channel {} is still on its way after {} ms; not waited for",
+                        channel, CLOSE_WAIT.toMillis());
+            } else if (thread != null && thread != Thread.currentThread()) {
                 // The executor reports termination just before its thread has ended.
                 thread.join(1_000);
             }

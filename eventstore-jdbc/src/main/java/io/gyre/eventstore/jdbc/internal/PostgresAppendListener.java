@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * <p>A notification is a hint, never a guarantee: processors still poll. So the listener never fails the node. When
  * its connection drops (a server restart, {@code pg_terminate_backend}, a pool that evicts it) it opens another with
  * back-off (0.1 s doubling to 5 s), and wakes the subscribers once it listens again, since appends made meanwhile
- * were not heard. A connection that silently stops answering (a dead network path) is found by a {@code SELECT 1}
+ * were not heard; so it does once it first listens, for the appends made since the subscribers' first reads. A connection that silently stops answering (a dead network path) is found by a {@code SELECT 1}
  * after {@link #IDLE_CHECK} without a notification.
  *
  * <p>The listening thread and its connection exist only while somebody subscribes: a store without processors holds
@@ -96,6 +96,19 @@ public final class PostgresAppendListener implements AppendNotifier, AutoCloseab
     /** @return the channel listened to */
     public String channel() {
         return channel;
+    }
+
+    /** @return true while somebody subscribes: {@link #wakeSubscribers()} would wake them */
+    public boolean hasSubscribers() {
+        return !listeners.isEmpty();
+    }
+
+    /**
+     * Wakes every subscriber as a notification would: for events that committed without one reaching the readers
+     * ({@link WithheldEventsWake}).
+     */
+    public void wakeSubscribers() {
+        wake();
     }
 
     /** @return how many listening connections were opened so far (for tests and status) */
@@ -168,15 +181,20 @@ public final class PostgresAppendListener implements AppendNotifier, AutoCloseab
 
     private void run() {
         Duration backOff = FIRST_BACK_OFF;
-        boolean heardEverything = true;
+        // Not even at first: subscribers read as soon as they subscribe, while this thread is still getting its
+        // connection, and an append committed between such a read and the LISTEN is heard by nobody; it would wait
+        // for the subscribers' poll (ListenBeforeLiveTailReviewTest). One wake once listening costs each a read.
+        boolean heardEverything = false;
         while (running()) {
             try (Connection connection = dataSource.getConnection()) {
                 listen(connection);
-                connectionsOpened++;
                 if (!heardEverything) {
-                    log.info("Listening again for appends on channel {}", channel);
+                    if (connectionsOpened > 0) {
+                        log.info("Listening again for appends on channel {}", channel);
+                    }
                     wake();
                 }
+                connectionsOpened++;
                 backOff = FIRST_BACK_OFF;
                 heardEverything = false;
                 try {

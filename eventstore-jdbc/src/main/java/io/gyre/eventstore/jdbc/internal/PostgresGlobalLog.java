@@ -10,6 +10,9 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * PostgreSQL's global log, ordered by transaction: every event row records its inserting transaction
@@ -23,23 +26,33 @@ import java.util.Objects;
  *
  * <p>Both a long transaction and a restore from another server (stored ids above the server's) make readers get
  * nothing without an error of their own; a batch that does not fill up therefore lets {@link PostgresLogWatch}
- * look (at most once a second), which reports the first and refuses the second. Internal: not part of Gyre's API.
+ * look (at most once a second), which reports the first and refuses the second. Such a batch, when the store listens
+ * for appends, is also followed by a look for committed events after it: held back by the horizon, they would
+ * otherwise wait for the readers' poll when the transaction holding them back notifies nobody as it ends
+ * ({@link WithheldEventsWake}). Internal: not part of Gyre's API.
  */
 public final class PostgresGlobalLog implements GlobalLog {
+
+    private static final Logger log = LoggerFactory.getLogger(PostgresGlobalLog.class);
 
     private final Connections connections;
     private final Failures failures;
     private final PostgresLogWatch watch;
+    private final @Nullable WithheldEventsWake wake;
 
     /**
      * @param connections where connections come from
      * @param failures    translates driver errors
      * @param watch       looks for a stall or a restore when a batch does not fill up
+     * @param wake        wakes the store's append subscribers again when a batch left committed events behind, or
+     *                    null when the store does not listen for appends
      */
-    public PostgresGlobalLog(Connections connections, Failures failures, PostgresLogWatch watch) {
+    public PostgresGlobalLog(Connections connections, Failures failures, PostgresLogWatch watch,
+                             @Nullable WithheldEventsWake wake) {
         this.connections = Objects.requireNonNull(connections, "connections");
         this.failures = Objects.requireNonNull(failures, "failures");
         this.watch = Objects.requireNonNull(watch, "watch");
+        this.wake = wake;
     }
 
     @Override
@@ -67,9 +80,34 @@ public final class PostgresGlobalLog implements GlobalLog {
                     batch.add(new TrackedEvent(event, new TrackingToken(commitOrder, event.position())));
                 }
             }
+            if (batch.size() < maxCount && wake != null && wake.wanted()) {
+                // The read stopped at the horizon or at the end: an event committed after the batch's last, visible
+                // now, was held back (or committed since). If the transaction holding it back writes no event, no
+                // notification comes when it ends, so the readers are woken again shortly instead of at their poll.
+                TrackingToken last = batch.isEmpty() ? after : batch.get(batch.size() - 1).token();
+                wake.afterShortRead(!batch.isEmpty(), anyAfter(connection, last));
+            }
             return batch;
         } catch (SQLException e) {
             throw failures.of("Reading the global log after " + after, e);
+        }
+    }
+
+    /**
+     * @return whether a committed event follows the position; true when the look fails, which must not fail the batch
+     *         read already (a wake too many costs a read)
+     */
+    private boolean anyAfter(Connection connection, TrackingToken position) {
+        try (PreparedStatement probe = connections.prepare(connection, connections.sql().anyAfterPostgres())) {
+            probe.setInt(1, PostgresLogOrder.epoch(position.commitOrder()));
+            probe.setString(2, Long.toString(PostgresLogOrder.transactionId(position.commitOrder())));
+            probe.setLong(3, position.position());
+            try (ResultSet rows = probe.executeQuery()) {
+                return rows.next();
+            }
+        } catch (SQLException | RuntimeException e) {
+            log.debug("Looking for events after {} failed; waking the readers again anyway", position, e);
+            return true;
         }
     }
 

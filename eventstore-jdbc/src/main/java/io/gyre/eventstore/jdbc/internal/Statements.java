@@ -285,6 +285,20 @@ public final class Statements {
     }
 
     /**
+     * PostgreSQL: whether any committed event follows a position of the global log, the snapshot horizon aside: after
+     * a short read ({@link #readAllPostgres()}), one found means the read left it behind, held back by an older
+     * transaction still running, or that it committed since ({@link WithheldEventsWake}). An index probe, one row at
+     * most. Parameters: the position's epoch, transaction id (as text) and global position.
+     *
+     * @return the statement
+     */
+    public String anyAfterPostgres() {
+        return "SELECT 1 FROM " + events
+                + " WHERE (log_epoch, transaction_id, global_position) > (?, CAST(? AS xid8), ?)"
+                + " ORDER BY log_epoch, transaction_id, global_position LIMIT 1";
+    }
+
+    /**
      * PostgreSQL: what the global log's watch ({@link PostgresLogWatch}) looks at, in one snapshot: the snapshot's
      * horizon and next transaction id (as text), the current log epoch, and the epoch and transaction id of the newest
      * event in log order (NULL when there is none), read backwards from the log's index.
