@@ -1,6 +1,5 @@
 package io.gyre.eventstore.jdbc;
 
-import java.io.PrintWriter;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -8,12 +7,10 @@ import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.SQLFeatureNotSupportedException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.logging.Logger;
 import javax.sql.DataSource;
 
 /**
@@ -22,9 +19,8 @@ import javax.sql.DataSource;
  * transaction that commits late) and make it roll back instead, or delay and roll back transactions at random. The store's own code runs unchanged; only the database sees slower or failed
  * transactions, as under real load.
  */
-final class CommitControl implements DataSource {
+final class CommitControl extends ForwardingDataSource {
 
-    private final DataSource delegate;
     private final String eventsTable;
     private volatile Hold hold;
     private volatile double rollbackProbability;
@@ -32,7 +28,7 @@ final class CommitControl implements DataSource {
     private final java.util.concurrent.atomic.AtomicInteger commits = new java.util.concurrent.atomic.AtomicInteger();
 
     CommitControl(DataSource delegate, String eventsTable) {
-        this.delegate = delegate;
+        super(delegate);
         this.eventsTable = eventsTable;
     }
 
@@ -157,43 +153,4 @@ final class CommitControl implements DataSource {
         }
     }
 
-    @Override
-    public Connection getConnection(String username, String password) throws SQLException {
-        throw new SQLFeatureNotSupportedException();
-    }
-
-    @Override
-    public PrintWriter getLogWriter() throws SQLException {
-        return delegate.getLogWriter();
-    }
-
-    @Override
-    public void setLogWriter(PrintWriter out) throws SQLException {
-        delegate.setLogWriter(out);
-    }
-
-    @Override
-    public void setLoginTimeout(int seconds) throws SQLException {
-        delegate.setLoginTimeout(seconds);
-    }
-
-    @Override
-    public int getLoginTimeout() throws SQLException {
-        return delegate.getLoginTimeout();
-    }
-
-    @Override
-    public Logger getParentLogger() throws SQLFeatureNotSupportedException {
-        return delegate.getParentLogger();
-    }
-
-    @Override
-    public <T> T unwrap(Class<T> type) throws SQLException {
-        return delegate.unwrap(type);
-    }
-
-    @Override
-    public boolean isWrapperFor(Class<?> type) throws SQLException {
-        return delegate.isWrapperFor(type);
-    }
 }
