@@ -129,7 +129,8 @@ public final class TargetIdAccessor {
                 for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
                     MethodHandles.Lookup declaring = MethodHandles.privateLookupIn(c, MethodHandles.lookup());
                     for (Field field : c.getDeclaredFields()) {
-                        if (field.isAnnotationPresent(TargetAggregateId.class) && !Modifier.isStatic(field.getModifiers())) {
+                        if (field.isAnnotationPresent(TargetAggregateId.class)
+                                && !Modifier.isStatic(field.getModifiers())) {
                             names.add(field.getName());
                             getters.add(declaring.unreflectGetter(field));
                         }

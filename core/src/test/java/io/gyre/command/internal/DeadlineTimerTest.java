@@ -152,8 +152,9 @@ class DeadlineTimerTest {
 
         assertThat(ran).as("tasks run").hasValue(scheduled.get());
         // A loaded machine delays the timer's thread too, but by far less than a turn of the wheel.
-        assertThat(TimeUnit.NANOSECONDS.toMillis(latest.get())).as("the latest task's delay past its deadline and its schedule's return, ms, of %,d",
-                scheduled.get()).isLessThan(1_500);
+        assertThat(TimeUnit.NANOSECONDS.toMillis(latest.get()))
+                .as("the latest task's delay past its deadline and its schedule's return, ms, of %,d", scheduled.get())
+                .isLessThan(1_500);
     }
 
     private Thread timerThread() {

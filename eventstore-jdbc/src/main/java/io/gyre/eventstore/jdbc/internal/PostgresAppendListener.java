@@ -31,8 +31,9 @@ import org.slf4j.LoggerFactory;
  * <p>A notification is a hint, never a guarantee: processors still poll. So the listener never fails the node. When
  * its connection drops (a server restart, {@code pg_terminate_backend}, a pool that evicts it) it opens another with
  * back-off (0.1 s doubling to 5 s), and wakes the subscribers once it listens again, since appends made meanwhile
- * were not heard; so it does once it first listens, for the appends made since the subscribers' first reads. A connection that silently stops answering (a dead network path) is found by a {@code SELECT 1}
- * after {@link #IDLE_CHECK} without a notification.
+ * were not heard; so it does once it first listens, for the appends made since the subscribers' first reads. A
+ * connection that silently stops answering (a dead network path) is found by a {@code SELECT 1} after
+ * {@link #IDLE_CHECK} without a notification.
  *
  * <p>The listening thread and its connection exist only while somebody subscribes: a store without processors holds
  * no connection for it.
