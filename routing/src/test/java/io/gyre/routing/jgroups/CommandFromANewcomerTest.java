@@ -14,6 +14,8 @@ import io.gyre.routing.jgroups.internal.WireFormat;
 import io.gyre.routing.jgroups.internal.WireMessage;
 import io.gyre.routing.testmodel.LedgerMessages.OpenLedger;
 import io.gyre.routing.testmodel.LedgerMessages.Post;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -24,8 +26,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import java.util.stream.IntStream;
 import org.jgroups.Address;
+import org.jgroups.Event;
+import org.jgroups.protocols.TCP;
+import org.jgroups.protocols.UNICAST3;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -81,6 +88,11 @@ class CommandFromANewcomerTest {
         holdViewsOfB.hold();
         newcomer = new RawPeer(cluster);
         await("node-b holds the view with the newcomer", holdViewsOfB::holdsAView);
+        // The refusal is sent once, without retransmission, and a transport that does not know yet where the
+        // newcomer listens drops it (it learns that from the newcomer's discovery and merge messages, which a loaded
+        // machine may not have carried yet): the lost refusal is the third test's case, not this one's.
+        await("node-b's transport knows where the newcomer listens",
+                () -> physicalAddress(cluster.bus("node-b"), newcomer.addressForTest()) != null);
         WireMessage.CommandRequest post = new WireMessage.CommandRequest(1, 0, "Ledger", "post-from-newcomer", 1,
                 false, TimeUnit.SECONDS.toNanos(30), cluster.node("node-b").serializer().types().nameOf(Post.class),
                 ledger, "{}", "{\"id\":\"" + ledger + "\",\"amount\":7,\"ref\":\"newcomer\"}");
@@ -179,7 +191,7 @@ class CommandFromANewcomerTest {
      * the owner's view holds it, and then the owner tells it to send again what it waits on.
      */
     @Test
-    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    @Timeout(value = 240, unit = TimeUnit.SECONDS)
     void a_newcomer_whose_refusal_was_lost_gets_its_command_run_once_soon_after_the_owners_view_holds_it()
             throws Exception {
         RawPeer unheard = new RawPeer(cluster);
@@ -209,16 +221,18 @@ class CommandFromANewcomerTest {
             await("node-d routes the ledger to node-b",
                     () -> cluster.bus("node-d").ring().owner(ledger, "Ledger").id().equals("node-b"));
             CompletableFuture<Long> post = cluster.node("node-d").commandGateway().send(new Post(ledger, 7,
-                    "refusal-lost"), Metadata.empty(), Duration.ofSeconds(60));
-            await("node-b refused the command, and the refusal was lost", () -> lostRefusals.dropped() > 0);
+                    "refusal-lost"), Metadata.empty(), Duration.ofSeconds(120));
+            // Up to 60 s: on a loaded machine the first test of a fresh JVM has been seen to need more than 20.
+            await("node-b refused the command, and the refusal was lost", () -> lostRefusals.dropped() > 0,
+                    Duration.ofSeconds(60), () -> state(post));
             assertThat(post).as("nothing else answers it").isNotDone();
 
             long released = System.nanoTime();
             holdViewsOfB.release();
-            assertThat(post.get(60, TimeUnit.SECONDS)).as("the balance after it").isEqualTo(7L);
+            assertThat(post.get(90, TimeUnit.SECONDS)).as("the balance after it").isEqualTo(7L);
             double seconds = (System.nanoTime() - released) / 1e9;
 
-            assertThat(seconds).as("answered soon after node-b's view held node-d, not at the 60 s deadline")
+            assertThat(seconds).as("answered soon after node-b's view held node-d, not at the 120 s deadline")
                     .isLessThan(15);
             assertThat(store.lastSequence(StreamId.of("Ledger", ledger))).as("the posting, stored once")
                     .isEqualTo(1);
@@ -228,10 +242,43 @@ class CommandFromANewcomerTest {
         }
     }
 
+    private static @Nullable Object physicalAddress(JGroupsCommandBus member, Address of) {
+        TCP transport = member.protocolForTest(TCP.class);
+        return transport == null ? null : transport.down(new Event(Event.GET_PHYSICAL_ADDRESS, of));
+    }
+
+    /** What a failed wait of the lost-refusal test reports: where the command is, and what the members' threads do. */
+    private String state(CompletableFuture<Long> post) {
+        JGroupsCommandBus b = cluster.bus("node-b");
+        JGroupsCommandBus d = cluster.bus("node-d");
+        StringBuilder state = new StringBuilder().append("the command: ").append(post)
+                .append("\nnode-b: ").append(b.distrust()).append(", members ").append(b.members())
+                .append(", knows where node-d listens: ").append(physicalAddress(b, d.addressForTest()))
+                .append("\nnode-d: pending ").append(d.pendingRemoteCommands()).append(", in outboxes ")
+                .append(d.waitingRemoteCommands()).append(", members ").append(d.members())
+                .append(", knows where node-b listens: ").append(physicalAddress(d, b.addressForTest()));
+        for (JGroupsCommandBus member : List.of(b, d)) {
+            UNICAST3 unicast = member.protocolForTest(UNICAST3.class);
+            state.append("\n").append(member.memberId()).append("'s unicast connections:\n")
+                    .append(unicast == null ? "none" : unicast.printConnections());
+        }
+        for (ThreadInfo thread : ManagementFactory.getThreadMXBean().dumpAllThreads(false, false, 30)) {
+            state.append('\n').append(thread);
+        }
+        return state.toString();
+    }
+
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        await(what, condition, Duration.ofSeconds(20), () -> "");
+    }
+
+    private static void await(String what, BooleanSupplier condition, Duration timeout, Supplier<String> state)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime() < deadline).as(what).isTrue();
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("Not within " + timeout.toSeconds() + " s: " + what + "\n" + state.get());
+            }
             Thread.sleep(10);
         }
     }
