@@ -22,7 +22,16 @@ import javax.sql.DataSource;
 public final class EmbeddedH2 implements AutoCloseable {
 
     /** Writers, readers and callers of one store together; an embedded connection costs only memory. */
-    private static final int MAX_CONNECTIONS = 64;
+    static final int MAX_CONNECTIONS = 64;
+
+    /**
+     * How long a thread waits for a free connection. An embedded connection opens in a millisecond and is held for a
+     * statement or a transaction, so a wait is short unless the store closes meanwhile: HikariCP does not wake a
+     * thread that waits in {@code getConnection()} when its pool closes (measured with HikariCP 7.1.0: the waiter
+     * returned after the whole timeout), and with its default of 30 s a node closed just after its embedded store
+     * waited that long for a command that had asked for a connection (seen once, on one CPU).
+     */
+    private static final long CONNECTION_TIMEOUT_MILLIS = 5_000;
 
     /** Connections kept open while the store is idle; more are opened under load. */
     private static final int MIN_IDLE_CONNECTIONS = 4;
@@ -69,11 +78,12 @@ public final class EmbeddedH2 implements AutoCloseable {
         config.setPoolName("gyre-h2-" + absolute.getFileName());
         config.setMaximumPoolSize(MAX_CONNECTIONS);
         config.setMinimumIdle(MIN_IDLE_CONNECTIONS);
+        config.setConnectionTimeout(CONNECTION_TIMEOUT_MILLIS);
         // No server here drops old connections, so none is retired for its age: H2 closes the database when its
         // last connection closes, and reopening it costs a read of the file.
         config.setMaxLifetime(0);
         // The pool opens its first connection here, so a file that cannot be opened fails at once with H2's
-        // reason, rather than after the pool's 30 s wait for a connection.
+        // reason, rather than after the pool's wait for a connection.
         try {
             return new EmbeddedH2(new HikariDataSource(config));
         } catch (HikariPool.PoolInitializationException e) {
