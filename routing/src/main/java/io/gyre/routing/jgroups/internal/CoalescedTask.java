@@ -68,6 +68,15 @@ public final class CoalescedTask {
         }
     }
 
+    /**
+     * @return when the latest run started ({@link System#nanoTime()}, taken before its work): the clock of the
+     *         interval to the next run. Read inside the work, it is that run's own start. Before any run, a minimum
+     *         interval before this task was made.
+     */
+    long lastStart() {
+        return lastStart;
+    }
+
     private void schedule() {
         long wait = Math.max(0, lastStart + minIntervalNanos - System.nanoTime());
         try {
