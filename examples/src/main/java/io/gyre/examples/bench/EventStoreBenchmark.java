@@ -300,7 +300,8 @@ public final class EventStoreBenchmark {
             select = "SELECT global_position, aggregate_type, aggregate_id, sequence_number, event_id, command_id, "
                     + "event_type, payload, metadata, occurred_at FROM " + events
                     + " WHERE aggregate_type = ? AND aggregate_id = ? AND sequence_number >= ? ORDER BY "
-                    + "sequence_number";
+                    // The whole key, as the store orders a stream: H2 takes the order from the index only then.
+                    + "aggregate_type, aggregate_id, sequence_number";
         }
 
         /** One event at the sequence number, auto-committed; with the check, only on the expected head. */

@@ -143,9 +143,7 @@ public final class StreamReader {
         try (PreparedStatement query = connections.prepare(connection, connections.sql().lastSequence())) {
             Statements.bindStream(query, stream);
             try (ResultSet rows = query.executeQuery()) {
-                rows.next();
-                long last = rows.getLong(1);
-                return rows.wasNull() ? -1 : last;
+                return rows.next() ? rows.getLong(1) : -1;
             }
         }
     }
