@@ -60,8 +60,8 @@ public final class Statements {
      * The order of one stream's events, spelled as the whole stream key although type and id are fixed by equality:
      * H2 (2.x) uses an index's order only when ORDER BY names the index's leading columns, and sorted by
      * {@code sequence_number} alone it read every event of the stream from the first one asked for, sorted them and
-     * kept a page (a 100,000-event stream loaded in 3.0 s instead of 0.15 s, quadratic in its length). PostgreSQL plans both spellings
-     * as the same scan of the stream key.
+     * kept a page (a 100,000-event stream loaded in 3.0 s instead of 0.15 s, quadratic in its length). PostgreSQL
+     * plans both spellings as the same scan of the stream key.
      */
     static final String STREAM_ORDER = "aggregate_type, aggregate_id, sequence_number";
     private static final int CACHED_INSERTS = 16;
