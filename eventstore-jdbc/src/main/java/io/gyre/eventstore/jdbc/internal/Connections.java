@@ -14,6 +14,9 @@ import org.jspecify.annotations.Nullable;
  */
 public final class Connections {
 
+    /** Attempts of a read on H2 whose file was closed under it ({@link #read}). */
+    static final int READ_ATTEMPTS = 5;
+
     private final DataSource dataSource;
     private final Statements sql;
     private final int queryTimeoutSeconds;
@@ -47,6 +50,56 @@ public final class Connections {
             }
             throw e;
         }
+    }
+
+    /**
+     * Runs a read on a connection of its own. On H2 a read that failed because the database file was closed under it
+     * is run again, up to {@link #READ_ATTEMPTS} times in all, unless the calling thread is interrupted: the JDK
+     * closes a file channel for every thread when one thread is interrupted inside it, and H2's {@code retry:} file
+     * system, which opens it again, gives up on a read that another thread's interrupt closed twenty times or that
+     * raced it re-opening ({@link FileClosedUnderRead}). Without this, a request thread cancelled while it read the
+     * embedded store failed the reads of other threads (a probe: 4 of 4 threads never interrupted had reads fail
+     * while 2 others were interrupted at random). A read changes nothing, so running it again is safe.
+     *
+     * @param read the statements of the read
+     * @param <T>  what it returns
+     * @return what the read returned
+     * @throws SQLException the read's last failure
+     */
+    public <T> T read(Read<T> read) throws SQLException {
+        for (int attempt = 1; ; attempt++) {
+            try (Connection connection = open()) {
+                return read.run(connection);
+            } catch (SQLException e) {
+                if (postgres() || !FileClosedUnderRead.causedBy(e)) {
+                    throw e;
+                }
+                if (Thread.currentThread().isInterrupted()) {
+                    // HY008, operation cancelled: H2's own message says only that reading the file failed.
+                    throw new SQLException("the calling thread was interrupted while it read the embedded database, "
+                            + "and the interrupt closed the database file under the read (the interrupt is kept; "
+                            + "other threads' reads are not affected)", "HY008", e);
+                }
+                if (attempt == READ_ATTEMPTS) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /**
+     * One read, run on a connection it must not close.
+     *
+     * @param <T> what it returns
+     */
+    @FunctionalInterface
+    public interface Read<T> {
+        /**
+         * @param connection the connection
+         * @return what was read
+         * @throws SQLException when the database fails
+         */
+        T run(Connection connection) throws SQLException;
     }
 
     /**

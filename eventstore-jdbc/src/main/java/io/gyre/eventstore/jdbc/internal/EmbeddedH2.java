@@ -52,7 +52,8 @@ public final class EmbeddedH2 implements AutoCloseable {
      * a file channel for every thread when one thread is interrupted inside it: with the plain {@code file:} system
      * one interrupted read (a request thread cancelled, an executor shut down) failed every later read and write of
      * the database (an H2 test program: 0 reads out of thousands after the first interrupt, against 135,000 reads and
-     * only the interrupted calls failing with {@code retry:}).
+     * only the interrupted calls failing with {@code retry:}). {@code retry:} still gives up now and then on a read
+     * of another thread when interrupts come often; {@link Connections#read} runs such a read again.
      *
      * @param file the database file without extension
      * @return the pool; close it to release the file

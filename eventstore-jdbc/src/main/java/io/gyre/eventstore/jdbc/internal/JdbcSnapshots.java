@@ -78,16 +78,19 @@ public final class JdbcSnapshots {
      */
     public Optional<Snapshot> latest(StreamId stream) {
         Objects.requireNonNull(stream, "stream");
-        try (Connection connection = connections.open();
-             PreparedStatement query = connections.prepare(connection, latest)) {
-            query.setString(1, stream.aggregateType());
-            query.setString(2, stream.aggregateId());
-            try (ResultSet rows = query.executeQuery()) {
-                if (!rows.next()) {
-                    return Optional.empty();
+        try {
+            return connections.read(connection -> {
+                try (PreparedStatement query = connections.prepare(connection, latest)) {
+                    query.setString(1, stream.aggregateType());
+                    query.setString(2, stream.aggregateId());
+                    try (ResultSet rows = query.executeQuery()) {
+                        if (!rows.next()) {
+                            return Optional.<Snapshot>empty();
+                        }
+                        return Optional.of(snapshot(stream, rows, 1));
+                    }
                 }
-                return Optional.of(snapshot(stream, rows, 1));
-            }
+            });
         } catch (SQLException e) {
             throw failures.of("Reading the snapshot of " + stream + " from " + table, e);
         }

@@ -103,18 +103,21 @@ public final class StreamReader {
     }
 
     private List<StoredEvent> readPage(StreamId stream, long fromSequence) {
-        try (Connection connection = connections.open();
-             PreparedStatement query = connections.prepare(connection, connections.sql().readStreamPage())) {
-            Statements.bindStream(query, stream);
-            query.setLong(3, fromSequence);
-            query.setInt(4, pageSize);
-            List<StoredEvent> page = new ArrayList<>();
-            try (ResultSet rows = query.executeQuery()) {
-                while (rows.next()) {
-                    page.add(Statements.event(rows));
+        try {
+            return connections.read(connection -> {
+                try (PreparedStatement query = connections.prepare(connection, connections.sql().readStreamPage())) {
+                    Statements.bindStream(query, stream);
+                    query.setLong(3, fromSequence);
+                    query.setInt(4, pageSize);
+                    List<StoredEvent> page = new ArrayList<>();
+                    try (ResultSet rows = query.executeQuery()) {
+                        while (rows.next()) {
+                            page.add(Statements.event(rows));
+                        }
+                    }
+                    return page;
                 }
-            }
-            return page;
+            });
         } catch (SQLException e) {
             throw failures.of("Reading the stream of " + stream + " from sequence " + fromSequence, e);
         }
@@ -126,8 +129,8 @@ public final class StreamReader {
      */
     public long lastSequence(StreamId stream) {
         Objects.requireNonNull(stream, "stream");
-        try (Connection connection = connections.open()) {
-            return lastSequence(connection, stream);
+        try {
+            return connections.read(connection -> lastSequence(connection, stream));
         } catch (SQLException e) {
             throw failures.of("Reading the last sequence number of " + stream, e);
         }
@@ -156,8 +159,8 @@ public final class StreamReader {
     public Optional<CommandRecord> findCommand(StreamId stream, String commandId) {
         Objects.requireNonNull(stream, "stream");
         Objects.requireNonNull(commandId, "commandId");
-        try (Connection connection = connections.open()) {
-            return findCommand(connection, stream, commandId);
+        try {
+            return connections.read(connection -> findCommand(connection, stream, commandId));
         } catch (SQLException e) {
             throw failures.of("Looking up command " + commandId + " of " + stream, e);
         }
