@@ -101,10 +101,13 @@ class StreamQueryPlanTest {
         List<String> plan = explain(database, "EXPLAIN ANALYZE " + query, from, limit);
         String text = String.join("\n", plan);
         long read = 0;
+        int scans = 0;
         Matcher counts = SCAN_COUNT.matcher(text);
         while (counts.find()) {
             read += Long.parseLong(counts.group(1));
+            scans++;
         }
+        assertThat(scans).as("scans counted in the plan of %s:%n%s", query, text).isPositive();
         assertThat(read).as("rows read by %s from %d of a %d-event stream; plan:%n%s", query, from, STREAM_LENGTH,
                 text).isLessThanOrEqualTo(rows);
         if (query.contains("ORDER BY")) {

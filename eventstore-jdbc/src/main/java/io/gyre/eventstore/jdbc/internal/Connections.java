@@ -54,7 +54,7 @@ public final class Connections {
 
     /**
      * Runs a read on a connection of its own. On H2 a read that failed because the database file was closed under it
-     * is run again, up to {@link #READ_ATTEMPTS} times in all, unless the calling thread is interrupted: the JDK
+     * is run again, up to {@link #READ_ATTEMPTS} times in all, unless the calling thread was interrupted: the JDK
      * closes a file channel for every thread when one thread is interrupted inside it, and H2's {@code retry:} file
      * system, which opens it again, gives up on a read that another thread's interrupt closed twenty times or that
      * raced it re-opening ({@link FileClosedUnderRead}). Without this, a request thread cancelled while it read the
@@ -74,11 +74,15 @@ public final class Connections {
                 if (postgres() || !FileClosedUnderRead.causedBy(e)) {
                     throw e;
                 }
-                if (Thread.currentThread().isInterrupted()) {
+                // H2 clears the interrupt of a thread whose interrupt closed the file before it opens the file
+                // again, so the flag alone misses most interrupted callers; the JDK's ClosedByInterruptException,
+                // thrown only to the interrupted thread itself, names them.
+                if (Thread.currentThread().isInterrupted() || FileClosedUnderRead.byThisThreadsInterrupt(e)) {
+                    Thread.currentThread().interrupt();
                     // HY008, operation cancelled: H2's own message says only that reading the file failed.
                     throw new SQLException("the calling thread was interrupted while it read the embedded database, "
-                            + "and the interrupt closed the database file under the read (the interrupt is kept; "
-                            + "other threads' reads are not affected)", "HY008", e);
+                            + "and the interrupt closed the database file under the read (the thread's interrupt "
+                            + "status is set again; other threads' reads are read again)", "HY008", e);
                 }
                 if (attempt == READ_ATTEMPTS) {
                     throw e;
