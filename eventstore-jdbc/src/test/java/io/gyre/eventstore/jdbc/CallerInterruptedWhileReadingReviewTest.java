@@ -62,7 +62,7 @@ class CallerInterruptedWhileReadingReviewTest {
                         } catch (IllegalStateException refused) {
                             refusalsConfirmed.incrementAndGet();
                         } catch (RuntimeException e) {
-                            if (!(e instanceof java.util.concurrent.CancellationException) && !interruptedWait(e)) {
+                            if (!(e instanceof java.util.concurrent.CancellationException) && !RandomInterrupts.namesAnInterrupt(e)) {
                                 failures.putIfAbsent(e.getClass().getName() + ": " + e.getMessage(), e);
                             }
                         }
@@ -79,7 +79,7 @@ class CallerInterruptedWhileReadingReviewTest {
                             store.lastSequence(StreamId.of("Counter", id));
                             reads.incrementAndGet();
                         } catch (RuntimeException e) {
-                            if (!interruptedWait(e)) {
+                            if (!RandomInterrupts.namesAnInterrupt(e)) {
                                 failures.putIfAbsent(e.getClass().getName() + ": " + e.getMessage(), e);
                             }
                         }
@@ -97,16 +97,5 @@ class CallerInterruptedWhileReadingReviewTest {
         } finally {
             store.close();
         }
-    }
-
-    /** A wait for a connection or an answer that the interrupt ended, reported as such: the caller's own business. */
-    private static boolean interruptedWait(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof InterruptedException || (t.getMessage() != null
-                    && t.getMessage().toLowerCase(java.util.Locale.ROOT).contains("interrupt"))) {
-                return true;
-            }
-        }
-        return false;
     }
 }

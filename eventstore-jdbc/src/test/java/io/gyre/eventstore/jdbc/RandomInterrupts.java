@@ -48,4 +48,19 @@ final class RandomInterrupts {
             }
         }
     }
+
+    /**
+     * @param e what a call on an interrupted thread threw
+     * @return true when it says the call was interrupted: a wait for a connection or an answer that the interrupt
+     *         ended, or a read whose file the caller's own interrupt closed, reported as such
+     */
+    static boolean namesAnInterrupt(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof InterruptedException || (t.getMessage() != null
+                    && t.getMessage().toLowerCase(java.util.Locale.ROOT).contains("interrupt"))) {
+                return true;
+            }
+        }
+        return false;
+    }
 }

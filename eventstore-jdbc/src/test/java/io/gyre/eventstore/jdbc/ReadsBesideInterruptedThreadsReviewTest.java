@@ -89,21 +89,11 @@ class ReadsBesideInterruptedThreadsReviewTest {
                 store.lastSequence(stream);
                 reads.incrementAndGet();
             } catch (RuntimeException e) {
-                if (!interrupted || !namesAnInterrupt(e)) {
+                if (!interrupted || !RandomInterrupts.namesAnInterrupt(e)) {
                     failures.putIfAbsent(e.getClass().getName() + ": " + e.getMessage(), e);
                 }
             }
         }
-    }
-
-    private static boolean namesAnInterrupt(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof InterruptedException || (t.getMessage() != null
-                    && t.getMessage().toLowerCase(java.util.Locale.ROOT).contains("interrupt"))) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Streams {@code c0} to {@code c3} of {@link #EVENTS} events of 300 characters each. */
